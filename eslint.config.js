@@ -1,0 +1,23 @@
+// Flat ESLint config: typescript-eslint's recommended rules over the whole repository.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/**', '**/dist/**', 'data/**', 'grafana-plugin/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly' },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': ['error', { allow: ['error'] }],
+    },
+  },
+  {
+    // The CLI and benchmarks print their results to stdout on purpose.
+    files: ['exporter/src/cli/**', 'test/bench/**', 'exporter/bin/**'],
+    rules: { 'no-console': 'off' },
+  },
+);

@@ -1,0 +1,90 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { inspect } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfigFile, parseConfig, resolveConfigPath } from './index.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const testdata = path.join(here, 'testdata');
+const repoRoot = path.resolve(here, '../../..');
+
+function problemsOf(file: string): string[] {
+  try {
+    loadConfigFile(file, { env: {} });
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error(`${file} was accepted`);
+}
+
+describe('invalid config fixtures', () => {
+  const fixtures = readdirSync(testdata).filter((f) => f.endsWith('.yaml'));
+  it.each(fixtures)('%s is rejected with the paired errors', (name) => {
+    const expected = readFileSync(path.join(testdata, name.replace(/\.yaml$/, '.errors')), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => line.replaceAll('${DIR}', testdata));
+    expect(problemsOf(path.join(testdata, name))).toEqual(expected);
+  });
+});
+
+describe('valid config', () => {
+  it('loads the shipped example with defaults applied and secrets resolved', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mailsync-config-'));
+    const example = readFileSync(path.join(repoRoot, 'examples/mailsync.yaml'), 'utf8').replace(
+      '/run/secrets/mailsync-svc',
+      path.join(dir, 'svc-secret'),
+    );
+    writeFileSync(path.join(dir, 'svc-secret'), 'svc-pass\n');
+    const config = parseConfig(example, path.join(dir, 'mailsync.yaml'), { env: { SALES_IMAP_PASSWORD: 's3cret' } });
+
+    expect(config.store.path).toBe(path.resolve(dir, '../data/mailsync.db'));
+    expect(config.profiles.map((p) => [p.id, p.incoming.port, p.incoming.security])).toEqual([
+      ['corp-imap', 993, 'tls'],
+      ['corp-impersonation', 143, 'starttls'],
+    ]);
+    expect(config.profiles[1]?.incoming.caFile).toBe(path.join(dir, 'contoso-ca.pem'));
+    expect(config.profiles[1]?.auth.credentials?.password.reveal()).toBe('svc-pass');
+    expect(config.mailboxes[0]?.credentials?.password.reveal()).toBe('s3cret');
+    expect(config.mailboxes[1]).toMatchObject({ folders: ['INBOX'], incoming: true, outgoing: false, startFrom: '2026-01-01' });
+    expect(config.mailboxes[0]?.startFrom).toBe('all');
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('never shows a secret when the config is logged, serialised or inspected', () => {
+    const config = parseConfig(
+      'organization: { id: o }\nprofiles: [{ id: p, incoming: { host: h } }]\n' +
+        'mailboxes: [{ id: m, address: m@x.example, profile: p, credentials: { username: m, password: hunter2 } }]\n',
+      '/tmp/x.yaml',
+      { env: {} },
+    );
+    expect(JSON.stringify(config)).not.toContain('hunter2');
+    expect(inspect(config, { depth: 10 })).not.toContain('hunter2');
+    expect(`${config.mailboxes[0]?.credentials?.password}`).toBe('[redacted]');
+    expect(config.warnings).toEqual(['mailboxes[0].credentials.password: secret written inline; prefer "${ENV_NAME}" or { file: ... }']);
+  });
+
+  it('warns about plaintext servers without rejecting them', () => {
+    const config = parseConfig(
+      'organization: { id: o }\nprofiles: [{ id: p, incoming: { host: h, security: none } }]\n',
+      '/tmp/x.yaml',
+    );
+    expect(config.profiles[0]?.incoming.port).toBe(143);
+    expect(config.warnings).toEqual(['profiles[0].incoming.security: "none" sends mail without encryption']);
+  });
+});
+
+describe('resolveConfigPath', () => {
+  it('prefers the flag, then MAILSYNC_CONFIG, and explains when neither is given', () => {
+    expect(resolveConfigPath('/a.yaml', { MAILSYNC_CONFIG: '/b.yaml' })).toBe('/a.yaml');
+    expect(resolveConfigPath(undefined, { MAILSYNC_CONFIG: '/b.yaml' })).toBe('/b.yaml');
+    expect(() => resolveConfigPath(undefined, {})).toThrow('no config file: pass --config FILE or set MAILSYNC_CONFIG');
+  });
+
+  it('reports an unreadable file with its path', () => {
+    expect(() => loadConfigFile('/nonexistent/mailsync.yaml')).toThrow(/invalid config \/nonexistent\/mailsync.yaml:\n  - cannot read the file: ENOENT/);
+  });
+});

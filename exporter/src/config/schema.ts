@@ -1,0 +1,153 @@
+import { z } from 'zod';
+
+/** Named defaults: each one is documented in docs/configuration.md. */
+export const DEFAULTS = {
+  listen: '127.0.0.1:9782',
+  storePath: './data/mailsync.db',
+  logLevel: 'info',
+  maxTransientRetries: 10,
+  retryIntervalSeconds: 300,
+  pollIntervalSeconds: 300,
+  // ±10 % spreads mailboxes configured at once so they do not all hit the server in the same second.
+  jitterRatio: 0.1,
+  maxConcurrentCycles: 16,
+  // 200 UIDs per FETCH keeps one transaction and one response under a few MB for typical mail.
+  batchSize: 200,
+  // 25 MiB: the largest message most hosted providers accept; bigger ones are item-level failures.
+  maxMessageBytes: 25 * 1024 * 1024,
+  maxConnections: 10,
+  minPollIntervalSeconds: 60,
+  connectTimeoutSeconds: 30,
+  greetingTimeoutSeconds: 15,
+  socketTimeoutSeconds: 300,
+  // Event-loop delay above which no new cycle starts: the machine is already behind.
+  maxEventLoopDelayMs: 200,
+  folders: ['INBOX'],
+} as const;
+
+const id = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+    error: 'must be 1-64 characters of letters, digits, ".", "_" or "-", starting with a letter or digit',
+  });
+
+const seconds = (max: number) => z.number().int().positive().max(max);
+
+/** A secret as written in YAML: "${ENV_NAME}", { file: path } or (discouraged) an inline string. */
+export const secretInput = z.union([
+  z.string().min(1),
+  z.strictObject({ file: z.string().min(1) }),
+  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/) }),
+]);
+
+const credentials = z.strictObject({
+  username: z.string().min(1),
+  password: secretInput,
+});
+
+const listen = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, { error: 'must be host:port, for example 127.0.0.1:9782 or :9782' })
+  .refine((s) => {
+    // Only judge the port once the shape is right; the regex above reports the rest.
+    const port = Number(s.slice(s.lastIndexOf(':') + 1));
+    return !s.includes(':') || !Number.isInteger(port) || port <= 65535;
+  }, { error: 'port must be at most 65535' });
+
+const startFrom = z.union([
+  z.literal('all'),
+  z.iso.date({ error: 'must be "all" or a date such as 2026-01-31' }),
+]);
+
+export const profileSchema = z.strictObject({
+  id,
+  owner: z.string().min(1).optional(),
+  incoming: z.strictObject({
+    protocol: z.literal('imap').default('imap'),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).optional(),
+    security: z.enum(['tls', 'starttls', 'none']).default('tls'),
+    caFile: z.string().min(1).optional(),
+  }),
+  auth: z
+    .strictObject({
+      mode: z.enum(['mailbox', 'profile', 'impersonation']).default('mailbox'),
+      credentials: credentials.optional(),
+    })
+    .default({ mode: 'mailbox' }),
+  maxConnections: z.number().int().min(1).max(100_000).default(DEFAULTS.maxConnections),
+  minPollIntervalSeconds: seconds(86_400).default(DEFAULTS.minPollIntervalSeconds),
+  timeouts: z
+    .strictObject({
+      connectSeconds: seconds(600).default(DEFAULTS.connectTimeoutSeconds),
+      greetingSeconds: seconds(600).default(DEFAULTS.greetingTimeoutSeconds),
+      socketSeconds: seconds(3_600).default(DEFAULTS.socketTimeoutSeconds),
+    })
+    .default({
+      connectSeconds: DEFAULTS.connectTimeoutSeconds,
+      greetingSeconds: DEFAULTS.greetingTimeoutSeconds,
+      socketSeconds: DEFAULTS.socketTimeoutSeconds,
+    }),
+});
+
+export const mailboxSchema = z.strictObject({
+  id,
+  address: z.email({ error: 'must be an email address' }),
+  profile: id,
+  incoming: z.boolean().default(true),
+  outgoing: z.boolean().default(false),
+  act: z.boolean().default(false),
+  folders: z.array(z.string().min(1)).min(1).default([...DEFAULTS.folders]),
+  credentials: credentials.optional(),
+  startFrom: startFrom.optional(),
+});
+
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({ listen: listen.default(DEFAULTS.listen) })
+    .default({ listen: DEFAULTS.listen }),
+  store: z
+    .strictObject({ path: z.string().min(1).default(DEFAULTS.storePath) })
+    .default({ path: DEFAULTS.storePath }),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default(DEFAULTS.logLevel),
+    })
+    .default({ level: DEFAULTS.logLevel }),
+  organization: z.strictObject({
+    id,
+    processOnlyApproved: z.boolean().default(true),
+    allowCredentialsOverInsecureChannel: z.boolean().default(false),
+    allowNonTlsServers: z.boolean().default(false),
+    retry: z
+      .strictObject({
+        maxTransientRetries: z.number().int().min(0).max(1_000).default(DEFAULTS.maxTransientRetries),
+        intervalSeconds: seconds(86_400).default(DEFAULTS.retryIntervalSeconds),
+      })
+      .default({ maxTransientRetries: DEFAULTS.maxTransientRetries, intervalSeconds: DEFAULTS.retryIntervalSeconds }),
+  }),
+  sync: z
+    .strictObject({
+      pollIntervalSeconds: seconds(86_400).default(DEFAULTS.pollIntervalSeconds),
+      jitterRatio: z.number().min(0).max(0.5).default(DEFAULTS.jitterRatio),
+      maxConcurrentCycles: z.number().int().min(1).max(10_000).default(DEFAULTS.maxConcurrentCycles),
+      batchSize: z.number().int().min(1).max(5_000).default(DEFAULTS.batchSize),
+      maxMessageBytes: z.number().int().min(1_024).default(DEFAULTS.maxMessageBytes),
+      maxEventLoopDelayMs: z.number().int().min(10).default(DEFAULTS.maxEventLoopDelayMs),
+      startFrom: startFrom.default('all'),
+    })
+    .default({
+      pollIntervalSeconds: DEFAULTS.pollIntervalSeconds,
+      jitterRatio: DEFAULTS.jitterRatio,
+      maxConcurrentCycles: DEFAULTS.maxConcurrentCycles,
+      batchSize: DEFAULTS.batchSize,
+      maxMessageBytes: DEFAULTS.maxMessageBytes,
+      maxEventLoopDelayMs: DEFAULTS.maxEventLoopDelayMs,
+      startFrom: 'all',
+    }),
+  profiles: z.array(profileSchema).min(1, { error: 'at least one email server profile is needed' }),
+  mailboxes: z.array(mailboxSchema).default([]),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+export type SecretInput = z.infer<typeof secretInput>;
