@@ -1,0 +1,95 @@
+/**
+ * Numbered schema migrations. Each runs once, in order, inside a transaction; the schema version
+ * is SQLite's `user_version`. Never edit a migration that has shipped: add the next one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: runtime state, folder cursors, emails stored once per mailbox, item failures, run history.
+  `
+  CREATE TABLE mailbox_direction_state (
+    mailbox_id TEXT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('incoming', 'outgoing', 'act')),
+    status TEXT NOT NULL DEFAULT 'not_run' CHECK (status IN ('not_run', 'success', 'failure')),
+    last_run_started_at INTEGER,
+    last_run_finished_at INTEGER,
+    last_success_at INTEGER,
+    last_failure_at INTEGER,
+    last_error_code TEXT,
+    last_error_message TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    items_processed_total INTEGER NOT NULL DEFAULT 0,
+    items_failed_total INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (mailbox_id, direction)
+  ) STRICT;
+
+  CREATE TABLE folder_cursor (
+    mailbox_id TEXT NOT NULL,
+    folder TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    last_uid INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (mailbox_id, folder)
+  ) STRICT;
+
+  -- One row per distinct message of a mailbox, whatever folder or UIDVALIDITY it was seen under:
+  -- the SHA-256 of the raw bytes is the identity, so a re-fetch can never add a second copy.
+  CREATE TABLE email (
+    id INTEGER PRIMARY KEY,
+    mailbox_id TEXT NOT NULL,
+    content_sha256 BLOB NOT NULL,
+    message_id TEXT,
+    from_addr TEXT,
+    to_addrs TEXT,
+    cc_addrs TEXT,
+    subject TEXT,
+    sent_at INTEGER,
+    size INTEGER NOT NULL,
+    raw BLOB NOT NULL,
+    first_seen_at INTEGER NOT NULL,
+    UNIQUE (mailbox_id, content_sha256)
+  ) STRICT;
+  CREATE INDEX email_message_id ON email (mailbox_id, message_id);
+
+  -- Where each email was seen. Rows of an old UIDVALIDITY stay as history.
+  CREATE TABLE email_location (
+    mailbox_id TEXT NOT NULL,
+    folder TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    email_id INTEGER NOT NULL REFERENCES email (id),
+    PRIMARY KEY (mailbox_id, folder, uidvalidity, uid)
+  ) STRICT;
+  CREATE INDEX email_location_email ON email_location (email_id);
+
+  -- Item-level failures: one row per item and code, bumped when seen again.
+  CREATE TABLE item_failure (
+    id INTEGER PRIMARY KEY,
+    mailbox_id TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    folder TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    size INTEGER,
+    email_id INTEGER REFERENCES email (id),
+    first_seen_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    count INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (mailbox_id, folder, uidvalidity, uid, code)
+  ) STRICT;
+
+  CREATE TABLE sync_run (
+    id INTEGER PRIMARY KEY,
+    mailbox_id TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    result TEXT CHECK (result IN ('success', 'failure', 'aborted')),
+    items_processed INTEGER NOT NULL DEFAULT 0,
+    items_failed INTEGER NOT NULL DEFAULT 0,
+    error_code TEXT,
+    error_message TEXT
+  ) STRICT;
+  CREATE INDEX sync_run_mailbox ON sync_run (mailbox_id, started_at);
+  `,
+];

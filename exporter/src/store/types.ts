@@ -1,0 +1,120 @@
+export type Direction = 'incoming' | 'outgoing' | 'act';
+export type RunResult = 'success' | 'failure' | 'aborted';
+
+export interface FolderCursor {
+  uidvalidity: number;
+  lastUid: number;
+}
+
+/** Header fields extracted at ingest; the body stays raw until someone reads it. */
+export interface EmailHeaders {
+  messageId: string | null;
+  from: string | null;
+  to: string | null;
+  cc: string | null;
+  subject: string | null;
+  /** The Date header as epoch milliseconds, or null when absent or unreadable. */
+  sentAt: number | null;
+}
+
+export interface IngestedEmail {
+  uid: number;
+  raw: Buffer;
+  sha256: Buffer;
+  headers: EmailHeaders;
+}
+
+export interface ItemFailureInput {
+  uid: number;
+  code: string;
+  detail: string;
+  /**
+   * Octets, when known. When the message itself is kept (a parse failure keeps the raw bytes), it
+   * is also in the batch's `emails` under the same UID and the failure links to it.
+   */
+  size: number | null;
+}
+
+export interface FolderBatch {
+  mailboxId: string;
+  folder: string;
+  uidvalidity: number;
+  /** The cursor after this batch: every UID up to it has been handled. */
+  lastUid: number;
+  emails: IngestedEmail[];
+  failures: ItemFailureInput[];
+  at: number;
+}
+
+export interface BatchOutcome {
+  /** Emails stored for the first time. */
+  inserted: number;
+  /** Emails already in the store (same bytes seen in another folder or before a UIDVALIDITY change). */
+  alreadyStored: number;
+}
+
+export interface StoredEmail {
+  id: number;
+  mailboxId: string;
+  messageId: string | null;
+  from: string | null;
+  to: string | null;
+  cc: string | null;
+  subject: string | null;
+  sentAt: number | null;
+  size: number;
+  contentSha256: string;
+  firstSeenAt: number;
+}
+
+export interface ItemFailure {
+  mailboxId: string;
+  direction: string;
+  folder: string;
+  uidvalidity: number;
+  uid: number;
+  code: string;
+  detail: string;
+  size: number | null;
+  emailId: number | null;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  count: number;
+}
+
+export interface SyncRun {
+  id: number;
+  mailboxId: string;
+  direction: Direction;
+  startedAt: number;
+  finishedAt: number | null;
+  result: RunResult | null;
+  itemsProcessed: number;
+  itemsFailed: number;
+  errorCode: string | null;
+  errorMessage: string | null;
+}
+
+export interface RunFinish {
+  result: RunResult;
+  at: number;
+  itemsProcessed: number;
+  itemsFailed: number;
+  errorCode?: string | null;
+  errorMessage?: string | null;
+}
+
+export interface DirectionState {
+  mailboxId: string;
+  direction: Direction;
+  status: 'not_run' | 'success' | 'failure';
+  lastRunStartedAt: number | null;
+  lastRunFinishedAt: number | null;
+  lastSuccessAt: number | null;
+  lastFailureAt: number | null;
+  lastErrorCode: string | null;
+  lastErrorMessage: string | null;
+  consecutiveFailures: number;
+  itemsProcessedTotal: number;
+  itemsFailedTotal: number;
+}
