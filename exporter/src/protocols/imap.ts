@@ -1,0 +1,198 @@
+import { readFileSync } from 'node:fs';
+import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import type { Secret, Security } from '../config/index.js';
+import type { Logger } from '../log.js';
+
+export interface ImapEndpoint {
+  host: string;
+  port: number;
+  security: Security;
+  caFile: string | undefined;
+  timeouts: { connectSeconds: number; greetingSeconds: number; socketSeconds: number };
+}
+
+export interface ImapLogin {
+  user: string;
+  password: Secret;
+  /** For impersonation: log in as `user` (the service account), act as `authzid` (SASL PLAIN). */
+  authzid?: string;
+}
+
+/** Organization-wide rules about channels without TLS (deployment-level in the product). */
+export interface ChannelPolicy {
+  allowNonTlsServers: boolean;
+  allowCredentialsOverInsecureChannel: boolean;
+}
+
+export interface FolderStatus {
+  uidValidity: number;
+  uidNext: number;
+  messages: number;
+}
+
+export interface MessageSize {
+  uid: number;
+  size: number;
+}
+
+/** Refused before any byte of credentials leaves: the channel would not be encrypted. */
+export class InsecureChannelRefusedError extends Error {
+  readonly code = 'INSECURE_CHANNEL_REFUSED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InsecureChannelRefusedError';
+  }
+}
+
+/**
+ * A logged-in IMAP connection, read-only by construction: folders are opened with EXAMINE and
+ * bodies fetched with BODY.PEEK, so flags never change and nothing is deleted.
+ */
+export class ImapSession {
+  readonly #client: ImapFlow;
+
+  private constructor(client: ImapFlow) {
+    this.#client = client;
+  }
+
+  static async open(endpoint: ImapEndpoint, login: ImapLogin, policy: ChannelPolicy, logger: Logger): Promise<ImapSession> {
+    const client = new ImapFlow(clientOptions(endpoint, login, policy, logger));
+    // Without a listener an 'error' event would crash the process; the failing command rejects too.
+    client.on('error', (error: Error) => logger.debug({ err: error.message }, 'imap connection error'));
+    await client.connect();
+    return new ImapSession(client);
+  }
+
+  /** False once the server or the network closed the connection. */
+  get usable(): boolean {
+    return this.#client.usable;
+  }
+
+  async status(folder: string): Promise<FolderStatus> {
+    const s = await this.#client.status(folder, { uidNext: true, uidValidity: true, messages: true });
+    // imapflow throws NotFound for a missing folder and answers false for any other refusal.
+    if (s === false) throw new Error(`the server refused STATUS for folder "${folder}"`);
+    return { uidValidity: Number(s.uidValidity ?? 0), uidNext: s.uidNext ?? 1, messages: s.messages ?? 0 };
+  }
+
+  /** Opens a folder read-only (EXAMINE). */
+  async examine(folder: string): Promise<FolderStatus> {
+    const box = await this.#client.mailboxOpen(folder, { readOnly: true });
+    return { uidValidity: Number(box.uidValidity), uidNext: box.uidNext, messages: box.exists };
+  }
+
+  /**
+   * Leaves the open folder. Dovecot answers STATUS for the selected folder from this session's
+   * old view, so a kept session must not stay in a folder or it would never see new mail.
+   */
+  async leaveFolder(): Promise<void> {
+    if (this.#client.mailbox) await this.#client.mailboxClose();
+  }
+
+  /** UIDs (with sizes) above `afterUid` in the open folder, ascending. */
+  async listAfter(afterUid: number): Promise<MessageSize[]> {
+    const out: MessageSize[] = [];
+    for await (const m of this.#client.fetch(`${afterUid + 1}:*`, { uid: true, size: true }, { uid: true })) {
+      // "n:*" always matches the highest UID, even when it is below n (RFC 3501 6.4.8).
+      if (m.uid > afterUid) out.push({ uid: m.uid, size: m.size ?? 0 });
+    }
+    return out.sort((a, b) => a.uid - b.uid);
+  }
+
+  /** UIDs of messages received on or after `date` (server's INTERNALDATE) in the open folder. */
+  async searchSince(date: Date): Promise<number[]> {
+    const found = await this.#client.search({ since: date }, { uid: true });
+    return found ? [...found].sort((a, b) => a - b) : [];
+  }
+
+  /** Raw sources of `uids` in the open folder; UIDs expunged meanwhile are simply absent. */
+  async *fetchSources(uids: number[]): AsyncGenerator<{ uid: number; source: Buffer }> {
+    if (uids.length === 0) return;
+    for await (const m of this.#client.fetch(toSequenceSet(uids), { uid: true, source: true }, { uid: true })) {
+      if (m.source) yield { uid: m.uid, source: m.source };
+    }
+  }
+
+  /** LOGOUT politely, but never wait on a dead peer for longer than a second. */
+  async close(): Promise<void> {
+    if (!this.#client.usable) {
+      this.#client.close();
+      return;
+    }
+    const timer = setTimeout(() => this.#client.close(), 1_000);
+    try {
+      await this.#client.logout();
+    } catch {
+      this.#client.close();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Decides the TLS settings, refusing combinations the organization does not allow. */
+export function clientOptions(endpoint: ImapEndpoint, login: ImapLogin, policy: ChannelPolicy, logger: Logger): ImapFlowOptions {
+  if (endpoint.security === 'none') {
+    if (!policy.allowNonTlsServers) {
+      throw new InsecureChannelRefusedError(
+        `${endpoint.host}:${endpoint.port} is configured without TLS and organization.allowNonTlsServers is off`,
+      );
+    }
+    if (!policy.allowCredentialsOverInsecureChannel) {
+      throw new InsecureChannelRefusedError(
+        `credentials would cross ${endpoint.host}:${endpoint.port} unencrypted and organization.allowCredentialsOverInsecureChannel is off`,
+      );
+    }
+  }
+  return {
+    host: endpoint.host,
+    port: endpoint.port,
+    secure: endpoint.security === 'tls',
+    // STARTTLS is required, not opportunistic: a stripped capability must fail, not downgrade.
+    doSTARTTLS: endpoint.security === 'starttls' ? true : endpoint.security === 'none' ? false : undefined,
+    tls: {
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+      ...(endpoint.caFile ? { ca: readFileSync(endpoint.caFile) } : {}),
+    },
+    auth: {
+      user: login.user,
+      pass: login.password.reveal(),
+      ...(login.authzid ? { authzid: login.authzid, loginMethod: 'AUTH=PLAIN' } : {}),
+    },
+    connectionTimeout: endpoint.timeouts.connectSeconds * 1_000,
+    greetingTimeout: endpoint.timeouts.greetingSeconds * 1_000,
+    socketTimeout: endpoint.timeouts.socketSeconds * 1_000,
+    disableAutoIdle: true,
+    logger: imapLogger(logger),
+  };
+}
+
+/** imapflow logs every command at debug; keep only its warnings and errors in our log. */
+function imapLogger(logger: Logger): ImapFlowOptions['logger'] {
+  const child = logger.child({ component: 'imap' });
+  const quiet = () => undefined;
+  return {
+    debug: quiet,
+    info: quiet,
+    warn: (obj: object) => child.warn(obj),
+    error: (obj: object) => child.error(obj),
+  };
+}
+
+/** [1,2,3,7,9,10] -> "1:3,7,9:10" keeps FETCH commands short for large batches. */
+export function toSequenceSet(sortedUids: number[]): string {
+  const parts: string[] = [];
+  let start = sortedUids[0] as number;
+  let prev = start;
+  for (let i = 1; i <= sortedUids.length; i++) {
+    const uid = sortedUids[i];
+    if (uid === prev + 1) {
+      prev = uid;
+      continue;
+    }
+    parts.push(start === prev ? `${start}` : `${start}:${prev}`);
+    if (uid !== undefined) start = prev = uid;
+  }
+  return parts.join(',');
+}

@@ -1,0 +1,81 @@
+import type { ImapSession } from '../protocols/imap.js';
+
+/**
+ * Logged-in sessions kept between cycles, one per mailbox. A no-change check on a kept session is
+ * one STATUS round trip instead of connect + TLS + login + logout, which is what lets one runner
+ * check thousands of mailboxes a minute. Open sessions per profile never exceed its
+ * `maxConnections`: when a new one is needed at the cap, the least recently used idle one closes.
+ */
+export class SessionPool {
+  readonly #idle = new Map<string, { session: ImapSession; profile: string }>();
+  readonly #openByProfile = new Map<string, number>();
+  readonly #limit: (profile: string) => number;
+
+  constructor(limit: (profile: string) => number) {
+    this.#limit = limit;
+  }
+
+  /** Returns the mailbox's kept session when still usable, else opens one through `open`. */
+  async acquire(mailboxId: string, profile: string, open: () => Promise<ImapSession>): Promise<{ session: ImapSession; reused: boolean }> {
+    const kept = this.#idle.get(mailboxId);
+    if (kept) {
+      this.#idle.delete(mailboxId);
+      if (kept.session.usable) return { session: kept.session, reused: true };
+      this.#closed(kept.profile, kept.session);
+    }
+    while ((this.#openByProfile.get(profile) ?? 0) >= this.#limit(profile) && this.#evictOne(profile)) {
+      // evicted the least recently used idle session of this profile
+    }
+    this.#openByProfile.set(profile, (this.#openByProfile.get(profile) ?? 0) + 1);
+    try {
+      return { session: await open(), reused: false };
+    } catch (error) {
+      this.#openByProfile.set(profile, (this.#openByProfile.get(profile) ?? 1) - 1);
+      throw error;
+    }
+  }
+
+  /** Keeps the session for the mailbox's next cycle, or closes it when it should not be reused. */
+  release(mailboxId: string, profile: string, session: ImapSession, reusable: boolean): void {
+    if (reusable && session.usable) this.#idle.set(mailboxId, { session, profile });
+    else this.#closed(profile, session);
+  }
+
+  /** Drops a mailbox's kept session (config reload removed or changed it). */
+  discard(mailboxId: string): void {
+    const kept = this.#idle.get(mailboxId);
+    if (!kept) return;
+    this.#idle.delete(mailboxId);
+    this.#closed(kept.profile, kept.session);
+  }
+
+  get idleCount(): number {
+    return this.#idle.size;
+  }
+
+  openCount(profile: string): number {
+    return this.#openByProfile.get(profile) ?? 0;
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.#idle.values()];
+    this.#idle.clear();
+    this.#openByProfile.clear();
+    await Promise.all(all.map(({ session }) => session.close()));
+  }
+
+  #evictOne(profile: string): boolean {
+    for (const [id, kept] of this.#idle) {
+      if (kept.profile !== profile) continue;
+      this.#idle.delete(id);
+      this.#closed(profile, kept.session);
+      return true;
+    }
+    return false;
+  }
+
+  #closed(profile: string, session: ImapSession): void {
+    this.#openByProfile.set(profile, Math.max(0, (this.#openByProfile.get(profile) ?? 1) - 1));
+    void session.close();
+  }
+}

@@ -1,0 +1,73 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { loadConfigFile, type Config } from '../../exporter/src/config/index.js';
+import type { Dovecot } from './dovecot.js';
+
+export interface LabMailbox {
+  id: string;
+  user: string;
+  password?: string;
+  profile?: string;
+  folders?: string[];
+  startFrom?: string;
+}
+
+export interface LabOptions {
+  mailboxes: LabMailbox[];
+  /** Extra or overriding profiles; the default `lab` profile uses mailbox credentials over STARTTLS. */
+  profiles?: Record<string, unknown>[];
+  sync?: Record<string, unknown>;
+  organization?: Record<string, unknown>;
+  listen?: string;
+}
+
+/** A profile pointing at the harness Dovecot, trusting its generated certificate. */
+export function labProfile(dovecot: Dovecot, id: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id,
+    incoming: { host: 'localhost', port: dovecot.imapPort, security: 'starttls', caFile: dovecot.cert.cert },
+    auth: { mode: 'mailbox' },
+    maxConnections: 50,
+    minPollIntervalSeconds: 1,
+    timeouts: { connectSeconds: 5, greetingSeconds: 5, socketSeconds: 30 },
+    ...overrides,
+  };
+}
+
+/**
+ * Writes a real YAML config for the harness (passwords through environment references, as users
+ * are told to) and loads it with the production loader. Returns the file and the loaded config.
+ */
+export function writeLabConfig(dovecot: Dovecot, options: LabOptions): { file: string; config: Config; env: NodeJS.ProcessEnv; dir: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mailsync-lab-'));
+  const env: NodeJS.ProcessEnv = {};
+  const profiles = [labProfile(dovecot, 'lab'), ...(options.profiles ?? [])];
+  const mailboxes = options.mailboxes.map((m) => {
+    const profile = profiles.find((p) => p.id === (m.profile ?? 'lab')) as { auth?: { mode?: string } };
+    const needsOwn = (profile.auth?.mode ?? 'mailbox') === 'mailbox';
+    const envName = `LAB_PW_${m.id.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}`;
+    if (needsOwn) env[envName] = m.password ?? `pw-${m.user}`;
+    return {
+      id: m.id,
+      address: m.user.includes('@') ? m.user : `${m.user}@lab.example`,
+      profile: m.profile ?? 'lab',
+      ...(m.folders ? { folders: m.folders } : {}),
+      ...(m.startFrom ? { startFrom: m.startFrom } : {}),
+      ...(needsOwn ? { credentials: { username: m.user, password: `\${${envName}}` } } : {}),
+    };
+  });
+  const doc = {
+    server: { listen: options.listen ?? '127.0.0.1:0' },
+    store: { path: './mailsync.db' },
+    log: { level: 'warn' },
+    organization: { id: 'lab', ...options.organization },
+    sync: { pollIntervalSeconds: 60, batchSize: 50, ...options.sync },
+    profiles,
+    mailboxes,
+  };
+  const file = path.join(dir, 'mailsync.yaml');
+  writeFileSync(file, stringify(doc));
+  return { file, config: loadConfigFile(file, { env: { ...process.env, ...env } }), env, dir };
+}

@@ -1,0 +1,221 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ImapFlow } from 'imapflow';
+import { freePort, waitForGreeting } from './ports.js';
+import { makeCert, type CertFiles } from './tls.js';
+
+/** Dovecot refuses to run mail processes as root; this uid/gid needs no /etc/passwd entry. */
+const MAIL_UID = 5000;
+
+export interface DovecotOptions {
+  /** Extra lines appended to dovecot.conf (benchmarks raise process limits here). */
+  extraConfig?: string;
+}
+
+export interface DovecotUser {
+  name: string;
+  password: string;
+}
+
+/**
+ * A real Dovecot (Debian's dovecot-imapd) run as an ordinary process on 127.0.0.1: one listener
+ * for plaintext and STARTTLS, one for implicit TLS, passwd-file users and a master user for
+ * impersonation. Everything lives in one temporary folder that `stop()` removes.
+ */
+export class Dovecot {
+  readonly dir: string;
+  readonly cert: CertFiles;
+  readonly master: DovecotUser = { name: 'mailsync-master', password: 'master-secret' };
+  imapPort = 0;
+  imapsPort = 0;
+  #process: ChildProcess | undefined;
+  #exited: Promise<void> | undefined;
+
+  private constructor(dir: string) {
+    this.dir = dir;
+    this.cert = makeCert(dir, 'server');
+  }
+
+  static async start(options: DovecotOptions = {}): Promise<Dovecot> {
+    const dovecot = new Dovecot(mkdtempSync(path.join(tmpdir(), 'mailsync-dovecot-')));
+    try {
+      await dovecot.#start(options);
+    } catch (error) {
+      await dovecot.stop();
+      throw error;
+    }
+    return dovecot;
+  }
+
+  get mailRoot(): string {
+    return path.join(this.dir, 'mail');
+  }
+
+  get logFile(): string {
+    return path.join(this.dir, 'dovecot.log');
+  }
+
+  async #start(options: DovecotOptions): Promise<void> {
+    this.imapPort = await freePort();
+    this.imapsPort = await freePort();
+    // Dovecot's auth process runs as the dovecot user and must reach the passwd files.
+    chmodSync(this.dir, 0o755);
+    for (const sub of ['run', 'state', 'mail']) mkdirSync(path.join(this.dir, sub), { recursive: true });
+    chownSync(this.mailRoot, MAIL_UID, MAIL_UID);
+    mkdirSync(path.join(this.dir, 'users.d'));
+    writeFileSync(path.join(this.dir, 'masters'), `${this.master.name}:{PLAIN}${this.master.password}\n`);
+    writeFileSync(path.join(this.dir, 'dovecot.conf'), this.#config(options.extraConfig ?? ''));
+    const child = spawn('dovecot', ['-F', '-c', path.join(this.dir, 'dovecot.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#process = child;
+    let output = '';
+    child.stdout?.on('data', (d) => (output += d));
+    child.stderr?.on('data', (d) => (output += d));
+    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    const failed = this.#exited.then(() => {
+      throw new Error(`dovecot exited during start: ${output}${this.#log()}`);
+    });
+    await Promise.race([waitForGreeting(this.imapPort, '* OK'), failed]);
+  }
+
+  #log(): string {
+    try {
+      return readFileSync(this.logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  #config(extra: string): string {
+    const d = this.dir;
+    return `
+base_dir = ${d}/run
+state_dir = ${d}/state
+log_path = ${d}/dovecot.log
+listen = 127.0.0.1
+protocols = imap
+ssl = yes
+ssl_cert = <${this.cert.cert}
+ssl_key = <${this.cert.key}
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_master_user_separator = *
+mail_location = maildir:${d}/mail/%u
+first_valid_uid = 1000
+mail_fsync = never
+# Real servers delay failed logins; tests of wrong passwords need not wait for it.
+auth_failure_delay = 0
+passdb {
+  driver = passwd-file
+  master = yes
+  pass = yes
+  args = scheme=PLAIN ${d}/masters
+}
+# One file per user: Dovecot re-reads a changed passwd-file at most once a second, so users added
+# by a test in quick succession would otherwise be missed.
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN ${d}/users.d/%u
+}
+userdb {
+  driver = passwd-file
+  args = ${d}/users.d/%u
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = ${this.imapPort}
+  }
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = ${this.imapsPort}
+    ssl = yes
+  }
+  chroot =
+}
+service anvil {
+  chroot =
+}
+service stats {
+  chroot =
+}
+namespace inbox {
+  inbox = yes
+  separator = /
+  mailbox Sent {
+    special_use = \\Sent
+    auto = create
+  }
+}
+${extra}
+`;
+  }
+
+  /** Adds a user with its own passwd file; usable at once. */
+  addUser(name: string, password = `pw-${name}`): DovecotUser {
+    if (!/^[a-z0-9.@_-]+$/.test(name)) throw new Error(`harness user names are [a-z0-9.@_-]+, not "${name}"`);
+    const home = path.join(this.mailRoot, name);
+    writeFileSync(path.join(this.dir, 'users.d', name), `${name}:{PLAIN}${password}:${MAIL_UID}:${MAIL_UID}::${home}::\n`);
+    return { name, password };
+  }
+
+  /** A logged-in imapflow client for arranging test data over real IMAP. */
+  async client(user: DovecotUser): Promise<ImapFlow> {
+    const client = new ImapFlow({
+      host: '127.0.0.1', port: this.imapPort, secure: false, doSTARTTLS: false,
+      auth: { user: user.name, pass: user.password }, logger: false, disableAutoIdle: true,
+    });
+    await client.connect();
+    return client;
+  }
+
+  /** Appends messages to a folder (created when missing) and returns their UIDs. */
+  async append(user: DovecotUser, folder: string, messages: (string | Buffer)[]): Promise<number[]> {
+    const client = await this.client(user);
+    try {
+      if (folder !== 'INBOX') await client.mailboxCreate(folder).catch(() => undefined);
+      const uids: number[] = [];
+      for (const m of messages) {
+        const res = await client.append(folder, m);
+        if (res && typeof res === 'object' && res.uid) uids.push(res.uid);
+      }
+      return uids;
+    } finally {
+      await client.logout();
+    }
+  }
+
+  /**
+   * Writes messages straight into a user's Maildir (Dovecot assigns UIDs when it next looks):
+   * fast enough to seed thousands of messages for a benchmark.
+   */
+  seedMaildir(user: string, messages: Iterable<Buffer>, folder = 'INBOX'): number {
+    const base = path.join(this.mailRoot, user);
+    const box = folder === 'INBOX' ? base : path.join(base, `.${folder}`);
+    for (const sub of ['cur', 'new', 'tmp']) mkdirSync(path.join(box, sub), { recursive: true });
+    let n = 0;
+    const stamp = Math.floor(Date.now() / 1000);
+    for (const m of messages) {
+      n += 1;
+      writeFileSync(path.join(box, 'cur', `${stamp}.M${n}P1.mailsync,S=${m.length}:2,S`), m);
+    }
+    chownTree(base);
+    return n;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.#process;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await this.#exited;
+      clearTimeout(timer);
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function chownTree(dir: string): void {
+  execFileSync('chown', ['-R', `${MAIL_UID}:${MAIL_UID}`, dir]);
+}
