@@ -85,6 +85,6 @@ describe('resolveConfigPath', () => {
   });
 
   it('reports an unreadable file with its path', () => {
-    expect(() => loadConfigFile('/nonexistent/mailsync.yaml')).toThrow(/invalid config \/nonexistent\/mailsync.yaml:\n  - cannot read the file: ENOENT/);
+    expect(() => loadConfigFile('/nonexistent/mailsync.yaml')).toThrow(/invalid config \/nonexistent\/mailsync.yaml:\n {2}- cannot read the file: ENOENT/);
   });
 });

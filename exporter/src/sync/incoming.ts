@@ -136,6 +136,7 @@ async function readOpenFolder(
     result.inserted += out.inserted;
     result.alreadyStored += out.alreadyStored;
     result.failed += failures.length;
+    logger.debug({ mailbox: mailboxId, folder, lastUid, remaining: pending.length - i - batch.length }, 'batch committed');
     for (const f of failures) result.failedByCode[f.code] = (result.failedByCode[f.code] ?? 0) + 1;
     for (const f of failures) logger.warn({ mailbox: mailboxId, folder, uid: f.uid, code: f.code, detail: f.detail }, 'item failed');
   }

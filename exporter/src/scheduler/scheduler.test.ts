@@ -1,0 +1,198 @@
+import { describe, expect, it } from 'vitest';
+import { pollIntervalMs, Scheduler, type Job, type SchedulerOptions } from './scheduler.js';
+
+/** A clock and timers that only move when the test says so. */
+class FakeTime {
+  now = 0;
+  #timers: { at: number; fn: () => void; id: number }[] = [];
+  #next = 0;
+  clock = { now: () => this.now };
+  timers = {
+    setTimeout: (fn: () => void, ms: number) => {
+      const id = ++this.#next;
+      this.#timers.push({ at: this.now + ms, fn, id });
+      return id;
+    },
+    clearTimeout: (id: unknown) => {
+      this.#timers = this.#timers.filter((t) => t.id !== id);
+    },
+  };
+  async advance(ms: number): Promise<void> {
+    const target = this.now + ms;
+    for (;;) {
+      await flush();
+      const due = this.#timers.filter((t) => t.at <= target).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      this.#timers = this.#timers.filter((t) => t !== due);
+      this.now = due.at;
+      due.fn();
+    }
+    this.now = target;
+    await flush();
+  }
+}
+
+async function flush(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+}
+
+/** Jobs that finish when the test releases them. */
+function harness(overrides: Partial<SchedulerOptions> = {}) {
+  const time = new FakeTime();
+  const started: { id: string; at: number }[] = [];
+  const pending = new Map<string, () => void>();
+  const scheduler = new Scheduler({
+    clock: time.clock,
+    timers: time.timers,
+    random: () => 0.5,
+    maxConcurrent: 10,
+    groupLimit: () => 10,
+    jitterRatio: 0,
+    run: (id, signal) =>
+      new Promise<void>((resolve) => {
+        started.push({ id, at: time.now });
+        pending.set(id, resolve);
+        signal.addEventListener('abort', () => resolve());
+      }),
+    ...overrides,
+  });
+  const finish = async (id: string) => {
+    pending.get(id)?.();
+    pending.delete(id);
+    await flush();
+  };
+  return { time, started, scheduler, finish, running: () => [...pending.keys()].sort() };
+}
+
+const job = (id: string, intervalMs = 60_000, group = 'p'): Job => ({ id, group, intervalMs });
+
+describe('Scheduler', () => {
+  it('runs each job at start, then one interval after its cycle ends', async () => {
+    const h = harness();
+    h.scheduler.setJobs([job('a')]);
+    h.scheduler.start();
+    await h.time.advance(0);
+    expect(h.started).toEqual([{ id: 'a', at: 0 }]);
+    await h.time.advance(5_000);
+    await h.finish('a');
+    await h.time.advance(59_999);
+    expect(h.started).toHaveLength(1);
+    await h.time.advance(1);
+    expect(h.started).toEqual([{ id: 'a', at: 0 }, { id: 'a', at: 65_000 }]);
+  });
+
+  it('never runs two cycles of one mailbox at once, however late it is', async () => {
+    const h = harness();
+    h.scheduler.setJobs([job('a', 1_000)]);
+    h.scheduler.start();
+    await h.time.advance(10_000);
+    expect(h.started).toHaveLength(1);
+    await h.finish('a');
+    await h.time.advance(999);
+    expect(h.started).toHaveLength(1);
+    await h.time.advance(1);
+    expect(h.started).toHaveLength(2);
+  });
+
+  it('holds the global limit and counts the rest as queued', async () => {
+    const h = harness({ maxConcurrent: 2 });
+    h.scheduler.setJobs(['a', 'b', 'c', 'd'].map((id) => job(id)));
+    h.scheduler.start();
+    await h.time.advance(0);
+    expect(h.running()).toEqual(['a', 'b']);
+    expect([h.scheduler.inFlight, h.scheduler.queueDepth]).toEqual([2, 2]);
+    await h.finish('b');
+    expect(h.running()).toEqual(['a', 'c']);
+    expect(h.scheduler.queueDepth).toBe(1);
+  });
+
+  it('holds each profile to its own limit while other profiles go on', async () => {
+    const h = harness({ groupLimit: (g) => (g === 'small' ? 1 : 10) });
+    h.scheduler.setJobs([job('s1', 60_000, 'small'), job('s2', 60_000, 'small'), job('b1', 60_000, 'big')]);
+    h.scheduler.start();
+    await h.time.advance(0);
+    expect(h.running()).toEqual(['b1', 's1']);
+    await h.finish('s1');
+    expect(h.running()).toEqual(['b1', 's2']);
+  });
+
+  it('spreads first runs over the jitter window and jitters later ones within ±ratio', async () => {
+    const randoms = [0.25, 0.75, 0, 0.999];
+    const h = harness({ jitterRatio: 0.1, random: () => randoms.shift() ?? 0.5 });
+    h.scheduler.setJobs([job('a', 100_000), job('b', 100_000)]);
+    expect([h.scheduler.dueAt('a'), h.scheduler.dueAt('b')]).toEqual([2_500, 7_500]);
+    h.scheduler.start();
+    await h.time.advance(7_500);
+    await h.finish('a');
+    await h.finish('b');
+    expect([h.scheduler.dueAt('a'), h.scheduler.dueAt('b')]).toEqual([7_500 + 90_000, 7_500 + 109_980]);
+  });
+
+  it('starts nothing while the process is overloaded and looks again later', async () => {
+    let overloaded = true;
+    const h = harness({ overloaded: () => overloaded, overloadBackoffMs: 100 });
+    h.scheduler.setJobs([job('a')]);
+    h.scheduler.start();
+    await h.time.advance(500);
+    expect(h.started).toHaveLength(0);
+    expect(h.scheduler.queueDepth).toBe(1);
+    overloaded = false;
+    await h.time.advance(100);
+    expect(h.started).toEqual([{ id: 'a', at: 600 }]);
+  });
+
+  it('keeps due times across a reload, adds new jobs and drops removed ones after they finish', async () => {
+    const h = harness();
+    h.scheduler.setJobs([job('a'), job('b')]);
+    h.scheduler.start();
+    await h.time.advance(0);
+    h.scheduler.setJobs([job('b'), job('c')]);
+    await h.time.advance(0);
+    expect(h.running()).toEqual(['a', 'b', 'c']);
+    await h.finish('a');
+    expect(h.scheduler.dueAt('a')).toBeUndefined();
+    await h.finish('b');
+    expect(h.scheduler.dueAt('b')).toBe(60_000);
+  });
+
+  it('stops: no new cycles, running ones are told to stop and awaited', async () => {
+    const seen: boolean[] = [];
+    const h = harness({
+      run: (_id, signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => {
+        seen.push(signal.aborted);
+        resolve();
+      })),
+      maxConcurrent: 1,
+    });
+    h.scheduler.setJobs([job('a'), job('b')]);
+    h.scheduler.start();
+    await h.time.advance(0);
+    await h.scheduler.stop();
+    expect(seen).toEqual([true]);
+    await h.time.advance(120_000);
+    expect(h.scheduler.inFlight).toBe(0);
+  });
+
+  it('reports a job that throws and keeps scheduling it', async () => {
+    const errors: string[] = [];
+    let calls = 0;
+    const h = harness({
+      run: async () => {
+        calls += 1;
+        throw new Error('boom');
+      },
+      onError: (id, e) => errors.push(`${id}: ${(e as Error).message}`),
+    });
+    h.scheduler.setJobs([job('a', 1_000)]);
+    h.scheduler.start();
+    await h.time.advance(1_000);
+    expect([calls, errors[0]]).toEqual([2, 'a: boom']);
+  });
+});
+
+describe('pollIntervalMs', () => {
+  it('never goes below the profile minimum', () => {
+    expect(pollIntervalMs(300, 60)).toBe(300_000);
+    expect(pollIntervalMs(30, 60)).toBe(60_000);
+  });
+});

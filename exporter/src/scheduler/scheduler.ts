@@ -1,0 +1,180 @@
+import type { Clock } from '../clock.js';
+
+/** Timer functions, injected so tests drive time by hand instead of sleeping. */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface Job {
+  /** The mailbox id. */
+  id: string;
+  /** The profile: jobs of one group share its concurrency limit. */
+  group: string;
+  intervalMs: number;
+}
+
+export interface SchedulerOptions {
+  clock: Clock;
+  timers: Timers;
+  /** In [0, 1); tests pass a fixed sequence. */
+  random: () => number;
+  maxConcurrent: number;
+  groupLimit: (group: string) => number;
+  /** ± share of the interval added at random to each next due time. */
+  jitterRatio: number;
+  /** True while the process is too slow to take more work (event-loop delay). */
+  overloaded?: () => boolean;
+  /** How long to wait before looking again while overloaded. */
+  overloadBackoffMs?: number;
+  run: (jobId: string, signal: AbortSignal) => Promise<void>;
+  onError?: (jobId: string, error: unknown) => void;
+}
+
+interface Entry {
+  job: Job;
+  due: number;
+  running: boolean;
+}
+
+/**
+ * Decides when each mailbox's cycle runs. A cycle's next run is due one interval (± jitter) after
+ * it ends, as the product does, so a slow mailbox never queues behind itself. Due jobs start in
+ * order of due time while the global and per-profile limits allow and the process is not
+ * overloaded; the rest wait and are counted as the queue depth.
+ */
+export class Scheduler {
+  readonly #o: SchedulerOptions;
+  readonly #entries = new Map<string, Entry>();
+  readonly #running = new Map<string, Promise<void>>();
+  readonly #groupRunning = new Map<string, number>();
+  readonly #abort = new AbortController();
+  #timer: unknown;
+  #timerAt = Infinity;
+  #started = false;
+  #stopping = false;
+
+  constructor(options: SchedulerOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * Replaces the job list (start and config reload). Kept jobs keep their due time; new ones are
+   * spread over the first interval's jitter window so a fleet does not start in the same second.
+   */
+  setJobs(jobs: Job[]): void {
+    const now = this.#o.clock.now();
+    const wanted = new Set(jobs.map((j) => j.id));
+    for (const id of this.#entries.keys()) {
+      if (!wanted.has(id) && !this.#entries.get(id)?.running) this.#entries.delete(id);
+    }
+    for (const job of jobs) {
+      const entry = this.#entries.get(job.id);
+      if (entry) entry.job = job;
+      else this.#entries.set(job.id, { job, due: now + Math.floor(this.#o.random() * job.intervalMs * this.#o.jitterRatio), running: false });
+    }
+    for (const [id, entry] of this.#entries) if (!wanted.has(id) && entry.running) entry.job = { ...entry.job, intervalMs: Infinity };
+    if (this.#started) this.#tick();
+  }
+
+  start(): void {
+    this.#started = true;
+    this.#tick();
+  }
+
+  /** Jobs currently running. */
+  get inFlight(): number {
+    return this.#running.size;
+  }
+
+  /** Jobs due now that wait for a free slot. */
+  get queueDepth(): number {
+    const now = this.#o.clock.now();
+    let n = 0;
+    for (const e of this.#entries.values()) if (!e.running && e.due <= now) n += 1;
+    return n;
+  }
+
+  /** Due time of a job, for the status page and tests. */
+  dueAt(id: string): number | undefined {
+    return this.#entries.get(id)?.due;
+  }
+
+  /**
+   * Starts nothing new and asks running cycles to stop at their next safe point (between two
+   * batches); resolves when every one has returned.
+   */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#clearTimer();
+    this.#abort.abort();
+    await Promise.allSettled([...this.#running.values()]);
+  }
+
+  #tick(): void {
+    if (this.#stopping) return;
+    const now = this.#o.clock.now();
+    const due = [...this.#entries.values()].filter((e) => !e.running && e.due <= now).sort((a, b) => a.due - b.due);
+    let blockedByLoad = false;
+    for (const entry of due) {
+      if (this.#running.size >= this.#o.maxConcurrent) break;
+      if ((this.#groupRunning.get(entry.job.group) ?? 0) >= this.#o.groupLimit(entry.job.group)) continue;
+      if (this.#o.overloaded?.()) {
+        blockedByLoad = true;
+        break;
+      }
+      this.#launch(entry);
+    }
+    const next = blockedByLoad
+      ? now + (this.#o.overloadBackoffMs ?? 100)
+      : Math.min(...[...this.#entries.values()].filter((e) => !e.running && e.due > now).map((e) => e.due));
+    this.#armTimer(next);
+  }
+
+  #launch(entry: Entry): void {
+    const { id, group } = entry.job;
+    entry.running = true;
+    this.#groupRunning.set(group, (this.#groupRunning.get(group) ?? 0) + 1);
+    const done = Promise.resolve()
+      .then(() => this.#o.run(id, this.#abort.signal))
+      .catch((error: unknown) => this.#o.onError?.(id, error))
+      .finally(() => {
+        entry.running = false;
+        this.#running.delete(id);
+        this.#groupRunning.set(group, (this.#groupRunning.get(group) ?? 1) - 1);
+        const interval = entry.job.intervalMs;
+        if (!Number.isFinite(interval)) this.#entries.delete(id);
+        else entry.due = this.#o.clock.now() + Math.round(interval * (1 + this.#o.jitterRatio * (2 * this.#o.random() - 1)));
+        this.#tick();
+      });
+    this.#running.set(id, done);
+  }
+
+  #armTimer(at: number): void {
+    if (!Number.isFinite(at)) return;
+    if (this.#timer !== undefined && at >= this.#timerAt) return;
+    this.#clearTimer();
+    this.#timerAt = at;
+    this.#timer = this.#o.timers.setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = Infinity;
+      this.#tick();
+    }, Math.max(0, at - this.#o.clock.now()));
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) this.#o.timers.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+  }
+}
+
+/** A mailbox's poll interval: the sync setting, but never below its profile's minimum. */
+export function pollIntervalMs(pollIntervalSeconds: number, profileMinSeconds: number): number {
+  return Math.max(pollIntervalSeconds, profileMinSeconds) * 1_000;
+}
