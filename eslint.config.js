@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'data/**', 'grafana-plugin/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'data/**', 'tmp/**', 'grafana-plugin/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -126,20 +126,33 @@ async function readOpenFolder(
   }
 
   const pending = await session.listAfter(lastUid);
-  for (let i = 0; i < pending.length; i += options.batchSize) {
-    if (signal?.aborted) break;
-    const batch = pending.slice(i, i + options.batchSize);
-    const { emails, failures } = await fetchBatch(session, batch, options.maxMessageBytes);
+  const batches: MessageSize[][] = [];
+  for (let i = 0; i < pending.length; i += options.batchSize) batches.push(pending.slice(i, i + options.batchSize));
+  // The next batch's FETCH is sent before this batch is committed, so the server streams it into
+  // the socket while the store writes (the commit is synchronous); otherwise each side idles
+  // while the other works. A prefetched batch that is never committed is simply fetched again.
+  let next = batches.length > 0 ? fetchBatch(session, batches[0] as MessageSize[], options.maxMessageBytes) : undefined;
+  for (let b = 0; b < batches.length && next; b++) {
+    const batch = batches[b] as MessageSize[];
+    const { emails, failures } = await next;
+    next = b + 1 < batches.length && !signal?.aborted
+      ? fetchBatch(session, batches[b + 1] as MessageSize[], options.maxMessageBytes)
+      : undefined;
+    // Keep an unawaited prefetch from surfacing as an unhandled rejection; awaiting it rethrows.
+    next?.catch(() => undefined);
     lastUid = (batch[batch.length - 1] as MessageSize).uid;
     const out = store.commitBatch({ mailboxId, folder, uidvalidity: opened.uidValidity, lastUid, emails, failures, at: clock.now() });
     result.fetched += batch.length;
     result.inserted += out.inserted;
     result.alreadyStored += out.alreadyStored;
     result.failed += failures.length;
-    logger.debug({ mailbox: mailboxId, folder, lastUid, remaining: pending.length - i - batch.length }, 'batch committed');
+    logger.debug({ mailbox: mailboxId, folder, lastUid, batch: b + 1, batches: batches.length }, 'batch committed');
     for (const f of failures) result.failedByCode[f.code] = (result.failedByCode[f.code] ?? 0) + 1;
     for (const f of failures) logger.warn({ mailbox: mailboxId, folder, uid: f.uid, code: f.code, detail: f.detail }, 'item failed');
+    if (signal?.aborted) break;
   }
+  // A prefetch still running when the cycle stops is drained so the session stays usable.
+  if (next) await next.catch(() => undefined);
   // Expunged messages leave UIDNEXT above the last UID seen; remember that so the STATUS fast path holds.
   if (pending.length === 0 && !signal?.aborted && opened.uidNext - 1 > lastUid) {
     lastUid = opened.uidNext - 1;
