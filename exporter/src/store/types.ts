@@ -53,15 +53,9 @@ export interface BatchOutcome {
   alreadyStored: number;
 }
 
-export interface StoredEmail {
+export interface StoredEmail extends EmailHeaders {
   id: number;
   mailboxId: string;
-  messageId: string | null;
-  from: string | null;
-  to: string | null;
-  cc: string | null;
-  subject: string | null;
-  sentAt: number | null;
   size: number;
   contentSha256: string;
   firstSeenAt: number;

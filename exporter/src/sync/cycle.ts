@@ -34,9 +34,8 @@ export async function runIncomingCycle(
   const started = clock.now();
   const runId = store.startRun(mailbox.id, 'incoming', started);
   const log = logger.child({ mailbox: mailbox.id, profile: profile.id, direction: 'incoming' });
-  const { login } = loginFor(mailbox, profile);
   const open = () => ImapSession.open(
-    { ...profile.incoming, timeouts: profile.timeouts }, login, config.organization, log,
+    { ...profile.incoming, timeouts: profile.timeouts }, loginFor(mailbox, profile).login, config.organization, log,
   );
   const options = { batchSize: config.sync.batchSize, maxMessageBytes: config.sync.maxMessageBytes, startFrom: mailbox.startFrom };
 
