@@ -147,8 +147,10 @@ async function readOpenFolder(
     result.alreadyStored += out.alreadyStored;
     result.failed += failures.length;
     logger.debug({ mailbox: mailboxId, folder, lastUid, batch: b + 1, batches: batches.length }, 'batch committed');
-    for (const f of failures) result.failedByCode[f.code] = (result.failedByCode[f.code] ?? 0) + 1;
-    for (const f of failures) logger.warn({ mailbox: mailboxId, folder, uid: f.uid, code: f.code, detail: f.detail }, 'item failed');
+    for (const f of failures) {
+      result.failedByCode[f.code] = (result.failedByCode[f.code] ?? 0) + 1;
+      logger.warn({ mailbox: mailboxId, folder, uid: f.uid, code: f.code, detail: f.detail }, 'item failed');
+    }
     if (signal?.aborted) break;
   }
   // A prefetch still running when the cycle stops is drained so the session stays usable.
