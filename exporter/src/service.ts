@@ -22,8 +22,6 @@ export interface ServiceDeps {
 export interface Service {
   /** Base URL of the HTTP listener, e.g. http://127.0.0.1:9782 */
   url: string;
-  store: Store;
-  scheduler: Scheduler;
   /** Graceful stop: no new cycles, running ones stop between batches, then everything closes. */
   stop(): Promise<void>;
 }
@@ -92,8 +90,6 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
 
   return {
     url,
-    store,
-    scheduler,
     async stop() {
       if (stopping) return;
       stopping = true;

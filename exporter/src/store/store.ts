@@ -24,7 +24,6 @@ export const RUN_HISTORY = { successes: 20, failures: 100 } as const;
 export interface StoreOptions {
   /** ':memory:' for tests. */
   path: string;
-  readonly?: boolean;
 }
 
 /** The only module that speaks SQL. Every write that must be atomic is one transaction here. */
@@ -35,11 +34,11 @@ export class Store {
 
   constructor(options: StoreOptions) {
     if (options.path !== ':memory:') mkdirSync(path.dirname(options.path), { recursive: true });
-    this.db = new Database(options.path, { readonly: options.readonly ?? false });
+    this.db = new Database(options.path);
     // Raw messages average ~45 KB: with 64 KB pages a message spans one or two pages instead of a
     // chain of a dozen 4 KB overflow pages, which made blob writes 1.7x faster here. page_size only
     // takes effect on a new, empty file, and must be set before WAL is enabled.
-    if (!options.readonly) this.db.pragma('page_size = 65536');
+    this.db.pragma('page_size = 65536');
     // WAL lets the scrape and the API read while a batch is written. synchronous=NORMAL is durable
     // across a process crash (what the exactly-once promise is about); a power cut can lose the last
     // commits, but never splits a batch from its cursor, so those UIDs are simply fetched again.
@@ -47,7 +46,7 @@ export class Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
-    if (!options.readonly) migrate(this.db);
+    migrate(this.db);
     this.#stmts = prepare(this.db);
     this.#commitTx = this.db.transaction((b: FolderBatch) => writeBatch(this.#stmts, b));
   }
@@ -141,9 +140,6 @@ export class Store {
     return this.#stmts.getState.get(mailboxId, direction) as DirectionState | undefined;
   }
 
-  listDirectionStates(): DirectionState[] {
-    return this.#stmts.listStates.all() as DirectionState[];
-  }
 }
 
 function writeBatch(s: Statements, b: FolderBatch): BatchOutcome {
@@ -253,6 +249,5 @@ function prepare(db: Database.Database) {
       result, items_processed AS itemsProcessed, items_failed AS itemsFailed, error_code AS errorCode,
       error_message AS errorMessage FROM sync_run WHERE mailbox_id = ? ORDER BY id DESC LIMIT ?`),
     getState: db.prepare(`SELECT ${STATE_COLUMNS} FROM mailbox_direction_state WHERE mailbox_id = ? AND direction = ?`),
-    listStates: db.prepare(`SELECT ${STATE_COLUMNS} FROM mailbox_direction_state ORDER BY mailbox_id, direction`),
   };
 }

@@ -39,8 +39,7 @@ export async function runIncomingCycle(
   );
   const options = { batchSize: config.sync.batchSize, maxMessageBytes: config.sync.maxMessageBytes, startFrom: mailbox.startFrom };
 
-  const attempt = async (forceFresh: boolean) => {
-    if (forceFresh) sessions.discard(mailbox.id);
+  const attempt = async () => {
     const { session, reused } = await sessions.acquire(mailbox.id, profile.id, open);
     let reusable = false;
     try {
@@ -48,7 +47,8 @@ export async function runIncomingCycle(
       reusable = true;
       return result;
     } catch (error) {
-      // A kept session the server dropped while idle is not the mailbox's failure: retry once fresh.
+      // A kept session the server dropped while idle is not the mailbox's failure: releasing it
+      // below closes it, so the second attempt logs in afresh.
       if (reused && !session.usable) return undefined;
       throw error;
     } finally {
@@ -57,7 +57,8 @@ export async function runIncomingCycle(
   };
 
   try {
-    const result = (await attempt(false)) ?? (await attempt(true));
+    const result = (await attempt()) ?? (await attempt());
+    // Unreachable in practice (a fresh session's failure throws); it narrows the type.
     if (!result) throw new Error('the IMAP connection closed twice in a row');
     const at = clock.now();
     const outcome = result.aborted ? 'aborted' : 'success';

@@ -41,14 +41,6 @@ export class SessionPool {
     else this.#closed(profile, session);
   }
 
-  /** Drops a mailbox's kept session (config reload removed or changed it). */
-  discard(mailboxId: string): void {
-    const kept = this.#idle.get(mailboxId);
-    if (!kept) return;
-    this.#idle.delete(mailboxId);
-    this.#closed(kept.profile, kept.session);
-  }
-
   get idleCount(): number {
     return this.#idle.size;
   }
