@@ -4,7 +4,7 @@ import { ConfigError, loadConfigFile, resolveConfigPath, type Config } from '../
 import { createLogger, type Logger } from '../log.js';
 import { startService } from '../service.js';
 import { Store } from '../store/index.js';
-import { runIncomingCycle } from '../sync/cycle.js';
+import { runScheduledIncoming } from '../sync/runner.js';
 import { SessionPool } from '../sync/sessions.js';
 import { VERSION } from '../version.js';
 
@@ -44,7 +44,8 @@ Options:
   'sync-once': `Usage: mailsync sync-once --config FILE --mailbox ID
 
 Runs one incoming cycle for one mailbox against its server and store, then prints the outcome as
-JSON on stdout. Safe to run beside a stopped service; do not run it beside a running one for the
+JSON on stdout. The lifecycle rules apply as in 'run': a disabled or unapproved mailbox is not
+contacted, and a failure counts against the retry budget. Safe to run beside a stopped service; do not run it beside a running one for the
 same mailbox. Exit status: 0 the cycle succeeded, 1 it failed (the JSON says why), 2 bad usage or config.
 
 Options:
@@ -137,7 +138,16 @@ async function syncOnce(args: string[]): Promise<number> {
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   try {
     store.abortUnfinishedRuns(systemClock.now());
-    const outcome = await runIncomingCycle(mailbox, profile, config, { store, clock: systemClock, logger, sessions }, controller.signal);
+    const { outcome, nextDueAt } = await runScheduledIncoming(mailbox, profile, config, { store, clock: systemClock, logger, sessions }, controller.signal);
+    if (!outcome) {
+      // The lifecycle gate said no: the same rule the service follows.
+      const state = store.getDirectionState(mailbox.id, 'incoming');
+      const reason = state?.disabled
+        ? `incoming is disabled (${state.disabledCode ?? `by ${state.disabledBy ?? 'an operator'}`}); run Test & Enable after fixing the cause`
+        : `waiting to retry after a transient failure until ${new Date(nextDueAt ?? 0).toISOString()}`;
+      console.log(JSON.stringify({ mailbox: mailbox.id, direction: 'incoming', result: 'skipped', reason }, null, 2));
+      return 1;
+    }
     console.log(JSON.stringify(outcome, null, 2));
     return outcome.result === 'failure' ? 1 : 0;
   } finally {

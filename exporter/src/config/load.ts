@@ -16,7 +16,8 @@ export type AuthMode = 'mailbox' | 'profile' | 'impersonation';
 export interface Profile {
   id: string;
   owner: string | undefined;
-  incoming: { protocol: 'imap'; host: string; port: number; security: Security; caFile: string | undefined };
+  /** `host` is undefined when the server is found by autodiscover from each mailbox's address. */
+  incoming: { protocol: 'imap'; host: string | undefined; autodiscover: boolean; port: number; security: Security; caFile: string | undefined };
   auth: { mode: AuthMode; credentials: Credentials | undefined };
   maxConnections: number;
   minPollIntervalSeconds: number;
@@ -36,8 +37,17 @@ export interface Mailbox {
   startFrom: string;
 }
 
-export interface Config extends Omit<RawConfig, 'profiles' | 'mailboxes'> {
+export type Role = 'viewer' | 'operator' | 'admin';
+
+export interface ApiToken {
+  name: string;
+  role: Role;
+  token: Secret;
+}
+
+export interface Config extends Omit<RawConfig, 'profiles' | 'mailboxes' | 'api'> {
   profiles: Profile[];
+  api: { tokens: ApiToken[] };
   mailboxes: Mailbox[];
   /** Absolute path of the file this config was read from. */
   file: string;
@@ -103,6 +113,12 @@ function resolve(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Config {
     if (p.auth.mode === 'mailbox' && p.auth.credentials) {
       problems.push(`${where}.auth.credentials: not used when auth.mode is "mailbox"; remove it or change the mode`);
     }
+    if (p.incoming.host === undefined && !p.incoming.autodiscover) {
+      problems.push(`${where}.incoming.host: required unless incoming.autodiscover is true`);
+    }
+    if (p.incoming.host !== undefined && p.incoming.autodiscover) {
+      problems.push(`${where}.incoming.autodiscover: cannot be combined with incoming.host; remove one`);
+    }
     if (p.incoming.security === 'none') {
       warnings.push(`${where}.incoming.security: "none" sends mail without encryption`);
     }
@@ -112,6 +128,7 @@ function resolve(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Config {
       incoming: {
         protocol: p.incoming.protocol,
         host: p.incoming.host,
+        autodiscover: p.incoming.autodiscover,
         port: p.incoming.port ?? (p.incoming.security === 'tls' ? 993 : 143),
         security: p.incoming.security,
         caFile: p.incoming.caFile === undefined ? undefined : path.resolve(baseDir, p.incoming.caFile),
@@ -146,9 +163,21 @@ function resolve(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Config {
   reportDuplicates(mailboxes.map((m) => m.id), 'mailboxes', 'id', problems);
   reportDuplicates(mailboxes.map((m) => m.address), 'mailboxes', 'address', problems);
 
+  const tokens: ApiToken[] = raw.api.tokens.map((t, i) => {
+    const token = secret(t.token, `api.tokens[${i}].token`);
+    // Short tokens can be guessed; 16 characters of a generator's output are far beyond that.
+    if (token.source !== 'invalid' && token.reveal().length < MIN_TOKEN_LENGTH) {
+      problems.push(`api.tokens[${i}].token: must be at least ${MIN_TOKEN_LENGTH} characters (try: openssl rand -hex 24)`);
+    }
+    return { name: t.name, role: t.role, token };
+  });
+  reportDuplicates(tokens.map((t) => t.name), 'api.tokens', 'name', problems);
+  reportDuplicates(tokens.map((t) => t.token.reveal()).filter((v) => v !== ''), 'api.tokens', 'token', problems, false);
+
   if (problems.length > 0) throw new ConfigError(file, problems);
   return {
     ...raw,
+    api: { tokens },
     store: { path: path.resolve(baseDir, raw.store.path) },
     profiles,
     mailboxes,
@@ -157,12 +186,15 @@ function resolve(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Config {
   };
 }
 
-function reportDuplicates(values: string[], list: string, key: string, problems: string[]): void {
+const MIN_TOKEN_LENGTH = 16;
+
+/** `showValue` is false for secrets: the problem names the entries, never the value. */
+function reportDuplicates(values: string[], list: string, key: string, problems: string[], showValue = true): void {
   const seen = new Map<string, number>();
   values.forEach((value, i) => {
     const first = seen.get(value);
     if (first === undefined) seen.set(value, i);
-    else problems.push(`${list}[${i}].${key}: "${value}" is already used by ${list}[${first}]`);
+    else problems.push(`${list}[${i}].${key}: ${showValue ? `"${value}" ` : ''}is already used by ${list}[${first}]`);
   });
 }
 

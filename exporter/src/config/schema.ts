@@ -23,6 +23,16 @@ export const DEFAULTS = {
   // Event-loop delay above which no new cycle starts: the machine is already behind.
   maxEventLoopDelayMs: 200,
   folders: ['INBOX'],
+  // A server may ask for a long backoff; beyond an hour a mailbox would look dead to its users.
+  maxBackoffSeconds: 3_600,
+  // Autodiscover answers change rarely; an hour keeps DNS and HTTP traffic low for large fleets.
+  autodiscoverCacheSeconds: 3_600,
+  autodiscoverTimeoutSeconds: 10,
+  // The Mozilla autoconfig convention: the provider's own host first, then the well-known path.
+  autoconfigUrls: [
+    'https://autoconfig.{domain}/mail/config-v1.1.xml?emailaddress={address}',
+    'https://{domain}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress={address}',
+  ],
 } as const;
 
 const id = z
@@ -64,7 +74,9 @@ export const profileSchema = z.strictObject({
   owner: z.string().min(1).optional(),
   incoming: z.strictObject({
     protocol: z.literal('imap').default('imap'),
-    host: z.string().min(1),
+    /** Absent when the server is found by autodiscover from each mailbox's address. */
+    host: z.string().min(1).optional(),
+    autodiscover: z.boolean().default(false),
     port: z.number().int().min(1).max(65535).optional(),
     security: z.enum(['tls', 'starttls', 'none']).default('tls'),
     caFile: z.string().min(1).optional(),
@@ -119,13 +131,44 @@ export const configSchema = z.strictObject({
     processOnlyApproved: z.boolean().default(true),
     allowCredentialsOverInsecureChannel: z.boolean().default(false),
     allowNonTlsServers: z.boolean().default(false),
+    requireAdminApprovalForTrustedProfiles: z.boolean().default(true),
     retry: z
       .strictObject({
         maxTransientRetries: z.number().int().min(0).max(1_000).default(DEFAULTS.maxTransientRetries),
         intervalSeconds: seconds(86_400).default(DEFAULTS.retryIntervalSeconds),
+        maxBackoffSeconds: seconds(86_400).default(DEFAULTS.maxBackoffSeconds),
       })
-      .default({ maxTransientRetries: DEFAULTS.maxTransientRetries, intervalSeconds: DEFAULTS.retryIntervalSeconds }),
+      .default({
+        maxTransientRetries: DEFAULTS.maxTransientRetries,
+        intervalSeconds: DEFAULTS.retryIntervalSeconds,
+        maxBackoffSeconds: DEFAULTS.maxBackoffSeconds,
+      }),
   }),
+  autodiscover: z
+    .strictObject({
+      /** DNS servers for the SRV lookups as host:port; the system resolver when empty. */
+      dnsServers: z.array(z.string().min(1)).default([]),
+      autoconfigUrls: z
+        .array(z.string().regex(/^https?:\/\/.*\{domain\}/, { error: 'must be an http(s) URL containing {domain}' }))
+        .default([...DEFAULTS.autoconfigUrls]),
+      cacheSeconds: seconds(604_800).default(DEFAULTS.autodiscoverCacheSeconds),
+      timeoutSeconds: seconds(300).default(DEFAULTS.autodiscoverTimeoutSeconds),
+    })
+    .default({
+      dnsServers: [],
+      autoconfigUrls: [...DEFAULTS.autoconfigUrls],
+      cacheSeconds: DEFAULTS.autodiscoverCacheSeconds,
+      timeoutSeconds: DEFAULTS.autodiscoverTimeoutSeconds,
+    }),
+  api: z
+    .strictObject({
+      tokens: z.array(z.strictObject({
+        name: id,
+        role: z.enum(['viewer', 'operator', 'admin']),
+        token: secretInput,
+      })).default([]),
+    })
+    .default({ tokens: [] }),
   sync: z
     .strictObject({
       pollIntervalSeconds: seconds(86_400).default(DEFAULTS.pollIntervalSeconds),

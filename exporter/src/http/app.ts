@@ -1,16 +1,19 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import type { Registry } from 'prom-client';
 
 export interface AppDeps {
   registry: Registry;
   /** Why the runner is not ready, or undefined when it is. */
   notReadyReason: () => string | undefined;
+  /** The admin API router, mounted at /api. */
+  api?: Router;
 }
 
 /** The HTTP surface as an express app; the caller decides where it listens. */
-export function createApp({ registry, notReadyReason }: AppDeps): Express {
+export function createApp({ registry, notReadyReason, api }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  if (api) app.use('/api', api);
 
   app.get('/metrics', async (_req, res, next) => {
     try {

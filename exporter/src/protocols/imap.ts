@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import { ClassifiedError } from '../classify/index.js';
 import type { Secret, Security } from '../config/index.js';
 import type { Logger } from '../log.js';
 
@@ -35,13 +36,12 @@ export interface MessageSize {
   size: number;
 }
 
+/** RFC 5464 vendor entry ("vendor." + our name, as the RFC asks for unregistered vendors). */
+export const OWNER_ENTRY = '/private/vendor/vendor.mailsync/owner';
+
 /** Refused before any byte of credentials leaves: the channel would not be encrypted. */
-export class InsecureChannelRefusedError extends Error {
-  readonly code = 'INSECURE_CHANNEL_REFUSED';
-  constructor(message: string) {
-    super(message);
-    this.name = 'InsecureChannelRefusedError';
-  }
+function insecureChannel(message: string): ClassifiedError {
+  return new ClassifiedError('insecure_channel_refused', message);
 }
 
 /**
@@ -113,6 +113,50 @@ export class ImapSession {
     }
   }
 
+  /** True when the server stores per-user annotations (RFC 5464 METADATA), where the ownership mark lives. */
+  get supportsMetadata(): boolean {
+    return this.#client.capabilities.has('METADATA') || this.#client.capabilities.has('METADATA-SERVER');
+  }
+
+  /**
+   * The deployment that marked this mailbox as its own, or null. The mark is a private server
+   * annotation (RFC 5464), so it lives with the mailbox, survives our store, and is visible to any
+   * other deployment that logs in as the same user. imapflow has no METADATA command; its
+   * low-level `exec` sends ours (kept here, the one place that knows).
+   */
+  async getOwnerMark(): Promise<string | null> {
+    let value: string | null = null;
+    const response = await this.#exec('GETMETADATA', [{ type: 'STRING', value: '' }, { type: 'ATOM', value: OWNER_ENTRY }], {
+      untagged: {
+        // * METADATA "" (/private/vendor/vendor.mailsync/owner "org-id")   (NIL when unset)
+        METADATA: async (untagged: { attributes?: unknown[] }) => {
+          const list = untagged.attributes?.[1];
+          if (!Array.isArray(list)) return;
+          for (let i = 0; i + 1 < list.length; i += 2) {
+            const key = (list[i] as { value?: unknown }).value;
+            const v = (list[i + 1] as { value?: unknown } | null)?.value;
+            if (typeof key === 'string' && key.toLowerCase() === OWNER_ENTRY && typeof v === 'string' && v !== '') value = v;
+          }
+        },
+      },
+    });
+    response.next();
+    return value;
+  }
+
+  async setOwnerMark(owner: string): Promise<void> {
+    const response = await this.#exec('SETMETADATA', [
+      { type: 'STRING', value: '' },
+      [{ type: 'ATOM', value: OWNER_ENTRY }, { type: 'STRING', value: owner }],
+    ]);
+    response.next();
+  }
+
+  #exec(command: string, attributes: unknown[], options?: object): Promise<{ next: () => void }> {
+    const exec = (this.#client as unknown as { exec: (c: string, a: unknown[], o?: object) => Promise<{ next: () => void }> }).exec;
+    return exec.call(this.#client, command, attributes, options);
+  }
+
   /** LOGOUT politely, but never wait on a dead peer for longer than a second. */
   async close(): Promise<void> {
     if (!this.#client.usable) {
@@ -134,12 +178,12 @@ export class ImapSession {
 export function clientOptions(endpoint: ImapEndpoint, login: ImapLogin, policy: ChannelPolicy, logger: Logger): ImapFlowOptions {
   if (endpoint.security === 'none') {
     if (!policy.allowNonTlsServers) {
-      throw new InsecureChannelRefusedError(
+      throw insecureChannel(
         `${endpoint.host}:${endpoint.port} is configured without TLS and organization.allowNonTlsServers is off`,
       );
     }
     if (!policy.allowCredentialsOverInsecureChannel) {
-      throw new InsecureChannelRefusedError(
+      throw insecureChannel(
         `credentials would cross ${endpoint.host}:${endpoint.port} unencrypted and organization.allowCredentialsOverInsecureChannel is off`,
       );
     }
@@ -153,7 +197,7 @@ export function clientOptions(endpoint: ImapEndpoint, login: ImapLogin, policy: 
     tls: {
       rejectUnauthorized: true,
       minVersion: 'TLSv1.2',
-      ...(endpoint.caFile ? { ca: readFileSync(endpoint.caFile) } : {}),
+      ...(endpoint.caFile ? { ca: readCa(endpoint.caFile) } : {}),
     },
     auth: {
       user: login.user,
@@ -166,6 +210,14 @@ export function clientOptions(endpoint: ImapEndpoint, login: ImapLogin, policy: 
     disableAutoIdle: true,
     logger: imapLogger(logger),
   };
+}
+
+function readCa(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new ClassifiedError('profile_invalid', `cannot read the profile's caFile ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
 }
 
 /** imapflow logs every command at debug; keep only its warnings and errors in our log. */

@@ -32,14 +32,24 @@ export interface SchedulerOptions {
   overloaded?: () => boolean;
   /** How long to wait before looking again while overloaded. */
   overloadBackoffMs?: number;
-  run: (jobId: string, signal: AbortSignal) => Promise<void>;
+  /**
+   * Runs a job. It may say when it wants to run next: a time (a retry after a transient failure),
+   * or null to wait until `wake` (a disabled mailbox). Nothing means one interval from now.
+   */
+  run: (jobId: string, signal: AbortSignal) => Promise<RunResult | void>;
   onError?: (jobId: string, error: unknown) => void;
+}
+
+export interface RunResult {
+  nextDueAt?: number | null;
 }
 
 interface Entry {
   job: Job;
   due: number;
   running: boolean;
+  /** `wake` was called while the job ran: run again as soon as it ends. */
+  woken: boolean;
 }
 
 /**
@@ -76,7 +86,7 @@ export class Scheduler {
     for (const job of jobs) {
       const entry = this.#entries.get(job.id);
       if (entry) entry.job = job;
-      else this.#entries.set(job.id, { job, due: now + Math.floor(this.#o.random() * job.intervalMs * this.#o.jitterRatio), running: false });
+      else this.#entries.set(job.id, { job, due: now + Math.floor(this.#o.random() * job.intervalMs * this.#o.jitterRatio), running: false, woken: false });
     }
     for (const [id, entry] of this.#entries) if (!wanted.has(id) && entry.running) entry.job = { ...entry.job, intervalMs: Infinity };
     if (this.#started) this.#tick();
@@ -103,6 +113,15 @@ export class Scheduler {
   /** Due time of a job, for the status page and tests. */
   dueAt(id: string): number | undefined {
     return this.#entries.get(id)?.due;
+  }
+
+  /** Makes a job due now (after Test & Enable or an approval), or right after its running cycle. */
+  wake(id: string): void {
+    const entry = this.#entries.get(id);
+    if (!entry) return;
+    if (entry.running) entry.woken = true;
+    else entry.due = this.#o.clock.now();
+    if (this.#started) this.#tick();
   }
 
   /**
@@ -132,7 +151,7 @@ export class Scheduler {
     }
     const next = blockedByLoad
       ? now + (this.#o.overloadBackoffMs ?? 100)
-      : Math.min(...[...this.#entries.values()].filter((e) => !e.running && e.due > now).map((e) => e.due));
+      : Math.min(...[...this.#entries.values()].filter((e) => !e.running && e.due > now && Number.isFinite(e.due)).map((e) => e.due));
     this.#armTimer(next);
   }
 
@@ -142,14 +161,21 @@ export class Scheduler {
     this.#groupRunning.set(group, (this.#groupRunning.get(group) ?? 0) + 1);
     const done = Promise.resolve()
       .then(() => this.#o.run(id, this.#abort.signal))
-      .catch((error: unknown) => this.#o.onError?.(id, error))
-      .finally(() => {
+      .catch((error: unknown) => {
+        this.#o.onError?.(id, error);
+      })
+      .then((result) => {
         entry.running = false;
         this.#running.delete(id);
         this.#groupRunning.set(group, (this.#groupRunning.get(group) ?? 1) - 1);
         const interval = entry.job.intervalMs;
+        const now = this.#o.clock.now();
         if (!Number.isFinite(interval)) this.#entries.delete(id);
-        else entry.due = this.#o.clock.now() + Math.round(interval * (1 + this.#o.jitterRatio * (2 * this.#o.random() - 1)));
+        else if (entry.woken) entry.due = now;
+        else if (result?.nextDueAt === null) entry.due = Infinity;
+        else if (typeof result?.nextDueAt === 'number') entry.due = Math.max(now, result.nextDueAt);
+        else entry.due = now + Math.round(interval * (1 + this.#o.jitterRatio * (2 * this.#o.random() - 1)));
+        entry.woken = false;
         this.#tick();
       });
     this.#running.set(id, done);

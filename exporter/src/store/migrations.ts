@@ -92,4 +92,60 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX sync_run_mailbox ON sync_run (mailbox_id, started_at);
   `,
+  // 2: the mailbox lifecycle (system and operator disables, approval, Test & Enable), the alert
+  // wall (one record per error per object, bumped when seen again) and the audit log.
+  `
+  ALTER TABLE mailbox_direction_state ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+  -- The taxonomy code when the system disabled the direction; NULL when an operator did.
+  ALTER TABLE mailbox_direction_state ADD COLUMN disabled_code TEXT;
+  ALTER TABLE mailbox_direction_state ADD COLUMN disabled_reason TEXT;
+  ALTER TABLE mailbox_direction_state ADD COLUMN disabled_by TEXT;
+  ALTER TABLE mailbox_direction_state ADD COLUMN disabled_at INTEGER;
+  ALTER TABLE mailbox_direction_state ADD COLUMN next_attempt_at INTEGER;
+  ALTER TABLE mailbox_direction_state ADD COLUMN last_error_class TEXT;
+  ALTER TABLE mailbox_direction_state ADD COLUMN last_error_scope TEXT;
+
+  CREATE TABLE mailbox_lifecycle (
+    mailbox_id TEXT PRIMARY KEY,
+    approval TEXT NOT NULL DEFAULT 'empty' CHECK (approval IN ('empty', 'pending', 'approved', 'rejected')),
+    approval_by TEXT,
+    approval_role TEXT,
+    approval_at INTEGER,
+    test_state TEXT NOT NULL DEFAULT 'none' CHECK (test_state IN ('none', 'scheduled', 'running', 'completed')),
+    test_requested_by TEXT,
+    test_requested_at INTEGER,
+    test_started_at INTEGER,
+    test_finished_at INTEGER,
+    test_this_org_only INTEGER NOT NULL DEFAULT 0,
+    test_result TEXT
+  ) STRICT;
+
+  CREATE TABLE alert_record (
+    id INTEGER PRIMARY KEY,
+    object_type TEXT NOT NULL CHECK (object_type IN ('mailbox', 'profile')),
+    object_id TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    code TEXT NOT NULL,
+    class TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    mailbox_id TEXT NOT NULL,
+    message TEXT NOT NULL,
+    first_seen_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    count INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (object_type, object_id, direction, code)
+  ) STRICT;
+  CREATE INDEX alert_record_recent ON alert_record (object_type, object_id, last_seen_at);
+
+  CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    role TEXT NOT NULL,
+    action TEXT NOT NULL,
+    mailbox_id TEXT,
+    detail TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX audit_log_mailbox ON audit_log (mailbox_id, at);
+  `,
 ];

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { LifecycleStore } from './lifecycle.js';
 import { MIGRATIONS } from './migrations.js';
 import type {
   BatchOutcome,
@@ -29,6 +30,8 @@ export interface StoreOptions {
 /** The only module that speaks SQL. Every write that must be atomic is one transaction here. */
 export class Store {
   readonly db: Database.Database;
+  /** Approval, Test & Enable, disables, the alert wall and the audit log. */
+  readonly lifecycle: LifecycleStore;
   readonly #stmts;
   readonly #commitTx: (batch: FolderBatch) => BatchOutcome;
 
@@ -48,6 +51,7 @@ export class Store {
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
     this.#stmts = prepare(this.db);
+    this.lifecycle = new LifecycleStore(this.db);
     this.#commitTx = this.db.transaction((b: FolderBatch) => writeBatch(this.#stmts, b));
   }
 
@@ -120,11 +124,26 @@ export class Store {
       const counts = { ...key, at: finish.at, processed: finish.itemsProcessed, failed: finish.itemsFailed };
       if (finish.result === 'success') s.markSuccess.run(counts);
       else if (finish.result === 'failure') {
-        s.markFailure.run({ ...counts, code: finish.errorCode ?? null, message: finish.errorMessage ?? null });
+        const f = finish.failure;
+        s.markFailure.run({
+          ...counts, code: finish.errorCode ?? null, message: finish.errorMessage ?? null,
+          class: f?.class ?? null, scope: f?.scope ?? null, nextAttemptAt: f?.nextAttemptAt ?? null,
+        });
+        if (f) this.#recordFailure(run.mailbox_id, run.direction as Direction, finish, f);
       } else s.markAborted.run(counts);
       s.pruneRuns.run({ ...key, result: 'success', keep: RUN_HISTORY.successes });
       s.pruneRuns.run({ ...key, result: 'failure', keep: RUN_HISTORY.failures });
     })();
+  }
+
+  /** Alert wall and disable, inside finishRun's transaction. */
+  #recordFailure(mailboxId: string, direction: Direction, finish: RunFinish, f: NonNullable<RunFinish['failure']>): void {
+    const code = finish.errorCode ?? 'internal_error';
+    const message = finish.errorMessage ?? '';
+    const record = { direction, code, class: f.class, scope: f.scope, mailboxId, message, at: finish.at };
+    this.lifecycle.recordAlert({ ...record, objectType: 'mailbox', objectId: mailboxId });
+    if (f.scope === 'server') this.lifecycle.recordAlert({ ...record, objectType: 'profile', objectId: f.profileId });
+    if (f.disable) this.lifecycle.disable(mailboxId, direction, { code, reason: message, by: 'system', at: finish.at });
   }
 
   /** Runs left open by a crash are closed as aborted so the history does not show them running. */
@@ -137,7 +156,14 @@ export class Store {
   }
 
   getDirectionState(mailboxId: string, direction: Direction): DirectionState | undefined {
-    return this.#stmts.getState.get(mailboxId, direction) as DirectionState | undefined;
+    const row = this.#stmts.getState.get(mailboxId, direction) as (Omit<DirectionState, 'disabled'> & { disabled: number }) | undefined;
+    return row && { ...row, disabled: row.disabled === 1 };
+  }
+
+  /** Every direction state, for the admin API's list and the scrape. */
+  listDirectionStates(): DirectionState[] {
+    return (this.#stmts.listStates.all() as (Omit<DirectionState, 'disabled'> & { disabled: number })[])
+      .map((row) => ({ ...row, disabled: row.disabled === 1 }));
   }
 
 }
@@ -196,7 +222,10 @@ function toEmail(r: EmailRow): StoredEmail {
 const STATE_COLUMNS = `mailbox_id AS mailboxId, direction, status, last_run_started_at AS lastRunStartedAt,
   last_run_finished_at AS lastRunFinishedAt, last_success_at AS lastSuccessAt, last_failure_at AS lastFailureAt,
   last_error_code AS lastErrorCode, last_error_message AS lastErrorMessage, consecutive_failures AS consecutiveFailures,
-  items_processed_total AS itemsProcessedTotal, items_failed_total AS itemsFailedTotal`;
+  items_processed_total AS itemsProcessedTotal, items_failed_total AS itemsFailedTotal,
+  last_error_class AS lastErrorClass, last_error_scope AS lastErrorScope, disabled = 1 AS disabled,
+  disabled_code AS disabledCode, disabled_reason AS disabledReason, disabled_by AS disabledBy, disabled_at AS disabledAt,
+  next_attempt_at AS nextAttemptAt`;
 
 function prepare(db: Database.Database) {
   return {
@@ -231,10 +260,11 @@ function prepare(db: Database.Database) {
     finishRun: db.prepare(`UPDATE sync_run SET result = ?, finished_at = ?, items_processed = ?, items_failed = ?,
       error_code = ?, error_message = ? WHERE id = ?`),
     markSuccess: db.prepare(`UPDATE mailbox_direction_state SET status = 'success', last_run_finished_at = @at,
-      last_success_at = @at, consecutive_failures = 0, items_processed_total = items_processed_total + @processed,
+      last_success_at = @at, consecutive_failures = 0, next_attempt_at = NULL, items_processed_total = items_processed_total + @processed,
       items_failed_total = items_failed_total + @failed WHERE mailbox_id = @mailbox AND direction = @direction`),
     markFailure: db.prepare(`UPDATE mailbox_direction_state SET status = 'failure', last_run_finished_at = @at,
-      last_failure_at = @at, last_error_code = @code, last_error_message = @message,
+      last_failure_at = @at, last_error_code = @code, last_error_message = @message, last_error_class = @class,
+      last_error_scope = @scope, next_attempt_at = @nextAttemptAt,
       consecutive_failures = consecutive_failures + 1, items_processed_total = items_processed_total + @processed,
       items_failed_total = items_failed_total + @failed WHERE mailbox_id = @mailbox AND direction = @direction`),
     markAborted: db.prepare(`UPDATE mailbox_direction_state SET last_run_finished_at = @at,
@@ -249,5 +279,6 @@ function prepare(db: Database.Database) {
       result, items_processed AS itemsProcessed, items_failed AS itemsFailed, error_code AS errorCode,
       error_message AS errorMessage FROM sync_run WHERE mailbox_id = ? ORDER BY id DESC LIMIT ?`),
     getState: db.prepare(`SELECT ${STATE_COLUMNS} FROM mailbox_direction_state WHERE mailbox_id = ? AND direction = ?`),
+    listStates: db.prepare(`SELECT ${STATE_COLUMNS} FROM mailbox_direction_state ORDER BY mailbox_id, direction`),
   };
 }

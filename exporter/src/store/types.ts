@@ -96,6 +96,16 @@ export interface RunFinish {
   itemsFailed: number;
   errorCode?: string | null;
   errorMessage?: string | null;
+  /** For a failure: what the policy decided, written in the same transaction as the run. */
+  failure?: {
+    class: 'permanent' | 'transient';
+    scope: 'server' | 'mailbox';
+    /** Disable the direction with errorCode now (permanent, or retries used up). */
+    disable: boolean;
+    nextAttemptAt: number | null;
+    /** The mailbox's profile: server-scoped failures are also recorded against it. */
+    profileId: string;
+  };
 }
 
 export interface DirectionState {
@@ -111,4 +121,72 @@ export interface DirectionState {
   consecutiveFailures: number;
   itemsProcessedTotal: number;
   itemsFailedTotal: number;
+  lastErrorClass: 'permanent' | 'transient' | null;
+  lastErrorScope: 'server' | 'mailbox' | null;
+  /** 1 while the direction is disabled (by the system or an operator). */
+  disabled: boolean;
+  /** The taxonomy code the system disabled it with; null when an operator disabled it. */
+  disabledCode: string | null;
+  disabledReason: string | null;
+  disabledBy: string | null;
+  disabledAt: number | null;
+  /** After a transient failure: no attempt before this time. */
+  nextAttemptAt: number | null;
+}
+
+export type Approval = 'empty' | 'pending' | 'approved' | 'rejected';
+export type TestState = 'none' | 'scheduled' | 'running' | 'completed';
+
+export interface Lifecycle {
+  mailboxId: string;
+  approval: Approval;
+  approvalBy: string | null;
+  approvalRole: string | null;
+  approvalAt: number | null;
+  test: {
+    state: TestState;
+    requestedBy: string | null;
+    requestedAt: number | null;
+    startedAt: number | null;
+    finishedAt: number | null;
+    thisOrgOnly: boolean;
+    result: unknown;
+  };
+}
+
+export interface AlertRecordInput {
+  objectType: 'mailbox' | 'profile';
+  objectId: string;
+  direction: Direction;
+  code: string;
+  class: string;
+  scope: string;
+  mailboxId: string;
+  message: string;
+  at: number;
+}
+
+export interface AlertRecord extends Omit<AlertRecordInput, 'at'> {
+  firstSeenAt: number;
+  lastSeenAt: number;
+  count: number;
+}
+
+export interface AuditInput {
+  at: number;
+  actor: string;
+  role: string;
+  action: string;
+  mailboxId?: string | null;
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: number;
+  actor: string;
+  role: string;
+  action: string;
+  mailboxId: string | null;
+  detail: Record<string, unknown>;
 }

@@ -1,9 +1,11 @@
+import { classifyError, type Classification } from '../classify/index.js';
 import type { Clock } from '../clock.js';
 import type { Config, Mailbox, Profile } from '../config/index.js';
 import type { Logger } from '../log.js';
-import { ImapSession } from '../protocols/imap.js';
+import { decideOnFailure, type RetrySettings } from '../policy/retry.js';
+import type { Autodiscover } from '../protocols/autodiscover.js';
 import type { Store } from '../store/index.js';
-import { describeFailure } from './failure.js';
+import { openMailbox } from './connect.js';
 import { syncIncoming, type FolderResult } from './incoming.js';
 import { loginFor } from './login.js';
 import type { SessionPool } from './sessions.js';
@@ -13,11 +15,28 @@ export interface CycleDeps {
   clock: Clock;
   logger: Logger;
   sessions: SessionPool;
+  autodiscover?: Autodiscover;
 }
+
+export type CycleFailure = Pick<Classification, 'code' | 'class' | 'scope' | 'message'> & {
+  /** The direction is now disabled (permanent failure, or the retry budget is used up). */
+  disabled: boolean;
+  /** When the next attempt may run (transient failures), else null. */
+  nextAttemptAt: number | null;
+  consecutiveFailures: number;
+};
 
 export type CycleOutcome =
   | { mailbox: string; direction: 'incoming'; result: 'success' | 'aborted'; itemsProcessed: number; itemsFailed: number; durationSeconds: number; folders: FolderResult[] }
-  | { mailbox: string; direction: 'incoming'; result: 'failure'; code: string; message: string; durationSeconds: number };
+  | ({ mailbox: string; direction: 'incoming'; result: 'failure'; durationSeconds: number } & CycleFailure);
+
+export function retrySettings(organization: Config['organization']): RetrySettings {
+  return {
+    maxTransientRetries: organization.retry.maxTransientRetries,
+    intervalMs: organization.retry.intervalSeconds * 1_000,
+    maxBackoffMs: organization.retry.maxBackoffSeconds * 1_000,
+  };
+}
 
 /**
  * Runs one incoming cycle of a mailbox end to end: records the run, borrows a session, syncs,
@@ -34,9 +53,7 @@ export async function runIncomingCycle(
   const started = clock.now();
   const runId = store.startRun(mailbox.id, 'incoming', started);
   const log = logger.child({ mailbox: mailbox.id, profile: profile.id, direction: 'incoming' });
-  const open = () => ImapSession.open(
-    { ...profile.incoming, timeouts: profile.timeouts }, loginFor(mailbox, profile).login, config.organization, log,
-  );
+  const open = () => openMailbox(mailbox, profile, config.organization, { autodiscover: deps.autodiscover, logger: log });
   const options = { batchSize: config.sync.batchSize, maxMessageBytes: config.sync.maxMessageBytes, startFrom: mailbox.startFrom };
 
   const attempt = async () => {
@@ -71,10 +88,31 @@ export async function runIncomingCycle(
     }
     return { mailbox: mailbox.id, direction: 'incoming', result: outcome, itemsProcessed: result.itemsProcessed, itemsFailed: result.itemsFailed, durationSeconds, folders: result.folders };
   } catch (error) {
-    const failure = describeFailure(error);
     const at = clock.now();
-    store.finishRun(runId, { result: 'failure', at, itemsProcessed: 0, itemsFailed: 0, errorCode: failure.code, errorMessage: failure.message });
-    log.warn({ code: failure.code, err: failure.message }, 'incoming cycle failed');
-    return { mailbox: mailbox.id, direction: 'incoming', result: 'failure', code: failure.code, message: failure.message, durationSeconds: (at - started) / 1_000 };
+    const c = classifyError(error, { direction: 'incoming', credentialSource: loginFor(mailbox, profile).source });
+    if (!c.recognised) log.warn({ err: rawError(error) }, 'unrecognised error, classified as internal_error: please report it so it can be classified');
+    const before = store.getDirectionState(mailbox.id, 'incoming')?.consecutiveFailures ?? 0;
+    const decision = decideOnFailure(before, c, retrySettings(config.organization), at);
+    const nextAttemptAt = decision.action === 'retry' ? decision.nextAttemptAt : null;
+    store.finishRun(runId, {
+      result: 'failure', at, itemsProcessed: 0, itemsFailed: 0, errorCode: c.code, errorMessage: c.message,
+      failure: { class: c.class, scope: c.scope, disable: decision.action === 'disable', nextAttemptAt, profileId: profile.id },
+    });
+    const fields = { code: c.code, class: c.class, scope: c.scope, err: c.message, consecutive: decision.consecutiveFailures };
+    if (decision.action === 'disable') log.error(fields, 'incoming cycle failed: direction disabled');
+    else log.warn({ ...fields, retriesLeft: decision.retriesLeft, nextAttemptAt: new Date(nextAttemptAt as number).toISOString() }, 'incoming cycle failed: will retry');
+    return {
+      mailbox: mailbox.id, direction: 'incoming', result: 'failure', durationSeconds: (at - started) / 1_000,
+      code: c.code, class: c.class, scope: c.scope, message: c.message,
+      disabled: decision.action === 'disable', nextAttemptAt, consecutiveFailures: decision.consecutiveFailures,
+    };
   }
+}
+
+/** The fields of an error worth keeping to improve the classifier; never the whole object (it may hold a socket). */
+function rawError(error: unknown): Record<string, unknown> {
+  if (typeof error !== 'object' || error === null) return { value: String(error) };
+  const e = error as Record<string, unknown>;
+  const keep = ['name', 'message', 'code', 'responseStatus', 'responseText', 'serverResponseCode', 'responseCode', 'command', 'response'];
+  return Object.fromEntries(keep.filter((k) => e[k] !== undefined).map((k) => [k, typeof e[k] === 'string' ? (e[k] as string).slice(0, 500) : e[k]]));
 }

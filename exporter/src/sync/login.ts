@@ -1,8 +1,8 @@
 import type { Mailbox, Profile } from '../config/index.js';
+import type { CredentialSource } from '../classify/index.js';
 import type { ImapLogin } from '../protocols/imap.js';
 
-/** Where the credentials of a login came from: it decides whether a rejection is the server's or the mailbox's. */
-export type CredentialSource = 'mailbox' | 'profile' | 'impersonation';
+export type { CredentialSource };
 
 /**
  * The IMAP login for a mailbox under its profile's auth mode:

@@ -41,6 +41,14 @@ export class SessionPool {
     else this.#closed(profile, session);
   }
 
+  /** Closes the mailbox's kept session, if any (the mailbox was disabled). */
+  discard(mailboxId: string): void {
+    const kept = this.#idle.get(mailboxId);
+    if (!kept) return;
+    this.#idle.delete(mailboxId);
+    this.#closed(kept.profile, kept.session);
+  }
+
   get idleCount(): number {
     return this.#idle.size;
   }

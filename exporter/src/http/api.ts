@@ -1,0 +1,138 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
+import type { ApiToken, Role } from '../config/index.js';
+import { MAX_PAGE_SIZE, OperationError, type Actor, type MailboxOperations } from '../mailboxes/operations.js';
+import { HEALTH_BUCKETS } from '../policy/health.js';
+import { APPROVALS } from '../policy/approval.js';
+
+export interface ApiDeps {
+  operations: MailboxOperations;
+  /** Read on each request so a config reload changes the tokens. */
+  tokens: () => ApiToken[];
+}
+
+const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+const DIRECTION = z.enum(['incoming', 'outgoing', 'act']);
+
+const listQuery = z.strictObject({
+  state: z.enum(['enabled', 'disabled']).optional(),
+  health: z.enum(HEALTH_BUCKETS as [string, ...string[]]).optional(),
+  profile: z.string().min(1).max(64).optional(),
+  approval: z.enum(APPROVALS as [string, ...string[]]).optional(),
+  q: z.string().max(200).optional(),
+  page: z.coerce.number().int().min(1).default(1),
+  pageSize: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
+});
+const approvalBody = z.strictObject({ comment: z.string().max(500).optional() });
+const testEnableBody = z.strictObject({ thisOrganizationOnly: z.boolean().default(false) });
+const disableBody = z.strictObject({
+  directions: z.array(DIRECTION).min(1).optional(),
+  reason: z.string().trim().min(1, { error: 'say why (it is shown to whoever finds the mailbox disabled)' }).max(500),
+});
+
+/**
+ * The admin API under /api: bearer tokens from the config, roles viewer < operator < admin.
+ * Bodies and queries are validated strictly; every refusal is a JSON `{ error }` with a 4xx.
+ */
+export function createApi({ operations, tokens }: ApiDeps): Router {
+  const api = express.Router();
+  api.use(express.json({ limit: '64kb' }));
+  api.use(authenticate(tokens));
+
+  api.get('/mailboxes', needs('viewer'), (req, res) => {
+    const q = parse(listQuery, req.query, 'query');
+    const { page, pageSize, ...filter } = q;
+    res.json(operations.list(filter as Parameters<MailboxOperations['list']>[0], page, pageSize));
+  });
+  api.get('/mailboxes/:id', needs('viewer'), (req, res) => {
+    res.json(operations.show(param(req)));
+  });
+  api.post('/mailboxes/:id/approve', needs('operator'), (req, res) => {
+    const body = parse(approvalBody, req.body ?? {}, 'body');
+    res.json(operations.approve(param(req), actor(res), 'approved', body.comment));
+  });
+  api.post('/mailboxes/:id/reject', needs('operator'), (req, res) => {
+    const body = parse(approvalBody, req.body ?? {}, 'body');
+    res.json(operations.approve(param(req), actor(res), 'rejected', body.comment));
+  });
+  api.post('/mailboxes/:id/test-enable', needs('operator'), (req, res) => {
+    const body = parse(testEnableBody, req.body ?? {}, 'body');
+    res.status(202).json(operations.testEnable(param(req), actor(res), body));
+  });
+  api.post('/mailboxes/:id/disable', needs('operator'), (req, res) => {
+    const body = parse(disableBody, req.body ?? {}, 'body');
+    res.json(operations.disable(param(req), actor(res), body));
+  });
+  api.get('/profiles/:id/alerts', needs('viewer'), (req, res) => {
+    res.json(operations.profileAlerts(param(req)));
+  });
+  api.use((_req, res) => {
+    res.status(404).json({ error: 'no such API route' });
+  });
+  api.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    if (error instanceof OperationError) return res.status(error.status).json({ error: error.message });
+    const e = error as { type?: string; status?: number; message?: string };
+    // body-parser's own errors: malformed JSON, too large.
+    if (e.type === 'entity.parse.failed') return res.status(400).json({ error: `body is not valid JSON: ${e.message}` });
+    if (e.type === 'entity.too.large') return res.status(413).json({ error: 'body is larger than 64 KiB' });
+    return next(error);
+  });
+  return api;
+}
+
+function authenticate(tokens: () => ApiToken[]) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const header = req.get('authorization') ?? '';
+    const presented = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    const found = presented === undefined ? undefined : findToken(tokens(), presented);
+    if (!found) {
+      res.set('WWW-Authenticate', 'Bearer realm="mailsync"').status(401).json({
+        error: presented === undefined ? 'missing bearer token (Authorization: Bearer <token>)' : 'unknown bearer token',
+      });
+      return;
+    }
+    res.locals.actor = { name: found.name, role: found.role } satisfies Actor;
+    next();
+  };
+}
+
+/** Compares digests in constant time, so response timing says nothing about a token's prefix. */
+function findToken(tokens: ApiToken[], presented: string): ApiToken | undefined {
+  const digest = createHash('sha256').update(presented).digest();
+  let found: ApiToken | undefined;
+  for (const t of tokens) {
+    if (timingSafeEqual(digest, createHash('sha256').update(t.token.reveal()).digest())) found = t;
+  }
+  return found;
+}
+
+function needs(role: Role) {
+  return (_req: Request, res: Response, next: NextFunction) => {
+    const a = actor(res);
+    if (RANK[a.role] < RANK[role]) {
+      res.status(403).json({ error: `this needs the ${role} role; token "${a.name}" has ${a.role}` });
+      return;
+    }
+    next();
+  };
+}
+
+function actor(res: Response): Actor {
+  return res.locals.actor as Actor;
+}
+
+function param(req: Request): string {
+  return String(req.params.id);
+}
+
+function parse<T extends z.ZodType>(schema: T, input: unknown, where: string): z.infer<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const reasons = result.error.issues.map((i) => {
+    const path = i.path.length > 0 ? i.path.join('.') : where;
+    return i.code === 'unrecognized_keys' ? `${where}: unknown key(s) ${i.keys.join(', ')}` : `${path}: ${i.message}`;
+  });
+  throw new OperationError(400, reasons.join('; '));
+}

@@ -1,0 +1,171 @@
+import type { Clock } from '../clock.js';
+import type { Config, Mailbox, Profile, Role } from '../config/index.js';
+import { APPROVAL_CODES, mayDecideApproval } from '../policy/approval.js';
+import { mayRequestTest } from '../policy/test-enable.js';
+import type { Direction, DirectionState, Store } from '../store/index.js';
+import { isTrustedProfile } from '../sync/runner.js';
+import { DIRECTIONS, mailboxView, matches, type MailboxFilter, type MailboxView } from './view.js';
+
+/** A refusal the API turns into an HTTP status with a JSON body. */
+export class OperationError extends Error {
+  constructor(readonly status: 400 | 403 | 404 | 409, message: string) {
+    super(message);
+    this.name = 'OperationError';
+  }
+}
+
+export interface Actor {
+  /** The API token's name (never the token). */
+  name: string;
+  role: Role;
+}
+
+export interface OperationsDeps {
+  config: () => Config;
+  store: Store;
+  clock: Clock;
+  /** Make the mailbox's next cycle due now (after approval). */
+  wake: (mailboxId: string) => void;
+  /** Queue a Test & Enable run (already recorded as scheduled). */
+  startTest: (mailboxId: string) => void;
+  /** Close a disabled mailbox's kept connection. */
+  disconnect: (mailboxId: string) => void;
+}
+
+export const MAX_PAGE_SIZE = 500;
+
+/**
+ * What operators can do to mailboxes, shared by the admin API and the CLI (which calls the API).
+ * Each mutation checks the actor's role, changes state, and is audited in the same transaction.
+ */
+export class MailboxOperations {
+  readonly #d: OperationsDeps;
+
+  constructor(deps: OperationsDeps) {
+    this.#d = deps;
+  }
+
+  list(filter: MailboxFilter, page: number, pageSize: number): { total: number; page: number; pageSize: number; items: MailboxView[] } {
+    const config = this.#d.config();
+    const states = this.#statesByMailbox();
+    const lifecycles = new Map(this.#d.store.lifecycle.list().map((l) => [l.mailboxId, l]));
+    const now = this.#d.clock.now();
+    const all = config.mailboxes
+      .map((m) => mailboxView(m, states.get(m.id) ?? new Map(), lifecycles.get(m.id) ?? this.#d.store.lifecycle.get(m.id), config, now))
+      .filter((v) => matches(v, filter));
+    const start = (page - 1) * pageSize;
+    return { total: all.length, page, pageSize, items: all.slice(start, start + pageSize) };
+  }
+
+  show(id: string) {
+    const { mailbox } = this.#find(id);
+    const store = this.#d.store;
+    return {
+      ...this.#view(mailbox),
+      alerts: store.lifecycle.alerts('mailbox', id),
+      runs: store.listRuns(id, 50),
+      itemFailures: store.listItemFailures(id).slice(0, 100),
+      audit: store.lifecycle.auditLog(id, 50),
+    };
+  }
+
+  approve(id: string, actor: Actor, decision: 'approved' | 'rejected', comment?: string): MailboxView {
+    const { mailbox, profile } = this.#find(id);
+    const allowed = mayDecideApproval(actor.role, isTrustedProfile(profile), this.#d.config().organization);
+    if (!allowed.ok) throw new OperationError(403, allowed.reason);
+    const { store } = this.#d;
+    const at = this.#d.clock.now();
+    const reenabled: Direction[] = [];
+    store.db.transaction(() => {
+      store.lifecycle.setApproval(id, decision, actor.name, actor.role, at);
+      if (decision === 'approved') {
+        // The cause of an approval disable is gone: those directions run again.
+        for (const d of DIRECTIONS) {
+          const s = store.getDirectionState(id, d);
+          if (s?.disabled && s.disabledCode !== null && (APPROVAL_CODES as readonly string[]).includes(s.disabledCode)) {
+            store.lifecycle.enable(id, d);
+            reenabled.push(d);
+          }
+        }
+      }
+      store.lifecycle.audit({
+        at, actor: actor.name, role: actor.role, action: decision === 'approved' ? 'approve' : 'reject', mailboxId: id,
+        detail: { ...(comment ? { comment } : {}), reenabled },
+      });
+    })();
+    this.#d.wake(mailbox.id);
+    return this.#view(mailbox);
+  }
+
+  testEnable(id: string, actor: Actor, options: { thisOrganizationOnly: boolean }): MailboxView {
+    const { mailbox } = this.#find(id);
+    if (actor.role === 'viewer') throw new OperationError(403, 'Test & Enable needs the operator or admin role');
+    const { store } = this.#d;
+    const allowed = mayRequestTest(store.lifecycle.get(id).test.state);
+    if (!allowed.ok) throw new OperationError(409, allowed.reason);
+    const at = this.#d.clock.now();
+    store.db.transaction(() => {
+      store.lifecycle.requestTest(id, actor.name, options.thisOrganizationOnly, at);
+      store.lifecycle.audit({ at, actor: actor.name, role: actor.role, action: 'test_enable', mailboxId: id, detail: { ...options } });
+    })();
+    this.#d.startTest(id);
+    return this.#view(mailbox);
+  }
+
+  disable(id: string, actor: Actor, options: { directions?: Direction[]; reason: string }): MailboxView {
+    const { mailbox } = this.#find(id);
+    if (actor.role === 'viewer') throw new OperationError(403, 'disabling a mailbox needs the operator or admin role');
+    const directions = options.directions ?? DIRECTIONS.filter((d) => mailbox[d]);
+    const { store } = this.#d;
+    const at = this.#d.clock.now();
+    store.db.transaction(() => {
+      for (const d of directions) store.lifecycle.disable(id, d, { code: null, reason: options.reason, by: `operator:${actor.name}`, at });
+      store.lifecycle.audit({ at, actor: actor.name, role: actor.role, action: 'disable', mailboxId: id, detail: { directions, reason: options.reason } });
+    })();
+    this.#d.disconnect(id);
+    return this.#view(mailbox);
+  }
+
+  /** A profile's alert records and the share of its mailboxes that failed in the last hour. */
+  profileAlerts(profileId: string) {
+    const config = this.#d.config();
+    const profile = config.profiles.find((p) => p.id === profileId);
+    if (!profile) throw new OperationError(404, `no profile "${profileId}"`);
+    const ids = config.mailboxes.filter((m) => m.profile === profileId).map((m) => m.id);
+    const failing = this.#d.store.lifecycle.countFailedSince(ids, this.#d.clock.now() - 3_600_000);
+    return {
+      profile: profile.id,
+      owner: profile.owner ?? null,
+      mailboxes: ids.length,
+      failingLastHour: failing,
+      failingShare: ids.length === 0 ? 0 : failing / ids.length,
+      alerts: this.#d.store.lifecycle.alerts('profile', profileId),
+    };
+  }
+
+  #find(id: string): { mailbox: Mailbox; profile: Profile } {
+    const config = this.#d.config();
+    const mailbox = config.mailboxes.find((m) => m.id === id);
+    if (!mailbox) throw new OperationError(404, `no mailbox "${id}"`);
+    return { mailbox, profile: config.profiles.find((p) => p.id === mailbox.profile) as Profile };
+  }
+
+  #view(mailbox: Mailbox): MailboxView {
+    const states = new Map<Direction, DirectionState>();
+    for (const d of DIRECTIONS) {
+      const s = this.#d.store.getDirectionState(mailbox.id, d);
+      if (s) states.set(d, s);
+    }
+    return mailboxView(mailbox, states, this.#d.store.lifecycle.get(mailbox.id), this.#d.config(), this.#d.clock.now());
+  }
+
+  #statesByMailbox(): Map<string, Map<Direction, DirectionState>> {
+    const out = new Map<string, Map<Direction, DirectionState>>();
+    for (const s of this.#d.store.listDirectionStates()) {
+      let m = out.get(s.mailboxId);
+      if (!m) out.set(s.mailboxId, (m = new Map()));
+      m.set(s.direction, s);
+    }
+    return out;
+  }
+}

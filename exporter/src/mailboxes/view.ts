@@ -1,0 +1,104 @@
+import { taxonomyEntry, isErrorCode } from '../classify/index.js';
+import type { Config, Mailbox } from '../config/index.js';
+import { healthOf, type Health } from '../policy/health.js';
+import type { Direction, DirectionState, Lifecycle } from '../store/types.js';
+
+export const DIRECTIONS: readonly Direction[] = ['incoming', 'outgoing', 'act'];
+/** Failures within this window make a running mailbox "intermittent" rather than healthy. */
+export const INTERMITTENT_WINDOW_MS = 3_600_000;
+
+export interface DirectionView {
+  configured: boolean;
+  /** Configured and not disabled. */
+  enabled: boolean;
+  status: DirectionState['status'];
+  disabled: { code: string | null; reason: string | null; by: string | null; at: number | null } | null;
+  lastError: { code: string; class: string | null; scope: string | null; message: string | null; at: number | null; runbook: string | null } | null;
+  lastSuccessAt: number | null;
+  consecutiveFailures: number;
+  retriesLeft: number;
+  nextAttemptAt: number | null;
+  itemsProcessedTotal: number;
+  itemsFailedTotal: number;
+}
+
+/** What the API and the CLI show for a mailbox. Built from config and store; holds no secret. */
+export interface MailboxView {
+  id: string;
+  address: string;
+  profile: string;
+  health: Health;
+  approval: { state: Lifecycle['approval']; by: string | null; role: string | null; at: number | null };
+  testEnable: Lifecycle['test'];
+  directions: Record<Direction, DirectionView>;
+}
+
+export function mailboxView(
+  mailbox: Mailbox, states: Map<Direction, DirectionState>, lifecycle: Lifecycle, config: Pick<Config, 'organization'>, now: number,
+): MailboxView {
+  const directions = Object.fromEntries(DIRECTIONS.map((d) => [d, directionView(mailbox[d], states.get(d), config)])) as Record<Direction, DirectionView>;
+  const health = healthOf({
+    testState: lifecycle.test.state,
+    directions: DIRECTIONS.map((d) => {
+      const v = directions[d];
+      const s = states.get(d);
+      return { configured: v.configured, status: v.status, disabled: v.disabled !== null, disabledCode: v.disabled?.code ?? null, consecutiveFailures: v.consecutiveFailures, lastFailureAt: s?.lastFailureAt ?? null };
+    }),
+  }, now, INTERMITTENT_WINDOW_MS);
+  return {
+    id: mailbox.id,
+    address: mailbox.address,
+    profile: mailbox.profile,
+    health,
+    approval: { state: lifecycle.approval, by: lifecycle.approvalBy, role: lifecycle.approvalRole, at: lifecycle.approvalAt },
+    testEnable: lifecycle.test,
+    directions,
+  };
+}
+
+function directionView(configured: boolean, s: DirectionState | undefined, config: Pick<Config, 'organization'>): DirectionView {
+  const max = config.organization.retry.maxTransientRetries;
+  const code = s?.lastErrorCode ?? null;
+  return {
+    configured,
+    enabled: configured && !(s?.disabled ?? false),
+    status: s?.status ?? 'not_run',
+    disabled: s?.disabled ? { code: s.disabledCode, reason: s.disabledReason, by: s.disabledBy, at: s.disabledAt } : null,
+    lastError: code === null ? null : {
+      code, class: s?.lastErrorClass ?? null, scope: s?.lastErrorScope ?? null, message: s?.lastErrorMessage ?? null,
+      at: s?.lastFailureAt ?? null, runbook: isErrorCode(code) ? taxonomyEntry(code).runbook : null,
+    },
+    lastSuccessAt: s?.lastSuccessAt ?? null,
+    consecutiveFailures: s?.consecutiveFailures ?? 0,
+    // The first failure is not a retry; each one after it uses one of the budget.
+    retriesLeft: Math.max(0, max - Math.max(0, (s?.consecutiveFailures ?? 0) - 1)),
+    nextAttemptAt: s?.nextAttemptAt ?? null,
+    itemsProcessedTotal: s?.itemsProcessedTotal ?? 0,
+    itemsFailedTotal: s?.itemsFailedTotal ?? 0,
+  };
+}
+
+export interface MailboxFilter {
+  /** enabled: every configured direction enabled; disabled: at least one disabled. */
+  state?: 'enabled' | 'disabled';
+  health?: Health;
+  profile?: string;
+  approval?: Lifecycle['approval'];
+  /** Case-insensitive substring of the id or the address. */
+  q?: string;
+}
+
+export function matches(v: MailboxView, f: MailboxFilter): boolean {
+  if (f.profile !== undefined && v.profile !== f.profile) return false;
+  if (f.health !== undefined && v.health !== f.health) return false;
+  if (f.approval !== undefined && v.approval.state !== f.approval) return false;
+  if (f.state !== undefined) {
+    const anyDisabled = DIRECTIONS.some((d) => v.directions[d].configured && v.directions[d].disabled !== null);
+    if ((f.state === 'disabled') !== anyDisabled) return false;
+  }
+  if (f.q !== undefined && f.q !== '') {
+    const q = f.q.toLowerCase();
+    if (!v.id.toLowerCase().includes(q) && !v.address.includes(q)) return false;
+  }
+  return true;
+}

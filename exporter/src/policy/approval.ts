@@ -1,0 +1,45 @@
+import type { ErrorCode } from '../classify/index.js';
+import type { Role } from '../config/index.js';
+
+export type { Role };
+
+export type Approval = 'empty' | 'pending' | 'approved' | 'rejected';
+export const APPROVALS: readonly Approval[] = ['empty', 'pending', 'approved', 'rejected'];
+
+export interface ApprovalRules {
+  /** organization.processOnlyApproved: no mail is processed for a mailbox until it is approved. */
+  processOnlyApproved: boolean;
+  /** organization.requireAdminApprovalForTrustedProfiles: trusted profiles need an admin's approval. */
+  requireAdminApprovalForTrustedProfiles: boolean;
+}
+
+export interface ApprovalState {
+  approval: Approval;
+  /** The role of whoever approved, so an operator's approval does not count for a trusted profile. */
+  approvedByRole: Role | null;
+}
+
+/**
+ * Why a mailbox may not be contacted yet, or null. A trusted profile (impersonation: one account
+ * can read every mailbox) needs each address approved by an admin; otherwise, when the organization
+ * processes only approved mailboxes, any approval will do.
+ */
+export function approvalBlock(state: ApprovalState, trustedProfile: boolean, rules: ApprovalRules): ErrorCode | null {
+  if (trustedProfile && rules.requireAdminApprovalForTrustedProfiles) {
+    return state.approval === 'approved' && state.approvedByRole === 'admin' ? null : 'admin_approval_required';
+  }
+  if (rules.processOnlyApproved && state.approval !== 'approved') return 'email_address_not_approved';
+  return null;
+}
+
+/** Whether `role` may approve or reject a mailbox; the reason when it may not. */
+export function mayDecideApproval(role: Role, trustedProfile: boolean, rules: ApprovalRules): { ok: true } | { ok: false; reason: string } {
+  if (role === 'viewer') return { ok: false, reason: 'approving a mailbox needs the operator or admin role' };
+  if (trustedProfile && rules.requireAdminApprovalForTrustedProfiles && role !== 'admin') {
+    return { ok: false, reason: 'this mailbox uses a trusted (impersonation) profile: only an admin may approve it' };
+  }
+  return { ok: true };
+}
+
+/** Codes that approval itself clears: once approved, a direction disabled for them is enabled again. */
+export const APPROVAL_CODES: readonly ErrorCode[] = ['email_address_not_approved', 'admin_approval_required'];

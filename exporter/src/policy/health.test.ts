@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { healthOf, type HealthDirection } from './health.js';
+
+const HOUR = 3_600_000;
+const now = 10 * HOUR;
+const ok: HealthDirection = { configured: true, status: 'success', disabled: false, disabledCode: null, consecutiveFailures: 0, lastFailureAt: null };
+const off: HealthDirection = { ...ok, configured: false, status: 'not_run' };
+
+describe('healthOf', () => {
+  it.each([
+    ['all configured directions succeed', 'none', [ok, off], 'healthy'],
+    ['a failure long ago does not count', 'none', [{ ...ok, lastFailureAt: now - 2 * HOUR }], 'healthy'],
+    ['transient failure being retried', 'none', [{ ...ok, status: 'failure', consecutiveFailures: 3, lastFailureAt: now - 60_000 }], 'intermittent'],
+    ['recovered within the window', 'none', [{ ...ok, lastFailureAt: now - 10 * 60_000 }], 'intermittent'],
+    ['system-disabled with a code', 'none', [{ ...ok, status: 'failure', disabled: true, disabledCode: 'credentials_rejected' }], 'failing'],
+    ['one of two directions system-disabled', 'none', [ok, { ...ok, disabled: true, disabledCode: 'connect_failed' }], 'failing'],
+    ['operator-disabled', 'none', [{ ...ok, disabled: true, disabledCode: null }], 'inactive'],
+    ['never run yet', 'none', [{ ...ok, status: 'not_run' }], 'inactive'],
+    ['nothing configured', 'none', [off], 'inactive'],
+    ['disabled on an unconfigured direction does not count', 'none', [ok, { ...off, disabled: true, disabledCode: 'x' }], 'healthy'],
+    ['Test & Enable scheduled wins over failing', 'scheduled', [{ ...ok, disabled: true, disabledCode: 'credentials_rejected' }], 'testing'],
+    ['Test & Enable running', 'running', [ok], 'testing'],
+    ['Test & Enable completed no longer counts', 'completed', [ok], 'healthy'],
+  ] as const)('%s → %s', (_name, testState, directions, expected) => {
+    expect(healthOf({ testState, directions: [...directions] }, now, HOUR)).toBe(expected);
+  });
+});

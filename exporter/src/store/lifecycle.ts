@@ -1,0 +1,139 @@
+import type Database from 'better-sqlite3';
+import type { AlertRecord, AlertRecordInput, Approval, AuditEntry, AuditInput, Direction, Lifecycle, TestState } from './types.js';
+
+/**
+ * The mailbox lifecycle tables: approval, Test & Enable, disables, the alert wall and the audit
+ * log. Part of the Store (same connection and transactions); only the Store constructs it.
+ */
+export class LifecycleStore {
+  readonly #s;
+
+  constructor(db: Database.Database) {
+    this.#s = prepare(db);
+  }
+
+  get(mailboxId: string): Lifecycle {
+    const row = this.#s.get.get(mailboxId) as LifecycleRow | undefined;
+    return row ? toLifecycle(row) : {
+      mailboxId, approval: 'empty', approvalBy: null, approvalRole: null, approvalAt: null,
+      test: { state: 'none', requestedBy: null, requestedAt: null, startedAt: null, finishedAt: null, thisOrgOnly: false, result: null },
+    };
+  }
+
+  list(): Lifecycle[] {
+    return (this.#s.list.all() as LifecycleRow[]).map(toLifecycle);
+  }
+
+  setApproval(mailboxId: string, approval: Approval, by: string, role: string, at: number): void {
+    this.#s.ensure.run(mailboxId);
+    this.#s.setApproval.run({ mailboxId, approval, by, role, at });
+  }
+
+  requestTest(mailboxId: string, by: string, thisOrgOnly: boolean, at: number): void {
+    this.#s.ensure.run(mailboxId);
+    this.#s.requestTest.run({ mailboxId, by, at, thisOrgOnly: thisOrgOnly ? 1 : 0 });
+  }
+
+  setTestState(mailboxId: string, state: Exclude<TestState, 'none'>, at: number, result?: unknown): void {
+    this.#s.ensure.run(mailboxId);
+    if (state === 'running') this.#s.testRunning.run({ mailboxId, at });
+    else if (state === 'completed') this.#s.testCompleted.run({ mailboxId, at, result: JSON.stringify(result ?? null) });
+    else this.#s.testScheduled.run({ mailboxId });
+  }
+
+  /** Test & Enable requests still to run (scheduled, or running when the runner stopped). */
+  pendingTests(): string[] {
+    return (this.#s.pendingTests.all() as { mailbox_id: string }[]).map((r) => r.mailbox_id);
+  }
+
+  /** Disables a direction. `code` is the taxonomy code when the system disables, null for an operator. */
+  disable(mailboxId: string, direction: Direction, d: { code: string | null; reason: string; by: string; at: number }): void {
+    this.#s.ensureState.run(mailboxId, direction);
+    this.#s.disable.run({ mailboxId, direction, code: d.code, reason: d.reason, by: d.by, at: d.at });
+  }
+
+  /** Enables a direction and resets its retry budget (after Test & Enable or an approval). */
+  enable(mailboxId: string, direction: Direction): void {
+    this.#s.ensureState.run(mailboxId, direction);
+    this.#s.enable.run({ mailboxId, direction });
+  }
+
+  /** One record per object, direction and code: first seen, last seen and how often. */
+  recordAlert(a: AlertRecordInput): void {
+    this.#s.upsertAlert.run({ ...a });
+  }
+
+  alerts(objectType: 'mailbox' | 'profile', objectId: string, limit = 100): AlertRecord[] {
+    return this.#s.alerts.all(objectType, objectId, limit) as AlertRecord[];
+  }
+
+  audit(entry: AuditInput): void {
+    this.#s.audit.run({ ...entry, mailboxId: entry.mailboxId ?? null, detail: JSON.stringify(entry.detail ?? {}) });
+  }
+
+  auditLog(mailboxId: string, limit = 100): AuditEntry[] {
+    return (this.#s.auditLog.all(mailboxId, limit) as (Omit<AuditEntry, 'detail'> & { detail: string })[])
+      .map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+  }
+
+  /** How many of `mailboxIds` had a failed run at or after `since` (the profile's failing share). */
+  countFailedSince(mailboxIds: string[], since: number): number {
+    if (mailboxIds.length === 0) return 0;
+    return (this.#s.failedSince.get(since, JSON.stringify(mailboxIds)) as { n: number }).n;
+  }
+}
+
+interface LifecycleRow {
+  mailbox_id: string; approval: Approval; approval_by: string | null; approval_role: string | null; approval_at: number | null;
+  test_state: TestState; test_requested_by: string | null; test_requested_at: number | null; test_started_at: number | null;
+  test_finished_at: number | null; test_this_org_only: number; test_result: string | null;
+}
+
+function toLifecycle(r: LifecycleRow): Lifecycle {
+  return {
+    mailboxId: r.mailbox_id, approval: r.approval, approvalBy: r.approval_by, approvalRole: r.approval_role, approvalAt: r.approval_at,
+    test: {
+      state: r.test_state, requestedBy: r.test_requested_by, requestedAt: r.test_requested_at, startedAt: r.test_started_at,
+      finishedAt: r.test_finished_at, thisOrgOnly: r.test_this_org_only === 1,
+      result: r.test_result === null ? null : JSON.parse(r.test_result) as unknown,
+    },
+  };
+}
+
+function prepare(db: Database.Database) {
+  return {
+    get: db.prepare('SELECT * FROM mailbox_lifecycle WHERE mailbox_id = ?'),
+    list: db.prepare('SELECT * FROM mailbox_lifecycle ORDER BY mailbox_id'),
+    ensure: db.prepare('INSERT INTO mailbox_lifecycle (mailbox_id) VALUES (?) ON CONFLICT DO NOTHING'),
+    ensureState: db.prepare('INSERT INTO mailbox_direction_state (mailbox_id, direction) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+    setApproval: db.prepare(`UPDATE mailbox_lifecycle SET approval = @approval, approval_by = @by, approval_role = @role,
+      approval_at = @at WHERE mailbox_id = @mailboxId`),
+    requestTest: db.prepare(`UPDATE mailbox_lifecycle SET test_state = 'scheduled', test_requested_by = @by,
+      test_requested_at = @at, test_started_at = NULL, test_finished_at = NULL, test_this_org_only = @thisOrgOnly,
+      test_result = NULL WHERE mailbox_id = @mailboxId`),
+    testScheduled: db.prepare(`UPDATE mailbox_lifecycle SET test_state = 'scheduled', test_started_at = NULL WHERE mailbox_id = @mailboxId`),
+    testRunning: db.prepare(`UPDATE mailbox_lifecycle SET test_state = 'running', test_started_at = @at WHERE mailbox_id = @mailboxId`),
+    testCompleted: db.prepare(`UPDATE mailbox_lifecycle SET test_state = 'completed', test_finished_at = @at, test_result = @result
+      WHERE mailbox_id = @mailboxId`),
+    pendingTests: db.prepare(`SELECT mailbox_id FROM mailbox_lifecycle WHERE test_state IN ('scheduled', 'running')
+      ORDER BY test_requested_at`),
+    disable: db.prepare(`UPDATE mailbox_direction_state SET disabled = 1, disabled_code = @code, disabled_reason = @reason,
+      disabled_by = @by, disabled_at = @at, next_attempt_at = NULL WHERE mailbox_id = @mailboxId AND direction = @direction`),
+    enable: db.prepare(`UPDATE mailbox_direction_state SET disabled = 0, disabled_code = NULL, disabled_reason = NULL,
+      disabled_by = NULL, disabled_at = NULL, next_attempt_at = NULL, consecutive_failures = 0
+      WHERE mailbox_id = @mailboxId AND direction = @direction`),
+    upsertAlert: db.prepare(`INSERT INTO alert_record (object_type, object_id, direction, code, class, scope, mailbox_id, message,
+      first_seen_at, last_seen_at) VALUES (@objectType, @objectId, @direction, @code, @class, @scope, @mailboxId, @message, @at, @at)
+      ON CONFLICT (object_type, object_id, direction, code) DO UPDATE SET count = count + 1, last_seen_at = excluded.last_seen_at,
+      message = excluded.message, mailbox_id = excluded.mailbox_id, class = excluded.class, scope = excluded.scope`),
+    alerts: db.prepare(`SELECT object_type AS objectType, object_id AS objectId, direction, code, class, scope, mailbox_id AS mailboxId,
+      message, first_seen_at AS firstSeenAt, last_seen_at AS lastSeenAt, count FROM alert_record
+      WHERE object_type = ? AND object_id = ? ORDER BY last_seen_at DESC, id LIMIT ?`),
+    audit: db.prepare(`INSERT INTO audit_log (at, actor, role, action, mailbox_id, detail)
+      VALUES (@at, @actor, @role, @action, @mailboxId, @detail)`),
+    failedSince: db.prepare(`SELECT count(DISTINCT mailbox_id) AS n FROM mailbox_direction_state
+      WHERE last_failure_at >= ? AND mailbox_id IN (SELECT value FROM json_each(?))`),
+    auditLog: db.prepare(`SELECT id, at, actor, role, action, mailbox_id AS mailboxId, detail FROM audit_log
+      WHERE mailbox_id = ? ORDER BY id DESC LIMIT ?`),
+  };
+}

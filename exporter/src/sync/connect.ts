@@ -1,0 +1,47 @@
+import { ClassifiedError } from '../classify/index.js';
+import type { Config, Mailbox, Profile } from '../config/index.js';
+import type { Logger } from '../log.js';
+import type { Autodiscover } from '../protocols/autodiscover.js';
+import { ImapSession, type ImapEndpoint } from '../protocols/imap.js';
+import { loginFor } from './login.js';
+
+/** Where the mailbox's IMAP server is: the profile's host, or what autodiscover finds for the address. */
+export async function resolveEndpoint(mailbox: Mailbox, profile: Profile, autodiscover: Autodiscover | undefined): Promise<ImapEndpoint> {
+  const { incoming, timeouts } = profile;
+  if (incoming.host !== undefined) {
+    return { host: incoming.host, port: incoming.port, security: incoming.security, caFile: incoming.caFile, timeouts };
+  }
+  if (!autodiscover) throw new ClassifiedError('profile_invalid', `profile ${profile.id} uses autodiscover but it is not available here`);
+  const found = await autodiscover.discover(mailbox.address);
+  return { host: found.host, port: found.port, security: found.security, caFile: incoming.caFile, timeouts };
+}
+
+export interface OpenOptions {
+  autodiscover: Autodiscover | undefined;
+  logger: Logger;
+}
+
+/**
+ * Connects, secures and logs in for a mailbox, then checks the ownership mark: a mailbox another
+ * deployment marked as its own is not synced here (`configured_in_another_org`) until Test &
+ * Enable with "this organization only" takes it over.
+ */
+export async function openMailbox(
+  mailbox: Mailbox, profile: Profile, organization: Config['organization'], options: OpenOptions,
+): Promise<ImapSession> {
+  const endpoint = await resolveEndpoint(mailbox, profile, options.autodiscover);
+  const session = await ImapSession.open(endpoint, loginFor(mailbox, profile).login, organization, options.logger);
+  try {
+    const owner = session.supportsMetadata ? await session.getOwnerMark() : null;
+    if (owner !== null && owner !== organization.id) throw foreignOwner(mailbox, owner);
+    return session;
+  } catch (error) {
+    await session.close();
+    throw error;
+  }
+}
+
+export function foreignOwner(mailbox: Mailbox, owner: string): ClassifiedError {
+  return new ClassifiedError('configured_in_another_org',
+    `${mailbox.address} is marked as synced by organization "${owner}"; Test & Enable with thisOrganizationOnly takes it over`);
+}
