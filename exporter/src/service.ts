@@ -9,7 +9,7 @@ import { createApp } from './http/app.js';
 import type { Logger } from './log.js';
 import { MailboxOperations } from './mailboxes/operations.js';
 import { createMetrics } from './metrics/index.js';
-import { Autodiscover } from './protocols/autodiscover.js';
+import { createAutodiscover } from './protocols/autodiscover.js';
 import { pollIntervalMs, Scheduler, systemTimers, type Timers } from './scheduler/scheduler.js';
 import { Store } from './store/index.js';
 import { runScheduledIncoming } from './sync/runner.js';
@@ -48,13 +48,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
   const profiles = new Map(config.profiles.map((p) => [p.id, p]));
   const mailboxes = new Map(config.mailboxes.map((m) => [m.id, m]));
   const sessions = new SessionPool((p) => profiles.get(p)?.maxConnections ?? 1);
-  const autodiscover = new Autodiscover({
-    dnsServers: config.autodiscover.dnsServers,
-    autoconfigUrls: config.autodiscover.autoconfigUrls,
-    cacheMs: config.autodiscover.cacheSeconds * 1_000,
-    timeoutMs: config.autodiscover.timeoutSeconds * 1_000,
-    clock,
-  });
+  const autodiscover = createAutodiscover(config.autodiscover, clock);
   const cycleDeps = { store, clock, logger, sessions, autodiscover };
 
   // Event-loop delay over the last second: above the threshold the machine is behind, so the

@@ -8,6 +8,8 @@ import type { Dovecot } from './dovecot.js';
 export interface LabMailbox {
   id: string;
   user: string;
+  /** Default: the user at lab.example. */
+  address?: string;
   password?: string;
   profile?: string;
   folders?: string[];
@@ -21,6 +23,8 @@ export interface LabOptions {
   sync?: Record<string, unknown>;
   organization?: Record<string, unknown>;
   listen?: string;
+  /** Other top-level sections (autodiscover, api). */
+  extra?: Record<string, unknown>;
 }
 
 /** A profile pointing at the harness Dovecot, trusting its generated certificate. */
@@ -51,7 +55,7 @@ export function writeLabConfig(dovecot: Dovecot, options: LabOptions): { file: s
     if (needsOwn) env[envName] = m.password ?? `pw-${m.user}`;
     return {
       id: m.id,
-      address: m.user.includes('@') ? m.user : `${m.user}@lab.example`,
+      address: m.address ?? (m.user.includes('@') ? m.user : `${m.user}@lab.example`),
       profile: m.profile ?? 'lab',
       ...(m.folders ? { folders: m.folders } : {}),
       ...(m.startFrom ? { startFrom: m.startFrom } : {}),
@@ -67,6 +71,7 @@ export function writeLabConfig(dovecot: Dovecot, options: LabOptions): { file: s
     sync: { pollIntervalSeconds: 60, batchSize: 50, ...options.sync },
     profiles,
     mailboxes,
+    ...options.extra,
   };
   const file = path.join(dir, 'mailsync.yaml');
   writeFileSync(file, stringify(doc));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { freePort, waitForGreeting } from './ports.js';
-import { makeCert, type CertFiles } from './tls.js';
+import { makeCert, type CertFiles, type CertOptions } from './tls.js';
 
 /** Dovecot refuses to run mail processes as root; this uid/gid needs no /etc/passwd entry. */
 const MAIL_UID = 5000;
@@ -12,6 +12,8 @@ const MAIL_UID = 5000;
 export interface DovecotOptions {
   /** Extra lines appended to dovecot.conf (benchmarks raise process limits here). */
   extraConfig?: string;
+  /** The server certificate (default: valid for localhost and 127.0.0.1 for 30 days). */
+  cert?: CertOptions;
 }
 
 export interface DovecotUser {
@@ -33,13 +35,13 @@ export class Dovecot {
   #process: ChildProcess | undefined;
   #exited: Promise<void> | undefined;
 
-  private constructor(dir: string) {
+  private constructor(dir: string, cert: CertOptions) {
     this.dir = dir;
-    this.cert = makeCert(dir, 'server');
+    this.cert = makeCert(dir, 'server', cert);
   }
 
   static async start(options: DovecotOptions = {}): Promise<Dovecot> {
-    const dovecot = new Dovecot(mkdtempSync(path.join(tmpdir(), 'mailsync-dovecot-')));
+    const dovecot = new Dovecot(mkdtempSync(path.join(tmpdir(), 'mailsync-dovecot-')), options.cert ?? {});
     try {
       await dovecot.#start(options);
     } catch (error) {
@@ -136,9 +138,20 @@ service imap-login {
 }
 service anvil {
   chroot =
+  # Dovecot slows down logins from an address after failed ones (2 s, doubling up to 15 s); the
+  # fault tests fail logins from 127.0.0.1 on purpose. Mode 0 is Dovecot's documented way to turn
+  # the auth penalty off.
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
 }
 service stats {
   chroot =
+}
+# Per-user annotations (RFC 5464 METADATA), where mailsync keeps its ownership mark.
+mail_attribute_dict = file:%h/dovecot-attributes
+protocol imap {
+  imap_metadata = yes
 }
 namespace inbox {
   inbox = yes
@@ -158,6 +171,11 @@ ${extra}
     const home = path.join(this.mailRoot, name);
     writeFileSync(path.join(this.dir, 'users.d', name), `${name}:{PLAIN}${password}:${MAIL_UID}:${MAIL_UID}::${home}::\n`);
     return { name, password };
+  }
+
+  /** Runs doveadm against this instance (as root, which doveadm needs to switch to the mail user). */
+  doveadm(args: string[]): string {
+    return execFileSync('doveadm', ['-c', path.join(this.dir, 'dovecot.conf'), ...args], { encoding: 'utf8', stdio: 'pipe' });
   }
 
   /** A logged-in imapflow client for arranging test data over real IMAP. */

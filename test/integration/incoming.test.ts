@@ -1,13 +1,8 @@
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../exporter/src/clock.js';
-import type { Config } from '../../exporter/src/config/index.js';
-import { createLogger } from '../../exporter/src/log.js';
-import { Store } from '../../exporter/src/store/index.js';
-import { runIncomingCycle, type CycleOutcome } from '../../exporter/src/sync/cycle.js';
-import { SessionPool } from '../../exporter/src/sync/sessions.js';
+import type { CycleOutcome } from '../../exporter/src/sync/cycle.js';
 import { Dovecot } from '../harness/dovecot.js';
-import { labProfile, writeLabConfig, type LabOptions } from '../harness/config.js';
+import { labProfile, type LabOptions } from '../harness/config.js';
+import { openLab } from '../harness/lab.js';
 import { makeMessage } from '../harness/mail.js';
 
 let dovecot: Dovecot;
@@ -18,24 +13,7 @@ afterAll(async () => {
   await dovecot?.stop();
 });
 
-const silent = createLogger('silent');
-
-/** A lab (config + store + session pool) whose cycles run in this process against the real Dovecot. */
-function lab(options: LabOptions) {
-  const { config, dir } = writeLabConfig(dovecot, options);
-  const store = new Store({ path: path.join(dir, 'mailsync.db') });
-  const sessions = new SessionPool((p) => config.profiles.find((x) => x.id === p)?.maxConnections ?? 1);
-  const cycle = (id: string, signal?: AbortSignal): Promise<CycleOutcome> => {
-    const mailbox = config.mailboxes.find((m) => m.id === id)!;
-    const profile = config.profiles.find((p) => p.id === mailbox.profile)!;
-    return runIncomingCycle(mailbox, profile, config as Config, { store, clock: systemClock, logger: silent, sessions }, signal);
-  };
-  const close = async () => {
-    await sessions.closeAll();
-    store.close();
-  };
-  return { config, store, sessions, cycle, close };
-}
+const lab = (options: LabOptions) => openLab(dovecot, options);
 
 function success(outcome: CycleOutcome) {
   if (outcome.result === 'failure') throw new Error(`cycle failed: ${outcome.code} ${outcome.message}`);
@@ -248,8 +226,7 @@ describe('incoming sync against Dovecot', () => {
       success(await l.cycle('r'));
       expect(l.sessions.idleCount).toBe(1);
       // Kill the server side of the kept connection: the next cycle must still succeed.
-      const { execFileSync } = await import('node:child_process');
-      execFileSync('doveadm', ['-c', path.join(dovecot.dir, 'dovecot.conf'), 'kick', user.name]);
+      dovecot.doveadm(['kick', user.name]);
       await new Promise((r) => setTimeout(r, 200));
       await dovecot.append(user, 'INBOX', [makeMessage(2)]);
       expect(success(await l.cycle('r'))).toMatchObject({ itemsProcessed: 1 });

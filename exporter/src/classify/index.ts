@@ -122,7 +122,7 @@ function rules(e: ErrorFields, text: string): Match | undefined {
   if (e.authenticationFailed) return authRule(e, text);
   const rc = e.serverResponseCode?.toUpperCase();
   if (e.code === 'NotFound' || e.mailboxMissing || rc === 'NONEXISTENT') return { code: 'mailbox_not_found' };
-  if (rc === 'NOPERM') return { code: 'insufficient_permissions' };
+  if (rc === 'NOPERM' || PERMISSION_TEXT.test(text)) return { code: 'insufficient_permissions' };
   if (rc === 'UNAVAILABLE' || rc === 'INUSE' || rc === 'SERVERBUG') return { code: 'server_unavailable' };
   if (rc === 'PRIVACYREQUIRED') return { code: 'insecure_channel_refused' };
   if (e.code && DNS_CODES.has(e.code)) return { code: 'dns_failed' };

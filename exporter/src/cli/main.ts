@@ -2,9 +2,11 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../clock.js';
 import { ConfigError, loadConfigFile, resolveConfigPath, type Config } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
+import { createAutodiscover } from '../protocols/autodiscover.js';
 import { startService } from '../service.js';
 import { Store } from '../store/index.js';
 import { runScheduledIncoming } from '../sync/runner.js';
+import { CliUsageError, mailboxesCommand, MAILBOXES_HELP } from './mailboxes.js';
 import { SessionPool } from '../sync/sessions.js';
 import { VERSION } from '../version.js';
 
@@ -17,9 +19,11 @@ Commands:
   run            run the sync service (scheduler, /metrics, health endpoints)
   check-config   validate a config file and list every problem
   sync-once      run one incoming cycle for one mailbox and print the result as JSON
+  mailboxes      list, show, approve, reject, Test & Enable or disable mailboxes (admin API)
   help [command] show help for a command
 
-Every command takes --config FILE (or the MAILSYNC_CONFIG environment variable).
+run, check-config and sync-once take --config FILE (or the MAILSYNC_CONFIG environment variable);
+mailboxes talks to a running service (--url, MAILSYNC_TOKEN).
 Run 'mailsync <command> --help' for its options. See docs/configuration.md for the file format.`,
   run: `Usage: mailsync run --config FILE [--log-level LEVEL]
 
@@ -41,6 +45,7 @@ but do not fail the check.
 Options:
   -c, --config FILE  config file (default: $MAILSYNC_CONFIG)
   -h, --help         show this help`,
+  mailboxes: MAILBOXES_HELP,
   'sync-once': `Usage: mailsync sync-once --config FILE --mailbox ID
 
 Runs one incoming cycle for one mailbox against its server and store, then prints the outcome as
@@ -67,10 +72,11 @@ export async function main(argv: string[]): Promise<number> {
       case 'run': return await runCommand(rest);
       case 'check-config': return checkConfig(rest);
       case 'sync-once': return await syncOnce(rest);
+      case 'mailboxes': return await mailboxesCommand(rest, { env: process.env, out: (l) => console.log(l), err: (l) => console.error(l) });
       default: throw new UsageError(`unknown command "${command}"`);
     }
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof CliUsageError) {
       console.error(`mailsync: ${error.message}\nRun 'mailsync ${HELP[command] ? `${command} ` : ''}--help' for usage.`);
       return 2;
     }
@@ -138,7 +144,8 @@ async function syncOnce(args: string[]): Promise<number> {
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   try {
     store.abortUnfinishedRuns(systemClock.now());
-    const { outcome, nextDueAt } = await runScheduledIncoming(mailbox, profile, config, { store, clock: systemClock, logger, sessions }, controller.signal);
+    const autodiscover = createAutodiscover(config.autodiscover, systemClock);
+    const { outcome, nextDueAt } = await runScheduledIncoming(mailbox, profile, config, { store, clock: systemClock, logger, sessions, autodiscover }, controller.signal);
     if (!outcome) {
       // The lifecycle gate said no: the same rule the service follows.
       const state = store.getDirectionState(mailbox.id, 'incoming');

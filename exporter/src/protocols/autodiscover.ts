@@ -2,7 +2,7 @@ import { Resolver } from 'node:dns/promises';
 import { XMLParser } from 'fast-xml-parser';
 import { ClassifiedError } from '../classify/index.js';
 import type { Clock } from '../clock.js';
-import type { Security } from '../config/index.js';
+import type { Config, Security } from '../config/index.js';
 
 export interface DiscoveredServer {
   host: string;
@@ -119,6 +119,17 @@ export class Autodiscover {
     }
     return undefined;
   }
+}
+
+/** Builds the autodiscover client from the config's `autodiscover` section. */
+export function createAutodiscover(settings: Config['autodiscover'], clock: Clock): Autodiscover {
+  return new Autodiscover({
+    dnsServers: settings.dnsServers,
+    autoconfigUrls: settings.autoconfigUrls,
+    cacheMs: settings.cacheSeconds * 1_000,
+    timeoutMs: settings.timeoutSeconds * 1_000,
+    clock,
+  });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -70,9 +70,12 @@ export class ImapSession {
 
   async status(folder: string): Promise<FolderStatus> {
     const s = await this.#client.status(folder, { uidNext: true, uidValidity: true, messages: true });
-    // imapflow throws NotFound for a missing folder and answers false for any other refusal.
-    if (s === false) throw new Error(`the server refused STATUS for folder "${folder}"`);
-    return { uidValidity: Number(s.uidValidity ?? 0), uidNext: s.uidNext ?? 1, messages: s.messages ?? 0 };
+    if (s !== false) return { uidValidity: Number(s.uidValidity ?? 0), uidNext: s.uidNext ?? 1, messages: s.messages ?? 0 };
+    // imapflow throws NotFound for a missing folder but swallows every other STATUS refusal into
+    // `false`, losing the server's words. EXAMINE fails with them (or answers the same question).
+    const box = await this.examine(folder);
+    await this.leaveFolder();
+    return box;
   }
 
   /** Opens a folder read-only (EXAMINE). */
@@ -134,7 +137,9 @@ export class ImapSession {
           if (!Array.isArray(list)) return;
           for (let i = 0; i + 1 < list.length; i += 2) {
             const key = (list[i] as { value?: unknown }).value;
-            const v = (list[i + 1] as { value?: unknown } | null)?.value;
+            // Dovecot sends the value as a literal (a Buffer here), other servers as a quoted string.
+            const raw = (list[i + 1] as { value?: unknown } | null)?.value;
+            const v = Buffer.isBuffer(raw) ? raw.toString('utf8') : raw;
             if (typeof key === 'string' && key.toLowerCase() === OWNER_ENTRY && typeof v === 'string' && v !== '') value = v;
           }
         },

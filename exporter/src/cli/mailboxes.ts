@@ -1,0 +1,178 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DEFAULTS } from '../config/index.js';
+
+export const MAILBOXES_HELP = `Usage: mailsync mailboxes <action> [options]
+
+Talks to a running mailsync through its admin API (/api), so every change is checked against the
+token's role and audited like any API call.
+
+Actions:
+  list                       list mailboxes (filters below), one line each
+  show ID                    one mailbox: state per direction, approval, Test & Enable, alert records
+  approve ID [--comment C]   approve the address (trusted profiles need an admin token)
+  reject ID [--comment C]    reject the address
+  test-enable ID [--this-organization-only]
+                             test connect, TLS, login and folders; enable what passes; with the
+                             option, take over a mailbox another deployment marked as its own
+  disable ID --reason TEXT [--direction D]...
+                             disable the mailbox (all configured directions, or the ones named)
+
+Options:
+      --url URL        the runner's base URL (default: $MAILSYNC_URL, else http://${DEFAULTS.listen})
+      --token-file F   file holding the API token (default: $MAILSYNC_TOKEN holds the token)
+      --json           print the API's JSON instead of text
+  list filters: --state enabled|disabled  --health H  --profile P  --approval A  --q TEXT
+                --page N  --page-size N
+  -h, --help           show this help
+
+Exit status: 0 done, 1 the API refused (the reason is printed), 2 bad usage.`;
+
+export class CliUsageError extends Error {}
+
+interface Request {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+}
+
+/** Parses `mailsync mailboxes ...` into one API request. Pure, so tests cover every action. */
+export function mailboxesRequest(args: string[]): { request: Request; json: boolean; url: string | undefined; tokenFile: string | undefined } | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        url: { type: 'string' }, 'token-file': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        comment: { type: 'string' }, reason: { type: 'string' }, direction: { type: 'string', multiple: true },
+        'this-organization-only': { type: 'boolean' },
+        state: { type: 'string' }, health: { type: 'string' }, profile: { type: 'string' }, approval: { type: 'string' },
+        q: { type: 'string' }, page: { type: 'string' }, 'page-size': { type: 'string' },
+      },
+    });
+  } catch (error) {
+    throw new CliUsageError(`mailboxes: ${(error as Error).message}`);
+  }
+  const { values: o, positionals } = parsed;
+  if (o.help) return 'help';
+  const [action, id, ...extra] = positionals;
+  if (extra.length > 0) throw new CliUsageError(`mailboxes: unexpected argument "${extra[0]}"`);
+  const common = { json: o.json ?? false, url: o.url, tokenFile: o['token-file'] };
+  const needId = () => {
+    if (!id) throw new CliUsageError(`mailboxes ${action}: the mailbox ID is required`);
+    return `/api/mailboxes/${encodeURIComponent(id)}`;
+  };
+  switch (action) {
+    case 'list': {
+      if (id) throw new CliUsageError(`mailboxes list: unexpected argument "${id}"`);
+      const query = new URLSearchParams();
+      for (const key of ['state', 'health', 'profile', 'approval', 'q', 'page'] as const) if (o[key] !== undefined) query.set(key, o[key]);
+      if (o['page-size'] !== undefined) query.set('pageSize', o['page-size']);
+      const qs = query.toString();
+      return { ...common, request: { method: 'GET', path: `/api/mailboxes${qs ? `?${qs}` : ''}` } };
+    }
+    case 'show': return { ...common, request: { method: 'GET', path: needId() } };
+    case 'approve':
+    case 'reject':
+      return { ...common, request: { method: 'POST', path: `${needId()}/${action}`, body: o.comment === undefined ? {} : { comment: o.comment } } };
+    case 'test-enable':
+      return { ...common, request: { method: 'POST', path: `${needId()}/test-enable`, body: { thisOrganizationOnly: o['this-organization-only'] ?? false } } };
+    case 'disable': {
+      const path = `${needId()}/disable`;
+      if (!o.reason) throw new CliUsageError('mailboxes disable: --reason TEXT is required (it is shown to whoever finds the mailbox disabled)');
+      return { ...common, request: { method: 'POST', path, body: { reason: o.reason, ...(o.direction ? { directions: o.direction } : {}) } } };
+    }
+    case undefined: throw new CliUsageError('mailboxes: an action is required (list, show, approve, reject, test-enable, disable)');
+    default: throw new CliUsageError(`mailboxes: unknown action "${action}"`);
+  }
+}
+
+export interface MailboxesIo {
+  env: NodeJS.ProcessEnv;
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+/** Runs `mailsync mailboxes ...`; returns the exit status. */
+export async function mailboxesCommand(args: string[], io: MailboxesIo): Promise<number> {
+  const parsed = mailboxesRequest(args);
+  if (parsed === 'help') {
+    io.out(MAILBOXES_HELP);
+    return 0;
+  }
+  const base = (parsed.url ?? io.env.MAILSYNC_URL ?? `http://${DEFAULTS.listen}`).replace(/\/+$/, '');
+  const token = parsed.tokenFile !== undefined ? readToken(parsed.tokenFile) : io.env.MAILSYNC_TOKEN;
+  if (!token) throw new CliUsageError('mailboxes: no API token: set MAILSYNC_TOKEN or pass --token-file FILE');
+  const { request } = parsed;
+  let response: Response;
+  try {
+    response = await fetch(`${base}${request.path}`, {
+      method: request.method,
+      // One request per process: a kept-alive socket would hold the process open for seconds after.
+      headers: { authorization: `Bearer ${token}`, connection: 'close', ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (error) {
+    io.err(`mailsync: cannot reach ${base}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`);
+    return 1;
+  }
+  const body = await response.json().catch(() => ({ error: `HTTP ${response.status} without a JSON body` })) as Record<string, unknown>;
+  if (!response.ok) {
+    io.err(`mailsync: ${response.status} ${String(body.error ?? response.statusText)}`);
+    return 1;
+  }
+  io.out(parsed.json ? JSON.stringify(body, null, 2) : render(request, body));
+  return 0;
+}
+
+function readToken(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new CliUsageError(`mailboxes: cannot read --token-file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+type View = {
+  id: string; address: string; profile: string; health: string; approval: { state: string };
+  testEnable: { state: string };
+  directions: Record<string, { configured: boolean; enabled: boolean; status: string; disabled: { code: string | null; by: string | null } | null; lastError: { code: string } | null; consecutiveFailures: number; retriesLeft: number }>;
+};
+
+function render(request: Request, body: Record<string, unknown>): string {
+  if (request.path.startsWith('/api/mailboxes?') || request.path === '/api/mailboxes') {
+    const items = body.items as View[];
+    const rows = [['ID', 'ADDRESS', 'PROFILE', 'HEALTH', 'APPROVAL', 'INCOMING', 'LAST ERROR']];
+    for (const v of items) {
+      const i = v.directions.incoming;
+      rows.push([v.id, v.address, v.profile, v.health, v.approval.state, directionWord(i), i?.lastError?.code ?? '-']);
+    }
+    return `${table(rows)}\n${items.length} of ${String(body.total)} mailboxes (page ${String(body.page)})`;
+  }
+  const v = body as unknown as View;
+  const lines = [
+    `${v.id} <${v.address}> profile ${v.profile}`,
+    `  health: ${v.health}   approval: ${v.approval.state}   Test & Enable: ${v.testEnable.state}`,
+  ];
+  for (const [name, d] of Object.entries(v.directions)) {
+    if (!d.configured) continue;
+    lines.push(`  ${name}: ${directionWord(d)}, last run ${d.status}, last error ${d.lastError?.code ?? '-'}, retries left ${d.retriesLeft}`);
+  }
+  const alerts = (body.alerts ?? []) as { code: string; count: number; lastSeenAt: number }[];
+  if (alerts.length > 0) lines.push('  alert records:', ...alerts.map((a) => `    ${a.code} x${a.count}, last ${new Date(a.lastSeenAt).toISOString()}`));
+  return lines.join('\n');
+}
+
+function directionWord(d: View['directions'][string] | undefined): string {
+  if (!d?.configured) return '-';
+  if (d.disabled) return `disabled (${d.disabled.code ?? `by ${d.disabled.by ?? 'operator'}`})`;
+  return 'enabled';
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+}

@@ -1,0 +1,194 @@
+import express from 'express';
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig, type Config } from '../config/index.js';
+import { MailboxOperations } from '../mailboxes/operations.js';
+import { Store } from '../store/index.js';
+import { createApi } from './api.js';
+
+const TOKENS = { viewer: 'viewer-token-0123456789', operator: 'operator-token-0123456789', admin: 'admin-token-0123456789' };
+const PASSWORDS = { mailbox: 'mailbox-password-xyz', master: 'master-password-xyz' };
+
+const YAML = `
+organization: { id: acme, processOnlyApproved: true }
+api:
+  tokens:
+    - { name: ci-viewer, role: viewer, token: "\${T_VIEWER}" }
+    - { name: alice, role: operator, token: "\${T_OPERATOR}" }
+    - { name: root, role: admin, token: "\${T_ADMIN}" }
+profiles:
+  - id: plain
+    incoming: { host: imap.example.com }
+  - id: trusted
+    owner: mail-team@example.com
+    incoming: { host: imap.example.com }
+    auth: { mode: impersonation, credentials: { username: svc, password: "\${MASTER_PW}" } }
+mailboxes:
+  - { id: ann, address: ann@example.com, profile: plain, credentials: { username: ann, password: "\${MAILBOX_PW}" } }
+  - { id: bob, address: bob@example.com, profile: trusted, outgoing: true }
+  - { id: cat, address: cat@example.org, profile: plain, credentials: { username: cat, password: "\${MAILBOX_PW}" } }
+`;
+
+let store: Store;
+let app: express.Express;
+let now = 1_800_000_000_000;
+const woken: string[] = [];
+const tests: string[] = [];
+
+beforeEach(() => {
+  const config: Config = parseConfig(YAML, '/etc/mailsync/mailsync.yaml', {
+    env: { T_VIEWER: TOKENS.viewer, T_OPERATOR: TOKENS.operator, T_ADMIN: TOKENS.admin, MASTER_PW: PASSWORDS.master, MAILBOX_PW: PASSWORDS.mailbox },
+  });
+  store = new Store({ path: ':memory:' });
+  woken.length = 0;
+  tests.length = 0;
+  const operations = new MailboxOperations({
+    config: () => config, store, clock: { now: () => now },
+    wake: (id) => woken.push(id), startTest: (id) => tests.push(id), disconnect: () => undefined,
+  });
+  app = express().use('/api', createApi({ operations, tokens: () => config.api.tokens }));
+});
+afterEach(() => store.close());
+
+const as = (role: keyof typeof TOKENS) => ({ authorization: `Bearer ${TOKENS[role]}` });
+
+const ROUTES: { method: 'get' | 'post'; path: string; minimum: keyof typeof TOKENS; body?: object }[] = [
+  { method: 'get', path: '/api/mailboxes', minimum: 'viewer' },
+  { method: 'get', path: '/api/mailboxes/ann', minimum: 'viewer' },
+  { method: 'get', path: '/api/profiles/plain/alerts', minimum: 'viewer' },
+  { method: 'post', path: '/api/mailboxes/ann/approve', minimum: 'operator', body: {} },
+  { method: 'post', path: '/api/mailboxes/ann/reject', minimum: 'operator', body: {} },
+  { method: 'post', path: '/api/mailboxes/ann/test-enable', minimum: 'operator', body: {} },
+  { method: 'post', path: '/api/mailboxes/ann/disable', minimum: 'operator', body: { reason: 'maintenance' } },
+];
+
+describe('admin API authentication and roles', () => {
+  it.each(ROUTES)('$method $path refuses a missing or unknown token, and a role below $minimum', async (route) => {
+    const missing = await request(app)[route.method](route.path).send(route.body);
+    expect(missing.status).toBe(401);
+    expect(missing.headers['www-authenticate']).toBe('Bearer realm="mailsync"');
+    expect(missing.body.error).toMatch(/missing bearer token/);
+    const unknown = await request(app)[route.method](route.path).set({ authorization: 'Bearer not-a-real-token-at-all' }).send(route.body);
+    expect([unknown.status, unknown.body.error]).toEqual([401, 'unknown bearer token']);
+    if (route.minimum !== 'viewer') {
+      const weak = await request(app)[route.method](route.path).set(as('viewer')).send(route.body);
+      expect(weak.status).toBe(403);
+      expect(weak.body.error).toMatch(/needs the operator role/);
+    }
+    const ok = await request(app)[route.method](route.path).set(as(route.minimum)).send(route.body);
+    expect(ok.status).toBeLessThan(300);
+  });
+
+  it('never shows a token or a password in any response', async () => {
+    const bodies: string[] = [];
+    for (const route of ROUTES) bodies.push((await request(app)[route.method](route.path).set(as('admin')).send(route.body)).text);
+    bodies.push((await request(app).get('/api/mailboxes/bob').set(as('admin'))).text);
+    const all = bodies.join('\n');
+    for (const secret of [...Object.values(TOKENS), ...Object.values(PASSWORDS)]) expect(all).not.toContain(secret);
+  });
+});
+
+describe('admin API validation', () => {
+  it.each([
+    ['unknown key', '/api/mailboxes/ann/test-enable', { thisOrganizationOnly: true, force: 1 }, /body: unknown key\(s\) force/],
+    ['wrong type', '/api/mailboxes/ann/test-enable', { thisOrganizationOnly: 'yes' }, /thisOrganizationOnly: .*boolean/],
+    ['missing reason', '/api/mailboxes/ann/disable', {}, /reason: /],
+    ['blank reason', '/api/mailboxes/ann/disable', { reason: '   ' }, /reason: say why/],
+    ['bad direction', '/api/mailboxes/ann/disable', { reason: 'x', directions: ['sideways'] }, /directions\.0: /],
+    ['comment too long', '/api/mailboxes/ann/approve', { comment: 'x'.repeat(501) }, /comment: /],
+  ])('400 for %s', async (_name, path, body, reason) => {
+    const res = await request(app).post(path).set(as('admin')).send(body);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatch(reason);
+  });
+
+  it('400 for a malformed JSON body, 404 for unknown mailboxes, profiles and routes', async () => {
+    const bad = await request(app).post('/api/mailboxes/ann/disable').set(as('admin')).set('content-type', 'application/json').send('{"reason": ');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/not valid JSON/);
+    expect((await request(app).get('/api/mailboxes/nobody').set(as('viewer'))).status).toBe(404);
+    expect((await request(app).get('/api/profiles/nope/alerts').set(as('viewer'))).status).toBe(404);
+    expect((await request(app).get('/api/nothing').set(as('viewer'))).status).toBe(404);
+  });
+
+  it('400 for bad list queries', async () => {
+    for (const q of ['health=green', 'pageSize=0', 'pageSize=501', 'page=-1', 'state=maybe', 'colour=red']) {
+      expect((await request(app).get(`/api/mailboxes?${q}`).set(as('viewer'))).status).toBe(400);
+    }
+  });
+});
+
+describe('admin API mailbox operations', () => {
+  it('lists with filters, text search and paging', async () => {
+    const all = await request(app).get('/api/mailboxes').set(as('viewer'));
+    expect(all.body).toMatchObject({ total: 3, page: 1, pageSize: 50 });
+    expect(all.body.items.map((m: { id: string }) => m.id)).toEqual(['ann', 'bob', 'cat']);
+    expect((await request(app).get('/api/mailboxes?profile=trusted').set(as('viewer'))).body.items.map((m: { id: string }) => m.id)).toEqual(['bob']);
+    expect((await request(app).get('/api/mailboxes?q=EXAMPLE.ORG').set(as('viewer'))).body.items.map((m: { id: string }) => m.id)).toEqual(['cat']);
+    const page2 = await request(app).get('/api/mailboxes?pageSize=2&page=2').set(as('viewer'));
+    expect(page2.body).toMatchObject({ total: 3, page: 2, items: [{ id: 'cat' }] });
+    expect((await request(app).get('/api/mailboxes?health=inactive').set(as('viewer'))).body.total).toBe(3);
+  });
+
+  it('approves, re-enables a direction disabled for approval, wakes the mailbox, and audits it', async () => {
+    store.lifecycle.disable('ann', 'incoming', { code: 'email_address_not_approved', reason: 'not approved', by: 'system', at: now });
+    const res = await request(app).post('/api/mailboxes/ann/approve').set(as('operator')).send({ comment: 'ticket 42' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ approval: { state: 'approved', by: 'alice', role: 'operator' }, directions: { incoming: { enabled: true, disabled: null } } });
+    expect(woken).toEqual(['ann']);
+    expect(store.lifecycle.auditLog('ann')).toMatchObject([{ actor: 'alice', role: 'operator', action: 'approve', detail: { comment: 'ticket 42', reenabled: ['incoming'] } }]);
+  });
+
+  it('lets only an admin approve a mailbox on a trusted profile', async () => {
+    const op = await request(app).post('/api/mailboxes/bob/approve').set(as('operator')).send({});
+    expect(op.status).toBe(403);
+    expect(op.body.error).toMatch(/only an admin may approve/);
+    expect(store.lifecycle.get('bob').approval).toBe('empty');
+    const admin = await request(app).post('/api/mailboxes/bob/approve').set(as('admin')).send({});
+    expect(admin.body.approval).toMatchObject({ state: 'approved', role: 'admin' });
+  });
+
+  it('schedules Test & Enable once (409 while it is pending), with the ownership option', async () => {
+    const first = await request(app).post('/api/mailboxes/ann/test-enable').set(as('operator')).send({ thisOrganizationOnly: true });
+    expect(first.status).toBe(202);
+    expect(first.body.testEnable).toMatchObject({ state: 'scheduled', requestedBy: 'alice', thisOrgOnly: true });
+    expect(first.body.health).toBe('testing');
+    expect(tests).toEqual(['ann']);
+    const again = await request(app).post('/api/mailboxes/ann/test-enable').set(as('operator')).send({});
+    expect(again.status).toBe(409);
+    expect(store.lifecycle.auditLog('ann')).toMatchObject([{ action: 'test_enable', detail: { thisOrganizationOnly: true } }]);
+  });
+
+  it('disables every configured direction or the ones named, as the operator, and audits it', async () => {
+    const res = await request(app).post('/api/mailboxes/bob/disable').set(as('operator')).send({ reason: 'user left' });
+    expect(res.body.directions).toMatchObject({
+      incoming: { enabled: false, disabled: { code: null, by: 'operator:alice', reason: 'user left' } },
+      outgoing: { enabled: false },
+      act: { configured: false },
+    });
+    expect((await request(app).get('/api/mailboxes?state=disabled').set(as('viewer'))).body.items.map((m: { id: string }) => m.id)).toEqual(['bob']);
+    const one = await request(app).post('/api/mailboxes/cat/disable').set(as('operator')).send({ reason: 'x', directions: ['incoming'] });
+    expect(one.body.directions.incoming.disabled).not.toBeNull();
+    expect(store.lifecycle.auditLog('bob')).toMatchObject([{ action: 'disable', detail: { directions: ['incoming', 'outgoing'], reason: 'user left' } }]);
+  });
+
+  it('shows a mailbox with its alert records, and a profile with its failing share', async () => {
+    for (const at of [now - 10_000, now - 5_000]) {
+      store.finishRun(store.startRun('bob', 'incoming', at), {
+        result: 'failure', at, itemsProcessed: 0, itemsFailed: 0, errorCode: 'credentials_rejected', errorMessage: 'AUTHENTICATIONFAILED',
+        failure: { class: 'permanent', scope: 'server', disable: true, nextAttemptAt: null, profileId: 'trusted' },
+      });
+    }
+    const show = await request(app).get('/api/mailboxes/bob').set(as('viewer'));
+    expect(show.body).toMatchObject({
+      health: 'failing',
+      directions: { incoming: { disabled: { code: 'credentials_rejected', by: 'system' }, lastError: { code: 'credentials_rejected', class: 'permanent', scope: 'server', runbook: 'credentials_rejected' } } },
+      alerts: [{ code: 'credentials_rejected', count: 2, firstSeenAt: now - 10_000, lastSeenAt: now - 5_000 }],
+      runs: [{ result: 'failure' }, { result: 'failure' }],
+    });
+    const profile = await request(app).get('/api/profiles/trusted/alerts').set(as('viewer'));
+    expect(profile.body).toMatchObject({ profile: 'trusted', owner: 'mail-team@example.com', mailboxes: 1, failingLastHour: 1, failingShare: 1, alerts: [{ code: 'credentials_rejected', mailboxId: 'bob' }] });
+    now += 2 * 3_600_000;
+    expect((await request(app).get('/api/profiles/trusted/alerts').set(as('viewer'))).body.failingLastHour).toBe(0);
+  });
+});
