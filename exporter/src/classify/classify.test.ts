@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { renderTaxonomyDoc } from './doc.js';
 import { ClassifiedError, classifyError, TAXONOMY, type ClassifyContext } from './index.js';
 
 const incoming = (credentialSource: ClassifyContext['credentialSource'] = 'mailbox'): ClassifyContext => ({ direction: 'incoming', credentialSource });
@@ -83,5 +87,12 @@ describe('TAXONOMY', () => {
       if (e.class === 'permanent') expect(e.retry).toBe('never');
       else expect(e.retry).not.toBe('never');
     }
+  });
+});
+
+describe('docs/taxonomy.md', () => {
+  it('is the generated table, unchanged (run `npm run docs:taxonomy` after editing TAXONOMY)', () => {
+    const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../docs/taxonomy.md');
+    expect(readFileSync(file, 'utf8')).toBe(renderTaxonomyDoc());
   });
 });

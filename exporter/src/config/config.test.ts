@@ -34,18 +34,26 @@ describe('invalid config fixtures', () => {
 describe('valid config', () => {
   it('loads the shipped example with defaults applied and secrets resolved', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mailsync-config-'));
-    const example = readFileSync(path.join(repoRoot, 'examples/mailsync.yaml'), 'utf8').replace(
-      '/run/secrets/mailsync-svc',
-      path.join(dir, 'svc-secret'),
-    );
+    const example = readFileSync(path.join(repoRoot, 'examples/mailsync.yaml'), 'utf8')
+      .replace('/run/secrets/mailsync-svc', path.join(dir, 'svc-secret'))
+      .replace('/run/secrets/mailsync-admin-token', path.join(dir, 'admin-token'));
     writeFileSync(path.join(dir, 'svc-secret'), 'svc-pass\n');
-    const config = parseConfig(example, path.join(dir, 'mailsync.yaml'), { env: { SALES_IMAP_PASSWORD: 's3cret' } });
+    writeFileSync(path.join(dir, 'admin-token'), 'admin-token-0123456789abcdef\n');
+    const config = parseConfig(example, path.join(dir, 'mailsync.yaml'), {
+      env: { SALES_IMAP_PASSWORD: 's3cret', LIAISON_IMAP_PASSWORD: 'l1', MAILSYNC_ONCALL_TOKEN: 'oncall-token-0123456789' },
+    });
 
     expect(config.store.path).toBe(path.resolve(dir, '../data/mailsync.db'));
-    expect(config.profiles.map((p) => [p.id, p.incoming.port, p.incoming.security])).toEqual([
-      ['corp-imap', 993, 'tls'],
-      ['corp-impersonation', 143, 'starttls'],
+    expect(config.profiles.map((p) => [p.id, p.incoming.host, p.incoming.autodiscover, p.incoming.port, p.incoming.security])).toEqual([
+      ['corp-imap', 'imap.contoso.example', false, 993, 'tls'],
+      ['corp-impersonation', 'imap.contoso.example', false, 143, 'starttls'],
+      ['partners', undefined, true, 993, 'tls'],
     ]);
+    expect(config.api.tokens.map((t) => [t.name, t.role, t.token.reveal()])).toEqual([
+      ['oncall', 'operator', 'oncall-token-0123456789'],
+      ['mail-admin', 'admin', 'admin-token-0123456789abcdef'],
+    ]);
+    expect(config.organization).toMatchObject({ processOnlyApproved: true, requireAdminApprovalForTrustedProfiles: true, retry: { maxBackoffSeconds: 3600 } });
     expect(config.profiles[1]?.incoming.caFile).toBe(path.join(dir, 'contoso-ca.pem'));
     expect(config.profiles[1]?.auth.credentials?.password.reveal()).toBe('svc-pass');
     expect(config.mailboxes[0]?.credentials?.password.reveal()).toBe('s3cret');
