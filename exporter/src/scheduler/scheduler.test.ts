@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pollIntervalMs, Scheduler, type Job, type SchedulerOptions } from './scheduler.js';
+import { pollIntervalMs, Scheduler, type Job, type RunResult, type SchedulerOptions } from './scheduler.js';
 
 /** A clock and timers that only move when the test says so. */
 class FakeTime {
@@ -36,11 +36,11 @@ async function flush(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve();
 }
 
-/** Jobs that finish when the test releases them. */
+/** Jobs that finish when the test releases them, optionally saying when to run next. */
 function harness(overrides: Partial<SchedulerOptions> = {}) {
   const time = new FakeTime();
   const started: { id: string; at: number }[] = [];
-  const pending = new Map<string, () => void>();
+  const pending = new Map<string, (result?: RunResult) => void>();
   const scheduler = new Scheduler({
     clock: time.clock,
     timers: time.timers,
@@ -49,15 +49,15 @@ function harness(overrides: Partial<SchedulerOptions> = {}) {
     groupLimit: () => 10,
     jitterRatio: 0,
     run: (id, signal) =>
-      new Promise<void>((resolve) => {
+      new Promise<RunResult | undefined>((resolve) => {
         started.push({ id, at: time.now });
         pending.set(id, resolve);
-        signal.addEventListener('abort', () => resolve());
+        signal.addEventListener('abort', () => resolve(undefined));
       }),
     ...overrides,
   });
-  const finish = async (id: string) => {
-    pending.get(id)?.();
+  const finish = async (id: string, result?: RunResult) => {
+    pending.get(id)?.(result);
     pending.delete(id);
     await flush();
   };
@@ -196,3 +196,43 @@ describe('pollIntervalMs', () => {
     expect(pollIntervalMs(30, 60)).toBe(60_000);
   });
 });
+
+describe('Scheduler: next due time chosen by the run', () => {
+  it('runs again at the time the run asked for (a retry), not one interval later', async () => {
+    const { time, started, scheduler, finish } = harness();
+    scheduler.setJobs([job('a', 60_000)]);
+    scheduler.start();
+    await flush();
+    await finish('a', { nextDueAt: 5_000 });
+    await time.advance(4_999);
+    expect(started).toHaveLength(1);
+    await time.advance(1);
+    expect(started.map((s) => s.at)).toEqual([0, 5_000]);
+  });
+
+  it('parks a job that asks for null until it is woken, and counts it nowhere meanwhile', async () => {
+    const { time, started, scheduler, finish } = harness();
+    scheduler.setJobs([job('a', 60_000)]);
+    scheduler.start();
+    await flush();
+    await finish('a', { nextDueAt: null });
+    await time.advance(10 * 60_000);
+    expect(started).toHaveLength(1);
+    expect(scheduler.queueDepth).toBe(0);
+    scheduler.wake('a');
+    await flush();
+    expect(started.map((s) => s.at)).toEqual([0, 600_000]);
+  });
+
+  it('a wake during a run makes the job run again as soon as it ends', async () => {
+    const { time, started, scheduler, finish } = harness();
+    scheduler.setJobs([job('a', 60_000)]);
+    scheduler.start();
+    await flush();
+    await time.advance(1_000);
+    scheduler.wake('a');
+    await finish('a', { nextDueAt: null });
+    expect(started.map((s) => s.at)).toEqual([0, 1_000]);
+  });
+});
+

@@ -126,4 +126,41 @@ describe('Store', () => {
     expect(s.abortUnfinishedRuns(50)).toBe(1);
     expect(s.listRuns('m')[0]).toMatchObject({ result: 'aborted', finishedAt: 50 });
   });
+
+  it('upgrades a version 1 store in place, keeping its state', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'mailsync-store-')), 'v1.sqlite');
+    const Database = (await import('better-sqlite3')).default;
+    const v1 = new Database(file);
+    v1.exec(MIGRATIONS[0] as string);
+    v1.pragma('user_version = 1');
+    v1.prepare(`INSERT INTO mailbox_direction_state (mailbox_id, direction, status, consecutive_failures) VALUES ('m', 'incoming', 'failure', 3)`).run();
+    v1.close();
+    const s = open(file);
+    expect(s.schemaVersion()).toBe(MIGRATIONS.length);
+    expect(s.getDirectionState('m', 'incoming')).toMatchObject({ status: 'failure', consecutiveFailures: 3, disabled: false, disabledCode: null });
+  });
+
+  it('writes a failure\'s alert records and disable in the run\'s transaction', () => {
+    const s = open();
+    const fail = (at: number, scope: 'server' | 'mailbox', disable: boolean) => s.finishRun(s.startRun('m', 'incoming', at), {
+      result: 'failure', at, itemsProcessed: 0, itemsFailed: 0, errorCode: 'connect_failed', errorMessage: `refused at ${at}`,
+      failure: { class: 'transient', scope, disable, nextAttemptAt: disable ? null : at + 300, profileId: 'p' },
+    });
+    fail(10, 'server', false);
+    expect(s.getDirectionState('m', 'incoming')).toMatchObject({ disabled: false, nextAttemptAt: 310, lastErrorClass: 'transient', lastErrorScope: 'server' });
+    fail(20, 'server', true);
+    expect(s.getDirectionState('m', 'incoming')).toMatchObject({ disabled: true, disabledCode: 'connect_failed', disabledBy: 'system', disabledAt: 20, nextAttemptAt: null });
+    expect(s.lifecycle.alerts('mailbox', 'm')).toEqual([expect.objectContaining({ code: 'connect_failed', count: 2, firstSeenAt: 10, lastSeenAt: 20, message: 'refused at 20' })]);
+    expect(s.lifecycle.alerts('profile', 'p')).toEqual([expect.objectContaining({ code: 'connect_failed', count: 2, mailboxId: 'm' })]);
+    // A mailbox-scoped failure is not the profile's.
+    s.finishRun(s.startRun('n', 'incoming', 30), {
+      result: 'failure', at: 30, itemsProcessed: 0, itemsFailed: 0, errorCode: 'mailbox_not_found', errorMessage: 'x',
+      failure: { class: 'permanent', scope: 'mailbox', disable: true, nextAttemptAt: null, profileId: 'p' },
+    });
+    expect(s.lifecycle.alerts('profile', 'p')).toHaveLength(1);
+    expect(s.lifecycle.countFailedSince(['m', 'n', 'o'], 15)).toBe(2);
+    expect(s.lifecycle.countFailedSince(['m', 'n', 'o'], 25)).toBe(1);
+    s.lifecycle.enable('m', 'incoming');
+    expect(s.getDirectionState('m', 'incoming')).toMatchObject({ disabled: false, disabledCode: null, consecutiveFailures: 0 });
+  });
 });
