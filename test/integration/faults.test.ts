@@ -255,6 +255,7 @@ describe('lifecycle: approval and ownership', () => {
     await withLab({ mailboxes: [{ id: 'm', user: user.name, password: 'wrong' }], organization: { processOnlyApproved: true } }, async (lab) => {
       expect(failure((await lab.turn('m')).outcome)).toMatchObject({ code: 'email_address_not_approved', class: 'permanent', scope: 'mailbox', disabled: true });
       expect(lab.state('m')).toMatchObject({ disabledCode: 'email_address_not_approved' });
+      expect(lab.store.lifecycle.get('m').approval).toBe('pending');
     });
   });
 

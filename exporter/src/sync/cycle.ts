@@ -110,7 +110,7 @@ export async function runIncomingCycle(
 }
 
 /** The fields of an error worth keeping to improve the classifier; never the whole object (it may hold a socket). */
-function rawError(error: unknown): Record<string, unknown> {
+export function rawError(error: unknown): Record<string, unknown> {
   if (typeof error !== 'object' || error === null) return { value: String(error) };
   const e = error as Record<string, unknown>;
   const keep = ['name', 'message', 'code', 'responseStatus', 'responseText', 'serverResponseCode', 'responseCode', 'command', 'response'];

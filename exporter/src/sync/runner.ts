@@ -42,6 +42,8 @@ export async function runScheduledIncoming(
     const entry = taxonomyEntry(decision.code);
     const runId = store.startRun(mailbox.id, 'incoming', at);
     const message = entry.summary;
+    // The mailbox now waits for someone's decision: "pending approval", in the product's words.
+    if (store.lifecycle.get(mailbox.id).approval === 'empty') store.lifecycle.setApproval(mailbox.id, 'pending', 'system', 'system', at);
     store.finishRun(runId, {
       result: 'failure', at, itemsProcessed: 0, itemsFailed: 0, errorCode: decision.code, errorMessage: message,
       failure: { class: 'permanent', scope: 'mailbox', disable: true, nextAttemptAt: null, profileId: profile.id },

@@ -7,6 +7,7 @@ import type { Autodiscover } from '../protocols/autodiscover.js';
 import { ImapSession } from '../protocols/imap.js';
 import type { Store } from '../store/index.js';
 import { foreignOwner, resolveEndpoint } from './connect.js';
+import { rawError } from './cycle.js';
 import { loginFor } from './login.js';
 import { approvalBlockFor } from './runner.js';
 
@@ -105,6 +106,7 @@ async function testIncoming(
     return { check: { direction: 'incoming', ok: true, steps }, ownership };
   } catch (error) {
     const c = classifyError(error, { direction: 'incoming', credentialSource: loginFor(mailbox, profile).source });
+    if (!c.recognised) deps.logger.warn({ mailbox: mailbox.id, err: rawError(error) }, 'unrecognised error, classified as internal_error: please report it so it can be classified');
     return { check: { direction: 'incoming', ok: false, steps, code: c.code, class: c.class, scope: c.scope, message: c.message }, ownership };
   } finally {
     await session?.close();
