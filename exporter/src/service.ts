@@ -3,14 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
 import { systemClock, type Clock } from './clock.js';
-import type { Config } from './config/index.js';
+import { ConfigError, loadConfigFile, type Config, type Mailbox, type Profile } from './config/index.js';
 import { createApi } from './http/api.js';
 import { createApp } from './http/app.js';
+import { createStatusPages } from './http/status.js';
 import type { Logger } from './log.js';
 import { MailboxOperations } from './mailboxes/operations.js';
-import { createMetrics } from './metrics/index.js';
-import { createAutodiscover } from './protocols/autodiscover.js';
-import { pollIntervalMs, Scheduler, systemTimers, type Timers } from './scheduler/scheduler.js';
+import { createMetrics, readFleet } from './metrics/index.js';
+import { createAutodiscover, type Autodiscover } from './protocols/autodiscover.js';
+import { pollIntervalMs, Scheduler, systemTimers, type Job, type Timers } from './scheduler/scheduler.js';
 import { Store } from './store/index.js';
 import { runScheduledIncoming } from './sync/runner.js';
 import { SessionPool } from './sync/sessions.js';
@@ -25,31 +26,61 @@ export interface ServiceDeps {
   clock?: Clock;
   timers?: Timers;
   registry?: Registry;
+  /** Reads the config file again on reload (tests pass their own loader). */
+  loadConfig?: (file: string) => Config;
+  /** --log-level: wins over the file's log.level, also after a reload. */
+  logLevelOverride?: string;
 }
+
+export type ReloadResult = { ok: true } | { ok: false; error: string };
 
 export interface Service {
   /** Base URL of the HTTP listener, e.g. http://127.0.0.1:9782 */
   url: string;
+  /** Re-reads the config file (SIGHUP, POST /-/reload); a bad file is reported and not applied. */
+  reload(): Promise<ReloadResult>;
   /** Resolves when no Test & Enable is queued or running (for tests and `mailsync` tooling). */
   testsIdle(): Promise<void>;
   /** Graceful stop: no new cycles, running ones stop between batches, then everything closes. */
   stop(): Promise<void>;
 }
 
+/** What a config reload replaces, read by everything through `current`. */
+interface Current {
+  config: Config;
+  profiles: Map<string, Profile>;
+  mailboxes: Map<string, Mailbox>;
+  autodiscover: Autodiscover;
+}
+
+/** Settings read once at start: a reload that changes them says a restart is needed. */
+const RESTART_ONLY: [string, (c: Config) => unknown][] = [
+  ['server.listen', (c) => c.server.listen],
+  ['server.statusPage', (c) => c.server.statusPage],
+  ['store.path', (c) => c.store.path],
+  ['sync.maxConcurrentCycles', (c) => c.sync.maxConcurrentCycles],
+  ['sync.jitterRatio', (c) => c.sync.jitterRatio],
+];
+
 /** Wires store, sessions, scheduler, metrics and HTTP for `mailsync run`. */
-export async function startService(config: Config, deps: ServiceDeps): Promise<Service> {
+export async function startService(initial: Config, deps: ServiceDeps): Promise<Service> {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
   const registry = deps.registry ?? new Registry();
-  const store = new Store({ path: config.store.path });
+  const loadConfig = deps.loadConfig ?? loadConfigFile;
+  const store = new Store({ path: initial.store.path });
   const aborted = store.abortUnfinishedRuns(clock.now());
   if (aborted > 0) logger.warn({ runs: aborted }, 'closed runs left open by an earlier stop as aborted');
 
-  const profiles = new Map(config.profiles.map((p) => [p.id, p]));
-  const mailboxes = new Map(config.mailboxes.map((m) => [m.id, m]));
-  const sessions = new SessionPool((p) => profiles.get(p)?.maxConnections ?? 1);
-  const autodiscover = createAutodiscover(config.autodiscover, clock);
-  const cycleDeps = { store, clock, logger, sessions, autodiscover };
+  const build = (config: Config): Current => ({
+    config,
+    profiles: new Map(config.profiles.map((p) => [p.id, p])),
+    mailboxes: new Map(config.mailboxes.map((m) => [m.id, m])),
+    autodiscover: createAutodiscover(config.autodiscover, clock),
+  });
+  let current = build(initial);
+  const sessions = new SessionPool((p) => current.profiles.get(p)?.maxConnections ?? 1);
+  const cycleDeps = () => ({ store, clock, logger, sessions, autodiscover: current.autodiscover });
 
   // Event-loop delay over the last second: above the threshold the machine is behind, so the
   // scheduler starts nothing new until it catches up.
@@ -67,16 +98,16 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
     clock,
     timers: deps.timers ?? systemTimers,
     random: Math.random,
-    maxConcurrent: config.sync.maxConcurrentCycles,
-    groupLimit: (p) => profiles.get(p)?.maxConnections ?? 1,
-    jitterRatio: config.sync.jitterRatio,
-    overloaded: () => recentDelayMs > config.sync.maxEventLoopDelayMs,
+    maxConcurrent: initial.sync.maxConcurrentCycles,
+    groupLimit: (p) => current.profiles.get(p)?.maxConnections ?? 1,
+    jitterRatio: initial.sync.jitterRatio,
+    overloaded: () => recentDelayMs > current.config.sync.maxEventLoopDelayMs,
     run: async (id, signal) => {
-      const mailbox = mailboxes.get(id);
-      const profile = mailbox && profiles.get(mailbox.profile);
+      const mailbox = current.mailboxes.get(id);
+      const profile = mailbox && current.profiles.get(mailbox.profile);
       if (!mailbox || !profile) return undefined;
-      const { outcome, ...next } = await runScheduledIncoming(mailbox, profile, config, cycleDeps, signal);
-      if (outcome) metrics.observeCycle(outcome, profile.id);
+      const { outcome, retry, ...next } = await runScheduledIncoming(mailbox, profile, current.config, cycleDeps(), signal);
+      if (outcome) metrics.observeCycle(outcome, profile.id, retry ?? false);
       return next;
     },
     onError: (id, error) => logger.error({ mailbox: id, err: error }, 'sync cycle crashed'),
@@ -84,20 +115,22 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
   const metrics = createMetrics(registry, {
     inFlight: () => scheduler.inFlight,
     queueDepth: () => scheduler.queueDepth,
-    mailboxes: () => mailboxes.size,
+    mailboxes: () => current.mailboxes.size,
+    fleet: () => readFleet(store, current.config, clock.now()),
+    onFleetError: (error) => logger.error({ err: error }, 'could not read the store for /metrics'),
   });
-  scheduler.setJobs(
-    config.mailboxes
-      .filter((m) => m.incoming)
-      .map((m) => ({ id: m.id, group: m.profile, intervalMs: pollIntervalMs(config.sync.pollIntervalSeconds, profiles.get(m.profile)!.minPollIntervalSeconds) })),
-  );
+  metrics.configLoaded(true, clock.now());
+  const jobs = (config: Config): Job[] => config.mailboxes
+    .filter((m) => m.incoming)
+    .map((m) => ({ id: m.id, group: m.profile, intervalMs: pollIntervalMs(config.sync.pollIntervalSeconds, current.profiles.get(m.profile)!.minPollIntervalSeconds) }));
+  scheduler.setJobs(jobs(initial));
 
-  const tests = new TestQueue(async (id) => {
-    const mailbox = mailboxes.get(id);
-    const profile = mailbox && profiles.get(mailbox.profile);
+  const tests = new TestQueue(async (id, signal) => {
+    const mailbox = current.mailboxes.get(id);
+    const profile = mailbox && current.profiles.get(mailbox.profile);
     if (!mailbox || !profile) return;
     try {
-      await runTestEnable(mailbox, profile, config, { store, clock, logger, autodiscover });
+      await runTestEnable(mailbox, profile, current.config, { store, clock, logger, autodiscover: current.autodiscover, signal });
     } catch (error) {
       logger.error({ mailbox: id, err: error }, 'Test & Enable crashed');
     }
@@ -106,7 +139,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
     scheduler.wake(id);
   }, TEST_ENABLE_CONCURRENCY);
   const operations = new MailboxOperations({
-    config: () => config,
+    config: () => current.config,
     store,
     clock,
     wake: (id) => scheduler.wake(id),
@@ -114,22 +147,49 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
     disconnect: (id) => sessions.discard(id),
   });
 
+  const reload = async (): Promise<ReloadResult> => {
+    let next: Config;
+    try {
+      next = loadConfig(current.config.file);
+    } catch (error) {
+      metrics.configLoaded(false, clock.now());
+      const problems = error instanceof ConfigError ? error.problems : [(error as Error).message];
+      logger.error({ config: current.config.file, problems }, 'config reload rejected: keeping the running config');
+      return { ok: false, error: problems.join('; ') };
+    }
+    const ignored = RESTART_ONLY.filter(([, get]) => JSON.stringify(get(next)) !== JSON.stringify(get(current.config))).map(([k]) => k);
+    current = build(next);
+    // Idle sessions may belong to a changed server or password: the next cycle logs in afresh.
+    sessions.closeIdle();
+    scheduler.setJobs(jobs(next));
+    const level = deps.logLevelOverride ?? next.log.level;
+    if (level !== logger.level) logger.level = level;
+    metrics.configLoaded(true, clock.now());
+    for (const w of next.warnings) logger.warn({ config: next.file }, w);
+    if (ignored.length > 0) logger.warn({ settings: ignored }, 'config reloaded; these settings take effect only after a restart');
+    logger.info({ mailboxes: current.mailboxes.size, profiles: current.profiles.size }, 'config reloaded');
+    return { ok: true };
+  };
+
   let stopping = false;
   const app = createApp({
-    registry,
+    metrics,
     notReadyReason: () => (stopping ? 'shutting down' : undefined),
-    api: createApi({ operations, tokens: () => config.api.tokens }),
+    reload,
+    api: createApi({ operations, tokens: () => current.config.api.tokens }),
+    ...(initial.server.statusPage ? { status: createStatusPages({ config: () => current.config, store, clock, operations }) } : {}),
   });
-  const server = await listen(app, config.server.listen);
+  const server = await listen(app, initial.server.listen);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   scheduler.start();
   for (const id of store.lifecycle.pendingTests()) tests.push(id);
-  logger.info({ url, mailboxes: mailboxes.size, store: config.store.path }, 'mailsync started');
+  logger.info({ url, mailboxes: current.mailboxes.size, store: initial.store.path }, 'mailsync started');
 
   return {
     url,
+    reload,
     testsIdle: () => tests.idle(),
     async stop() {
       if (stopping) return;

@@ -10,6 +10,8 @@ export interface LabMailbox {
   user: string;
   /** Default: the user at lab.example. */
   address?: string;
+  /** Default true. */
+  incoming?: boolean;
   password?: string;
   profile?: string;
   folders?: string[];
@@ -58,6 +60,7 @@ export function writeLabConfig(dovecot: Dovecot, options: LabOptions): { file: s
       address: m.address ?? (m.user.includes('@') ? m.user : `${m.user}@lab.example`),
       profile: m.profile ?? 'lab',
       ...(m.folders ? { folders: m.folders } : {}),
+      ...(m.incoming === false ? { incoming: false } : {}),
       ...(m.startFrom ? { startFrom: m.startFrom } : {}),
       ...(needsOwn ? { credentials: { username: m.user, password: `\${${envName}}` } } : {}),
     };

@@ -116,3 +116,29 @@ export class CuttingProxy {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 }
+
+/** Accepts connections and never says a word: a server stuck before its greeting. */
+export class SilentServer {
+  #server: net.Server;
+  #sockets = new Set<net.Socket>();
+  port = 0;
+
+  private constructor() {
+    this.#server = net.createServer((s) => {
+      this.#sockets.add(s);
+      s.on('error', () => undefined).on('close', () => this.#sockets.delete(s));
+    });
+  }
+
+  static async start(): Promise<SilentServer> {
+    const s = new SilentServer();
+    await new Promise<void>((resolve) => s.#server.listen(0, '127.0.0.1', resolve));
+    s.port = (s.#server.address() as net.AddressInfo).port;
+    return s;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.#sockets) s.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+}

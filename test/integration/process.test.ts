@@ -119,11 +119,14 @@ describe('the mailsync process', () => {
         await new Promise((r) => setTimeout(r, 100));
         text = await (await fetch(`${String(url)}/metrics`)).text();
       }
-      expect(text).toContain('mailsync_sync_runs_total{direction="incoming",result="success"} 2');
-      expect(text).toContain('mailsync_sync_runs_total{direction="incoming",result="failure"} 1');
-      expect(text).toContain('mailsync_emails_stored_total{direction="incoming"} 3');
-      expect(text).toContain('mailsync_sync_errors_total{direction="incoming",code="credentials_rejected"} 1');
+      expect(text).toContain('mailsync_sync_runs_total{direction="incoming",profile="lab",result="success"} 2');
+      expect(text).toContain('mailsync_sync_runs_total{direction="incoming",profile="lab",result="failure"} 1');
+      expect(text).toContain('mailsync_emails_stored_total{direction="incoming",profile="lab"} 3');
+      expect(text).toContain('mailsync_sync_errors_total{direction="incoming",profile="lab",class="permanent",scope="mailbox",code="credentials_rejected"} 1');
       expect(text).toContain('mailsync_mailboxes_configured 3');
+      expect(text).toContain('mailsync_mailbox_health{mailbox="svc-bad",health="failing"} 1');
+      expect(text).toContain('mailsync_mailbox_disabled{mailbox="svc-bad",direction="incoming",code="credentials_rejected"} 1');
+      expect(text).toContain('mailsync_mailbox_items_processed_total{mailbox="svc-a",direction="incoming"} 2');
       expect(text).not.toContain('wrong');
     } finally {
       run.child.kill('SIGTERM');

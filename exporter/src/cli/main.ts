@@ -28,7 +28,9 @@ Run 'mailsync <command> --help' for its options. See docs/configuration.md for t
   run: `Usage: mailsync run --config FILE [--log-level LEVEL]
 
 Runs the service: each mailbox enabled for incoming mail is synced every poll interval; HTTP
-serves /metrics, /-/healthy and /-/ready on server.listen. SIGTERM or SIGINT stop it gracefully:
+serves /metrics, /-/healthy, /-/ready, the admin API (/api) and the status page (/) on
+server.listen. SIGHUP or POST /-/reload re-read the config file; a file with problems is not
+applied (mailsync_config_last_reload_successful says so). SIGTERM or SIGINT stop it gracefully:
 no new cycles start, running ones stop between two batches, the store is closed. A second signal
 exits at once (everything committed stays committed).
 
@@ -169,7 +171,12 @@ async function runCommand(args: string[]): Promise<number> {
   const config = load(o.config);
   const logger = createLogger(o['log-level'] ?? config.log.level);
   for (const w of config.warnings) logger.warn({ config: config.file }, w);
-  const service = await startService(config, { logger });
+  const service = await startService(config, { logger, ...(o['log-level'] ? { logLevelOverride: o['log-level'] } : {}) });
+  // SIGHUP re-reads the config, as Prometheus does; the outcome is logged and exported.
+  process.on('SIGHUP', () => {
+    logger.info({ signal: 'SIGHUP' }, 'reloading the config');
+    void service.reload();
+  });
   return waitForStop(service.stop, logger);
 }
 

@@ -28,6 +28,10 @@ export const DEFAULTS = {
   // Autodiscover answers change rarely; an hour keeps DNS and HTTP traffic low for large fleets.
   autodiscoverCacheSeconds: 3_600,
   autodiscoverTimeoutSeconds: 10,
+  // The product calls a mailbox with failures in the last hour "intermittent" while it still runs.
+  intermittentWindowSeconds: 3_600,
+  // Test & Enable normally takes seconds; a quarter of an hour means it is stuck or queued behind others.
+  longTestEnableSeconds: 900,
   // The Mozilla autoconfig convention: the provider's own host first, then the well-known path.
   autoconfigUrls: [
     'https://autoconfig.{domain}/mail/config-v1.1.xml?emailaddress={address}',
@@ -116,8 +120,24 @@ export const mailboxSchema = z.strictObject({
 
 export const configSchema = z.strictObject({
   server: z
-    .strictObject({ listen: listen.default(DEFAULTS.listen) })
-    .default({ listen: DEFAULTS.listen }),
+    .strictObject({
+      listen: listen.default(DEFAULTS.listen),
+      /** The HTML status page at `/` (shows addresses: protect the listener, or turn it off). */
+      statusPage: z.boolean().default(true),
+    })
+    .default({ listen: DEFAULTS.listen, statusPage: true }),
+  metrics: z
+    .strictObject({
+      /** Per-mailbox series; off for very large fleets (per-profile aggregates stay). */
+      perMailboxSeries: z.boolean().default(true),
+      intermittentWindowSeconds: seconds(604_800).default(DEFAULTS.intermittentWindowSeconds),
+      longTestEnableSeconds: seconds(86_400).default(DEFAULTS.longTestEnableSeconds),
+    })
+    .default({
+      perMailboxSeries: true,
+      intermittentWindowSeconds: DEFAULTS.intermittentWindowSeconds,
+      longTestEnableSeconds: DEFAULTS.longTestEnableSeconds,
+    }),
   store: z
     .strictObject({ path: z.string().min(1).default(DEFAULTS.storePath) })
     .default({ path: DEFAULTS.storePath }),

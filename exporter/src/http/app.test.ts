@@ -7,7 +7,7 @@ describe('createApp', () => {
   const registry = new Registry();
   new Counter({ name: 'mailsync_test_total', help: 'test', registers: [registry] }).inc(3);
   let reason: string | undefined = 'store is opening';
-  const app = createApp({ registry, notReadyReason: () => reason });
+  const app = createApp({ metrics: { contentType: registry.contentType, scrape: () => registry.metrics() }, notReadyReason: () => reason });
 
   it('serves the registry in the Prometheus text format', async () => {
     const res = await request(app).get('/metrics');

@@ -1,24 +1,31 @@
 import express, { type Express, type Router } from 'express';
-import type { Registry } from 'prom-client';
 
 export interface AppDeps {
-  registry: Registry;
+  /** The exposition for /metrics. */
+  metrics: { contentType: string; scrape: () => Promise<string> };
   /** Why the runner is not ready, or undefined when it is. */
   notReadyReason: () => string | undefined;
+  /** Re-reads the config (POST /-/reload); resolves with the reason when it was rejected. */
+  reload?: () => Promise<{ ok: true } | { ok: false; error: string }>;
   /** The admin API router, mounted at /api. */
   api?: Router;
+  /** The HTML status pages (/, /mailboxes...); a plain index of links when absent. */
+  status?: Router;
 }
 
 /** The HTTP surface as an express app; the caller decides where it listens. */
-export function createApp({ registry, notReadyReason, api }: AppDeps): Express {
+export function createApp({ metrics, notReadyReason, reload, api, status }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Express would hash every response for an ETag: for a 10,000-mailbox scrape that is 8 MB of
+  // SHA-1 per scrape, and nobody revalidates /metrics or API answers.
+  app.set('etag', false);
   if (api) app.use('/api', api);
 
   app.get('/metrics', async (_req, res, next) => {
     try {
-      const body = await registry.metrics();
-      res.type(registry.contentType).send(body);
+      const body = await metrics.scrape();
+      res.type(metrics.contentType).send(body);
     } catch (error) {
       next(error);
     }
@@ -31,13 +38,28 @@ export function createApp({ registry, notReadyReason, api }: AppDeps): Express {
     if (reason) res.status(503).type('text/plain').send(`mailsync is not ready: ${reason}\n`);
     else res.type('text/plain').send('mailsync is ready.\n');
   });
-  app.get('/', (_req, res) => {
-    res.type('html').send(
-      '<!doctype html><html><head><meta charset="utf-8"><title>mailsync</title></head><body>' +
-      '<h1>mailsync</h1><ul><li><a href="metrics">Metrics</a></li><li><a href="-/healthy">Health</a></li>' +
-      '<li><a href="-/ready">Readiness</a></li></ul></body></html>',
-    );
-  });
+  if (reload) {
+    // Prometheus' convention: POST re-reads the config file; a bad file is reported and not applied.
+    app.post('/-/reload', async (_req, res, next) => {
+      try {
+        const result = await reload();
+        if (result.ok) res.type('text/plain').send('config reloaded\n');
+        else res.status(500).type('text/plain').send(`config not reloaded: ${result.error}\n`);
+      } catch (error) {
+        next(error);
+      }
+    });
+  }
+  if (status) app.use('/', status);
+  else {
+    app.get('/', (_req, res) => {
+      res.type('html').send(
+        '<!doctype html><html><head><meta charset="utf-8"><title>mailsync</title></head><body>' +
+        '<h1>mailsync</h1><ul><li><a href="metrics">Metrics</a></li><li><a href="-/healthy">Health</a></li>' +
+        '<li><a href="-/ready">Readiness</a></li></ul></body></html>',
+      );
+    });
+  }
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('not found\n');
   });

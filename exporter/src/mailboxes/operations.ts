@@ -4,7 +4,7 @@ import { APPROVAL_CODES, mayDecideApproval } from '../policy/approval.js';
 import { mayRequestTest } from '../policy/test-enable.js';
 import type { Direction, DirectionState, Store } from '../store/index.js';
 import { isTrustedProfile } from '../sync/runner.js';
-import { DIRECTIONS, mailboxView, matches, type MailboxFilter, type MailboxView } from './view.js';
+import { DIRECTIONS, fleetViews, mailboxView, matches, type MailboxFilter, type MailboxView } from './view.js';
 
 /** A refusal the API turns into an HTTP status with a JSON body. */
 export class OperationError extends Error {
@@ -46,13 +46,7 @@ export class MailboxOperations {
   }
 
   list(filter: MailboxFilter, page: number, pageSize: number): { total: number; page: number; pageSize: number; items: MailboxView[] } {
-    const config = this.#d.config();
-    const states = this.#statesByMailbox();
-    const lifecycles = new Map(this.#d.store.lifecycle.list().map((l) => [l.mailboxId, l]));
-    const now = this.#d.clock.now();
-    const all = config.mailboxes
-      .map((m) => mailboxView(m, states.get(m.id) ?? new Map(), lifecycles.get(m.id) ?? this.#d.store.lifecycle.get(m.id), config, now))
-      .filter((v) => matches(v, filter));
+    const all = fleetViews(this.#d.config(), this.#d.store, this.#d.clock.now()).filter((v) => matches(v, filter));
     const start = (page - 1) * pageSize;
     return { total: all.length, page, pageSize, items: all.slice(start, start + pageSize) };
   }
@@ -157,15 +151,5 @@ export class MailboxOperations {
       if (s) states.set(d, s);
     }
     return mailboxView(mailbox, states, this.#d.store.lifecycle.get(mailbox.id), this.#d.config(), this.#d.clock.now());
-  }
-
-  #statesByMailbox(): Map<string, Map<Direction, DirectionState>> {
-    const out = new Map<string, Map<Direction, DirectionState>>();
-    for (const s of this.#d.store.listDirectionStates()) {
-      let m = out.get(s.mailboxId);
-      if (!m) out.set(s.mailboxId, (m = new Map()));
-      m.set(s.direction, s);
-    }
-    return out;
   }
 }

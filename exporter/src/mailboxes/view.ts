@@ -1,11 +1,12 @@
 import { taxonomyEntry, isErrorCode } from '../classify/index.js';
 import type { Config, Mailbox } from '../config/index.js';
 import { healthOf, type Health } from '../policy/health.js';
+import type { Store } from '../store/index.js';
 import type { Direction, DirectionState, Lifecycle } from '../store/types.js';
 
 export const DIRECTIONS: readonly Direction[] = ['incoming', 'outgoing', 'act'];
-/** Failures within this window make a running mailbox "intermittent" rather than healthy. */
-export const INTERMITTENT_WINDOW_MS = 3_600_000;
+
+type ViewConfig = Pick<Config, 'organization' | 'metrics'>;
 
 export interface DirectionView {
   configured: boolean;
@@ -15,8 +16,11 @@ export interface DirectionView {
   disabled: { code: string | null; reason: string | null; by: string | null; at: number | null } | null;
   lastError: { code: string; class: string | null; scope: string | null; message: string | null; at: number | null; runbook: string | null } | null;
   lastSuccessAt: number | null;
+  lastFailureAt: number | null;
   consecutiveFailures: number;
   retriesLeft: number;
+  runs: { success: number; failure: number; aborted: number };
+  retriesTotal: number;
   nextAttemptAt: number | null;
   itemsProcessedTotal: number;
   itemsFailedTotal: number;
@@ -34,7 +38,7 @@ export interface MailboxView {
 }
 
 export function mailboxView(
-  mailbox: Mailbox, states: Map<Direction, DirectionState>, lifecycle: Lifecycle, config: Pick<Config, 'organization'>, now: number,
+  mailbox: Mailbox, states: Map<Direction, DirectionState>, lifecycle: Lifecycle, config: ViewConfig, now: number,
 ): MailboxView {
   const directions = Object.fromEntries(DIRECTIONS.map((d) => [d, directionView(mailbox[d], states.get(d), config)])) as Record<Direction, DirectionView>;
   const health = healthOf({
@@ -44,7 +48,7 @@ export function mailboxView(
       const s = states.get(d);
       return { configured: v.configured, status: v.status, disabled: v.disabled !== null, disabledCode: v.disabled?.code ?? null, consecutiveFailures: v.consecutiveFailures, lastFailureAt: s?.lastFailureAt ?? null };
     }),
-  }, now, INTERMITTENT_WINDOW_MS);
+  }, now, config.metrics.intermittentWindowSeconds * 1_000);
   return {
     id: mailbox.id,
     address: mailbox.address,
@@ -56,7 +60,7 @@ export function mailboxView(
   };
 }
 
-function directionView(configured: boolean, s: DirectionState | undefined, config: Pick<Config, 'organization'>): DirectionView {
+function directionView(configured: boolean, s: DirectionState | undefined, config: ViewConfig): DirectionView {
   const max = config.organization.retry.maxTransientRetries;
   const code = s?.lastErrorCode ?? null;
   return {
@@ -69,12 +73,39 @@ function directionView(configured: boolean, s: DirectionState | undefined, confi
       at: s?.lastFailureAt ?? null, runbook: isErrorCode(code) ? taxonomyEntry(code).runbook : null,
     },
     lastSuccessAt: s?.lastSuccessAt ?? null,
+    lastFailureAt: s?.lastFailureAt ?? null,
     consecutiveFailures: s?.consecutiveFailures ?? 0,
+    runs: { success: s?.runsSuccessTotal ?? 0, failure: s?.runsFailureTotal ?? 0, aborted: s?.runsAbortedTotal ?? 0 },
+    retriesTotal: s?.retriesTotal ?? 0,
     // The first failure is not a retry; each one after it uses one of the budget.
     retriesLeft: Math.max(0, max - Math.max(0, (s?.consecutiveFailures ?? 0) - 1)),
     nextAttemptAt: s?.nextAttemptAt ?? null,
     itemsProcessedTotal: s?.itemsProcessedTotal ?? 0,
     itemsFailedTotal: s?.itemsFailedTotal ?? 0,
+  };
+}
+
+/**
+ * Every configured mailbox's view, from two queries: what the scrape, the status page and the
+ * API's list are built from. Rows of mailboxes no longer in the config are ignored.
+ */
+export function fleetViews(config: ViewConfig & Pick<Config, 'mailboxes'>, store: Store, now: number): MailboxView[] {
+  const states = new Map<string, Map<Direction, DirectionState>>();
+  for (const s of store.listDirectionStates()) {
+    let m = states.get(s.mailboxId);
+    if (!m) states.set(s.mailboxId, (m = new Map()));
+    m.set(s.direction, s);
+  }
+  const lifecycles = new Map(store.lifecycle.list().map((l) => [l.mailboxId, l]));
+  return config.mailboxes.map((m) => mailboxView(m, states.get(m.id) ?? NO_STATES, lifecycles.get(m.id) ?? emptyLifecycle(m.id), config, now));
+}
+
+const NO_STATES = new Map<Direction, DirectionState>();
+
+function emptyLifecycle(mailboxId: string): Lifecycle {
+  return {
+    mailboxId, approval: 'empty', approvalBy: null, approvalRole: null, approvalAt: null,
+    test: { state: 'none', requestedBy: null, requestedAt: null, startedAt: null, finishedAt: null, thisOrgOnly: false, result: null },
   };
 }
 

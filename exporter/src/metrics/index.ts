@@ -1,36 +1,54 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { CycleOutcome } from '../sync/cycle.js';
 import { VERSION } from '../version.js';
+import { renderFleet, type FleetInput } from './fleet.js';
+
+export { readFleet } from './fleet.js';
+
+export interface MetricsDeps {
+  inFlight: () => number;
+  queueDepth: () => number;
+  mailboxes: () => number;
+  /** Reads the fleet's state from the store; called on every scrape. */
+  fleet: () => FleetInput;
+  /** Told when reading the fleet failed (the rest of the scrape is still served). */
+  onFleetError?: (error: unknown) => void;
+}
 
 /**
- * Runner-level metrics. Every metric is defined here, on the registry passed in; sync code never
- * touches them: the service reports each cycle's outcome through `observeCycle`. docs/metrics.md
- * lists them. Per-mailbox series arrive with the metrics work (issue 5).
+ * Every metric of mailsync, on the registry passed in (docs/metrics.md is the contract). Events
+ * (cycles) are counted by profile in this process through `observeCycle`; the state of each
+ * mailbox and profile is read from the store at scrape time (`scrape`). Sync code never touches
+ * metrics.
  */
-export function createMetrics(registry: Registry, gauges: { inFlight: () => number; queueDepth: () => number; mailboxes: () => number }) {
+export function createMetrics(registry: Registry, deps: MetricsDeps) {
   const registers = [registry];
   const runs = new Counter({
-    name: 'mailsync_sync_runs_total', help: 'Sync cycles finished, by direction and result (success, failure, aborted).',
-    labelNames: ['direction', 'result'] as const, registers,
+    name: 'mailsync_sync_runs_total', help: 'Sync runs finished in this process, by direction, profile and result (success, failure, aborted).',
+    labelNames: ['direction', 'profile', 'result'] as const, registers,
+  });
+  const retries = new Counter({
+    name: 'mailsync_sync_retries_total', help: 'Runs started after a failed one (retry attempts), by direction and profile.',
+    labelNames: ['direction', 'profile'] as const, registers,
+  });
+  const errors = new Counter({
+    name: 'mailsync_sync_errors_total', help: 'Failed runs by direction, profile, class, scope and taxonomy code.',
+    labelNames: ['direction', 'profile', 'class', 'scope', 'code'] as const, registers,
   });
   const items = new Counter({
-    name: 'mailsync_items_processed_total', help: 'Messages handled by sync cycles (stored, already stored, or failed as an item).',
-    labelNames: ['direction'] as const, registers,
+    name: 'mailsync_items_processed_total', help: 'Messages handled by sync runs (stored, already stored, or failed as an item).',
+    labelNames: ['direction', 'profile'] as const, registers,
   });
   const stored = new Counter({
     name: 'mailsync_emails_stored_total', help: 'Emails stored for the first time (a message already stored for the mailbox is not counted again).',
-    labelNames: ['direction'] as const, registers,
+    labelNames: ['direction', 'profile'] as const, registers,
   });
   const itemsFailed = new Counter({
     name: 'mailsync_items_failed_total', help: 'Item-level failures (one message failed, the mailbox kept going), by code.',
-    labelNames: ['direction', 'code'] as const, registers,
-  });
-  const cycleErrors = new Counter({
-    name: 'mailsync_sync_errors_total', help: 'Failed sync cycles, by direction and error code.',
-    labelNames: ['direction', 'code'] as const, registers,
+    labelNames: ['direction', 'profile', 'code'] as const, registers,
   });
   const duration = new Histogram({
-    name: 'mailsync_sync_duration_seconds', help: 'Duration of sync cycles, by direction and profile.',
+    name: 'mailsync_sync_duration_seconds', help: 'Duration of sync runs, by direction and profile.',
     labelNames: ['direction', 'profile'] as const, buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300], registers,
   });
   new Gauge({
@@ -38,32 +56,62 @@ export function createMetrics(registry: Registry, gauges: { inFlight: () => numb
     labelNames: ['version', 'nodejs_version'] as const, registers,
   }).set({ version: VERSION, nodejs_version: process.version }, 1);
   new Gauge({
-    name: 'mailsync_scheduler_in_flight', help: 'Sync cycles running now.', registers,
-    collect() { this.set(gauges.inFlight()); },
+    name: 'mailsync_scheduler_in_flight', help: 'Sync runs in progress now.', registers,
+    collect() { this.set(deps.inFlight()); },
   });
   new Gauge({
-    name: 'mailsync_scheduler_queue_depth', help: 'Sync cycles that are due but wait for a free slot.', registers,
-    collect() { this.set(gauges.queueDepth()); },
+    name: 'mailsync_scheduler_queue_depth', help: 'Sync runs that are due but wait for a free slot.', registers,
+    collect() { this.set(deps.queueDepth()); },
   });
   new Gauge({
     name: 'mailsync_mailboxes_configured', help: 'Mailboxes in the loaded config.', registers,
-    collect() { this.set(gauges.mailboxes()); },
+    collect() { this.set(deps.mailboxes()); },
+  });
+  const reloadOk = new Gauge({
+    name: 'mailsync_config_last_reload_successful', help: '1 if the last config (re)load was applied, 0 if it was rejected.', registers,
+  });
+  const reloadAt = new Gauge({
+    name: 'mailsync_config_last_reload_success_timestamp_seconds', help: 'When the config was last loaded or reloaded successfully.', registers,
+  });
+  const storeErrors = new Counter({
+    name: 'mailsync_store_errors_total', help: 'Failed reads of the store while serving a scrape (the state families are then missing).', registers,
   });
 
   return {
-    observeCycle(outcome: CycleOutcome, profile: string): void {
+    observeCycle(outcome: CycleOutcome, profile: string, retry: boolean): void {
       const direction = outcome.direction;
-      runs.inc({ direction, result: outcome.result });
+      runs.inc({ direction, profile, result: outcome.result });
+      if (retry) retries.inc({ direction, profile });
       duration.observe({ direction, profile }, outcome.durationSeconds);
       if (outcome.result === 'failure') {
-        cycleErrors.inc({ direction, code: outcome.code });
+        errors.inc({ direction, profile, class: outcome.class, scope: outcome.scope, code: outcome.code });
         return;
       }
-      items.inc({ direction }, outcome.itemsProcessed);
+      items.inc({ direction, profile }, outcome.itemsProcessed);
       for (const folder of outcome.folders) {
-        stored.inc({ direction }, folder.inserted);
-        for (const [code, n] of Object.entries(folder.failedByCode)) itemsFailed.inc({ direction, code }, n);
+        stored.inc({ direction, profile }, folder.inserted);
+        for (const [code, n] of Object.entries(folder.failedByCode)) itemsFailed.inc({ direction, profile, code }, n);
       }
+    },
+
+    /** Records the outcome of loading the config (at start and on every reload). */
+    configLoaded(ok: boolean, at: number): void {
+      reloadOk.set(ok ? 1 : 0);
+      if (ok) reloadAt.set(at / 1_000);
+    },
+
+    contentType: registry.contentType,
+
+    /** The whole exposition: the registry's metrics, then the fleet state read from the store. */
+    async scrape(): Promise<string> {
+      let fleet = '';
+      try {
+        fleet = renderFleet(deps.fleet()).text;
+      } catch (error) {
+        storeErrors.inc();
+        deps.onFleetError?.(error);
+      }
+      return (await registry.metrics()) + fleet;
     },
   };
 }

@@ -37,3 +37,8 @@ export function healthOf(input: HealthInput, now: number, windowMs: number): Hea
   const recentFailure = active.some((d) => d.consecutiveFailures > 0 || (d.lastFailureAt !== null && now - d.lastFailureAt < windowMs));
   return recentFailure ? 'intermittent' : 'healthy';
 }
+
+/** Test & Enable scheduled or running for longer than `longMs` ("of them taking over a long time"). */
+export function isLongTestEnable(test: { state: TestState; requestedAt: number | null }, now: number, longMs: number): boolean {
+  return (test.state === 'scheduled' || test.state === 'running') && test.requestedAt !== null && now - test.requestedAt > longMs;
+}

@@ -55,11 +55,25 @@ export class ImapSession {
     this.#client = client;
   }
 
-  static async open(endpoint: ImapEndpoint, login: ImapLogin, policy: ChannelPolicy, logger: Logger): Promise<ImapSession> {
+  /**
+   * Connects, secures and logs in. An abort (the runner is stopping) closes the connection at
+   * once instead of waiting for a server that is slow to greet, and rejects with `AbortError`.
+   */
+  static async open(endpoint: ImapEndpoint, login: ImapLogin, policy: ChannelPolicy, logger: Logger, signal?: AbortSignal): Promise<ImapSession> {
+    signal?.throwIfAborted();
     const client = new ImapFlow(clientOptions(endpoint, login, policy, logger));
     // Without a listener an 'error' event would crash the process; the failing command rejects too.
     client.on('error', (error: Error) => logger.debug({ err: error.message }, 'imap connection error'));
-    await client.connect();
+    const abort = () => client.close();
+    signal?.addEventListener('abort', abort, { once: true });
+    try {
+      await client.connect();
+    } catch (error) {
+      if (signal?.aborted) throw new DOMException('the runner is stopping', 'AbortError');
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', abort);
+    }
     return new ImapSession(client);
   }
 

@@ -41,9 +41,14 @@ export class LifecycleStore {
     else this.#s.testScheduled.run({ mailboxId });
   }
 
-  /** Test & Enable requests still to run (scheduled, or running when the runner stopped). */
+  /** Mailboxes with Test & Enable scheduled or running, and when it was requested (for /metrics). */
+  activeTests(): { mailboxId: string; state: TestState; requestedAt: number | null }[] {
+    return this.#s.activeTests.all() as { mailboxId: string; state: TestState; requestedAt: number | null }[];
+  }
+
+  /** Test & Enable requests still to run (scheduled, or running when the runner stopped), oldest first. */
   pendingTests(): string[] {
-    return (this.#s.pendingTests.all() as { mailbox_id: string }[]).map((r) => r.mailbox_id);
+    return this.activeTests().sort((a, b) => (a.requestedAt ?? 0) - (b.requestedAt ?? 0)).map((t) => t.mailboxId);
   }
 
   /** Disables a direction. `code` is the taxonomy code when the system disables, null for an operator. */
@@ -65,6 +70,11 @@ export class LifecycleStore {
 
   alerts(objectType: 'mailbox' | 'profile', objectId: string, limit = 100): AlertRecord[] {
     return this.#s.alerts.all(objectType, objectId, limit) as AlertRecord[];
+  }
+
+  /** Failure counts per mailbox, direction and code (the mailbox alert records), for the scrape. */
+  mailboxErrorCounts(): { mailboxId: string; direction: string; code: string; class: string; scope: string; count: number }[] {
+    return this.#s.errorCounts.all() as { mailboxId: string; direction: string; code: string; class: string; scope: string; count: number }[];
   }
 
   audit(entry: AuditInput): void {
@@ -115,8 +125,8 @@ function prepare(db: Database.Database) {
     testRunning: db.prepare(`UPDATE mailbox_lifecycle SET test_state = 'running', test_started_at = @at WHERE mailbox_id = @mailboxId`),
     testCompleted: db.prepare(`UPDATE mailbox_lifecycle SET test_state = 'completed', test_finished_at = @at, test_result = @result
       WHERE mailbox_id = @mailboxId`),
-    pendingTests: db.prepare(`SELECT mailbox_id FROM mailbox_lifecycle WHERE test_state IN ('scheduled', 'running')
-      ORDER BY test_requested_at`),
+    activeTests: db.prepare(`SELECT mailbox_id AS mailboxId, test_state AS state, test_requested_at AS requestedAt
+      FROM mailbox_lifecycle WHERE test_state IN ('scheduled', 'running')`),
     disable: db.prepare(`UPDATE mailbox_direction_state SET disabled = 1, disabled_code = @code, disabled_reason = @reason,
       disabled_by = @by, disabled_at = @at, next_attempt_at = NULL WHERE mailbox_id = @mailboxId AND direction = @direction`),
     enable: db.prepare(`UPDATE mailbox_direction_state SET disabled = 0, disabled_code = NULL, disabled_reason = NULL,
@@ -129,6 +139,8 @@ function prepare(db: Database.Database) {
     alerts: db.prepare(`SELECT object_type AS objectType, object_id AS objectId, direction, code, class, scope, mailbox_id AS mailboxId,
       message, first_seen_at AS firstSeenAt, last_seen_at AS lastSeenAt, count FROM alert_record
       WHERE object_type = ? AND object_id = ? ORDER BY last_seen_at DESC, id LIMIT ?`),
+    errorCounts: db.prepare(`SELECT object_id AS mailboxId, direction, code, class, scope, count FROM alert_record
+      WHERE object_type = 'mailbox'`),
     audit: db.prepare(`INSERT INTO audit_log (at, actor, role, action, mailbox_id, detail)
       VALUES (@at, @actor, @role, @action, @mailboxId, @detail)`),
     failedSince: db.prepare(`SELECT count(DISTINCT mailbox_id) AS n FROM mailbox_direction_state

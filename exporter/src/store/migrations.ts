@@ -148,4 +148,13 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX audit_log_mailbox ON audit_log (mailbox_id, at);
   `,
+  // 3: per-mailbox run counters, kept in the store so that the exported counters survive restarts.
+  `
+  ALTER TABLE mailbox_direction_state ADD COLUMN runs_success_total INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE mailbox_direction_state ADD COLUMN runs_failure_total INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE mailbox_direction_state ADD COLUMN runs_aborted_total INTEGER NOT NULL DEFAULT 0;
+  -- Runs started while the previous one had failed: the attempts the retry policy made.
+  ALTER TABLE mailbox_direction_state ADD COLUMN retries_total INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX item_failure_counts ON item_failure (mailbox_id, direction, code);
+  `,
 ];

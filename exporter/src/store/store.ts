@@ -11,6 +11,7 @@ import type {
   FolderCursor,
   ItemFailure,
   RunFinish,
+  ScrapeRow,
   StoredEmail,
   SyncRun,
 } from './types.js';
@@ -151,7 +152,9 @@ export class Store {
     return this.#stmts.abortOpenRuns.run(at).changes;
   }
 
-  listRuns(mailboxId: string, limit = 50): SyncRun[] {
+  /** Newest first; `result` keeps only runs with that result (the status page shows failures apart). */
+  listRuns(mailboxId: string, limit = 50, result?: 'success' | 'failure' | 'aborted'): SyncRun[] {
+    if (result) return this.#stmts.listRunsByResult.all(mailboxId, result, limit) as SyncRun[];
     return this.#stmts.listRuns.all(mailboxId, limit) as SyncRun[];
   }
 
@@ -160,7 +163,17 @@ export class Store {
     return row && { ...row, disabled: row.disabled === 1 };
   }
 
-  /** Every direction state, for the admin API's list and the scrape. */
+  /** Item failures per mailbox, direction and code (each repeat counted), for the scrape. */
+  itemFailureCounts(): { mailboxId: string; direction: Direction; code: string; count: number }[] {
+    return this.#stmts.itemFailureCounts.all() as { mailboxId: string; direction: Direction; code: string; count: number }[];
+  }
+
+  /** Every direction state as positional rows (see ScrapeRow), for /metrics. */
+  scrapeRows(): ScrapeRow[] {
+    return this.#stmts.scrapeRows.all() as ScrapeRow[];
+  }
+
+  /** Every direction state, for the admin API's list and the status page. */
   listDirectionStates(): DirectionState[] {
     return (this.#stmts.listStates.all() as (Omit<DirectionState, 'disabled'> & { disabled: number })[])
       .map((row) => ({ ...row, disabled: row.disabled === 1 }));
@@ -219,13 +232,18 @@ function toEmail(r: EmailRow): StoredEmail {
   };
 }
 
+const RUN_SELECT = `SELECT id, mailbox_id AS mailboxId, direction, started_at AS startedAt, finished_at AS finishedAt,
+  result, items_processed AS itemsProcessed, items_failed AS itemsFailed, error_code AS errorCode,
+  error_message AS errorMessage FROM sync_run`;
+
 const STATE_COLUMNS = `mailbox_id AS mailboxId, direction, status, last_run_started_at AS lastRunStartedAt,
   last_run_finished_at AS lastRunFinishedAt, last_success_at AS lastSuccessAt, last_failure_at AS lastFailureAt,
   last_error_code AS lastErrorCode, last_error_message AS lastErrorMessage, consecutive_failures AS consecutiveFailures,
   items_processed_total AS itemsProcessedTotal, items_failed_total AS itemsFailedTotal,
   last_error_class AS lastErrorClass, last_error_scope AS lastErrorScope, disabled = 1 AS disabled,
   disabled_code AS disabledCode, disabled_reason AS disabledReason, disabled_by AS disabledBy, disabled_at AS disabledAt,
-  next_attempt_at AS nextAttemptAt`;
+  next_attempt_at AS nextAttemptAt, runs_success_total AS runsSuccessTotal, runs_failure_total AS runsFailureTotal,
+  runs_aborted_total AS runsAbortedTotal, retries_total AS retriesTotal`;
 
 function prepare(db: Database.Database) {
   return {
@@ -254,20 +272,21 @@ function prepare(db: Database.Database) {
       email_id AS emailId, first_seen_at AS firstSeenAt, last_seen_at AS lastSeenAt, count
       FROM item_failure WHERE mailbox_id = ? ORDER BY last_seen_at DESC, id`),
     ensureState: db.prepare('INSERT INTO mailbox_direction_state (mailbox_id, direction) VALUES (?, ?) ON CONFLICT DO NOTHING'),
-    markStarted: db.prepare('UPDATE mailbox_direction_state SET last_run_started_at = ? WHERE mailbox_id = ? AND direction = ?'),
+    markStarted: db.prepare(`UPDATE mailbox_direction_state SET last_run_started_at = ?,
+      retries_total = retries_total + (consecutive_failures > 0) WHERE mailbox_id = ? AND direction = ?`),
     insertRun: db.prepare('INSERT INTO sync_run (mailbox_id, direction, started_at) VALUES (?, ?, ?)'),
     getRun: db.prepare('SELECT mailbox_id, direction FROM sync_run WHERE id = ?'),
     finishRun: db.prepare(`UPDATE sync_run SET result = ?, finished_at = ?, items_processed = ?, items_failed = ?,
       error_code = ?, error_message = ? WHERE id = ?`),
     markSuccess: db.prepare(`UPDATE mailbox_direction_state SET status = 'success', last_run_finished_at = @at,
-      last_success_at = @at, consecutive_failures = 0, next_attempt_at = NULL, items_processed_total = items_processed_total + @processed,
+      last_success_at = @at, consecutive_failures = 0, next_attempt_at = NULL, runs_success_total = runs_success_total + 1, items_processed_total = items_processed_total + @processed,
       items_failed_total = items_failed_total + @failed WHERE mailbox_id = @mailbox AND direction = @direction`),
     markFailure: db.prepare(`UPDATE mailbox_direction_state SET status = 'failure', last_run_finished_at = @at,
       last_failure_at = @at, last_error_code = @code, last_error_message = @message, last_error_class = @class,
-      last_error_scope = @scope, next_attempt_at = @nextAttemptAt,
+      last_error_scope = @scope, next_attempt_at = @nextAttemptAt, runs_failure_total = runs_failure_total + 1,
       consecutive_failures = consecutive_failures + 1, items_processed_total = items_processed_total + @processed,
       items_failed_total = items_failed_total + @failed WHERE mailbox_id = @mailbox AND direction = @direction`),
-    markAborted: db.prepare(`UPDATE mailbox_direction_state SET last_run_finished_at = @at,
+    markAborted: db.prepare(`UPDATE mailbox_direction_state SET last_run_finished_at = @at, runs_aborted_total = runs_aborted_total + 1,
       items_processed_total = items_processed_total + @processed, items_failed_total = items_failed_total + @failed
       WHERE mailbox_id = @mailbox AND direction = @direction`),
     pruneRuns: db.prepare(`DELETE FROM sync_run WHERE mailbox_id = @mailbox AND direction = @direction AND result = @result
@@ -275,10 +294,15 @@ function prepare(db: Database.Database) {
       ORDER BY id DESC LIMIT @keep)`),
     abortOpenRuns: db.prepare(`UPDATE sync_run SET result = 'aborted', finished_at = ?, error_message = 'runner stopped during the run'
       WHERE result IS NULL`),
-    listRuns: db.prepare(`SELECT id, mailbox_id AS mailboxId, direction, started_at AS startedAt, finished_at AS finishedAt,
-      result, items_processed AS itemsProcessed, items_failed AS itemsFailed, error_code AS errorCode,
-      error_message AS errorMessage FROM sync_run WHERE mailbox_id = ? ORDER BY id DESC LIMIT ?`),
+    listRuns: db.prepare(`${RUN_SELECT} WHERE mailbox_id = ? ORDER BY id DESC LIMIT ?`),
+    listRunsByResult: db.prepare(`${RUN_SELECT} WHERE mailbox_id = ? AND result = ? ORDER BY id DESC LIMIT ?`),
     getState: db.prepare(`SELECT ${STATE_COLUMNS} FROM mailbox_direction_state WHERE mailbox_id = ? AND direction = ?`),
     listStates: db.prepare(`SELECT ${STATE_COLUMNS} FROM mailbox_direction_state ORDER BY mailbox_id, direction`),
+    // Column order is ScrapeRow's.
+    scrapeRows: db.prepare(`SELECT mailbox_id, direction, status, disabled, disabled_code, consecutive_failures, last_success_at,
+      last_failure_at, last_error_code, last_error_class, last_error_scope, runs_success_total, runs_failure_total,
+      runs_aborted_total, retries_total, items_processed_total FROM mailbox_direction_state`).raw(true),
+    itemFailureCounts: db.prepare(`SELECT mailbox_id AS mailboxId, direction, code, sum(count) AS count FROM item_failure
+      GROUP BY mailbox_id, direction, code`),
   };
 }

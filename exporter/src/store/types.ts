@@ -132,6 +132,11 @@ export interface DirectionState {
   disabledAt: number | null;
   /** After a transient failure: no attempt before this time. */
   nextAttemptAt: number | null;
+  runsSuccessTotal: number;
+  runsFailureTotal: number;
+  runsAbortedTotal: number;
+  /** Runs started while the previous one had failed. */
+  retriesTotal: number;
 }
 
 export type Approval = 'empty' | 'pending' | 'approved' | 'rejected';
@@ -190,3 +195,21 @@ export interface AuditEntry {
   mailboxId: string | null;
   detail: Record<string, unknown>;
 }
+
+/**
+ * One mailbox direction's state as the scrape reads it: a positional row (better-sqlite3's raw
+ * mode), because building a 20-key object per row cost more than the rest of a 10,000-mailbox
+ * scrape. Indexes are in SCRAPE_COLUMNS.
+ */
+export type ScrapeRow = [
+  mailboxId: string, direction: Direction, status: DirectionState['status'], disabled: number, disabledCode: string | null,
+  consecutiveFailures: number, lastSuccessAt: number | null, lastFailureAt: number | null, lastErrorCode: string | null,
+  lastErrorClass: string | null, lastErrorScope: string | null, runsSuccess: number, runsFailure: number, runsAborted: number,
+  retries: number, itemsProcessed: number,
+];
+
+export const SCRAPE_COLUMNS = {
+  mailboxId: 0, direction: 1, status: 2, disabled: 3, disabledCode: 4, consecutiveFailures: 5, lastSuccessAt: 6,
+  lastFailureAt: 7, lastErrorCode: 8, lastErrorClass: 9, lastErrorScope: 10, runsSuccess: 11, runsFailure: 12,
+  runsAborted: 13, retries: 14, itemsProcessed: 15,
+} as const;

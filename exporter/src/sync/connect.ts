@@ -19,6 +19,7 @@ export async function resolveEndpoint(mailbox: Mailbox, profile: Profile, autodi
 export interface OpenOptions {
   autodiscover: Autodiscover | undefined;
   logger: Logger;
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -30,7 +31,7 @@ export async function openMailbox(
   mailbox: Mailbox, profile: Profile, organization: Config['organization'], options: OpenOptions,
 ): Promise<ImapSession> {
   const endpoint = await resolveEndpoint(mailbox, profile, options.autodiscover);
-  const session = await ImapSession.open(endpoint, loginFor(mailbox, profile).login, organization, options.logger);
+  const session = await ImapSession.open(endpoint, loginFor(mailbox, profile).login, organization, options.logger, options.signal);
   try {
     const owner = session.supportsMetadata ? await session.getOwnerMark() : null;
     if (owner !== null && owner !== organization.id) throw foreignOwner(mailbox, owner);

@@ -53,7 +53,7 @@ export async function runIncomingCycle(
   const started = clock.now();
   const runId = store.startRun(mailbox.id, 'incoming', started);
   const log = logger.child({ mailbox: mailbox.id, profile: profile.id, direction: 'incoming' });
-  const open = () => openMailbox(mailbox, profile, config.organization, { autodiscover: deps.autodiscover, logger: log });
+  const open = () => openMailbox(mailbox, profile, config.organization, { autodiscover: deps.autodiscover, logger: log, signal });
   const options = { batchSize: config.sync.batchSize, maxMessageBytes: config.sync.maxMessageBytes, startFrom: mailbox.startFrom };
 
   const attempt = async () => {
@@ -89,6 +89,12 @@ export async function runIncomingCycle(
     return { mailbox: mailbox.id, direction: 'incoming', result: outcome, itemsProcessed: result.itemsProcessed, itemsFailed: result.itemsFailed, durationSeconds, folders: result.folders };
   } catch (error) {
     const at = clock.now();
+    if (signal?.aborted) {
+      // Stopped by a shutdown before anything was fetched: not the mailbox's failure.
+      store.finishRun(runId, { result: 'aborted', at, itemsProcessed: 0, itemsFailed: 0 });
+      log.info({ seconds: (at - started) / 1_000 }, 'incoming cycle aborted: the runner is stopping');
+      return { mailbox: mailbox.id, direction: 'incoming', result: 'aborted', itemsProcessed: 0, itemsFailed: 0, durationSeconds: (at - started) / 1_000, folders: [] };
+    }
     const c = classifyError(error, { direction: 'incoming', credentialSource: loginFor(mailbox, profile).source });
     if (!c.recognised) log.warn({ err: rawError(error) }, 'unrecognised error, classified as internal_error: please report it so it can be classified');
     const before = store.getDirectionState(mailbox.id, 'incoming')?.consecutiveFailures ?? 0;

@@ -27,7 +27,7 @@ export function approvalBlockFor(store: Store, mailbox: Mailbox, profile: Profil
  */
 export async function runScheduledIncoming(
   mailbox: Mailbox, profile: Profile, config: Pick<Config, 'organization' | 'sync'>, deps: CycleDeps, signal?: AbortSignal,
-): Promise<RunResult & { outcome?: CycleOutcome }> {
+): Promise<RunResult & { outcome?: CycleOutcome; retry?: boolean }> {
   const { store, clock, logger } = deps;
   const state = store.getDirectionState(mailbox.id, 'incoming');
   const decision = gate({
@@ -56,12 +56,14 @@ export async function runScheduledIncoming(
     return { nextDueAt: null, outcome };
   }
 
+  // A run after a failed one is an attempt of the retry policy.
+  const retry = (state?.consecutiveFailures ?? 0) > 0;
   const outcome = await runIncomingCycle(mailbox, profile, config, deps, signal);
-  if (outcome.result !== 'failure') return { outcome };
+  if (outcome.result !== 'failure') return { outcome, retry };
   if (outcome.disabled) {
     // A disabled mailbox keeps no connection open on the server.
     deps.sessions.discard(mailbox.id);
-    return { nextDueAt: null, outcome };
+    return { nextDueAt: null, outcome, retry };
   }
-  return { nextDueAt: outcome.nextAttemptAt, outcome };
+  return { nextDueAt: outcome.nextAttemptAt, outcome, retry };
 }

@@ -57,6 +57,11 @@ export class SessionPool {
     return this.#openByProfile.get(profile) ?? 0;
   }
 
+  /** Closes every idle session (after a config reload); sessions in use close when released. */
+  closeIdle(): void {
+    for (const id of [...this.#idle.keys()]) this.discard(id);
+  }
+
   async closeAll(): Promise<void> {
     const all = [...this.#idle.values()];
     this.#idle.clear();

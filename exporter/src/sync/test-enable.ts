@@ -16,6 +16,8 @@ export interface TestEnableDeps {
   clock: Clock;
   logger: Logger;
   autodiscover: Autodiscover | undefined;
+  /** Aborted when the runner stops: the request stays in the store and runs again at the next start. */
+  signal?: AbortSignal;
 }
 
 export interface TestEnableResult {
@@ -44,6 +46,8 @@ export async function runTestEnable(
 
   if (mailbox.incoming) {
     const { check, ownership } = await testIncoming(mailbox, profile, config.organization, thisOrgOnly, deps);
+    // Stopped half-way: record nothing; the request is still "running" and resumes at the next start.
+    if (deps.signal?.aborted) return result;
     result.checks.push(check);
     result.ownership = ownership;
   }
@@ -86,7 +90,7 @@ async function testIncoming(
   try {
     const endpoint = await resolveEndpoint(mailbox, profile, deps.autodiscover);
     steps.push(`located ${endpoint.host}:${endpoint.port}`);
-    session = await ImapSession.open(endpoint, loginFor(mailbox, profile).login, organization, deps.logger);
+    session = await ImapSession.open(endpoint, loginFor(mailbox, profile).login, organization, deps.logger, deps.signal);
     steps.push(endpoint.security === 'none' ? 'connected without TLS (allowed by the organization)' : 'connected over TLS', 'authenticated');
     if (session.supportsMetadata) {
       const owner = await session.getOwnerMark();
@@ -106,7 +110,7 @@ async function testIncoming(
     return { check: { direction: 'incoming', ok: true, steps }, ownership };
   } catch (error) {
     const c = classifyError(error, { direction: 'incoming', credentialSource: loginFor(mailbox, profile).source });
-    if (!c.recognised) deps.logger.warn({ mailbox: mailbox.id, err: rawError(error) }, 'unrecognised error, classified as internal_error: please report it so it can be classified');
+    if (!c.recognised && !deps.signal?.aborted) deps.logger.warn({ mailbox: mailbox.id, err: rawError(error) }, 'unrecognised error, classified as internal_error: please report it so it can be classified');
     return { check: { direction: 'incoming', ok: false, steps, code: c.code, class: c.class, scope: c.scope, message: c.message }, ownership };
   } finally {
     await session?.close();

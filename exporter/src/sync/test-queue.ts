@@ -4,13 +4,14 @@
  * current process; on start the service pushes the ones a stop interrupted.
  */
 export class TestQueue {
-  readonly #run: (mailboxId: string) => Promise<void>;
+  readonly #run: (mailboxId: string, signal: AbortSignal) => Promise<void>;
+  readonly #abort = new AbortController();
   readonly #concurrency: number;
   readonly #waiting: string[] = [];
   readonly #running = new Map<string, Promise<void>>();
   #stopped = false;
 
-  constructor(run: (mailboxId: string) => Promise<void>, concurrency: number) {
+  constructor(run: (mailboxId: string, signal: AbortSignal) => Promise<void>, concurrency: number) {
     this.#run = run;
     this.#concurrency = concurrency;
   }
@@ -25,10 +26,11 @@ export class TestQueue {
     return this.#waiting.length + this.#running.size;
   }
 
-  /** Starts nothing new; resolves when the running ones end (they stay "scheduled" in the store otherwise). */
+  /** Starts nothing new and aborts the running ones; their requests stay in the store for the next start. */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#waiting.length = 0;
+    this.#abort.abort();
     await Promise.allSettled([...this.#running.values()]);
   }
 
@@ -40,7 +42,7 @@ export class TestQueue {
   #pump(): void {
     while (!this.#stopped && this.#running.size < this.#concurrency && this.#waiting.length > 0) {
       const id = this.#waiting.shift() as string;
-      const done = this.#run(id).finally(() => {
+      const done = this.#run(id, this.#abort.signal).finally(() => {
         this.#running.delete(id);
         this.#pump();
       });

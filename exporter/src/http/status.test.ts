@@ -1,0 +1,75 @@
+import express from 'express';
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig, type Config } from '../config/index.js';
+import { MailboxOperations } from '../mailboxes/operations.js';
+import { Store } from '../store/index.js';
+import { createStatusPages } from './status.js';
+
+const NOW = 1_800_000_000_000;
+const HOSTILE = '<script>alert("x")</script>';
+let store: Store;
+let app: express.Express;
+
+beforeEach(() => {
+  const mailboxes = ['ann', 'bob', 'cat', 'dan'].map((id) => `  - { id: ${id}, address: ${id}@example.com, profile: corp, credentials: { username: ${id}, password: "\${PW}" } }`);
+  const config: Config = parseConfig(`
+organization: { id: acme }
+profiles: [{ id: corp, owner: ops@example.com, incoming: { host: imap.example.com } }]
+mailboxes:
+${mailboxes.join('\n')}
+`, '/etc/mailsync.yaml', { env: { PW: 'pw' } });
+  store = new Store({ path: ':memory:' });
+  const clock = { now: () => NOW };
+  // ann healthy; bob disabled, and the server's words are hostile HTML; cat intermittent; dan never ran.
+  store.finishRun(store.startRun('ann', 'incoming', NOW - 5_000), { result: 'success', at: NOW - 4_000, itemsProcessed: 3, itemsFailed: 0 });
+  store.finishRun(store.startRun('bob', 'incoming', NOW - 3_000), {
+    result: 'failure', at: NOW - 3_000, itemsProcessed: 0, itemsFailed: 0, errorCode: 'credentials_rejected', errorMessage: HOSTILE,
+    failure: { class: 'permanent', scope: 'mailbox', disable: true, nextAttemptAt: null, profileId: 'corp' },
+  });
+  store.commitBatch({ mailboxId: 'bob', folder: '<b>Inbox</b>', uidvalidity: 1, lastUid: 1, emails: [], failures: [{ uid: 1, code: 'item_too_large', detail: HOSTILE, size: 1 }], at: NOW });
+  store.finishRun(store.startRun('cat', 'incoming', NOW - 2_000), {
+    result: 'failure', at: NOW - 2_000, itemsProcessed: 0, itemsFailed: 0, errorCode: 'connect_failed', errorMessage: 'refused',
+    failure: { class: 'transient', scope: 'server', disable: false, nextAttemptAt: NOW + 300_000, profileId: 'corp' },
+  });
+  const operations = new MailboxOperations({ config: () => config, store, clock, wake: () => undefined, startTest: () => undefined, disconnect: () => undefined });
+  app = express().use('/', createStatusPages({ config: () => config, store, clock, operations }));
+});
+afterEach(() => store.close());
+
+describe('status page', () => {
+  it('shows the product\'s summary, each number linking to its mailboxes', async () => {
+    const res = await request(app).get('/');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<a class="n" href="mailboxes">4</a> mailboxes are configured');
+    expect(res.text).toContain('<a class="n healthy" href="mailboxes?health=healthy">1</a> healthy and running');
+    expect(res.text).toContain('<a class="n failing" href="mailboxes?health=failing">1</a> with continuous errors');
+    expect(res.text).toContain('<span class="n warning">2</span> running with warnings');
+    expect(res.text).toContain('<a class="n intermittent" href="mailboxes?health=intermittent">1</a>');
+    expect(res.text).toContain('<a class="n inactive" href="mailboxes?health=inactive">1</a>');
+    expect(res.text).toContain('<a class="testing" href="mailboxes?health=testing&amp;long=1">0</a> of them taking over 15 min');
+    expect(res.text).not.toContain('<script>');
+  });
+
+  it('lists the mailboxes behind a number, and searches', async () => {
+    const failing = await request(app).get('/mailboxes?health=failing');
+    expect(failing.text).toContain('1 mailboxes.');
+    expect(failing.text).toContain('<a href="mailboxes/bob">bob</a>');
+    expect(failing.text).not.toContain('mailboxes/ann');
+    const search = await request(app).get('/mailboxes?q=DAN');
+    expect(search.text).toContain('<a href="mailboxes/dan">dan</a>');
+    expect(search.text).toContain('1 mailboxes.');
+  });
+
+  it('shows one mailbox with its alert records and runs, escaping what servers said', async () => {
+    const res = await request(app).get('/mailboxes/bob');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('disabled: <code>credentials_rejected</code>');
+    expect(res.text).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+    expect(res.text).toContain('&lt;b&gt;Inbox&lt;/b&gt;');
+    expect(res.text).not.toContain(HOSTILE);
+    expect(res.text).not.toContain('<b>Inbox');
+    expect(res.text).toMatch(/Failed runs \(the last 100 are kept\)/);
+    expect((await request(app).get('/mailboxes/nobody')).status).toBe(404);
+  });
+});

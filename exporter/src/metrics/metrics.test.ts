@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig, type Config } from '../config/index.js';
+import { Store } from '../store/index.js';
+import { createMetrics, readFleet } from './index.js';
+
+const NOW = 1_800_000_000_000;
+const docs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../docs/metrics.md');
+
+function configWith(extra = ''): Config {
+  return parseConfig(`
+organization: { id: acme }
+${extra}
+profiles:
+  - { id: corp, owner: 'Mail "Team"', incoming: { host: imap.example.com } }
+  - { id: quiet, incoming: { host: imap2.example.com } }
+mailboxes:
+  - { id: ann, address: ann@example.com, profile: corp, credentials: { username: ann, password: "\${PW}" } }
+  - { id: bob, address: bob@example.com, profile: corp, outgoing: true, credentials: { username: bob, password: "\${PW}" } }
+  - { id: cat, address: cat@example.com, profile: corp, credentials: { username: cat, password: "\${PW}" } }
+`, '/etc/mailsync.yaml', { env: { PW: 'pw' } });
+}
+
+const stores: Store[] = [];
+afterEach(() => stores.splice(0).forEach((s) => s.close()));
+
+/** ann synced 5 messages; bob's password was rejected (disabled); cat has a Test & Enable queued for 20 minutes. */
+function seeded(config: Config) {
+  const store = new Store({ path: ':memory:' });
+  stores.push(store);
+  store.finishRun(store.startRun('ann', 'incoming', NOW - 120_000), { result: 'success', at: NOW - 60_000, itemsProcessed: 5, itemsFailed: 1 });
+  store.commitBatch({ mailboxId: 'ann', folder: 'INBOX', uidvalidity: 1, lastUid: 9, emails: [], failures: [{ uid: 9, code: 'item_too_large', detail: 'x', size: 1 }], at: NOW });
+  store.finishRun(store.startRun('bob', 'incoming', NOW - 30_000), {
+    result: 'failure', at: NOW - 30_000, itemsProcessed: 0, itemsFailed: 0, errorCode: 'credentials_rejected', errorMessage: 'no',
+    failure: { class: 'permanent', scope: 'mailbox', disable: true, nextAttemptAt: null, profileId: 'corp' },
+  });
+  store.lifecycle.requestTest('cat', 'oncall', false, NOW - 20 * 60_000);
+  const metrics = createMetrics(new Registry(), {
+    inFlight: () => 2, queueDepth: () => 0, mailboxes: () => config.mailboxes.length,
+    fleet: () => readFleet(store, config, NOW),
+  });
+  return { store, metrics };
+}
+
+function lines(text: string): string[] {
+  return text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+describe('/metrics exposition', () => {
+  it('serves each mailbox\'s state from the store', async () => {
+    const config = configWith();
+    const text = await seeded(config).metrics.scrape();
+    expect(lines(text)).toEqual(expect.arrayContaining([
+      'mailsync_mailbox_info{mailbox="ann",profile="corp",address="ann@example.com"} 1',
+      'mailsync_mailbox_health{mailbox="ann",health="healthy"} 1',
+      'mailsync_mailbox_health{mailbox="bob",health="failing"} 1',
+      'mailsync_mailbox_health{mailbox="cat",health="testing"} 1',
+      'mailsync_mailbox_enabled{mailbox="ann",direction="incoming"} 1',
+      'mailsync_mailbox_enabled{mailbox="bob",direction="incoming"} 0',
+      'mailsync_mailbox_enabled{mailbox="bob",direction="outgoing"} 1',
+      'mailsync_mailbox_disabled{mailbox="bob",direction="incoming",code="credentials_rejected"} 1',
+      'mailsync_mailbox_consecutive_failures{mailbox="bob",direction="incoming"} 1',
+      'mailsync_mailbox_last_success_timestamp_seconds{mailbox="ann",direction="incoming"} 1799999940',
+      'mailsync_mailbox_last_error_timestamp_seconds{mailbox="bob",direction="incoming",code="credentials_rejected",class="permanent",scope="mailbox"} 1799999970',
+      'mailsync_mailbox_test_started_timestamp_seconds{mailbox="cat"} 1799998800',
+      'mailsync_mailbox_sync_runs_total{mailbox="ann",direction="incoming",result="success"} 1',
+      'mailsync_mailbox_sync_runs_total{mailbox="ann",direction="incoming",result="failure"} 0',
+      'mailsync_mailbox_sync_errors_total{mailbox="bob",direction="incoming",class="permanent",scope="mailbox",code="credentials_rejected"} 1',
+      'mailsync_mailbox_items_processed_total{mailbox="ann",direction="incoming"} 5',
+      'mailsync_mailbox_items_failed_total{mailbox="ann",direction="incoming",code="item_too_large"} 1',
+      'mailsync_profile_info{profile="corp",owner="Mail \\"Team\\"",protocol="imap"} 1',
+      'mailsync_profile_mailboxes{profile="corp",health="healthy"} 1',
+      'mailsync_profile_mailboxes{profile="corp",health="failing"} 1',
+      'mailsync_profile_mailboxes{profile="corp",health="testing"} 1',
+      'mailsync_profile_mailboxes{profile="quiet",health="healthy"} 0',
+      'mailsync_profile_mailboxes_recently_failed{profile="corp"} 1',
+      'mailsync_profile_mailboxes_testing_long{profile="corp"} 1',
+      'mailsync_scheduler_in_flight 2',
+      'mailsync_mailboxes_configured 3',
+    ]));
+    // Series that must not exist: no disabled series for healthy mailboxes, no aborted runs yet.
+    expect(text).not.toMatch(/mailsync_mailbox_disabled\{mailbox="ann"/);
+    expect(text).not.toContain('result="aborted"');
+    expect(text).not.toContain('mailsync_mailbox_last_success_timestamp_seconds{mailbox="bob"');
+  });
+
+  it('keeps the profile aggregates and drops every mailbox series when perMailboxSeries is off', async () => {
+    const config = configWith('metrics: { perMailboxSeries: false }');
+    const text = await seeded(config).metrics.scrape();
+    expect(text).not.toContain('mailsync_mailbox_');
+    expect(text).not.toContain('ann@example.com');
+    expect(text).toContain('mailsync_profile_mailboxes{profile="corp",health="failing"} 1');
+  });
+
+  it('still serves the rest, and counts a store error, when the store cannot be read', async () => {
+    const config = configWith();
+    const { store, metrics } = seeded(config);
+    store.close();
+    const text = await metrics.scrape();
+    expect(text).toContain('mailsync_store_errors_total 1');
+    expect(text).toContain('mailsync_build_info{');
+    expect(text).not.toContain('mailsync_mailbox_info');
+  });
+
+  it('serves exactly the families docs/metrics.md lists, with the documented types', async () => {
+    const served = new Map<string, string>();
+    for (const m of (await seeded(configWith()).metrics.scrape()).matchAll(/^# TYPE (\S+) (\S+)$/gm)) served.set(m[1] as string, m[2] as string);
+    const documented = new Map<string, string>();
+    for (const m of readFileSync(docs, 'utf8').matchAll(/^\| `(mailsync_[a-z_]+)` \| (gauge|counter|histogram) \|/gm)) {
+      documented.set(m[1] as string, m[2] as string);
+    }
+    expect(documented.size).toBeGreaterThan(20);
+    expect(Object.fromEntries(served)).toEqual(Object.fromEntries(documented));
+  });
+});
