@@ -70,8 +70,8 @@ try {
     const baseline = await baselineMs(series);
     progress(`prom-client baseline: median ${fmt(baseline, 1)} ms to serialise ${series} labelled gauge series`);
     console.log(`RESULT mailboxes=${MAILBOXES} scrape_ms_median=${fmt(median(scrapes), 1)} series=${series} ` +
-      `series_per_mailbox=${fmt(mailboxSeries / MAILBOXES, 1)} payload_mb=${fmt(payload.length / 1e6, 1)} baseline_ms=${fmt(baseline, 1)} ` +
-      `ratio=${fmt(median(scrapes) / baseline, 2)} rss_mb=${memory.rssMb} peak_rss_mb=${memory.peakMb}`);
+      `series_per_mailbox=${fmt(mailboxSeries / MAILBOXES, 1)} baseline_ms=${fmt(baseline, 1)} ratio=${fmt(median(scrapes) / baseline, 2)} ` +
+      `rss_mb=${memory.rssMb} payload_mb=${fmt(payload.length / 1e6, 1)} peak_rss_mb=${memory.peakMb}`);
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));

@@ -82,6 +82,15 @@ describe('the exporter scraped by a real Prometheus', () => {
     expect(Object.fromEntries(perProfile.map((s) => [s.metric.health, s.value[1]]))).toEqual({ healthy: '1', failing: '1', intermittent: '1', inactive: '1', testing: '1' });
     const synced = await prometheus.query('mailsync_mailbox_items_processed_total{mailbox="m-healthy"}');
     expect(synced[0]?.value[1]).toBe('2');
+
+    // The status page of the same run shows the same summary, each number a link to its mailboxes.
+    const page = await (await fetch(`${url}/`)).text();
+    for (const h of ['healthy', 'failing', 'intermittent', 'inactive', 'testing']) {
+      expect(page).toContain(`<a class="n ${h}" href="mailboxes?health=${h}">1</a>`);
+    }
+    const failingList = await (await fetch(`${url}/mailboxes?health=failing`)).text();
+    expect(failingList).toContain('<a href="mailboxes/m-failing">m-failing</a>');
+    expect(await (await fetch(`${url}/mailboxes/m-failing`)).text()).toContain('disabled: <code>credentials_rejected</code>');
   });
 
   it('serves an exposition promtool finds clean', async () => {
