@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['exporter/src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['exporter/src/**/*.test.ts', 'alerts/src/**/*.test.ts', 'test/**/*.test.ts'],
     // Integration tests start real Dovecot servers; each file owns its own, so files may run in
     // parallel, but two cores are all we have.
     pool: 'forks',

@@ -1,0 +1,36 @@
+/**
+ * Every threshold and selector of the alert rules, in one place, each with the reason for its
+ * value (the kubernetes-mixin way). Change a value here and run `npm run alerts:generate`.
+ */
+export const ALERT_CONFIG = {
+  /** Selects the mailsync scrape job(s). Prometheus jobs are named by whoever deploys us. */
+  selector: 'job=~"mailsync.*"',
+  /** Where runbook_url points: the runbook in the repository, one section per alert. */
+  runbookBaseUrl: 'https://github.com/mailsync/mailsync/blob/main/alerts/runbook.md',
+  /**
+   * Warn when this many runs in a row failed: with the default policy (10 retries, 5 minutes
+   * apart) the 11th disables the mailbox, so 5 leaves about half an hour to act before the page.
+   */
+  retryBudgetWarnFailures: 5,
+  /**
+   * An enabled mailbox with no successful run for this long has stopped syncing without being
+   * disabled (stuck cycle, overloaded runner). Three hours is 36 poll intervals at the default.
+   */
+  notSyncingSeconds: 3 * 3_600,
+  /** The product's rule: the profile owner is told when more than half of its mailboxes fail within an hour. */
+  profileFailingShare: 0.5,
+  /** Pending Send older than this is stuck: the queue is scanned every 5 minutes, so 30 minutes is 6 missed scans. */
+  pendingSendStuckSeconds: 1_800,
+  /** Test & Enable normally takes seconds; 15 minutes means it is queued behind others or hanging. */
+  testEnableLongSeconds: 900,
+  /** A scrape gap shorter than this is a restart or a blip, not an outage. */
+  exporterDownFor: '5m',
+  /**
+   * Mailbox-disabled alerts fire at once (`for: 0s`): the state is already debounced by mailsync's
+   * policy (a permanent failure was confirmed, or a transient one failed 11 times over ~50 min)
+   * and kept in the store, so it does not flap with scrapes.
+   */
+  disabledFor: '0s',
+  /** Conditions measured over time need a little patience so that one bad scrape does not page. */
+  conditionFor: '15m',
+} as const;

@@ -1,0 +1,166 @@
+import { ALERT_CONFIG as C } from './config.js';
+
+export type Severity = 'critical' | 'warning' | 'info';
+export type Group = 'mailsync-mailboxes' | 'mailsync-profiles' | 'mailsync-exporter';
+
+export interface AlertDef {
+  name: string;
+  group: Group;
+  severity: Severity;
+  expr: string;
+  for: string;
+  summary: string;
+  description: string;
+  /** Extra labels (routing: `notify: owner` goes to the profile owner). */
+  labels?: Record<string, string>;
+}
+
+/** Adds the address and profile of the mailbox to each series (the only place they are). */
+const withInfo = (expr: string) => `(${expr})\n* on(mailbox) group_left(address, profile) mailsync_mailbox_info{${C.selector}}`;
+const disabled = (codes: string) => withInfo(`mailsync_mailbox_disabled{${C.selector}, code=~"${codes}"} == 1`);
+const who = '{{ $labels.address }} (mailbox {{ $labels.mailbox }}, profile {{ $labels.profile }})';
+const bringBack = 'Fix the cause, then run Test & Enable (`mailsync mailboxes test-enable {{ $labels.mailbox }}`).';
+
+/** Codes that have an alert of their own; MailsyncMailboxDisabled covers every other one. */
+const NAMED_DISABLE_CODES = [
+  'secure_connection_failed', 'admin_approval_required', 'email_address_not_approved', 'mailbox_location_unknown',
+  'credentials_rejected', 'insufficient_permissions', 'configured_in_another_org', 'insecure_channel_refused',
+];
+
+export const ALERTS: AlertDef[] = [
+  {
+    name: 'MailsyncMailboxSecureConnectionFailed', group: 'mailsync-mailboxes', severity: 'critical', for: C.disabledFor,
+    expr: disabled('secure_connection_failed'),
+    summary: 'Mailbox disabled: no secure connection to its mail server.',
+    description: `mailsync disabled {{ $labels.direction }} sync of ${who}: TLS to the server failed (untrusted, expired or wrong-name certificate, or STARTTLS not offered). ${bringBack}`,
+  },
+  {
+    name: 'MailsyncMailboxAdminApprovalRequired', group: 'mailsync-mailboxes', severity: 'critical', for: C.disabledFor,
+    expr: disabled('admin_approval_required'),
+    summary: 'Mailbox waits for an administrator to approve its address.',
+    description: `${who} uses a trusted (impersonation) profile and has not been approved by an admin, so mailsync does not contact it. An admin approves it with \`mailsync mailboxes approve {{ $labels.mailbox }}\`.`,
+  },
+  {
+    name: 'MailsyncMailboxApprovalRequired', group: 'mailsync-mailboxes', severity: 'critical', for: C.disabledFor,
+    expr: disabled('email_address_not_approved'),
+    summary: 'Mailbox not synced: its email address is not approved.',
+    description: `The organization processes mail only for approved mailboxes and ${who} is not approved; mailsync does not contact it. Approve it with \`mailsync mailboxes approve {{ $labels.mailbox }}\` (or reject it).`,
+  },
+  {
+    name: 'MailsyncMailboxLocationUnknown', group: 'mailsync-mailboxes', severity: 'critical', for: C.disabledFor,
+    expr: disabled('mailbox_location_unknown'),
+    summary: 'Mailbox disabled: autodiscover cannot find its mail server.',
+    description: `mailsync disabled {{ $labels.direction }} sync of ${who}: autodiscover found no server for the address (no DNS SRV record, no autoconfig document). ${bringBack}`,
+  },
+  {
+    name: 'MailsyncMailboxCredentialsRejected', group: 'mailsync-mailboxes', severity: 'critical', for: C.disabledFor,
+    expr: disabled('credentials_rejected|insufficient_permissions'),
+    summary: 'Mailbox disabled: credentials are incorrect or lack permissions.',
+    description: `mailsync disabled {{ $labels.direction }} sync of ${who} with {{ $labels.code }}. Scope tells whose credentials: see the mailbox's last error (\`mailsync mailboxes show {{ $labels.mailbox }}\`). ${bringBack}`,
+  },
+  {
+    name: 'MailsyncMailboxConfiguredInAnotherOrg', group: 'mailsync-mailboxes', severity: 'critical', for: C.disabledFor,
+    expr: disabled('configured_in_another_org'),
+    summary: 'Mailbox disabled: another deployment marked it as its own.',
+    description: `${who} carries another organization's ownership mark, so mailsync does not sync it. If this deployment should own it, run \`mailsync mailboxes test-enable {{ $labels.mailbox }} --this-organization-only\`.`,
+  },
+  {
+    name: 'MailsyncMailboxInsecureChannelRefused', group: 'mailsync-mailboxes', severity: 'critical', for: C.disabledFor,
+    expr: disabled('insecure_channel_refused'),
+    summary: 'Mailbox disabled: credentials would cross a channel without TLS.',
+    description: `mailsync refused to send the credentials of ${who} over a channel without TLS (secure mode required). Configure TLS for the profile, or allow it deliberately in the organization settings. ${bringBack}`,
+  },
+  {
+    name: 'MailsyncMailboxDisabled', group: 'mailsync-mailboxes', severity: 'critical', for: C.disabledFor,
+    expr: withInfo(`mailsync_mailbox_disabled{${C.selector}, code!~"${NAMED_DISABLE_CODES.join('|')}"} == 1`),
+    summary: 'Mailbox disabled for synchronization.',
+    description: `mailsync disabled {{ $labels.direction }} sync of ${who} with {{ $labels.code }} (a permanent failure, or a transient one that used up its retries). ${bringBack}`,
+  },
+  {
+    name: 'MailsyncMailboxRetryBudgetBurning', group: 'mailsync-mailboxes', severity: 'warning', for: '0s',
+    expr: withInfo(`(mailsync_mailbox_consecutive_failures{${C.selector}} >= ${C.retryBudgetWarnFailures})\nand on(mailbox, direction) (mailsync_mailbox_enabled{${C.selector}} == 1)`),
+    summary: 'Mailbox keeps failing and will soon be disabled.',
+    description: `{{ $labels.direction }} sync of ${who} failed {{ $value }} times in a row; mailsync disables it when the retries are used up. See \`mailsync mailboxes show {{ $labels.mailbox }}\` for the error.`,
+  },
+  {
+    name: 'MailsyncMailboxNotSyncing', group: 'mailsync-mailboxes', severity: 'warning', for: C.conditionFor,
+    expr: withInfo(`(time() - mailsync_mailbox_last_success_timestamp_seconds{${C.selector}} > ${C.notSyncingSeconds})\nand on(mailbox, direction) (mailsync_mailbox_enabled{${C.selector}} == 1)`),
+    summary: 'Enabled mailbox has not synced successfully for a long time.',
+    description: `{{ $labels.direction }} sync of ${who} is enabled but last succeeded {{ $value | humanizeDuration }} ago.`,
+  },
+  {
+    name: 'MailsyncMailboxTestEnableTakingLong', group: 'mailsync-mailboxes', severity: 'warning', for: '0s',
+    expr: withInfo(`time() - mailsync_mailbox_test_started_timestamp_seconds{${C.selector}} > ${C.testEnableLongSeconds}`),
+    summary: 'Test & Enable has been scheduled or running for a long time.',
+    description: `Test & Enable of ${who} was requested {{ $value | humanizeDuration }} ago and has not finished.`,
+  },
+  {
+    name: 'MailsyncAppointmentOrganizerMissing', group: 'mailsync-mailboxes', severity: 'warning', for: '0s',
+    expr: withInfo(`increase(mailsync_mailbox_items_failed_total{${C.selector}, code="appointment_organizer_missing"}[1h]) > 0`),
+    summary: 'Appointments cannot be synchronized: organizer missing.',
+    description: `{{ $value | humanize }} appointments of ${who} had no organizer in the last hour and were not synchronized; the mailbox keeps syncing.`,
+  },
+  {
+    name: 'MailsyncItemsFailing', group: 'mailsync-mailboxes', severity: 'info', for: '0s',
+    expr: withInfo(`increase(mailsync_mailbox_items_failed_total{${C.selector}, code!="appointment_organizer_missing"}[1h]) > 0`),
+    summary: 'Some emails of a mailbox failed to sync.',
+    description: `{{ $value | humanize }} items of ${who} failed with {{ $labels.code }} in the last hour; the mailbox keeps syncing. \`mailsync mailboxes show {{ $labels.mailbox }}\` lists them.`,
+  },
+  {
+    name: 'MailsyncPendingSendStuck', group: 'mailsync-mailboxes', severity: 'warning', for: C.conditionFor,
+    expr: withInfo(`mailsync_mailbox_pending_send_oldest_age_seconds{${C.selector}} > ${C.pendingSendStuckSeconds}`),
+    summary: 'Email stays Pending Send.',
+    description: `The oldest email waiting to be sent from ${who} has waited {{ $value | humanizeDuration }}: outgoing sync is not enabled or not working for the mailbox.`,
+  },
+  {
+    name: 'MailsyncProviderLimitsReached', group: 'mailsync-mailboxes', severity: 'warning', for: '0s',
+    expr: withInfo(`increase(mailsync_mailbox_sync_errors_total{${C.selector}, code=~"provider_throttled|sending_limit_exceeded"}[1h]) > 0`),
+    summary: 'The mail provider throttled the mailbox or its sending limit was reached.',
+    description: `${who} hit the provider's limits ({{ $labels.code }}, {{ $value | humanize }} times in the last hour). mailsync waits as the provider asks; if it persists, spread the load or raise the provider's limits.`,
+  },
+  {
+    name: 'MailsyncProfileMailboxesFailing', group: 'mailsync-profiles', severity: 'warning', for: '0s', labels: { notify: 'owner' },
+    expr: `(\n  mailsync_profile_mailboxes_recently_failed{${C.selector}}\n  / on(profile, instance, job) sum by (profile, instance, job) (mailsync_profile_mailboxes{${C.selector}})\n  > ${C.profileFailingShare}\n)\n* on(profile, instance, job) group_left(owner) mailsync_profile_info{${C.selector}}`,
+    summary: 'More than half of a profile\'s mailboxes failed within the last hour.',
+    description: `{{ $value | humanizePercentage }} of the mailboxes of profile {{ $labels.profile }} failed within the last hour: the server or the profile's settings are the likely cause. Owner: {{ $labels.owner }}.`,
+  },
+  {
+    name: 'MailsyncExporterDown', group: 'mailsync-exporter', severity: 'critical', for: C.exporterDownFor,
+    expr: `up{${C.selector}} == 0`,
+    summary: 'mailsync is down: no mailbox is being synced or watched.',
+    description: 'Prometheus cannot scrape mailsync at {{ $labels.instance }}; while it is down no mail is synced and no mailbox alert can fire.',
+  },
+  {
+    name: 'MailsyncExporterAbsent', group: 'mailsync-exporter', severity: 'critical', for: C.exporterDownFor,
+    expr: `absent(up{${C.selector}})`,
+    summary: 'Prometheus has no mailsync target.',
+    description: 'No scrape target matches the mailsync selector: the runner is not deployed or the scrape configuration lost it, so every mailsync alert is silent.',
+  },
+  {
+    name: 'MailsyncConfigReloadFailed', group: 'mailsync-exporter', severity: 'warning', for: '5m',
+    expr: `mailsync_config_last_reload_successful{${C.selector}} == 0`,
+    summary: 'mailsync rejected its config file.',
+    description: 'The last reload of the config at {{ $labels.instance }} was rejected; the previous config keeps running. The log line "config reload rejected" lists the problems; `mailsync check-config` shows them too.',
+  },
+];
+
+export function runbookUrl(name: string): string {
+  return `${C.runbookBaseUrl}#${name.toLowerCase()}`;
+}
+
+/** The rule files, one per group, as Prometheus loads them. */
+export function ruleFiles(): Record<Group, { groups: object[] }> {
+  const groups: Group[] = ['mailsync-mailboxes', 'mailsync-profiles', 'mailsync-exporter'];
+  return Object.fromEntries(groups.map((g) => [g, {
+    groups: [{
+      name: g,
+      rules: ALERTS.filter((a) => a.group === g).map((a) => ({
+        alert: a.name,
+        expr: a.expr,
+        for: a.for,
+        labels: { severity: a.severity, ...a.labels },
+        annotations: { summary: a.summary, description: a.description, runbook_url: runbookUrl(a.name) },
+      })),
+    }],
+  }])) as Record<Group, { groups: object[] }>;
+}

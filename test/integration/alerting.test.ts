@@ -1,0 +1,175 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { Alertmanager, WebhookSink } from '../harness/alertmanager.js';
+import { startCli, type Running } from '../harness/cli.js';
+import { labProfile, writeLabConfig } from '../harness/config.js';
+import { Dnsmasq } from '../harness/dnsmasq.js';
+import { Dovecot } from '../harness/dovecot.js';
+import { makeMessage } from '../harness/mail.js';
+import { freePort } from '../harness/ports.js';
+import { Prometheus } from '../harness/prometheus.js';
+
+/**
+ * End to end on real servers: Dovecot, the running exporter, a real Prometheus loading
+ * alerts/rules (1 s evaluation here only), and a real Alertmanager running alerts/alertmanager.yml
+ * with its receivers pointed at a local webhook. Four mailboxes are broken for four documented
+ * causes; the alerts must arrive with their labels and runbook, nothing else may fire; after each
+ * fix and a Test & Enable (or an approval) through the API, the alert must resolve.
+ */
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const OPERATOR = 'operator-token-for-the-alerting-test';
+const ADMIN = 'admin-token-for-the-alerting-test';
+const RUNBOOK = 'https://github.com/mailsync/mailsync/blob/main/alerts/runbook.md#';
+
+let dovecot: Dovecot;
+let dns: Dnsmasq;
+let sink: WebhookSink;
+let alertmanager: Alertmanager;
+let prometheus: Prometheus;
+let run: Running;
+let url: string;
+let lab: ReturnType<typeof writeLabConfig>;
+
+beforeAll(async () => {
+  dovecot = await Dovecot.start();
+  dns = await Dnsmasq.start([]);
+  sink = await WebhookSink.start();
+  for (const name of ['ok1', 'ok2', 'ok3', 'tls', 'loc']) await dovecot.append(dovecot.addUser(`a-${name}`), 'INBOX', [makeMessage(1)]);
+  dovecot.addUser('a-cred', 'old-password');
+  dovecot.addUser('a-adm@lab.example');
+  process.env.LAB_ALERT_OPERATOR = OPERATOR;
+  process.env.LAB_ALERT_ADMIN = ADMIN;
+  process.env.LAB_ALERT_MASTER = dovecot.master.password;
+  const closed = await freePort();
+  lab = writeLabConfig(dovecot, {
+    listen: `127.0.0.1:${await freePort()}`,
+    mailboxes: [
+      { id: 'm-ok1', user: 'a-ok1' }, { id: 'm-ok2', user: 'a-ok2' }, { id: 'm-ok3', user: 'a-ok3' },
+      { id: 'm-cred', user: 'a-cred', password: 'rotated-password' },
+      { id: 'm-tls', user: 'a-tls', profile: 'tlsp' },
+      { id: 'm-adm', user: 'a-adm@lab.example', profile: 'trusted' },
+      { id: 'm-loc', user: 'a-loc', address: 'a-loc@nowhere.test', profile: 'auto' },
+    ],
+    profiles: [
+      // Implicit TLS without the lab CA: an untrusted self-signed certificate.
+      { ...labProfile(dovecot, 'tlsp', { owner: 'tls-owner@lab.example' }), incoming: { host: 'localhost', port: dovecot.imapsPort, security: 'tls' } },
+      labProfile(dovecot, 'trusted', { owner: 'trusted-owner@lab.example', auth: { mode: 'impersonation', credentials: { username: dovecot.master.name, password: '${LAB_ALERT_MASTER}' } } }),
+      { ...labProfile(dovecot, 'auto', { owner: 'auto-owner@lab.example' }), incoming: { autodiscover: true, caFile: dovecot.cert.cert } },
+    ],
+    organization: { requireAdminApprovalForTrustedProfiles: true },
+    sync: { jitterRatio: 0 },
+    extra: {
+      autodiscover: { dnsServers: [dns.server], autoconfigUrls: [`http://127.0.0.1:${closed}/{domain}/config-v1.1.xml`], timeoutSeconds: 2 },
+      api: { tokens: [{ name: 'oncall', role: 'operator', token: '${LAB_ALERT_OPERATOR}' }, { name: 'boss', role: 'admin', token: '${LAB_ALERT_ADMIN}' }] },
+    },
+  });
+  run = startCli(['run', '--config', lab.file, '--log-level', 'info'], lab.env);
+  url = String((await run.waitForLog((e) => e.msg === 'mailsync started')).url);
+  alertmanager = await Alertmanager.start(path.join(root, 'alerts/alertmanager.yml'), sink);
+  const rulesDir = path.join(root, 'alerts/rules');
+  prometheus = await Prometheus.start({
+    targets: [new URL(url).host],
+    rules: readdirSync(rulesDir).map((f) => path.join(rulesDir, f)),
+    alertmanagers: [alertmanager.url],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await prometheus?.stop();
+  await alertmanager?.stop();
+  if (run && run.child.exitCode === null) {
+    run.child.kill('SIGTERM');
+    await run.exited;
+  }
+  await sink?.stop();
+  await dns?.stop();
+  await dovecot?.stop();
+});
+
+/** "receiver status alertname subject" lines, where subject is the mailbox or the profile. */
+function seen(): string[] {
+  const lines = sink.alerts().map((a) => `${a.receiver} ${a.status} ${a.labels.alertname} ${a.labels.mailbox ?? a.labels.profile ?? ''}`);
+  return [...new Set(lines)].sort();
+}
+
+async function waitForNotifications(expected: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!expected.every((e) => seen().includes(e))) {
+    if (Date.now() > deadline) throw new Error(`missing notifications:\n${expected.filter((e) => !seen().includes(e)).join('\n')}\nseen:\n${seen().join('\n')}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function api(method: 'GET' | 'POST', route: string, token = OPERATOR, body?: object): Promise<Response> {
+  return fetch(`${url}/api${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+}
+
+const FIRING = [
+  'page firing MailsyncMailboxCredentialsRejected m-cred',
+  'page firing MailsyncMailboxSecureConnectionFailed m-tls',
+  'page firing MailsyncMailboxAdminApprovalRequired m-adm',
+  'page firing MailsyncMailboxLocationUnknown m-loc',
+  // Each broken profile has one mailbox: all of it failed, so its owner hears, and a ticket opens.
+  'profile-owner firing MailsyncProfileMailboxesFailing tlsp',
+  'profile-owner firing MailsyncProfileMailboxesFailing trusted',
+  'profile-owner firing MailsyncProfileMailboxesFailing auto',
+  'ticket firing MailsyncProfileMailboxesFailing tlsp',
+  'ticket firing MailsyncProfileMailboxesFailing trusted',
+  'ticket firing MailsyncProfileMailboxesFailing auto',
+];
+
+describe('alerts end to end', () => {
+  it('pages each broken mailbox once, with its labels and runbook, and nothing unrelated', async () => {
+    await waitForNotifications(FIRING);
+    // Give stray alerts a chance to show up before asserting there are none.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(seen()).toEqual([...FIRING].sort());
+
+    const cred = sink.alerts().find((a) => a.labels.alertname === 'MailsyncMailboxCredentialsRejected');
+    expect(cred?.labels).toMatchObject({ severity: 'critical', mailbox: 'm-cred', address: 'a-cred@lab.example', profile: 'lab', direction: 'incoming', code: 'credentials_rejected', job: 'mailsync' });
+    expect(cred?.annotations).toMatchObject({
+      runbook_url: `${RUNBOOK}mailsyncmailboxcredentialsrejected`,
+      description: expect.stringContaining('mailsync disabled incoming sync of a-cred@lab.example (mailbox m-cred, profile lab) with credentials_rejected.'),
+    });
+    const tls = sink.alerts().find((a) => a.labels.alertname === 'MailsyncMailboxSecureConnectionFailed');
+    expect(tls?.labels).toMatchObject({ mailbox: 'm-tls', code: 'secure_connection_failed', profile: 'tlsp' });
+    expect(tls?.annotations.runbook_url).toBe(`${RUNBOOK}mailsyncmailboxsecureconnectionfailed`);
+    const owner = sink.alerts().find((a) => a.receiver === 'profile-owner' && a.labels.profile === 'auto');
+    expect(owner?.labels).toMatchObject({ notify: 'owner', owner: 'auto-owner@lab.example', severity: 'warning' });
+  });
+
+  it('resolves each alert after its fix and Test & Enable (or approval) through the API', async () => {
+    // Credentials: the server gets the rotated password.
+    dovecot.addUser('a-cred', 'rotated-password');
+    // TLS: the profile learns the CA; location: the mailbox moves to a profile with an explicit host.
+    const doc = parse(readFileSync(lab.file, 'utf8')) as { profiles: { id: string; incoming: Record<string, unknown> }[]; mailboxes: { id: string; profile: string; address: string }[] };
+    doc.profiles.find((p) => p.id === 'tlsp')!.incoming.caFile = dovecot.cert.cert;
+    const loc = doc.mailboxes.find((m) => m.id === 'm-loc')!;
+    loc.profile = 'lab';
+    writeFileSync(lab.file, stringify(doc));
+    const reloaded = await fetch(`${url}/-/reload`, { method: 'POST' });
+    expect(reloaded.status).toBe(200);
+    for (const id of ['m-cred', 'm-tls', 'm-loc']) expect((await api('POST', `/mailboxes/${id}/test-enable`, OPERATOR, {})).status).toBe(202);
+    // Approval: only an admin may approve a mailbox of a trusted profile.
+    expect((await api('POST', '/mailboxes/m-adm/approve', OPERATOR, {})).status).toBe(403);
+    expect((await api('POST', '/mailboxes/m-adm/approve', ADMIN, { comment: 'e2e' })).status).toBe(200);
+
+    await waitForNotifications([
+      'page resolved MailsyncMailboxCredentialsRejected m-cred',
+      'page resolved MailsyncMailboxSecureConnectionFailed m-tls',
+      'page resolved MailsyncMailboxAdminApprovalRequired m-adm',
+      'page resolved MailsyncMailboxLocationUnknown m-loc',
+    ]);
+    for (const id of ['m-cred', 'm-tls', 'm-adm', 'm-loc']) {
+      const view = await (await api('GET', `/mailboxes/${id}`)).json() as { directions: { incoming: { enabled: boolean } } };
+      expect(view.directions.incoming.enabled, id).toBe(true);
+    }
+  });
+});
