@@ -8,12 +8,15 @@ import { createApi } from './http/api.js';
 import { createApp } from './http/app.js';
 import { createStatusPages } from './http/status.js';
 import type { Logger } from './log.js';
+import { EmailOperations } from './mailboxes/emails.js';
 import { MailboxOperations } from './mailboxes/operations.js';
 import { createMetrics, readFleet } from './metrics/index.js';
 import { createAutodiscover, type Autodiscover } from './protocols/autodiscover.js';
+import { SmtpTransports } from './protocols/smtp.js';
 import { pollIntervalMs, Scheduler, systemTimers, type Job, type Timers } from './scheduler/scheduler.js';
 import { Store } from './store/index.js';
-import { runScheduledIncoming } from './sync/runner.js';
+import { runOutgoingCycle } from './sync/outgoing.js';
+import { runScheduled, runScheduledIncoming } from './sync/runner.js';
 import { SessionPool } from './sync/sessions.js';
 import { runTestEnable } from './sync/test-enable.js';
 import { TestQueue } from './sync/test-queue.js';
@@ -80,6 +83,7 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
   });
   let current = build(initial);
   const sessions = new SessionPool((p) => current.profiles.get(p)?.maxConnections ?? 1);
+  const transports = new SmtpTransports();
   const cycleDeps = () => ({ store, clock, logger, sessions, autodiscover: current.autodiscover });
 
   // Event-loop delay over the last second: above the threshold the machine is behind, so the
@@ -112,9 +116,35 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
     },
     onError: (id, error) => logger.error({ mailbox: id, err: error }, 'sync cycle crashed'),
   });
+  // The Pending Send queue has its own schedule (a scan every sync.outgoing.scanIntervalSeconds,
+  // and at once when an email is queued) and the profile's SMTP connection limit.
+  const outgoingScheduler: Scheduler = new Scheduler({
+    clock,
+    timers: deps.timers ?? systemTimers,
+    random: Math.random,
+    maxConcurrent: initial.sync.maxConcurrentCycles,
+    groupLimit: (p) => current.profiles.get(p)?.outgoing?.maxConnections ?? 1,
+    jitterRatio: initial.sync.jitterRatio,
+    overloaded: () => recentDelayMs > current.config.sync.maxEventLoopDelayMs,
+    run: async (id, signal) => {
+      const mailbox = current.mailboxes.get(id);
+      const profile = mailbox && current.profiles.get(mailbox.profile);
+      if (!mailbox || !profile) return undefined;
+      const { outcome, retry, ...next } = await runScheduled({
+        direction: 'outgoing', mailbox, profile, organization: current.config.organization, store, clock, logger,
+        disconnect: () => undefined,
+        cycle: () => runOutgoingCycle(mailbox, profile, current.config, { ...cycleDeps(), transports }, signal),
+      });
+      if (outcome) metrics.observeCycle(outcome, profile.id, retry ?? false);
+      // A postponed email brings the scan forward, never later than the regular scan.
+      const scanAt = clock.now() + current.config.sync.outgoing.scanIntervalSeconds * 1_000;
+      return typeof next.nextDueAt === 'number' && outcome?.result === 'success' ? { nextDueAt: Math.min(next.nextDueAt, scanAt) } : next;
+    },
+    onError: (id, error) => logger.error({ mailbox: id, err: error }, 'outgoing cycle crashed'),
+  });
   const metrics = createMetrics(registry, {
-    inFlight: () => scheduler.inFlight,
-    queueDepth: () => scheduler.queueDepth,
+    inFlight: () => scheduler.inFlight + outgoingScheduler.inFlight,
+    queueDepth: () => scheduler.queueDepth + outgoingScheduler.queueDepth,
     mailboxes: () => current.mailboxes.size,
     fleet: () => readFleet(store, current.config, clock.now()),
     onFleetError: (error) => logger.error({ err: error }, 'could not read the store for /metrics'),
@@ -124,6 +154,10 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
     .filter((m) => m.incoming)
     .map((m) => ({ id: m.id, group: m.profile, intervalMs: pollIntervalMs(config.sync.pollIntervalSeconds, current.profiles.get(m.profile)!.minPollIntervalSeconds) }));
   scheduler.setJobs(jobs(initial));
+  const outgoingJobs = (config: Config): Job[] => config.mailboxes
+    .filter((m) => m.outgoing)
+    .map((m) => ({ id: m.id, group: m.profile, intervalMs: config.sync.outgoing.scanIntervalSeconds * 1_000 }));
+  outgoingScheduler.setJobs(outgoingJobs(initial));
 
   const tests = new TestQueue(async (id, signal) => {
     const mailbox = current.mailboxes.get(id);
@@ -134,18 +168,23 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
     } catch (error) {
       logger.error({ mailbox: id, err: error }, 'Test & Enable crashed');
     }
-    // Whatever the result, the scheduler looks again now: enabled directions start syncing.
+    // Whatever the result, the schedulers look again now: enabled directions start syncing.
     sessions.discard(id);
     scheduler.wake(id);
+    outgoingScheduler.wake(id);
   }, TEST_ENABLE_CONCURRENCY);
   const operations = new MailboxOperations({
     config: () => current.config,
     store,
     clock,
-    wake: (id) => scheduler.wake(id),
+    wake: (id) => {
+      scheduler.wake(id);
+      outgoingScheduler.wake(id);
+    },
     startTest: (id) => tests.push(id),
     disconnect: (id) => sessions.discard(id),
   });
+  const emails = new EmailOperations({ config: () => current.config, store, clock, wakeOutgoing: (id) => outgoingScheduler.wake(id) });
 
   const reload = async (): Promise<ReloadResult> => {
     let next: Config;
@@ -161,7 +200,9 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
     current = build(next);
     // Idle sessions may belong to a changed server or password: the next cycle logs in afresh.
     sessions.closeIdle();
+    transports.closeAll();
     scheduler.setJobs(jobs(next));
+    outgoingScheduler.setJobs(outgoingJobs(next));
     const level = deps.logLevelOverride ?? next.log.level;
     if (level !== logger.level) logger.level = level;
     metrics.configLoaded(true, clock.now());
@@ -176,7 +217,7 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
     metrics,
     notReadyReason: () => (stopping ? 'shutting down' : undefined),
     reload,
-    api: createApi({ operations, tokens: () => current.config.api.tokens }),
+    api: createApi({ operations, emails, tokens: () => current.config.api.tokens, maxEmailBytes: () => current.config.sync.outgoing.maxEmailBytes }),
     ...(initial.server.statusPage ? { status: createStatusPages({ config: () => current.config, store, clock, operations }) } : {}),
   });
   const server = await listen(app, initial.server.listen);
@@ -184,6 +225,7 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   scheduler.start();
+  outgoingScheduler.start();
   for (const id of store.lifecycle.pendingTests()) tests.push(id);
   logger.info({ url, mailboxes: current.mailboxes.size, store: initial.store.path }, 'mailsync started');
 
@@ -195,7 +237,8 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
       if (stopping) return;
       stopping = true;
       logger.info({ inFlight: scheduler.inFlight }, 'stopping: waiting for running cycles to reach a safe point');
-      await Promise.all([scheduler.stop(), tests.stop()]);
+      await Promise.all([scheduler.stop(), outgoingScheduler.stop(), tests.stop()]);
+      transports.closeAll();
       clearInterval(delayTimer);
       delay.disable();
       await sessions.closeAll();

@@ -32,7 +32,8 @@ try {
     // The runner must stay quiet while it is measured: first cycles are spread over half a day.
     sync: { pollIntervalSeconds: 86_400, jitterRatio: 0.5 },
     profiles: Array.from({ length: PROFILES }, (_, p) => ({
-      id: `p${p}`, owner: `owner${p}@bench.example`, incoming: { host: '127.0.0.1', port: closedPort }, minPollIntervalSeconds: 86_400,
+      id: `p${p}`, owner: `owner${p}@bench.example`, incoming: { host: '127.0.0.1', port: closedPort },
+      outgoing: { host: '127.0.0.1', port: closedPort }, minPollIntervalSeconds: 86_400,
     })),
     mailboxes: Array.from({ length: MAILBOXES }, (_, i) => ({
       id: `mb-${i}`, address: `user${i}@bench.example`, profile: `p${i % PROFILES}`, ...(i % 10 === 0 ? { outgoing: true } : {}),

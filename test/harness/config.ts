@@ -12,6 +12,8 @@ export interface LabMailbox {
   address?: string;
   /** Default true. */
   incoming?: boolean;
+  /** Default false. */
+  outgoing?: boolean;
   password?: string;
   profile?: string;
   folders?: string[];
@@ -49,7 +51,8 @@ export function labProfile(dovecot: Dovecot, id: string, overrides: Record<strin
 export function writeLabConfig(dovecot: Dovecot, options: LabOptions): { file: string; config: Config; env: NodeJS.ProcessEnv; dir: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'mailsync-lab-'));
   const env: NodeJS.ProcessEnv = {};
-  const profiles = [labProfile(dovecot, 'lab'), ...(options.profiles ?? [])];
+  // A profile with id `lab` in the options replaces the default one.
+  const profiles = [...(options.profiles?.some((p) => p.id === 'lab') ? [] : [labProfile(dovecot, 'lab')]), ...(options.profiles ?? [])];
   const mailboxes = options.mailboxes.map((m) => {
     const profile = profiles.find((p) => p.id === (m.profile ?? 'lab')) as { auth?: { mode?: string } };
     const needsOwn = (profile.auth?.mode ?? 'mailbox') === 'mailbox';
@@ -61,6 +64,7 @@ export function writeLabConfig(dovecot: Dovecot, options: LabOptions): { file: s
       profile: m.profile ?? 'lab',
       ...(m.folders ? { folders: m.folders } : {}),
       ...(m.incoming === false ? { incoming: false } : {}),
+      ...(m.outgoing ? { outgoing: true } : {}),
       ...(m.startFrom ? { startFrom: m.startFrom } : {}),
       ...(needsOwn ? { credentials: { username: m.user, password: `\${${envName}}` } } : {}),
     };

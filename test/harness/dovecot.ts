@@ -178,6 +178,17 @@ ${extra}
     return execFileSync('doveadm', ['-c', path.join(this.dir, 'dovecot.conf'), ...args], { encoding: 'utf8', stdio: 'pipe' });
   }
 
+  /** Delivers a message into a user's folder with `doveadm save`, as a local MTA would (no IMAP login). */
+  deliver(user: string, folder: string, raw: Buffer): void {
+    execFileSync('doveadm', ['-c', path.join(this.dir, 'dovecot.conf'), 'save', '-u', user, '-m', folder], { input: raw, stdio: ['pipe', 'pipe', 'pipe'] });
+  }
+
+  /** How many messages of a user's folder carry this Message-ID (doveadm search, no IMAP login). */
+  countMessageId(user: string, folder: string, messageId: string): number {
+    const out = this.doveadm(['search', '-u', user, 'mailbox', folder, 'header', 'Message-ID', messageId]);
+    return out.split('\n').filter((l) => l.trim() !== '').length;
+  }
+
   /** A logged-in imapflow client for arranging test data over real IMAP. */
   async client(user: DovecotUser): Promise<ImapFlow> {
     const client = new ImapFlow({

@@ -12,9 +12,11 @@ Actions:
   show ID                    one mailbox: state per direction, approval, Test & Enable, alert records
   approve ID [--comment C]   approve the address (trusted profiles need an admin token)
   reject ID [--comment C]    reject the address
-  test-enable ID [--this-organization-only]
-                             test connect, TLS, login and folders; enable what passes; with the
-                             option, take over a mailbox another deployment marked as its own
+  test-enable ID [--this-organization-only] [--send-test-message]
+                             test connect, TLS, login and folders (and the SMTP login for
+                             outgoing); enable what passes. --this-organization-only takes over a
+                             mailbox another deployment marked as its own; --send-test-message
+                             sends the mailbox an email to itself and waits for it
   disable ID --reason TEXT [--direction D]...
                              disable the mailbox (all configured directions, or the ones named)
 
@@ -30,14 +32,9 @@ Exit status: 0 done, 1 the API refused (the reason is printed), 2 bad usage.`;
 
 export class CliUsageError extends Error {}
 
-interface Request {
-  method: 'GET' | 'POST';
-  path: string;
-  body?: unknown;
-}
 
 /** Parses `mailsync mailboxes ...` into one API request. Pure, so tests cover every action. */
-export function mailboxesRequest(args: string[]): { request: Request; json: boolean; url: string | undefined; tokenFile: string | undefined } | 'help' {
+export function mailboxesRequest(args: string[]): { request: ApiRequest; json: boolean; url: string | undefined; tokenFile: string | undefined } | 'help' {
   let parsed;
   try {
     parsed = parseArgs({
@@ -47,7 +44,7 @@ export function mailboxesRequest(args: string[]): { request: Request; json: bool
       options: {
         url: { type: 'string' }, 'token-file': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
         comment: { type: 'string' }, reason: { type: 'string' }, direction: { type: 'string', multiple: true },
-        'this-organization-only': { type: 'boolean' },
+        'this-organization-only': { type: 'boolean' }, 'send-test-message': { type: 'boolean' },
         state: { type: 'string' }, health: { type: 'string' }, profile: { type: 'string' }, approval: { type: 'string' },
         q: { type: 'string' }, page: { type: 'string' }, 'page-size': { type: 'string' },
       },
@@ -78,7 +75,10 @@ export function mailboxesRequest(args: string[]): { request: Request; json: bool
     case 'reject':
       return { ...common, request: { method: 'POST', path: `${needId()}/${action}`, body: o.comment === undefined ? {} : { comment: o.comment } } };
     case 'test-enable':
-      return { ...common, request: { method: 'POST', path: `${needId()}/test-enable`, body: { thisOrganizationOnly: o['this-organization-only'] ?? false } } };
+      return {
+        ...common,
+        request: { method: 'POST', path: `${needId()}/test-enable`, body: { thisOrganizationOnly: o['this-organization-only'] ?? false, sendTestMessage: o['send-test-message'] ?? false } },
+      };
     case 'disable': {
       const path = `${needId()}/disable`;
       if (!o.reason) throw new CliUsageError('mailboxes disable: --reason TEXT is required (it is shown to whoever finds the mailbox disabled)');
@@ -102,10 +102,28 @@ export async function mailboxesCommand(args: string[], io: MailboxesIo): Promise
     io.out(MAILBOXES_HELP);
     return 0;
   }
-  const base = (parsed.url ?? io.env.MAILSYNC_URL ?? `http://${DEFAULTS.listen}`).replace(/\/+$/, '');
-  const token = parsed.tokenFile !== undefined ? readToken(parsed.tokenFile) : io.env.MAILSYNC_TOKEN;
-  if (!token) throw new CliUsageError('mailboxes: no API token: set MAILSYNC_TOKEN or pass --token-file FILE');
-  const { request } = parsed;
+  const body = await callApi(parsed, parsed.request, io, 'mailboxes');
+  if (!body) return 1;
+  io.out(parsed.json ? JSON.stringify(body, null, 2) : render(parsed.request, body));
+  return 0;
+}
+
+export interface ApiRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+}
+
+/**
+ * One request to the runner's admin API, with the token from --token-file or MAILSYNC_TOKEN.
+ * Returns the JSON body, or undefined after printing why it failed.
+ */
+export async function callApi(
+  target: { url: string | undefined; tokenFile: string | undefined }, request: ApiRequest, io: MailboxesIo, command: string,
+): Promise<Record<string, unknown> | undefined> {
+  const base = (target.url ?? io.env.MAILSYNC_URL ?? `http://${DEFAULTS.listen}`).replace(/\/+$/, '');
+  const token = target.tokenFile !== undefined ? readToken(target.tokenFile, command) : io.env.MAILSYNC_TOKEN;
+  if (!token) throw new CliUsageError(`${command}: no API token: set MAILSYNC_TOKEN or pass --token-file FILE`);
   let response: Response;
   try {
     response = await fetch(`${base}${request.path}`, {
@@ -117,22 +135,21 @@ export async function mailboxesCommand(args: string[], io: MailboxesIo): Promise
     });
   } catch (error) {
     io.err(`mailsync: cannot reach ${base}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`);
-    return 1;
+    return undefined;
   }
   const body = await response.json().catch(() => ({ error: `HTTP ${response.status} without a JSON body` })) as Record<string, unknown>;
   if (!response.ok) {
     io.err(`mailsync: ${response.status} ${String(body.error ?? response.statusText)}`);
-    return 1;
+    return undefined;
   }
-  io.out(parsed.json ? JSON.stringify(body, null, 2) : render(request, body));
-  return 0;
+  return body;
 }
 
-function readToken(file: string): string {
+function readToken(file: string, command: string): string {
   try {
     return readFileSync(file, 'utf8').trim();
   } catch (error) {
-    throw new CliUsageError(`mailboxes: cannot read --token-file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new CliUsageError(`${command}: cannot read --token-file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
 }
 
@@ -142,7 +159,7 @@ type View = {
   directions: Record<string, { configured: boolean; enabled: boolean; status: string; disabled: { code: string | null; by: string | null } | null; lastError: { code: string } | null; consecutiveFailures: number; retriesLeft: number }>;
 };
 
-function render(request: Request, body: Record<string, unknown>): string {
+function render(request: ApiRequest, body: Record<string, unknown>): string {
   if (request.path.startsWith('/api/mailboxes?') || request.path === '/api/mailboxes') {
     const items = body.items as View[];
     const rows = [['ID', 'ADDRESS', 'PROFILE', 'HEALTH', 'APPROVAL', 'INCOMING', 'LAST ERROR']];

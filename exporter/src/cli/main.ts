@@ -7,6 +7,7 @@ import { startService } from '../service.js';
 import { Store } from '../store/index.js';
 import { runScheduledIncoming } from '../sync/runner.js';
 import { CliUsageError, mailboxesCommand, MAILBOXES_HELP } from './mailboxes.js';
+import { sendCommand, SEND_HELP } from './send.js';
 import { SessionPool } from '../sync/sessions.js';
 import { VERSION } from '../version.js';
 
@@ -20,10 +21,11 @@ Commands:
   check-config   validate a config file and list every problem
   sync-once      run one incoming cycle for one mailbox and print the result as JSON
   mailboxes      list, show, approve, reject, Test & Enable or disable mailboxes (admin API)
+  send           queue an email from a mailbox (Pending Send), or show a queued one (admin API)
   help [command] show help for a command
 
 run, check-config and sync-once take --config FILE (or the MAILSYNC_CONFIG environment variable);
-mailboxes talks to a running service (--url, MAILSYNC_TOKEN).
+mailboxes and send talk to a running service (--url, MAILSYNC_TOKEN).
 Run 'mailsync <command> --help' for its options. See docs/configuration.md for the file format.`,
   run: `Usage: mailsync run --config FILE [--log-level LEVEL]
 
@@ -48,6 +50,7 @@ Options:
   -c, --config FILE  config file (default: $MAILSYNC_CONFIG)
   -h, --help         show this help`,
   mailboxes: MAILBOXES_HELP,
+  send: SEND_HELP,
   'sync-once': `Usage: mailsync sync-once --config FILE --mailbox ID
 
 Runs one incoming cycle for one mailbox against its server and store, then prints the outcome as
@@ -74,7 +77,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'run': return await runCommand(rest);
       case 'check-config': return checkConfig(rest);
       case 'sync-once': return await syncOnce(rest);
-      case 'mailboxes': return await mailboxesCommand(rest, { env: process.env, out: (l) => console.log(l), err: (l) => console.error(l) });
+      case 'mailboxes': return await mailboxesCommand(rest, consoleIo());
+      case 'send': return await sendCommand(rest, consoleIo());
       default: throw new UsageError(`unknown command "${command}"`);
     }
   } catch (error) {
@@ -88,6 +92,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw error;
   }
+}
+
+function consoleIo() {
+  return { env: process.env, out: (l: string) => console.log(l), err: (l: string) => console.error(l) };
 }
 
 function print(text: string | undefined): number {

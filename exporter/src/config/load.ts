@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { configSchema, DEFAULTS, type RawConfig, type SecretInput } from './schema.js';
+import { configSchema, DEFAULTS, LIMIT_PRESETS, type RawConfig, type SecretInput } from './schema.js';
 import { ConfigError, formatIssue } from './errors.js';
 import { Secret } from './secret.js';
 
@@ -18,10 +18,24 @@ export interface Profile {
   owner: string | undefined;
   /** `host` is undefined when the server is found by autodiscover from each mailbox's address. */
   incoming: { protocol: 'imap'; host: string | undefined; autodiscover: boolean; port: number; security: Security; caFile: string | undefined };
+  outgoing: OutgoingServer | undefined;
   auth: { mode: AuthMode; credentials: Credentials | undefined };
   maxConnections: number;
   minPollIntervalSeconds: number;
   timeouts: { connectSeconds: number; greetingSeconds: number; socketSeconds: number };
+}
+
+export interface OutgoingServer {
+  protocol: 'smtp';
+  host: string;
+  port: number;
+  security: Security;
+  caFile: string | undefined;
+  maxConnections: number;
+  sentCopy: 'server' | 'append' | 'none';
+  sentFolder: string;
+  /** Resolved from a preset or the explicit values; undefined means no limit. */
+  limits: { messagesPerMinute: number | undefined; recipientsPerDay: number | undefined };
 }
 
 export interface Mailbox {
@@ -122,6 +136,9 @@ function resolve(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Config {
     if (p.incoming.security === 'none') {
       warnings.push(`${where}.incoming.security: "none" sends mail without encryption`);
     }
+    if (p.outgoing?.security === 'none') {
+      warnings.push(`${where}.outgoing.security: "none" sends mail without encryption`);
+    }
     return {
       id: p.id,
       owner: p.owner,
@@ -132,6 +149,19 @@ function resolve(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Config {
         port: p.incoming.port ?? (p.incoming.security === 'tls' ? 993 : 143),
         security: p.incoming.security,
         caFile: p.incoming.caFile === undefined ? undefined : path.resolve(baseDir, p.incoming.caFile),
+      },
+      outgoing: p.outgoing && {
+        protocol: p.outgoing.protocol,
+        host: p.outgoing.host,
+        port: p.outgoing.port ?? ({ tls: 465, starttls: 587, none: 25 } as const)[p.outgoing.security],
+        security: p.outgoing.security,
+        caFile: p.outgoing.caFile === undefined ? undefined : path.resolve(baseDir, p.outgoing.caFile),
+        maxConnections: p.outgoing.maxConnections,
+        sentCopy: p.outgoing.sentCopy,
+        sentFolder: p.outgoing.sentFolder,
+        limits: 'preset' in p.outgoing.limits
+          ? { ...LIMIT_PRESETS[p.outgoing.limits.preset] }
+          : { messagesPerMinute: p.outgoing.limits.messagesPerMinute, recipientsPerDay: p.outgoing.limits.recipientsPerDay },
       },
       auth: { mode: p.auth.mode, credentials: creds(p.auth.credentials, `${where}.auth.credentials`) },
       maxConnections: p.maxConnections,
@@ -153,6 +183,9 @@ function resolve(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Config {
       problems.push(`${where}.credentials: not used because profile "${profile.id}" uses auth.mode "${profile.auth.mode}"`);
     }
     if (new Set(m.folders).size !== m.folders.length) problems.push(`${where}.folders: a folder is listed twice`);
+    if (m.outgoing && profile && !raw.profiles.find((p) => p.id === profile.id)?.outgoing) {
+      problems.push(`${where}.outgoing: profile "${profile.id}" has no outgoing server (profiles[].outgoing)`);
+    }
     return {
       ...m,
       address: m.address.toLowerCase(),

@@ -32,6 +32,12 @@ export const DEFAULTS = {
   intermittentWindowSeconds: 3_600,
   // Test & Enable normally takes seconds; a quarter of an hour means it is stuck or queued behind others.
   longTestEnableSeconds: 900,
+  // The product scans the Pending Send queue every 5 minutes.
+  outgoingScanIntervalSeconds: 300,
+  // Queued emails (with attachments) above this are refused at queue time; most providers cap at 25-35 MB.
+  maxOutgoingEmailBytes: 25 * 1024 * 1024,
+  outgoingMaxConnections: 3,
+  outgoingBatch: 50,
   // The Mozilla autoconfig convention: the provider's own host first, then the well-known path.
   autoconfigUrls: [
     'https://autoconfig.{domain}/mail/config-v1.1.xml?emailaddress={address}',
@@ -73,6 +79,40 @@ const startFrom = z.union([
   z.iso.date({ error: 'must be "all" or a date such as 2026-01-31' }),
 ]);
 
+/**
+ * Published sending limits of hosted providers (docs/configuration.md cites them). Microsoft 365:
+ * 30 messages a minute and 10,000 recipients a day per mailbox; Google Workspace: 10,000
+ * recipients a day, no published per-minute rate (60 keeps bursts moderate).
+ */
+export const LIMIT_PRESETS = {
+  microsoft365: { messagesPerMinute: 30, recipientsPerDay: 10_000 },
+  google_workspace: { messagesPerMinute: 60, recipientsPerDay: 10_000 },
+} as const;
+
+const outgoing = z.strictObject({
+  protocol: z.literal('smtp').default('smtp'),
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).optional(),
+  /** STARTTLS by default: submission on 587 is what providers offer. */
+  security: z.enum(['tls', 'starttls', 'none']).default('starttls'),
+  caFile: z.string().min(1).optional(),
+  maxConnections: z.number().int().min(1).max(100).default(DEFAULTS.outgoingMaxConnections),
+  /**
+   * Where a copy of each sent email ends up: `server` (the provider saves it to Sent itself, as
+   * Microsoft 365 and Gmail do), `append` (mailsync appends it to the Sent folder over IMAP), or
+   * `none`. `server` and `append` let a restart find out whether an interrupted send got through.
+   */
+  sentCopy: z.enum(['server', 'append', 'none']).default('none'),
+  sentFolder: z.string().min(1).default('Sent'),
+  limits: z.union([
+    z.strictObject({ preset: z.enum(Object.keys(LIMIT_PRESETS) as [keyof typeof LIMIT_PRESETS]) }),
+    z.strictObject({
+      messagesPerMinute: z.number().int().min(1).max(100_000).optional(),
+      recipientsPerDay: z.number().int().min(1).max(10_000_000).optional(),
+    }),
+  ]).default({}),
+});
+
 export const profileSchema = z.strictObject({
   id,
   owner: z.string().min(1).optional(),
@@ -85,6 +125,8 @@ export const profileSchema = z.strictObject({
     security: z.enum(['tls', 'starttls', 'none']).default('tls'),
     caFile: z.string().min(1).optional(),
   }),
+  /** The SMTP server for outgoing email (Pending Send); required by mailboxes with `outgoing: true`. */
+  outgoing: outgoing.optional(),
   auth: z
     .strictObject({
       mode: z.enum(['mailbox', 'profile', 'impersonation']).default('mailbox'),
@@ -198,8 +240,16 @@ export const configSchema = z.strictObject({
       maxMessageBytes: z.number().int().min(1_024).default(DEFAULTS.maxMessageBytes),
       maxEventLoopDelayMs: z.number().int().min(10).default(DEFAULTS.maxEventLoopDelayMs),
       startFrom: startFrom.default('all'),
+      outgoing: z
+        .strictObject({
+          scanIntervalSeconds: seconds(86_400).default(DEFAULTS.outgoingScanIntervalSeconds),
+          maxEmailBytes: z.number().int().min(1_024).max(200 * 1024 * 1024).default(DEFAULTS.maxOutgoingEmailBytes),
+          batchSize: z.number().int().min(1).max(1_000).default(DEFAULTS.outgoingBatch),
+        })
+        .default({ scanIntervalSeconds: DEFAULTS.outgoingScanIntervalSeconds, maxEmailBytes: DEFAULTS.maxOutgoingEmailBytes, batchSize: DEFAULTS.outgoingBatch }),
     })
     .default({
+      outgoing: { scanIntervalSeconds: DEFAULTS.outgoingScanIntervalSeconds, maxEmailBytes: DEFAULTS.maxOutgoingEmailBytes, batchSize: DEFAULTS.outgoingBatch },
       pollIntervalSeconds: DEFAULTS.pollIntervalSeconds,
       jitterRatio: DEFAULTS.jitterRatio,
       maxConcurrentCycles: DEFAULTS.maxConcurrentCycles,

@@ -2,6 +2,7 @@ import express from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '../config/index.js';
+import { EmailOperations } from '../mailboxes/emails.js';
 import { MailboxOperations } from '../mailboxes/operations.js';
 import { Store } from '../store/index.js';
 import { createApi } from './api.js';
@@ -22,6 +23,7 @@ profiles:
   - id: trusted
     owner: mail-team@example.com
     incoming: { host: imap.example.com }
+    outgoing: { host: smtp.example.com }
     auth: { mode: impersonation, credentials: { username: svc, password: "\${MASTER_PW}" } }
 mailboxes:
   - { id: ann, address: ann@example.com, profile: plain, credentials: { username: ann, password: "\${MAILBOX_PW}" } }
@@ -33,6 +35,7 @@ let store: Store;
 let app: express.Express;
 let now = 1_800_000_000_000;
 const woken: string[] = [];
+const wokenOutgoing: string[] = [];
 const tests: string[] = [];
 
 beforeEach(() => {
@@ -41,12 +44,14 @@ beforeEach(() => {
   });
   store = new Store({ path: ':memory:' });
   woken.length = 0;
+  wokenOutgoing.length = 0;
   tests.length = 0;
   const operations = new MailboxOperations({
     config: () => config, store, clock: { now: () => now },
     wake: (id) => woken.push(id), startTest: (id) => tests.push(id), disconnect: () => undefined,
   });
-  app = express().use('/api', createApi({ operations, tokens: () => config.api.tokens }));
+  const emails = new EmailOperations({ config: () => config, store, clock: { now: () => now }, wakeOutgoing: (id) => wokenOutgoing.push(id) });
+  app = express().use('/api', createApi({ operations, emails, tokens: () => config.api.tokens, maxEmailBytes: () => config.sync.outgoing.maxEmailBytes }));
 });
 afterEach(() => store.close());
 
@@ -60,6 +65,8 @@ const ROUTES: { method: 'get' | 'post'; path: string; minimum: keyof typeof TOKE
   { method: 'post', path: '/api/mailboxes/ann/reject', minimum: 'operator', body: {} },
   { method: 'post', path: '/api/mailboxes/ann/test-enable', minimum: 'operator', body: {} },
   { method: 'post', path: '/api/mailboxes/ann/disable', minimum: 'operator', body: { reason: 'maintenance' } },
+  { method: 'post', path: '/api/mailboxes/bob/emails', minimum: 'operator', body: { to: 'x@remote.example', subject: 's', text: 't' } },
+  { method: 'get', path: '/api/mailboxes/bob/emails', minimum: 'viewer' },
 ];
 
 describe('admin API authentication and roles', () => {
@@ -192,3 +199,52 @@ describe('admin API mailbox operations', () => {
     expect((await request(app).get('/api/profiles/trusted/alerts').set(as('viewer'))).body.failingLastHour).toBe(0);
   });
 });
+
+describe('admin API: the Pending Send queue', () => {
+  const queue = (body: object, role: keyof typeof TOKENS = 'operator') => request(app).post('/api/mailboxes/bob/emails').set(as(role)).send(body);
+
+  it('queues an email with a Message-ID, wakes the outgoing scan, audits it, and shows its state and history', async () => {
+    const res = await queue({ to: ['a@remote.example', 'A@remote.example'], bcc: 'b@remote.example', subject: 'Hello', text: 'Hi', attachments: [{ filename: 'n.txt', contentBase64: Buffer.from('note').toString('base64') }] });
+    expect(res.status).toBe(202);
+    expect(res.body.email).toMatchObject({ state: 'pending_send', recipients: ['a@remote.example', 'b@remote.example'], queuedBy: 'alice', messageId: expect.stringMatching(/^<[0-9a-f-]+@example\.com>$/) });
+    expect(res.body.email.history).toMatchObject([{ state: 'pending_send', detail: 'queued by alice' }]);
+    expect(res.body.warning).toBeUndefined();
+    expect(wokenOutgoing).toEqual(['bob']);
+    const id = res.body.email.id as number;
+    expect((await request(app).get(`/api/mailboxes/bob/emails/${id}`).set(as('viewer'))).body).toMatchObject({ id, state: 'pending_send' });
+    expect((await request(app).get('/api/mailboxes/bob/emails?state=pending_send').set(as('viewer'))).body.items).toHaveLength(1);
+    expect(store.lifecycle.auditLog('bob')).toMatchObject([{ action: 'queue_email', actor: 'alice', detail: { email: id, recipients: 2 } }]);
+    // The raw message is stored once, without the Bcc header.
+    expect(store.outgoing.raw(id)?.toString()).not.toMatch(/^Bcc:/im);
+  });
+
+  it('queues for a mailbox without outgoing too, and says it will stay Pending Send', async () => {
+    const res = await request(app).post('/api/mailboxes/ann/emails').set(as('operator')).send({ to: 'x@remote.example', subject: 's', text: 't' });
+    expect(res.status).toBe(202);
+    expect(res.body.warning).toMatch(/not configured for outgoing/);
+  });
+
+  it.each([
+    ['no body text', { to: 'x@remote.example', subject: 's' }, /text: give text, html or both/],
+    ['a bad address', { to: 'not-an-address', subject: 's', text: 't' }, /to: /],
+    ['a two-line subject', { to: 'x@remote.example', subject: 'a\r\nBcc: evil@x.example', text: 't' }, /subject: must be one line/],
+    ['a path as attachment name', { to: 'x@remote.example', subject: 's', text: 't', attachments: [{ filename: '../etc/passwd', contentBase64: '' }] }, /filename: must be a file name/],
+    ['attachment content that is not base64', { to: 'x@remote.example', subject: 's', text: 't', attachments: [{ filename: 'a', contentBase64: '%%%' }] }, /contentBase64: must be base64/],
+    ['an unknown key', { to: 'x@remote.example', subject: 's', text: 't', priority: 'high' }, /unknown key\(s\) priority/],
+  ])('400 for %s', async (_name, body, reason) => {
+    const res = await queue(body);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatch(reason);
+    expect(store.outgoing.list('bob', undefined, 10)).toHaveLength(0);
+  });
+
+  it('refuses an email larger than the limit, and unknown emails are 404', async () => {
+    const big = Buffer.alloc(26 * 1024 * 1024, 1).toString('base64');
+    const res = await queue({ to: 'x@remote.example', subject: 's', text: 't', attachments: [{ filename: 'big.bin', contentBase64: big }] });
+    expect([400, 413]).toContain(res.status);
+    expect(store.outgoing.list('bob', undefined, 10)).toHaveLength(0);
+    expect((await request(app).get('/api/mailboxes/bob/emails/999').set(as('viewer'))).status).toBe(404);
+    expect((await request(app).get('/api/mailboxes/bob/emails/abc').set(as('viewer'))).status).toBe(400);
+  });
+});
+

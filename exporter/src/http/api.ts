@@ -2,12 +2,17 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { ApiToken, Role } from '../config/index.js';
+import type { EmailOperations } from '../mailboxes/emails.js';
 import { MAX_PAGE_SIZE, OperationError, type Actor, type MailboxOperations } from '../mailboxes/operations.js';
+import { OUTGOING_STATES, type OutgoingState } from '../store/index.js';
 import { HEALTH_BUCKETS } from '../policy/health.js';
 import { APPROVALS } from '../policy/approval.js';
 
 export interface ApiDeps {
   operations: MailboxOperations;
+  emails: EmailOperations;
+  /** sync.outgoing.maxEmailBytes: bounds the JSON body of a queued email. */
+  maxEmailBytes: () => number;
   /** Read on each request so a config reload changes the tokens. */
   tokens: () => ApiToken[];
 }
@@ -25,7 +30,28 @@ const listQuery = z.strictObject({
   pageSize: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
 });
 const approvalBody = z.strictObject({ comment: z.string().max(500).optional() });
-const testEnableBody = z.strictObject({ thisOrganizationOnly: z.boolean().default(false) });
+const testEnableBody = z.strictObject({ thisOrganizationOnly: z.boolean().default(false), sendTestMessage: z.boolean().default(false) });
+const address = z.email({ error: 'must be an email address' });
+const addresses = z.union([address.transform((a) => [a]), z.array(address).max(1_000)]);
+const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}\s*$/;
+const emailBody = z.strictObject({
+  to: addresses,
+  cc: addresses.default([]),
+  bcc: addresses.default([]),
+  // RFC 5322 caps a header line at 998 characters.
+  subject: z.string().max(998).regex(/^[^\r\n]*$/, { error: 'must be one line' }),
+  text: z.string().optional(),
+  html: z.string().optional(),
+  attachments: z.array(z.strictObject({
+    filename: z.string().min(1).max(255).regex(/^[^/\\\r\n]+$/, { error: 'must be a file name, not a path' }),
+    contentType: z.string().regex(/^[\w.+-]+\/[\w.+-]+$/, { error: 'must be a MIME type such as application/pdf' }).optional(),
+    contentBase64: z.string().regex(BASE64, { error: 'must be base64' }),
+  })).max(100).default([]),
+}).refine((e) => e.text !== undefined || e.html !== undefined, { error: 'give text, html or both', path: ['text'] });
+const emailsQuery = z.strictObject({
+  state: z.enum(OUTGOING_STATES as [string, ...string[]]).optional(),
+  limit: z.coerce.number().int().min(1).max(1_000).default(100),
+});
 const disableBody = z.strictObject({
   directions: z.array(DIRECTION).min(1).optional(),
   reason: z.string().trim().min(1, { error: 'say why (it is shown to whoever finds the mailbox disabled)' }).max(500),
@@ -35,10 +61,36 @@ const disableBody = z.strictObject({
  * The admin API under /api: bearer tokens from the config, roles viewer < operator < admin.
  * Bodies and queries are validated strictly; every refusal is a JSON `{ error }` with a 4xx.
  */
-export function createApi({ operations, tokens }: ApiDeps): Router {
+export function createApi({ operations, emails, tokens, maxEmailBytes }: ApiDeps): Router {
   const api = express.Router();
-  api.use(express.json({ limit: '64kb' }));
+  // Authentication first: an unauthenticated client never gets its body read.
   api.use(authenticate(tokens));
+
+  // Base64 attachments grow by a third; the composed email is checked against the limit itself.
+  const emailJson = (req: Request, res: Response, next: NextFunction) =>
+    express.json({ limit: Math.ceil(maxEmailBytes() * 1.4) + 65_536 })(req, res, next);
+  api.post('/mailboxes/:id/emails', needs('operator'), emailJson, async (req, res, next) => {
+    try {
+      const body = parse(emailBody, req.body ?? {}, 'body');
+      const result = await emails.queue(param(req), actor(res), {
+        to: body.to, cc: body.cc, bcc: body.bcc, subject: body.subject, text: body.text, html: body.html,
+        attachments: body.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') })),
+      });
+      res.status(202).json(result);
+    } catch (error) {
+      next(error);
+    }
+  });
+  api.use(express.json({ limit: '64kb' }));
+  api.get('/mailboxes/:id/emails', needs('viewer'), (req, res) => {
+    const q = parse(emailsQuery, req.query, 'query');
+    res.json({ items: emails.list(param(req), q.state as OutgoingState | undefined, q.limit) });
+  });
+  api.get('/mailboxes/:id/emails/:emailId', needs('viewer'), (req, res) => {
+    const emailId = Number(req.params.emailId);
+    if (!Number.isSafeInteger(emailId) || emailId < 1) throw new OperationError(400, 'email id must be a positive integer');
+    res.json(emails.get(param(req), emailId));
+  });
 
   api.get('/mailboxes', needs('viewer'), (req, res) => {
     const q = parse(listQuery, req.query, 'query');
@@ -76,7 +128,7 @@ export function createApi({ operations, tokens }: ApiDeps): Router {
     const e = error as { type?: string; status?: number; message?: string };
     // body-parser's own errors: malformed JSON, too large.
     if (e.type === 'entity.parse.failed') return res.status(400).json({ error: `body is not valid JSON: ${e.message}` });
-    if (e.type === 'entity.too.large') return res.status(413).json({ error: 'body is larger than 64 KiB' });
+    if (e.type === 'entity.too.large') return res.status(413).json({ error: 'the request body is too large' });
     return next(error);
   });
   return api;

@@ -91,7 +91,7 @@ export class MailboxOperations {
     return this.#view(mailbox);
   }
 
-  testEnable(id: string, actor: Actor, options: { thisOrganizationOnly: boolean }): MailboxView {
+  testEnable(id: string, actor: Actor, options: { thisOrganizationOnly: boolean; sendTestMessage: boolean }): MailboxView {
     const { mailbox } = this.#find(id);
     if (actor.role === 'viewer') throw new OperationError(403, 'Test & Enable needs the operator or admin role');
     const { store } = this.#d;
@@ -99,7 +99,7 @@ export class MailboxOperations {
     if (!allowed.ok) throw new OperationError(409, allowed.reason);
     const at = this.#d.clock.now();
     store.db.transaction(() => {
-      store.lifecycle.requestTest(id, actor.name, options.thisOrganizationOnly, at);
+      store.lifecycle.requestTest(id, actor.name, options.thisOrganizationOnly, at, options.sendTestMessage);
       store.lifecycle.audit({ at, actor: actor.name, role: actor.role, action: 'test_enable', mailboxId: id, detail: { ...options } });
     })();
     this.#d.startTest(id);

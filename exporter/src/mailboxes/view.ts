@@ -105,7 +105,7 @@ const NO_STATES = new Map<Direction, DirectionState>();
 function emptyLifecycle(mailboxId: string): Lifecycle {
   return {
     mailboxId, approval: 'empty', approvalBy: null, approvalRole: null, approvalAt: null,
-    test: { state: 'none', requestedBy: null, requestedAt: null, startedAt: null, finishedAt: null, thisOrgOnly: false, result: null },
+    test: { state: 'none', requestedBy: null, requestedAt: null, startedAt: null, finishedAt: null, thisOrgOnly: false, sendTestMessage: false, result: null },
   };
 }
 

@@ -12,6 +12,8 @@ export interface FleetInput {
   /** Failures per mailbox, direction and code (the mailbox alert records: they survive restarts). */
   errors: { mailboxId: string; direction: string; code: string; class: string; scope: string; count: number }[];
   itemFailures: { mailboxId: string; direction: string; code: string; count: number }[];
+  /** Pending Send per mailbox: emails not sent yet and when the oldest was queued. */
+  queue: { mailboxId: string; emails: number; oldestQueuedAt: number }[];
   config: Pick<Config, 'profiles' | 'mailboxes' | 'metrics'>;
   now: number;
 }
@@ -29,13 +31,14 @@ interface Fleet {
 
 const seconds = (ms: number) => ms / 1_000;
 
-/** Everything a scrape reads from the store: four queries. */
+/** Everything a scrape reads from the store: five queries. */
 export function readFleet(store: Store, config: FleetInput['config'], now: number): FleetInput {
   return {
     rows: store.scrapeRows(),
     tests: store.lifecycle.activeTests(),
     errors: store.lifecycle.mailboxErrorCounts(),
     itemFailures: store.itemFailureCounts(),
+    queue: store.outgoing.queueStats(),
     config,
     now,
   };
@@ -49,7 +52,10 @@ export function readFleet(store: Store, config: FleetInput['config'], now: numbe
 export function renderFleet(input: FleetInput): { text: string; series: number } {
   const fleet = assemble(input);
   const w = new TextWriter();
-  if (input.config.metrics.perMailboxSeries) perMailbox(w, fleet, input);
+  if (input.config.metrics.perMailboxSeries) {
+    perMailbox(w, fleet, input);
+    pendingSend(w, fleet, input);
+  }
   perProfile(w, fleet, input);
   return { text: w.toString(), series: w.series };
 }
@@ -170,7 +176,23 @@ function perMailbox(w: TextWriter, fleet: Fleet, { errors, itemFailures }: Fleet
   }
 }
 
-function perProfile(w: TextWriter, fleet: Fleet, { config, now }: FleetInput): void {
+function pendingSend(w: TextWriter, fleet: Fleet, { queue, now }: FleetInput): void {
+  const byMailbox = new Map(queue.map((q) => [q.mailboxId, q]));
+  let name = 'mailsync_mailbox_pending_send_emails';
+  w.family(name, 'gauge', 'Emails queued from a mailbox and not sent yet (Pending Send, sending or postponed); present for mailboxes configured for outgoing or with a queue.');
+  for (const m of fleet.mailboxes) {
+    const q = byMailbox.get(m.mailbox.id);
+    if (m.mailbox.outgoing || q) w.sample(name, m.labels, q?.emails ?? 0);
+  }
+  name = 'mailsync_mailbox_pending_send_oldest_age_seconds';
+  w.family(name, 'gauge', 'How long the oldest email not sent yet has waited since it was queued (absent when the queue is empty).');
+  for (const m of fleet.mailboxes) {
+    const q = byMailbox.get(m.mailbox.id);
+    if (q) w.sample(name, m.labels, seconds(Math.max(0, now - q.oldestQueuedAt)));
+  }
+}
+
+function perProfile(w: TextWriter, fleet: Fleet, { config, now, queue }: FleetInput): void {
   const windowMs = config.metrics.intermittentWindowSeconds * 1_000;
   const longMs = config.metrics.longTestEnableSeconds * 1_000;
   const counts = new Map<string, Record<Health, number>>();
@@ -203,6 +225,16 @@ function perProfile(w: TextWriter, fleet: Fleet, { config, now }: FleetInput): v
   name = 'mailsync_profile_mailboxes_recently_failed';
   w.family(name, 'gauge', 'Mailboxes of a profile with a failed run within metrics.intermittentWindowSeconds (default 1 h).');
   for (const [profile, n] of recent) w.sample(name, labels({ profile }), n);
+
+  const pending = new Map(config.profiles.map((p) => [p.id, 0]));
+  const profileOf = new Map(fleet.mailboxes.map((m) => [m.mailbox.id, m.mailbox.profile]));
+  for (const q of queue) {
+    const p = profileOf.get(q.mailboxId);
+    if (p !== undefined) pending.set(p, (pending.get(p) ?? 0) + q.emails);
+  }
+  name = 'mailsync_profile_pending_send_emails';
+  w.family(name, 'gauge', 'Emails queued from the mailboxes of a profile and not sent yet.');
+  for (const [profile, n] of pending) w.sample(name, labels({ profile }), n);
 
   name = 'mailsync_profile_mailboxes_testing_long';
   w.family(name, 'gauge', 'Mailboxes of a profile whose Test & Enable has been scheduled or running for longer than metrics.longTestEnableSeconds.');

@@ -88,10 +88,8 @@ export function createMetrics(registry: Registry, deps: MetricsDeps) {
         return;
       }
       items.inc({ direction, profile }, outcome.itemsProcessed);
-      for (const folder of outcome.folders) {
-        stored.inc({ direction, profile }, folder.inserted);
-        for (const [code, n] of Object.entries(folder.failedByCode)) itemsFailed.inc({ direction, profile, code }, n);
-      }
+      stored.inc({ direction, profile }, outcome.stored);
+      for (const [code, n] of Object.entries(outcome.failedByCode)) itemsFailed.inc({ direction, profile, code }, n);
     },
 
     /** Records the outcome of loading the config (at start and on every reload). */

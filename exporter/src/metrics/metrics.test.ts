@@ -15,7 +15,7 @@ function configWith(extra = ''): Config {
 organization: { id: acme }
 ${extra}
 profiles:
-  - { id: corp, owner: 'Mail "Team"', incoming: { host: imap.example.com } }
+  - { id: corp, owner: 'Mail "Team"', incoming: { host: imap.example.com }, outgoing: { host: smtp.example.com } }
   - { id: quiet, incoming: { host: imap2.example.com } }
 mailboxes:
   - { id: ann, address: ann@example.com, profile: corp, credentials: { username: ann, password: "\${PW}" } }
@@ -38,6 +38,7 @@ function seeded(config: Config) {
     failure: { class: 'permanent', scope: 'mailbox', disable: true, nextAttemptAt: null, profileId: 'corp' },
   });
   store.lifecycle.requestTest('cat', 'oncall', false, NOW - 20 * 60_000);
+  store.outgoing.queue({ mailboxId: 'bob', messageId: '<1@x>', envelopeFrom: 'bob@example.com', recipients: ['a@x.example'], subject: 's', raw: Buffer.from('x'), at: NOW - 90_000, by: 't' });
   const metrics = createMetrics(new Registry(), {
     inFlight: () => 2, queueDepth: () => 0, mailboxes: () => config.mailboxes.length,
     fleet: () => readFleet(store, config, NOW),
@@ -72,6 +73,9 @@ describe('/metrics exposition', () => {
       'mailsync_mailbox_items_processed_total{mailbox="ann",direction="incoming"} 5',
       'mailsync_mailbox_items_failed_total{mailbox="ann",direction="incoming",code="item_too_large"} 1',
       'mailsync_profile_info{profile="corp",owner="Mail \\"Team\\"",protocol="imap"} 1',
+      'mailsync_mailbox_pending_send_emails{mailbox="bob"} 1',
+      'mailsync_mailbox_pending_send_oldest_age_seconds{mailbox="bob"} 90',
+      'mailsync_profile_pending_send_emails{profile="corp"} 1',
       'mailsync_profile_mailboxes{profile="corp",health="healthy"} 1',
       'mailsync_profile_mailboxes{profile="corp",health="failing"} 1',
       'mailsync_profile_mailboxes{profile="corp",health="testing"} 1',
@@ -85,6 +89,8 @@ describe('/metrics exposition', () => {
     expect(text).not.toMatch(/mailsync_mailbox_disabled\{mailbox="ann"/);
     expect(text).not.toContain('result="aborted"');
     expect(text).not.toContain('mailsync_mailbox_last_success_timestamp_seconds{mailbox="bob"');
+    // ann has no outgoing and nothing queued: no Pending Send series.
+    expect(text).not.toContain('mailsync_mailbox_pending_send_emails{mailbox="ann"}');
   });
 
   it('keeps the profile aggregates and drops every mailbox series when perMailboxSeries is off', async () => {

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import { ClassifiedError } from '../classify/index.js';
+import { assertChannelAllowed, readCa, type ChannelPolicy } from './channel.js';
 import type { Secret, Security } from '../config/index.js';
 import type { Logger } from '../log.js';
 
@@ -12,17 +11,13 @@ export interface ImapEndpoint {
   timeouts: { connectSeconds: number; greetingSeconds: number; socketSeconds: number };
 }
 
+export type { ChannelPolicy };
+
 export interface ImapLogin {
   user: string;
   password: Secret;
   /** For impersonation: log in as `user` (the service account), act as `authzid` (SASL PLAIN). */
   authzid?: string;
-}
-
-/** Organization-wide rules about channels without TLS (deployment-level in the product). */
-export interface ChannelPolicy {
-  allowNonTlsServers: boolean;
-  allowCredentialsOverInsecureChannel: boolean;
 }
 
 export interface FolderStatus {
@@ -39,14 +34,10 @@ export interface MessageSize {
 /** RFC 5464 vendor entry ("vendor." + our name, as the RFC asks for unregistered vendors). */
 export const OWNER_ENTRY = '/private/vendor/vendor.mailsync/owner';
 
-/** Refused before any byte of credentials leaves: the channel would not be encrypted. */
-function insecureChannel(message: string): ClassifiedError {
-  return new ClassifiedError('insecure_channel_refused', message);
-}
-
 /**
  * A logged-in IMAP connection, read-only by construction: folders are opened with EXAMINE and
- * bodies fetched with BODY.PEEK, so flags never change and nothing is deleted.
+ * bodies fetched with BODY.PEEK, so flags never change and nothing is deleted. The only writes
+ * are the ownership mark (Test & Enable) and the copy of a sent email (`sentCopy: append`).
  */
 export class ImapSession {
   readonly #client: ImapFlow;
@@ -130,6 +121,28 @@ export class ImapSession {
     }
   }
 
+  /**
+   * Whether a message with this Message-ID is in `folder` (opened read-only, then left): how an
+   * interrupted send is reconciled against the Sent folder.
+   */
+  async hasMessageId(folder: string, messageId: string): Promise<boolean> {
+    await this.examine(folder);
+    try {
+      const found = await this.#client.search({ header: { 'message-id': messageId } }, { uid: true });
+      return Array.isArray(found) && found.length > 0;
+    } finally {
+      await this.leaveFolder();
+    }
+  }
+
+  /**
+   * Appends a sent email to the Sent folder, marked read. The one write mailsync does to a
+   * mailbox, and only when the profile asks for it (`outgoing.sentCopy: append`).
+   */
+  async appendSent(folder: string, raw: Buffer, date: Date): Promise<void> {
+    await this.#client.append(folder, raw, ['\\Seen'], date);
+  }
+
   /** True when the server stores per-user annotations (RFC 5464 METADATA), where the ownership mark lives. */
   get supportsMetadata(): boolean {
     return this.#client.capabilities.has('METADATA') || this.#client.capabilities.has('METADATA-SERVER');
@@ -195,18 +208,7 @@ export class ImapSession {
 
 /** Decides the TLS settings, refusing combinations the organization does not allow. */
 export function clientOptions(endpoint: ImapEndpoint, login: ImapLogin, policy: ChannelPolicy, logger: Logger): ImapFlowOptions {
-  if (endpoint.security === 'none') {
-    if (!policy.allowNonTlsServers) {
-      throw insecureChannel(
-        `${endpoint.host}:${endpoint.port} is configured without TLS and organization.allowNonTlsServers is off`,
-      );
-    }
-    if (!policy.allowCredentialsOverInsecureChannel) {
-      throw insecureChannel(
-        `credentials would cross ${endpoint.host}:${endpoint.port} unencrypted and organization.allowCredentialsOverInsecureChannel is off`,
-      );
-    }
-  }
+  assertChannelAllowed(endpoint, policy);
   return {
     host: endpoint.host,
     port: endpoint.port,
@@ -229,14 +231,6 @@ export function clientOptions(endpoint: ImapEndpoint, login: ImapLogin, policy: 
     disableAutoIdle: true,
     logger: imapLogger(logger),
   };
-}
-
-function readCa(file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (error) {
-    throw new ClassifiedError('profile_invalid', `cannot read the profile's caFile ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
 }
 
 /** imapflow logs every command at debug; keep only its warnings and errors in our log. */

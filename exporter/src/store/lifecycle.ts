@@ -16,7 +16,7 @@ export class LifecycleStore {
     const row = this.#s.get.get(mailboxId) as LifecycleRow | undefined;
     return row ? toLifecycle(row) : {
       mailboxId, approval: 'empty', approvalBy: null, approvalRole: null, approvalAt: null,
-      test: { state: 'none', requestedBy: null, requestedAt: null, startedAt: null, finishedAt: null, thisOrgOnly: false, result: null },
+      test: { state: 'none', requestedBy: null, requestedAt: null, startedAt: null, finishedAt: null, thisOrgOnly: false, sendTestMessage: false, result: null },
     };
   }
 
@@ -29,9 +29,9 @@ export class LifecycleStore {
     this.#s.setApproval.run({ mailboxId, approval, by, role, at });
   }
 
-  requestTest(mailboxId: string, by: string, thisOrgOnly: boolean, at: number): void {
+  requestTest(mailboxId: string, by: string, thisOrgOnly: boolean, at: number, sendTestMessage = false): void {
     this.#s.ensure.run(mailboxId);
-    this.#s.requestTest.run({ mailboxId, by, at, thisOrgOnly: thisOrgOnly ? 1 : 0 });
+    this.#s.requestTest.run({ mailboxId, by, at, thisOrgOnly: thisOrgOnly ? 1 : 0, sendTestMessage: sendTestMessage ? 1 : 0 });
   }
 
   setTestState(mailboxId: string, state: Exclude<TestState, 'none'>, at: number, result?: unknown): void {
@@ -96,7 +96,7 @@ export class LifecycleStore {
 interface LifecycleRow {
   mailbox_id: string; approval: Approval; approval_by: string | null; approval_role: string | null; approval_at: number | null;
   test_state: TestState; test_requested_by: string | null; test_requested_at: number | null; test_started_at: number | null;
-  test_finished_at: number | null; test_this_org_only: number; test_result: string | null;
+  test_finished_at: number | null; test_this_org_only: number; test_send_message: number; test_result: string | null;
 }
 
 function toLifecycle(r: LifecycleRow): Lifecycle {
@@ -104,7 +104,7 @@ function toLifecycle(r: LifecycleRow): Lifecycle {
     mailboxId: r.mailbox_id, approval: r.approval, approvalBy: r.approval_by, approvalRole: r.approval_role, approvalAt: r.approval_at,
     test: {
       state: r.test_state, requestedBy: r.test_requested_by, requestedAt: r.test_requested_at, startedAt: r.test_started_at,
-      finishedAt: r.test_finished_at, thisOrgOnly: r.test_this_org_only === 1,
+      finishedAt: r.test_finished_at, thisOrgOnly: r.test_this_org_only === 1, sendTestMessage: r.test_send_message === 1,
       result: r.test_result === null ? null : JSON.parse(r.test_result) as unknown,
     },
   };
@@ -120,6 +120,7 @@ function prepare(db: Database.Database) {
       approval_at = @at WHERE mailbox_id = @mailboxId`),
     requestTest: db.prepare(`UPDATE mailbox_lifecycle SET test_state = 'scheduled', test_requested_by = @by,
       test_requested_at = @at, test_started_at = NULL, test_finished_at = NULL, test_this_org_only = @thisOrgOnly,
+      test_send_message = @sendTestMessage,
       test_result = NULL WHERE mailbox_id = @mailboxId`),
     testScheduled: db.prepare(`UPDATE mailbox_lifecycle SET test_state = 'scheduled', test_started_at = NULL WHERE mailbox_id = @mailboxId`),
     testRunning: db.prepare(`UPDATE mailbox_lifecycle SET test_state = 'running', test_started_at = @at WHERE mailbox_id = @mailboxId`),

@@ -157,4 +157,49 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE mailbox_direction_state ADD COLUMN retries_total INTEGER NOT NULL DEFAULT 0;
   CREATE INDEX item_failure_counts ON item_failure (mailbox_id, direction, code);
   `,
+  // 4: outgoing email (the Pending Send queue), its history, and the sends counted by the limits.
+  `
+  CREATE TABLE outgoing_email (
+    id INTEGER PRIMARY KEY,
+    mailbox_id TEXT NOT NULL,
+    -- Given at queue time and never changed: a resend after a crash carries the same one, and the
+    -- Sent folder is searched for it.
+    message_id TEXT NOT NULL UNIQUE,
+    state TEXT NOT NULL CHECK (state IN ('pending_send', 'sending', 'sent', 'failed', 'postponed')),
+    envelope_from TEXT NOT NULL,
+    recipients TEXT NOT NULL,
+    subject TEXT,
+    raw BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    queued_at INTEGER NOT NULL,
+    queued_by TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    last_error_code TEXT,
+    last_error_message TEXT,
+    sent_at INTEGER,
+    smtp_response TEXT
+  ) STRICT;
+  CREATE INDEX outgoing_email_queue ON outgoing_email (mailbox_id, state, next_attempt_at);
+
+  CREATE TABLE outgoing_event (
+    id INTEGER PRIMARY KEY,
+    email_id INTEGER NOT NULL REFERENCES outgoing_email (id),
+    at INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    detail TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX outgoing_event_email ON outgoing_event (email_id, id);
+
+  CREATE TABLE send_log (
+    id INTEGER PRIMARY KEY,
+    profile_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    recipients INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX send_log_profile ON send_log (profile_id, at);
+
+  -- Test & Enable's outgoing round trip (send the mailbox a message and wait for it) is optional.
+  ALTER TABLE mailbox_lifecycle ADD COLUMN test_send_message INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -155,6 +155,8 @@ export interface Lifecycle {
     startedAt: number | null;
     finishedAt: number | null;
     thisOrgOnly: boolean;
+    /** Test the outgoing direction end to end: send the mailbox a message and wait for it. */
+    sendTestMessage: boolean;
     result: unknown;
   };
 }

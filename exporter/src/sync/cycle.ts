@@ -1,13 +1,11 @@
-import { classifyError, type Classification } from '../classify/index.js';
 import type { Clock } from '../clock.js';
 import type { Config, Mailbox, Profile } from '../config/index.js';
 import type { Logger } from '../log.js';
-import { decideOnFailure, type RetrySettings } from '../policy/retry.js';
 import type { Autodiscover } from '../protocols/autodiscover.js';
 import type { Store } from '../store/index.js';
 import { openMailbox } from './connect.js';
-import { syncIncoming, type FolderResult } from './incoming.js';
-import { loginFor } from './login.js';
+import { syncIncoming } from './incoming.js';
+import { finishAborted, finishFailed, type CycleOutcome } from './run-record.js';
 import type { SessionPool } from './sessions.js';
 
 export interface CycleDeps {
@@ -18,25 +16,8 @@ export interface CycleDeps {
   autodiscover?: Autodiscover;
 }
 
-export type CycleFailure = Pick<Classification, 'code' | 'class' | 'scope' | 'message'> & {
-  /** The direction is now disabled (permanent failure, or the retry budget is used up). */
-  disabled: boolean;
-  /** When the next attempt may run (transient failures), else null. */
-  nextAttemptAt: number | null;
-  consecutiveFailures: number;
-};
-
-export type CycleOutcome =
-  | { mailbox: string; direction: 'incoming'; result: 'success' | 'aborted'; itemsProcessed: number; itemsFailed: number; durationSeconds: number; folders: FolderResult[] }
-  | ({ mailbox: string; direction: 'incoming'; result: 'failure'; durationSeconds: number } & CycleFailure);
-
-export function retrySettings(organization: Config['organization']): RetrySettings {
-  return {
-    maxTransientRetries: organization.retry.maxTransientRetries,
-    intervalMs: organization.retry.intervalSeconds * 1_000,
-    maxBackoffMs: organization.retry.maxBackoffSeconds * 1_000,
-  };
-}
+export type { CycleFailure, CycleOutcome } from './run-record.js';
+export { retrySettings } from './run-record.js';
 
 /**
  * Runs one incoming cycle of a mailbox end to end: records the run, borrows a session, syncs,
@@ -73,6 +54,7 @@ export async function runIncomingCycle(
     }
   };
 
+  const ctx = { runId, started, mailbox, profile, direction: 'incoming' as const, organization: config.organization, store, clock, log };
   try {
     const result = (await attempt()) ?? (await attempt());
     // Unreachable in practice (a fresh session's failure throws); it narrows the type.
@@ -86,39 +68,13 @@ export async function runIncomingCycle(
     } else {
       log.debug({ result: outcome, seconds: durationSeconds }, 'incoming cycle finished, nothing new');
     }
-    return { mailbox: mailbox.id, direction: 'incoming', result: outcome, itemsProcessed: result.itemsProcessed, itemsFailed: result.itemsFailed, durationSeconds, folders: result.folders };
-  } catch (error) {
-    const at = clock.now();
-    if (signal?.aborted) {
-      // Stopped by a shutdown before anything was fetched: not the mailbox's failure.
-      store.finishRun(runId, { result: 'aborted', at, itemsProcessed: 0, itemsFailed: 0 });
-      log.info({ seconds: (at - started) / 1_000 }, 'incoming cycle aborted: the runner is stopping');
-      return { mailbox: mailbox.id, direction: 'incoming', result: 'aborted', itemsProcessed: 0, itemsFailed: 0, durationSeconds: (at - started) / 1_000, folders: [] };
-    }
-    const c = classifyError(error, { direction: 'incoming', credentialSource: loginFor(mailbox, profile).source });
-    if (!c.recognised) log.warn({ err: rawError(error) }, 'unrecognised error, classified as internal_error: please report it so it can be classified');
-    const before = store.getDirectionState(mailbox.id, 'incoming')?.consecutiveFailures ?? 0;
-    const decision = decideOnFailure(before, c, retrySettings(config.organization), at);
-    const nextAttemptAt = decision.action === 'retry' ? decision.nextAttemptAt : null;
-    store.finishRun(runId, {
-      result: 'failure', at, itemsProcessed: 0, itemsFailed: 0, errorCode: c.code, errorMessage: c.message,
-      failure: { class: c.class, scope: c.scope, disable: decision.action === 'disable', nextAttemptAt, profileId: profile.id },
-    });
-    const fields = { code: c.code, class: c.class, scope: c.scope, err: c.message, consecutive: decision.consecutiveFailures };
-    if (decision.action === 'disable') log.error(fields, 'incoming cycle failed: direction disabled');
-    else log.warn({ ...fields, retriesLeft: decision.retriesLeft, nextAttemptAt: new Date(nextAttemptAt as number).toISOString() }, 'incoming cycle failed: will retry');
+    const failedByCode: Record<string, number> = {};
+    for (const f of result.folders) for (const [code, n] of Object.entries(f.failedByCode)) failedByCode[code] = (failedByCode[code] ?? 0) + n;
     return {
-      mailbox: mailbox.id, direction: 'incoming', result: 'failure', durationSeconds: (at - started) / 1_000,
-      code: c.code, class: c.class, scope: c.scope, message: c.message,
-      disabled: decision.action === 'disable', nextAttemptAt, consecutiveFailures: decision.consecutiveFailures,
+      mailbox: mailbox.id, direction: 'incoming', result: outcome, itemsProcessed: result.itemsProcessed, itemsFailed: result.itemsFailed,
+      stored: result.folders.reduce((n, f) => n + f.inserted, 0), failedByCode, durationSeconds, folders: result.folders,
     };
+  } catch (error) {
+    return signal?.aborted ? finishAborted(ctx) : finishFailed(ctx, error);
   }
-}
-
-/** The fields of an error worth keeping to improve the classifier; never the whole object (it may hold a socket). */
-export function rawError(error: unknown): Record<string, unknown> {
-  if (typeof error !== 'object' || error === null) return { value: String(error) };
-  const e = error as Record<string, unknown>;
-  const keep = ['name', 'message', 'code', 'responseStatus', 'responseText', 'serverResponseCode', 'responseCode', 'command', 'response'];
-  return Object.fromEntries(keep.filter((k) => e[k] !== undefined).map((k) => [k, typeof e[k] === 'string' ? (e[k] as string).slice(0, 500) : e[k]]));
 }

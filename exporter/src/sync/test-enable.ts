@@ -7,9 +7,10 @@ import type { Autodiscover } from '../protocols/autodiscover.js';
 import { ImapSession } from '../protocols/imap.js';
 import type { Store } from '../store/index.js';
 import { foreignOwner, resolveEndpoint } from './connect.js';
-import { rawError } from './cycle.js';
+import { rawError } from './run-record.js';
 import { loginFor } from './login.js';
 import { approvalBlockFor } from './runner.js';
+import { testOutgoing } from './test-outgoing.js';
 
 export interface TestEnableDeps {
   store: Store;
@@ -21,7 +22,7 @@ export interface TestEnableDeps {
 }
 
 export interface TestEnableResult {
-  checks: DirectionCheck[];
+  checks: (DirectionCheck & { latencyMs?: number })[];
   /** Directions the mailbox is configured for that this version cannot test yet. */
   untested: { direction: string; reason: string }[];
   /** What happened to the ownership mark: kept ours, took it over, or the server cannot store one. */
@@ -51,7 +52,11 @@ export async function runTestEnable(
     result.checks.push(check);
     result.ownership = ownership;
   }
-  if (mailbox.outgoing) result.untested.push({ direction: 'outgoing', reason: 'outgoing email is not built yet in this version' });
+  if (mailbox.outgoing) {
+    const check = await testOutgoing(mailbox, profile, config, store.lifecycle.get(mailbox.id).test.sendTestMessage, deps);
+    if (deps.signal?.aborted) return result;
+    result.checks.push(check);
+  }
   if (mailbox.act) result.untested.push({ direction: 'act', reason: 'appointments, contacts and tasks are not built yet in this version' });
 
   const at = clock.now();

@@ -1,0 +1,116 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Secret, Security } from '../config/index.js';
+import { assertChannelAllowed, readCa, type ChannelPolicy } from './channel.js';
+
+export interface SmtpEndpoint {
+  host: string;
+  port: number;
+  security: Security;
+  caFile: string | undefined;
+  maxConnections: number;
+  timeouts: { connectSeconds: number; greetingSeconds: number; socketSeconds: number };
+}
+
+export interface SmtpLogin {
+  user: string;
+  password: Secret;
+}
+
+export interface EmailContent {
+  from: string;
+  to: string[];
+  cc: string[];
+  bcc: string[];
+  subject: string;
+  text: string | undefined;
+  html: string | undefined;
+  attachments: { filename: string; contentType: string | undefined; content: Buffer }[];
+  messageId: string;
+  date: Date;
+}
+
+export interface SendResult {
+  accepted: string[];
+  rejected: string[];
+  response: string;
+}
+
+/**
+ * Builds the MIME message once, at queue time: the stored bytes are what every attempt sends, so
+ * a resend after a crash is the same message with the same Message-ID. `bcc` is not written:
+ * those recipients are in the envelope only.
+ */
+export async function composeEmail(content: EmailContent): Promise<Buffer> {
+  const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+  const info = await composer.sendMail({
+    from: content.from,
+    to: content.to,
+    cc: content.cc,
+    // Bcc recipients go in the envelope only (the caller adds them); a stream transport would
+    // otherwise keep the Bcc header in the stored bytes, showing them to every recipient.
+    subject: content.subject,
+    ...(content.text !== undefined ? { text: content.text } : {}),
+    ...(content.html !== undefined ? { html: content.html } : {}),
+    attachments: content.attachments.map((a) => ({ filename: a.filename, content: a.content, ...(a.contentType ? { contentType: a.contentType } : {}) })),
+    messageId: content.messageId,
+    date: content.date,
+  });
+  return info.message as Buffer;
+}
+
+/**
+ * Pooled SMTP connections, one pool per server and login. TLS follows the same rules as IMAP:
+ * `tls` is implicit TLS, `starttls` requires the upgrade (a server that does not offer it fails
+ * instead of sending in clear), certificates are verified, `none` needs the organization's consent.
+ */
+export class SmtpTransports {
+  readonly #pools = new Map<string, Transporter>();
+
+  get(endpoint: SmtpEndpoint, login: SmtpLogin, policy: ChannelPolicy): Transporter {
+    assertChannelAllowed(endpoint, policy);
+    const key = `${endpoint.host}:${endpoint.port}:${endpoint.security}:${login.user}:${endpoint.caFile ?? ''}`;
+    let pool = this.#pools.get(key);
+    if (!pool) {
+      pool = nodemailer.createTransport({
+        pool: true,
+        maxConnections: endpoint.maxConnections,
+        host: endpoint.host,
+        port: endpoint.port,
+        secure: endpoint.security === 'tls',
+        requireTLS: endpoint.security === 'starttls',
+        ignoreTLS: endpoint.security === 'none',
+        tls: {
+          rejectUnauthorized: true,
+          minVersion: 'TLSv1.2',
+          servername: endpoint.host,
+          ...(endpoint.caFile ? { ca: readCa(endpoint.caFile) } : {}),
+        },
+        auth: { user: login.user, pass: login.password.reveal() },
+        connectionTimeout: endpoint.timeouts.connectSeconds * 1_000,
+        greetingTimeout: endpoint.timeouts.greetingSeconds * 1_000,
+        socketTimeout: endpoint.timeouts.socketSeconds * 1_000,
+        logger: false,
+      });
+      this.#pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  /** Drops pools whose settings may have changed (config reload); their connections close. */
+  closeAll(): void {
+    for (const pool of this.#pools.values()) pool.close();
+    this.#pools.clear();
+  }
+}
+
+/** Sends stored bytes to `recipients`, from `from` (the envelope; the headers are in `raw`). */
+export async function sendRaw(transport: Transporter, from: string, recipients: string[], raw: Buffer): Promise<SendResult> {
+  const info = await transport.sendMail({ envelope: { from, to: recipients }, raw });
+  const list = (v: unknown) => (Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : String((x as { address?: string }).address ?? x))) : []);
+  return { accepted: list(info.accepted), rejected: list(info.rejected), response: String(info.response ?? '') };
+}
+
+/** Connect, secure, authenticate: the outgoing check of Test & Enable. */
+export async function verifyTransport(transport: Transporter): Promise<void> {
+  await transport.verify();
+}
