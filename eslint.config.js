@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'data/**', 'tmp/**', 'grafana-plugin/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'data/**', 'tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -17,7 +17,14 @@ export default tseslint.config(
   },
   {
     // The CLI, scripts and benchmarks print their results to stdout on purpose.
-    files: ['exporter/src/cli/**', 'exporter/scripts/**', 'alerts/scripts/**', 'test/bench/**', 'exporter/bin/**'],
+    files: ['exporter/src/cli/**', 'exporter/scripts/**', 'alerts/scripts/**', 'test/bench/**', 'test/panel/**', 'exporter/bin/**'],
     rules: { 'no-console': 'off' },
+  },
+  {
+    // The panel runs in the browser (and its tests in jsdom).
+    files: ['grafana-plugin/**'],
+    languageOptions: {
+      globals: { window: 'readonly', document: 'readonly', HTMLCanvasElement: 'readonly', globalThis: 'readonly' },
+    },
   },
 );
