@@ -1,0 +1,154 @@
+/**
+ * The local demo lab (`npm run demo`), without Docker: a Dovecot with demo mailboxes (healthy, and
+ * one broken on purpose per documented cause), a mail generator, the mailsync runner on its
+ * embedded SQLite store, and Prometheus + Alertmanager with the project's rules and routing.
+ * Prints `READY status=... metrics=... prometheus=... alertmanager=...`; Ctrl-C stops everything.
+ * With `--check`: waits until alerts fire for the broken mailboxes, prints what fired, and stops
+ * (CI runs this so the main command keeps working). `--screenshot FILE` saves the status page.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Alertmanager, WebhookSink } from '../test/harness/alertmanager.js';
+import { startCli, type Running } from '../test/harness/cli.js';
+import { labProfile, writeLabConfig, type LabMailbox } from '../test/harness/config.js';
+import { Dnsmasq } from '../test/harness/dnsmasq.js';
+import { Dovecot } from '../test/harness/dovecot.js';
+import { makeMessage } from '../test/harness/mail.js';
+import { freePort } from '../test/harness/ports.js';
+import { Prometheus } from '../test/harness/prometheus.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const check = process.argv.includes('--check');
+const TOKEN = 'demo-operator-token-0123456789';
+const OWNER_ENTRY = '/private/vendor/vendor.mailsync/owner';
+const say = (line: string) => process.stderr.write(`[demo] ${line}\n`);
+
+const stops: (() => Promise<void>)[] = [];
+let stopping = false;
+async function stopAll(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    say('stopping everything the demo started');
+    for (const stop of stops.reverse()) await stop().catch((e: Error) => say(`while stopping: ${e.message}`));
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void stopAll(0)).on('SIGTERM', () => void stopAll(0));
+
+try {
+  const dovecot = await Dovecot.start();
+  stops.push(() => dovecot.stop());
+  const healthy = ['sales', 'support', 'billing', 'hr', 'legal', 'ops'];
+  for (const [i, name] of healthy.entries()) dovecot.seedMaildir(name, Array.from({ length: 20 + i * 7 }, (_, n) => makeMessage(n)));
+  for (const name of healthy) dovecot.addUser(name, 'demo-password');
+  dovecot.addUser('cfo', 'the-real-password');
+  dovecot.addUser('ceo@lab.example', 'demo-password');
+  dovecot.addUser('partner-desk', 'demo-password');
+  dovecot.addUser('outbox', 'demo-password');
+  // Another deployment's ownership mark: configured_in_another_org.
+  dovecot.doveadm(['mailbox', 'metadata', 'set', '-u', 'partner-desk', '-s', '', OWNER_ENTRY, 'other-company.example']);
+
+  const dns = await Dnsmasq.start([]);
+  stops.push(() => dns.stop());
+  const closed = await freePort();
+  process.env.DEMO_TOKEN = TOKEN;
+  process.env.DEMO_MASTER_PW = dovecot.master.password;
+  const mailbox = (id: string, extra: Partial<LabMailbox> = {}): LabMailbox => ({ id, user: id, password: 'demo-password', ...extra });
+  const lab = writeLabConfig(dovecot, {
+    listen: process.env.DEMO_LISTEN ?? `127.0.0.1:${await freePort()}`,
+    mailboxes: [
+      ...healthy.map((n) => mailbox(n)),
+      mailbox('cfo'), // wrong password → credentials_rejected
+      mailbox('board', { user: 'sales', address: 'board@lab.example', profile: 'untrusted-tls' }), // → secure_connection_failed
+      { id: 'ceo', user: 'ceo@lab.example', profile: 'trusted' }, // → admin_approval_required
+      mailbox('partners', { user: 'sales', address: 'partners@nowhere.test', profile: 'discovered' }), // → mailbox_location_unknown
+      mailbox('legacy', { user: 'sales', address: 'legacy@lab.example', profile: 'legacy' }), // → insecure_channel_refused
+      mailbox('partner-desk'), // → configured_in_another_org
+      mailbox('flaky', { user: 'sales', address: 'flaky@lab.example', profile: 'flaky' }), // → connect_failed, retried
+      mailbox('outbox', { outgoing: true, profile: 'outbox' }), // → Pending Send stays
+    ],
+    profiles: [
+      labProfile(dovecot, 'lab', { owner: 'mail-team@lab.example', minPollIntervalSeconds: 30 }),
+      { ...labProfile(dovecot, 'untrusted-tls'), incoming: { host: 'localhost', port: dovecot.imapsPort, security: 'tls' } },
+      labProfile(dovecot, 'trusted', { owner: 'it-security@lab.example', auth: { mode: 'impersonation', credentials: { username: dovecot.master.name, password: '${DEMO_MASTER_PW}' } } }),
+      { ...labProfile(dovecot, 'discovered'), incoming: { autodiscover: true } },
+      { ...labProfile(dovecot, 'legacy'), incoming: { host: '127.0.0.1', port: dovecot.imapPort, security: 'none' } },
+      labProfile(dovecot, 'flaky', { incoming: { host: '127.0.0.1', port: closed, security: 'tls' } }),
+      { ...labProfile(dovecot, 'outbox'), outgoing: { host: '127.0.0.1', port: closed, security: 'tls' } },
+    ],
+    organization: { requireAdminApprovalForTrustedProfiles: true, retry: { intervalSeconds: 30 } },
+    sync: { pollIntervalSeconds: 30, jitterRatio: 0.2 },
+    extra: {
+      autodiscover: { dnsServers: [dns.server], autoconfigUrls: [`http://127.0.0.1:${closed}/{domain}`], timeoutSeconds: 2 },
+      api: { tokens: [{ name: 'demo', role: 'operator', token: '${DEMO_TOKEN}' }] },
+    },
+  });
+
+  const runner: Running = startCli(['run', '--config', lab.file, '--log-level', 'info'], lab.env);
+  stops.push(async () => {
+    runner.child.kill('SIGTERM');
+    await runner.exited;
+  });
+  const url = String((await runner.waitForLog((e) => e.msg === 'mailsync started')).url);
+  await fetch(`${url}/api/mailboxes/outbox/emails`, {
+    method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ to: 'customer@customers.example', subject: 'Your order has shipped', text: 'It is on its way.' }),
+  });
+
+  const generator: ChildProcess = spawn(process.execPath, [path.join(root, 'demo/generator.mjs')], {
+    env: { ...process.env, DEMO_IMAP_HOST: '127.0.0.1', DEMO_IMAP_PORT: String(dovecot.imapPort), DEMO_PASSWORD: 'demo-password', DEMO_USERS: healthy.join(',') },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  stops.push(async () => {
+    generator.kill('SIGTERM');
+    await new Promise((r) => generator.once('exit', r));
+  });
+
+  const sink = await WebhookSink.start();
+  stops.push(() => sink.stop());
+  const alertmanager = await Alertmanager.start(path.join(root, 'alerts/alertmanager.yml'), sink);
+  stops.push(() => alertmanager.stop());
+  const rulesDir = path.join(root, 'alerts/rules');
+  const prometheus = await Prometheus.start({
+    targets: [new URL(url).host], rules: readdirSync(rulesDir).map((f) => path.join(rulesDir, f)), alertmanagers: [alertmanager.url], evaluationSeconds: 5,
+  });
+  stops.push(() => prometheus.stop());
+
+  let reported = 0;
+  const report = setInterval(() => {
+    for (const n of sink.notifications.slice(reported)) {
+      for (const a of n.alerts) say(`alert ${a.status} → ${n.receiver}: ${a.labels.alertname} ${a.labels.mailbox ?? a.labels.profile ?? ''}`);
+    }
+    reported = sink.notifications.length;
+  }, 1_000);
+  stops.push(async () => clearInterval(report));
+
+  console.log(`READY status=${url}/ metrics=${url}/metrics prometheus=${prometheus.url} alertmanager=http://${alertmanager.url}`);
+  say(`API token for mailsync mailboxes/send: MAILSYNC_URL=${url} MAILSYNC_TOKEN=${TOKEN}`);
+  say('Ctrl-C stops everything.');
+
+  const shot = process.argv[process.argv.indexOf('--screenshot') + 1];
+  if (process.argv.includes('--screenshot') && shot) {
+    // For the README: the status page once the broken mailboxes have failed.
+    await prometheus.waitFor('count(mailsync_mailbox_health{health="failing"} == 1)', (r) => Number(r[0]?.value[1] ?? 0) >= 6, 90_000);
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'], headless: true });
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    await page.goto(`${url}/`);
+    await page.screenshot({ path: shot, fullPage: true });
+    await browser.close();
+    say(`wrote ${shot}`);
+    await stopAll(0);
+  }
+
+  if (check) {
+    const firing = await prometheus.waitFor('ALERTS{alertstate="firing", alertname=~"MailsyncMailbox.*"}', (r) => new Set(r.map((s) => s.metric.alertname)).size >= 6, 90_000);
+    say(`check: firing ${[...new Set(firing.map((s) => s.metric.alertname))].sort().join(', ')}`);
+    await stopAll(0);
+  }
+} catch (error) {
+  say(`failed: ${(error as Error).stack ?? String(error)}`);
+  await stopAll(1);
+}
