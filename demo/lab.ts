@@ -18,6 +18,7 @@ import { Dovecot } from '../test/harness/dovecot.js';
 import { makeMessage } from '../test/harness/mail.js';
 import { freePort } from '../test/harness/ports.js';
 import { Prometheus } from '../test/harness/prometheus.js';
+import { Store } from '../exporter/src/store/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
@@ -68,6 +69,7 @@ try {
       mailbox('partner-desk'), // → configured_in_another_org
       mailbox('flaky', { user: 'sales', address: 'flaky@lab.example', profile: 'flaky' }), // → connect_failed, retried
       mailbox('outbox', { outgoing: true, profile: 'outbox' }), // → Pending Send stays
+      mailbox('newhire', { user: 'sales', address: 'newhire@lab.example' }), // not approved → email_address_not_approved
     ],
     profiles: [
       labProfile(dovecot, 'lab', { owner: 'mail-team@lab.example', minPollIntervalSeconds: 30 }),
@@ -78,13 +80,18 @@ try {
       labProfile(dovecot, 'flaky', { incoming: { host: '127.0.0.1', port: closed, security: 'tls' } }),
       { ...labProfile(dovecot, 'outbox'), outgoing: { host: '127.0.0.1', port: closed, security: 'tls' } },
     ],
-    organization: { requireAdminApprovalForTrustedProfiles: true, retry: { intervalSeconds: 30 } },
+    organization: { processOnlyApproved: true, requireAdminApprovalForTrustedProfiles: true, retry: { intervalSeconds: 30 } },
     sync: { pollIntervalSeconds: 30, jitterRatio: 0.2 },
     extra: {
       autodiscover: { dnsServers: [dns.server], autoconfigUrls: [`http://127.0.0.1:${closed}/{domain}`], timeoutSeconds: 2 },
       api: { tokens: [{ name: 'demo', role: 'operator', token: '${DEMO_TOKEN}' }] },
     },
   });
+
+  // An operator approved every mailbox but the new hire's; the trusted profile's one needs an admin.
+  const store = new Store({ path: lab.config.store.path });
+  for (const m of lab.config.mailboxes) if (m.id !== 'newhire') store.lifecycle.setApproval(m.id, 'approved', 'demo', 'operator', Date.now());
+  store.close();
 
   const runner: Running = startCli(['run', '--config', lab.file, '--log-level', 'info'], lab.env);
   stops.push(async () => {
@@ -144,7 +151,7 @@ try {
   }
 
   if (check) {
-    const firing = await prometheus.waitFor('ALERTS{alertstate="firing", alertname=~"MailsyncMailbox.*"}', (r) => new Set(r.map((s) => s.metric.alertname)).size >= 6, 90_000);
+    const firing = await prometheus.waitFor('ALERTS{alertstate="firing", alertname=~"MailsyncMailbox.*"}', (r) => new Set(r.map((s) => s.metric.alertname)).size >= 7, 90_000);
     say(`check: firing ${[...new Set(firing.map((s) => s.metric.alertname))].sort().join(', ')}`);
     await stopAll(0);
   }
