@@ -18,6 +18,7 @@ import { Dovecot } from '../test/harness/dovecot.js';
 import { makeMessage } from '../test/harness/mail.js';
 import { freePort } from '../test/harness/ports.js';
 import { Prometheus } from '../test/harness/prometheus.js';
+import { SilentServer } from '../test/harness/responder.js';
 import { Store } from '../exporter/src/store/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,6 +54,8 @@ try {
 
   const dns = await Dnsmasq.start([]);
   stops.push(() => dns.stop());
+  const silent = await SilentServer.start();
+  stops.push(() => silent.stop());
   const closed = await freePort();
   process.env.DEMO_TOKEN = TOKEN;
   process.env.DEMO_MASTER_PW = dovecot.master.password;
@@ -70,6 +73,8 @@ try {
       mailbox('flaky', { user: 'sales', address: 'flaky@lab.example', profile: 'flaky' }), // → connect_failed, retried
       mailbox('outbox', { outgoing: true, profile: 'outbox' }), // → Pending Send stays
       mailbox('newhire', { user: 'sales', address: 'newhire@lab.example' }), // not approved → email_address_not_approved
+      mailbox('intern', { user: 'sales', address: 'intern@lab.example', incoming: false }), // nothing enabled yet → inactive
+      mailbox('newdesk', { user: 'sales', address: 'newdesk@lab.example', profile: 'slow' }), // Test & Enable running → testing
     ],
     profiles: [
       labProfile(dovecot, 'lab', { owner: 'mail-team@lab.example', minPollIntervalSeconds: 30 }),
@@ -79,6 +84,8 @@ try {
       { ...labProfile(dovecot, 'legacy'), incoming: { host: '127.0.0.1', port: dovecot.imapPort, security: 'none' } },
       labProfile(dovecot, 'flaky', { incoming: { host: '127.0.0.1', port: closed, security: 'tls' } }),
       { ...labProfile(dovecot, 'outbox'), outgoing: { host: '127.0.0.1', port: closed, security: 'tls' } },
+      // A server that accepts connections and never greets: Test & Enable stays running for minutes.
+      labProfile(dovecot, 'slow', { incoming: { host: '127.0.0.1', port: silent.port, security: 'tls' }, timeouts: { connectSeconds: 600, greetingSeconds: 600, socketSeconds: 600 } }),
     ],
     organization: { processOnlyApproved: true, requireAdminApprovalForTrustedProfiles: true, retry: { intervalSeconds: 30 } },
     sync: { pollIntervalSeconds: 30, jitterRatio: 0.2 },
@@ -99,10 +106,11 @@ try {
     await runner.exited;
   });
   const url = String((await runner.waitForLog((e) => e.msg === 'mailsync started')).url);
-  await fetch(`${url}/api/mailboxes/outbox/emails`, {
-    method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ to: 'customer@customers.example', subject: 'Your order has shipped', text: 'It is on its way.' }),
+  const api = (route: string, body: object) => fetch(`${url}/api${route}`, {
+    method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
   });
+  await api('/mailboxes/outbox/emails', { to: 'customer@customers.example', subject: 'Your order has shipped', text: 'It is on its way.' });
+  await api('/mailboxes/newdesk/test-enable', {});
 
   const generator: ChildProcess = spawn(process.execPath, [path.join(root, 'demo/generator.mjs')], {
     env: { ...process.env, DEMO_IMAP_HOST: '127.0.0.1', DEMO_IMAP_PORT: String(dovecot.imapPort), DEMO_PASSWORD: 'demo-password', DEMO_USERS: healthy.join(',') },
@@ -139,7 +147,7 @@ try {
   const shot = process.argv[process.argv.indexOf('--screenshot') + 1];
   if (process.argv.includes('--screenshot') && shot) {
     // For the README: the status page once the broken mailboxes have failed.
-    await prometheus.waitFor('count(mailsync_mailbox_health{health="failing"} == 1)', (r) => Number(r[0]?.value[1] ?? 0) >= 6, 90_000);
+    await prometheus.waitFor('count(mailsync_mailbox_health{health="failing"} == 1)', (r) => Number(r[0]?.value[1] ?? 0) >= 7, 90_000);
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'], headless: true });
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
@@ -151,6 +159,9 @@ try {
   }
 
   if (check) {
+    // Every bucket of the summary has mailboxes in it.
+    const buckets = await prometheus.waitFor('sum by (health) (mailsync_profile_mailboxes) > 0', (r) => r.length === 5, 60_000);
+    say(`check: mailboxes per bucket ${buckets.map((b) => `${b.metric.health}=${b.value[1]}`).sort().join(' ')}`);
     const firing = await prometheus.waitFor('ALERTS{alertstate="firing", alertname=~"MailsyncMailbox.*"}', (r) => new Set(r.map((s) => s.metric.alertname)).size >= 7, 90_000);
     say(`check: firing ${[...new Set(firing.map((s) => s.metric.alertname))].sort().join(', ')}`);
     await stopAll(0);
