@@ -1,3 +1,4 @@
+import { QUERIES } from '../../grafana-plugin/src/data/queries.js';
 import { dashboard, instant, stat, table, target, text, timeseries } from './builders.js';
 
 export const PERFORMANCE_UID = 'mailsync-performance';
@@ -13,13 +14,8 @@ const fleet = 'profile=~"$profile", direction=~"$direction"';
 const datasource = { name: 'datasource', label: 'Data source', type: 'datasource' as const, query: 'prometheus' };
 const profile = { name: 'profile', label: 'Profile', type: 'query' as const, query: 'label_values(mailsync_profile_info, profile)', includeAll: true, multi: true, current: { text: 'All', value: '$__all' } };
 
-/** The summary panel's eight queries (grafana-plugin/README.md), filtered by profile. */
-const summaryTargets = [
-  ['health', 'mailsync_mailbox_health == 1'], ['info', 'mailsync_mailbox_info'], ['enabled', 'mailsync_mailbox_enabled'],
-  ['disabled', 'mailsync_mailbox_disabled'], ['failures', 'mailsync_mailbox_consecutive_failures'],
-  ['success', 'mailsync_mailbox_last_success_timestamp_seconds'], ['error', 'mailsync_mailbox_last_error_timestamp_seconds'],
-  ['test', 'mailsync_mailbox_test_started_timestamp_seconds'],
-].map(([ref, expr]) => instant(ref as string, inProfile(expr as string)));
+/** The summary panel's queries (grafana-plugin/src/data/queries.ts), filtered by profile. */
+const summaryTargets = Object.entries(QUERIES).map(([ref, expr]) => instant(ref, inProfile(expr)));
 
 export function performanceDashboard(): Record<string, unknown> {
   return dashboard({

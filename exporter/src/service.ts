@@ -97,50 +97,46 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
   }, 1_000);
   delayTimer.unref();
 
-  // The run callback reaches `metrics`, defined below; it only runs after start().
-  const scheduler: Scheduler = new Scheduler({
-    clock,
-    timers: deps.timers ?? systemTimers,
-    random: Math.random,
-    maxConcurrent: initial.sync.maxConcurrentCycles,
-    groupLimit: (p) => current.profiles.get(p)?.maxConnections ?? 1,
-    jitterRatio: initial.sync.jitterRatio,
-    overloaded: () => recentDelayMs > current.config.sync.maxEventLoopDelayMs,
-    run: async (id, signal) => {
-      const mailbox = current.mailboxes.get(id);
-      const profile = mailbox && current.profiles.get(mailbox.profile);
-      if (!mailbox || !profile) return undefined;
-      const { outcome, retry, ...next } = await runScheduledIncoming(mailbox, profile, current.config, cycleDeps(), signal);
-      if (outcome) metrics.observeCycle(outcome, profile.id, retry ?? false);
-      return next;
-    },
-    onError: (id, error) => logger.error({ mailbox: id, err: error }, 'sync cycle crashed'),
-  });
+  type Turn = Awaited<ReturnType<typeof runScheduled>>;
+  /**
+   * One scheduler per direction, sharing the global limits; `turn` runs a mailbox's cycle. The
+   * run callback reaches `metrics`, defined below; it only runs after start().
+   */
+  const schedulerFor = (direction: string, groupLimit: (profile: Profile) => number, turn: (mailbox: Mailbox, profile: Profile, signal: AbortSignal) => Promise<Turn>) =>
+    new Scheduler({
+      clock,
+      timers: deps.timers ?? systemTimers,
+      random: Math.random,
+      maxConcurrent: initial.sync.maxConcurrentCycles,
+      groupLimit: (p) => {
+        const profile = current.profiles.get(p);
+        return profile ? groupLimit(profile) : 1;
+      },
+      jitterRatio: initial.sync.jitterRatio,
+      overloaded: () => recentDelayMs > current.config.sync.maxEventLoopDelayMs,
+      run: async (id, signal) => {
+        const mailbox = current.mailboxes.get(id);
+        const profile = mailbox && current.profiles.get(mailbox.profile);
+        if (!mailbox || !profile) return undefined;
+        const { outcome, retry, ...next } = await turn(mailbox, profile, signal);
+        if (outcome) metrics.observeCycle(outcome, profile.id, retry ?? false);
+        return next;
+      },
+      onError: (id, error) => logger.error({ mailbox: id, err: error }, `${direction} cycle crashed`),
+    });
+  const scheduler = schedulerFor('incoming', (p) => p.maxConnections,
+    (mailbox, profile, signal) => runScheduledIncoming(mailbox, profile, current.config, cycleDeps(), signal));
   // The Pending Send queue has its own schedule (a scan every sync.outgoing.scanIntervalSeconds,
   // and at once when an email is queued) and the profile's SMTP connection limit.
-  const outgoingScheduler: Scheduler = new Scheduler({
-    clock,
-    timers: deps.timers ?? systemTimers,
-    random: Math.random,
-    maxConcurrent: initial.sync.maxConcurrentCycles,
-    groupLimit: (p) => current.profiles.get(p)?.outgoing?.maxConnections ?? 1,
-    jitterRatio: initial.sync.jitterRatio,
-    overloaded: () => recentDelayMs > current.config.sync.maxEventLoopDelayMs,
-    run: async (id, signal) => {
-      const mailbox = current.mailboxes.get(id);
-      const profile = mailbox && current.profiles.get(mailbox.profile);
-      if (!mailbox || !profile) return undefined;
-      const { outcome, retry, ...next } = await runScheduled({
-        direction: 'outgoing', mailbox, profile, organization: current.config.organization, store, clock, logger,
-        disconnect: () => undefined,
-        cycle: () => runOutgoingCycle(mailbox, profile, current.config, { ...cycleDeps(), transports }, signal),
-      });
-      if (outcome) metrics.observeCycle(outcome, profile.id, retry ?? false);
-      // A postponed email brings the scan forward, never later than the regular scan.
-      const scanAt = clock.now() + current.config.sync.outgoing.scanIntervalSeconds * 1_000;
-      return typeof next.nextDueAt === 'number' && outcome?.result === 'success' ? { nextDueAt: Math.min(next.nextDueAt, scanAt) } : next;
-    },
-    onError: (id, error) => logger.error({ mailbox: id, err: error }, 'outgoing cycle crashed'),
+  const outgoingScheduler = schedulerFor('outgoing', (p) => p.outgoing?.maxConnections ?? 1, async (mailbox, profile, signal) => {
+    const result = await runScheduled({
+      direction: 'outgoing', mailbox, profile, organization: current.config.organization, store, clock, logger,
+      disconnect: () => undefined,
+      cycle: () => runOutgoingCycle(mailbox, profile, current.config, { ...cycleDeps(), transports }, signal),
+    });
+    // A postponed email brings the scan forward, never later than the regular scan.
+    const scanAt = clock.now() + current.config.sync.outgoing.scanIntervalSeconds * 1_000;
+    return typeof result.nextDueAt === 'number' && result.outcome?.result === 'success' ? { ...result, nextDueAt: Math.min(result.nextDueAt, scanAt) } : result;
   });
   const metrics = createMetrics(registry, {
     inFlight: () => scheduler.inFlight + outgoingScheduler.inFlight,

@@ -149,14 +149,18 @@ describe('a send interrupted by SIGKILL', () => {
     }
   });
 
-  it('killed after the 250, before the store recorded it: found in Sent, not sent again', async () => {
+  /**
+   * Queues an email and kills the runner between the server's 250 and the store's commit: the
+   * test holds the store's write lock from MAIL FROM on, so the runner cannot record the 250.
+   */
+  async function killAfterAccept(mailbox: string, subject: string): Promise<{ id: number; messageId: string }> {
     const first = await startRunner();
     let unlock: (() => void) | undefined;
     smtp.hooks.onMailFrom = async () => {
       unlock = lockStore();
     };
     const accepted = new Promise<void>((r) => (smtp.hooks.afterAccept = () => r()));
-    const email = await queue(first.url, 'copy', 'killed after 250');
+    const email = await queue(first.url, mailbox, subject);
     await accepted;
     // The runner now waits on the store's lock to record the 250.
     await new Promise((r) => setTimeout(r, 300));
@@ -165,6 +169,11 @@ describe('a send interrupted by SIGKILL', () => {
     smtp.hooks.afterAccept = undefined;
     unlock?.();
     expect(smtp.count(email.messageId)).toBe(1);
+    return email;
+  }
+
+  it('killed after the 250, before the store recorded it: found in Sent, not sent again', async () => {
+    const email = await killAfterAccept('copy', 'killed after 250');
     const second = await startRunner();
     try {
       const done = await waitForState(second.url, 'copy', email.id, 'sent');
@@ -177,19 +186,7 @@ describe('a send interrupted by SIGKILL', () => {
   });
 
   it('without a Sent copy to check, the same kill resends the same message: at least once, never lost', async () => {
-    const first = await startRunner();
-    let unlock: (() => void) | undefined;
-    smtp.hooks.onMailFrom = async () => {
-      unlock = lockStore();
-    };
-    const accepted = new Promise<void>((r) => (smtp.hooks.afterAccept = () => r()));
-    const email = await queue(first.url, 'nocopy', 'no Sent copy');
-    await accepted;
-    await new Promise((r) => setTimeout(r, 300));
-    await kill(first.run);
-    smtp.hooks.onMailFrom = undefined;
-    smtp.hooks.afterAccept = undefined;
-    unlock?.();
+    const email = await killAfterAccept('nocopy', 'no Sent copy');
     const second = await startRunner();
     try {
       const done = await waitForState(second.url, 'nocopy', email.id, 'sent');

@@ -13,17 +13,8 @@ import { makeMessage } from '../harness/mail.js';
 import { freePort } from '../harness/ports.js';
 import { Prometheus } from '../harness/prometheus.js';
 import { SilentServer } from '../harness/responder.js';
+import { QUERIES } from '../../grafana-plugin/src/data/queries.js';
 
-const QUERIES = {
-  health: 'mailsync_mailbox_health == 1',
-  info: 'mailsync_mailbox_info',
-  enabled: 'mailsync_mailbox_enabled',
-  disabled: 'mailsync_mailbox_disabled',
-  failures: 'mailsync_mailbox_consecutive_failures',
-  success: 'mailsync_mailbox_last_success_timestamp_seconds',
-  error: 'mailsync_mailbox_last_error_timestamp_seconds',
-  test: 'mailsync_mailbox_test_started_timestamp_seconds',
-};
 const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../grafana-plugin/test/fixtures/prometheus.json');
 const TOKEN = 'operator-token-for-the-fixture';
 

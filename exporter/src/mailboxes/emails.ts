@@ -1,19 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/index.js';
-import { composeEmail } from '../protocols/smtp.js';
+import { composeEmail, type EmailContent } from '../protocols/smtp.js';
 import type { OutgoingEmail, OutgoingEvent, OutgoingState, Store } from '../store/index.js';
 import { OperationError, type Actor } from './operations.js';
 
-export interface NewEmail {
-  to: string[];
-  cc: string[];
-  bcc: string[];
-  subject: string;
-  text: string | undefined;
-  html: string | undefined;
-  attachments: { filename: string; contentType: string | undefined; content: Buffer }[];
-}
+/** What the operator gives; the sender, Message-ID and date are the queue's. */
+export type NewEmail = Omit<EmailContent, 'from' | 'messageId' | 'date'>;
 
 export interface EmailsDeps {
   config: () => Config;

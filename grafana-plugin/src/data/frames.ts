@@ -1,21 +1,8 @@
 import { FieldType, type DataFrame } from '@grafana/data';
+import { QUERIES, type QueryRef } from './queries';
 import { DIRECTIONS, HEALTH_BUCKETS, type Direction, type DirectionRow, type Health, type MailboxRow } from '../types';
 
-/**
- * The queries the panel reads, by refId (the provisioned dashboard sets them). Each is an instant
- * Prometheus query on a series of mailsync's metric contract (docs/metrics.md).
- */
-export const QUERIES = {
-  health: 'mailsync_mailbox_health == 1',
-  info: 'mailsync_mailbox_info',
-  enabled: 'mailsync_mailbox_enabled',
-  disabled: 'mailsync_mailbox_disabled',
-  failures: 'mailsync_mailbox_consecutive_failures',
-  success: 'mailsync_mailbox_last_success_timestamp_seconds',
-  error: 'mailsync_mailbox_last_error_timestamp_seconds',
-  test: 'mailsync_mailbox_test_started_timestamp_seconds',
-} as const;
-export type QueryRef = keyof typeof QUERIES;
+export { QUERIES } from './queries';
 const REQUIRED: QueryRef[] = ['health', 'info'];
 
 export interface Sample {
