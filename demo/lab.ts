@@ -11,7 +11,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Alertmanager, WebhookSink } from '../test/harness/alertmanager.js';
-import { startCli, type Running } from '../test/harness/cli.js';
+import { callApi, startCli, type Running } from '../test/harness/cli.js';
 import { labProfile, writeLabConfig, type LabMailbox } from '../test/harness/config.js';
 import { Dnsmasq } from '../test/harness/dnsmasq.js';
 import { Dovecot } from '../test/harness/dovecot.js';
@@ -101,14 +101,9 @@ try {
   store.close();
 
   const runner: Running = startCli(['run', '--config', lab.file, '--log-level', 'info'], lab.env);
-  stops.push(async () => {
-    runner.child.kill('SIGTERM');
-    await runner.exited;
-  });
+  stops.push(() => runner.stop());
   const url = String((await runner.waitForLog((e) => e.msg === 'mailsync started')).url);
-  const api = (route: string, body: object) => fetch(`${url}/api${route}`, {
-    method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
-  });
+  const api = (route: string, body: object) => callApi(url, TOKEN, 'POST', route, body);
   await api('/mailboxes/outbox/emails', { to: 'customer@customers.example', subject: 'Your order has shipped', text: 'It is on its way.' });
   await api('/mailboxes/newdesk/test-enable', {});
 

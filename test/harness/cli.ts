@@ -20,6 +20,8 @@ export interface Running {
   /** Resolves with the first stderr JSON log line that satisfies `match`. */
   waitForLog: (match: (entry: Record<string, unknown>) => boolean, timeoutMs?: number) => Promise<Record<string, unknown>>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Graceful stop (SIGTERM) if it still runs; resolves when it has exited. */
+  stop: () => Promise<void>;
 }
 
 /** Starts `mailsync <args>` as a real process with `env` added to this one's environment. */
@@ -57,6 +59,10 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Running {
     stdout: () => out,
     stderr: () => err,
     exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
     waitForLog: (match, timeoutMs = 20_000) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no matching log line within ${timeoutMs} ms; stdout:\n${out}\nstderr:\n${err}`)), timeoutMs);
@@ -70,4 +76,13 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promi
   const r = startCli(args, env);
   const { code } = await r.exited;
   return { code, stdout: r.stdout(), stderr: r.stderr() };
+}
+
+/** One call to a running mailsync's admin API with a bearer token; JSON body when given. */
+export function callApi(url: string, token: string, method: 'GET' | 'POST', route: string, body?: object): Promise<Response> {
+  return fetch(`${url}/api${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
 }

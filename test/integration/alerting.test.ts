@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { Alertmanager, WebhookSink } from '../harness/alertmanager.js';
-import { startCli, type Running } from '../harness/cli.js';
+import { callApi, startCli, type Running } from '../harness/cli.js';
 import { labProfile, writeLabConfig } from '../harness/config.js';
 import { Dnsmasq } from '../harness/dnsmasq.js';
 import { Dovecot } from '../harness/dovecot.js';
@@ -80,10 +80,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await prometheus?.stop();
   await alertmanager?.stop();
-  if (run && run.child.exitCode === null) {
-    run.child.kill('SIGTERM');
-    await run.exited;
-  }
+  await run?.stop();
   await sink?.stop();
   await dns?.stop();
   await dovecot?.stop();
@@ -103,13 +100,7 @@ async function waitForNotifications(expected: string[], timeoutMs = 30_000): Pro
   }
 }
 
-async function api(method: 'GET' | 'POST', route: string, token = OPERATOR, body?: object): Promise<Response> {
-  return fetch(`${url}/api${route}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-}
+const api = (method: 'GET' | 'POST', route: string, token = OPERATOR, body?: object) => callApi(url, token, method, route, body);
 
 const FIRING = [
   'page firing MailsyncMailboxCredentialsRejected m-cred',

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expressions } from '../../dashboards/src/builders.js';
 import { DASHBOARDS } from '../../dashboards/src/dashboards.js';
-import { startCli, type Running } from '../harness/cli.js';
+import { callApi, startCli, type Running } from '../harness/cli.js';
 import { labProfile, writeLabConfig } from '../harness/config.js';
 import { Dovecot } from '../harness/dovecot.js';
 import { makeMessage } from '../harness/mail.js';
@@ -54,7 +54,7 @@ beforeAll(async () => {
   });
   run = startCli(['run', '--config', lab.file, '--log-level', 'warn'], lab.env);
   const url = await waitForUrl(lab.config.server.listen);
-  const post = (route: string, body: object) => fetch(`${url}/api${route}`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (route: string, body: object) => callApi(url, TOKEN, 'POST', route, body);
   expect((await post('/mailboxes/d-send/emails', { to: 'x@remote.example', subject: 's', text: 't' })).status).toBe(202);
   expect((await post('/mailboxes/d-test/test-enable', {})).status).toBe(202);
   prometheus = await Prometheus.start({ targets: [new URL(url).host] });
@@ -65,10 +65,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await prometheus?.stop();
-  if (run && run.child.exitCode === null) {
-    run.child.kill('SIGTERM');
-    await run.exited;
-  }
+  await run?.stop();
   await silent?.stop();
   await dovecot?.stop();
   rmSync(certDir, { recursive: true, force: true });

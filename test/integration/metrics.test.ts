@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { startCli, type Running } from '../harness/cli.js';
+import { callApi, startCli, type Running } from '../harness/cli.js';
 import { labProfile, writeLabConfig } from '../harness/config.js';
 import { Dovecot } from '../harness/dovecot.js';
 import { makeMessage } from '../harness/mail.js';
@@ -49,17 +49,14 @@ beforeAll(async () => {
   });
   run = startCli(['run', '--config', lab.file, '--log-level', 'info'], lab.env);
   url = String((await run.waitForLog((e) => e.msg === 'mailsync started')).url);
-  const res = await fetch(`${url}/api/mailboxes/m-testing/test-enable`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{}' });
+  const res = await callApi(url, TOKEN, 'POST', '/mailboxes/m-testing/test-enable', {});
   expect(res.status).toBe(202);
   prometheus = await Prometheus.start({ targets: [new URL(url).host] });
 }, 60_000);
 
 afterAll(async () => {
   await prometheus?.stop();
-  if (run && run.child.exitCode === null) {
-    run.child.kill('SIGTERM');
-    await run.exited;
-  }
+  await run?.stop();
   await silent?.stop();
   await dovecot?.stop();
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCli, type Running } from '../harness/cli.js';
+import { callApi, startCli, type Running } from '../harness/cli.js';
 import { labProfile, writeLabConfig } from '../harness/config.js';
 import { Dovecot } from '../harness/dovecot.js';
 import { SmtpLab } from '../harness/smtp.js';
@@ -64,10 +64,7 @@ async function kill(run: Running): Promise<void> {
 }
 
 async function queue(url: string, mailbox: string, subject: string): Promise<{ id: number; messageId: string }> {
-  const res = await fetch(`${url}/api/mailboxes/${mailbox}/emails`, {
-    method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ to: ['partner@remote.example'], subject, text: 'crash test' }),
-  });
+  const res = await callApi(url, TOKEN, 'POST', `/mailboxes/${mailbox}/emails`, { to: ['partner@remote.example'], subject, text: 'crash test' });
   expect(res.status).toBe(202);
   return ((await res.json()) as { email: { id: number; messageId: string } }).email;
 }
