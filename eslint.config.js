@@ -16,6 +16,16 @@ export default tseslint.config(
     },
   },
   {
+    // The store and every direction return promises: one not awaited is a write that may land
+    // after its caller moved on, or an error nobody sees. Type-aware, so only where it matters.
+    files: ['exporter/src/**/*.ts', 'test/**/*.ts', 'demo/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+    },
+  },
+  {
     // The CLI, scripts and benchmarks print their results to stdout on purpose.
     files: ['exporter/src/cli/**', 'exporter/scripts/**', 'alerts/scripts/**', 'dashboards/scripts/**', 'demo/**', 'test/bench/**', 'test/panel/**', 'exporter/bin/**'],
     rules: { 'no-console': 'off' },

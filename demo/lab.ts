@@ -19,7 +19,7 @@ import { makeMessage } from '../test/harness/mail.js';
 import { freePort } from '../test/harness/ports.js';
 import { Prometheus } from '../test/harness/prometheus.js';
 import { SilentServer } from '../test/harness/responder.js';
-import { Store } from '../exporter/src/store/index.js';
+import { openStore } from '../exporter/src/store/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
@@ -96,9 +96,9 @@ try {
   });
 
   // An operator approved every mailbox but the new hire's; the trusted profile's one needs an admin.
-  const store = new Store({ path: lab.config.store.path });
-  for (const m of lab.config.mailboxes) if (m.id !== 'newhire') store.lifecycle.setApproval(m.id, 'approved', 'demo', 'operator', Date.now());
-  store.close();
+  const store = await openStore({ path: lab.config.store.path });
+  for (const m of lab.config.mailboxes) if (m.id !== 'newhire') await store.lifecycle.setApproval(m.id, 'approved', 'demo', 'operator', Date.now());
+  await store.close();
 
   const runner: Running = startCli(['run', '--config', lab.file, '--log-level', 'info'], lab.env);
   stops.push(() => runner.stop());

@@ -11,9 +11,10 @@ import { systemClock } from '../../exporter/src/clock.js';
 import type { Config } from '../../exporter/src/config/index.js';
 import { createLogger } from '../../exporter/src/log.js';
 import { Scheduler, systemTimers } from '../../exporter/src/scheduler/scheduler.js';
-import { Store } from '../../exporter/src/store/index.js';
-import { runIncomingCycle, type CycleOutcome } from '../../exporter/src/sync/cycle.js';
-import { SessionPool } from '../../exporter/src/sync/sessions.js';
+import type { DirectionDeps } from '../../exporter/src/directions/contract.js';
+import { runCycle, type CycleOutcome } from '../../exporter/src/directions/run.js';
+import { createIncoming, type IncomingRunner } from '../../exporter/src/incoming/index.js';
+import { openStore } from '../../exporter/src/store/index.js';
 import { writeLabConfig } from '../harness/config.js';
 import { Dovecot } from '../harness/dovecot.js';
 import { makeMessage } from '../harness/mail.js';
@@ -23,8 +24,7 @@ const N = sizeFromEnv('BENCH_MAILBOXES', 2_000);
 const CONCURRENCY = sizeFromEnv('BENCH_CONCURRENCY', 16);
 
 /** One pass over every mailbox through the real scheduler; resolves when each has run once. */
-async function fleetCycle(config: Config, store: Store, sessions: SessionPool): Promise<CycleOutcome[]> {
-  const logger = createLogger('silent');
+async function fleetCycle(config: Config, incoming: IncomingRunner, deps: DirectionDeps): Promise<CycleOutcome[]> {
   const profiles = new Map(config.profiles.map((p) => [p.id, p]));
   const mailboxes = new Map(config.mailboxes.map((m) => [m.id, m]));
   const outcomes: CycleOutcome[] = [];
@@ -35,7 +35,7 @@ async function fleetCycle(config: Config, store: Store, sessions: SessionPool): 
       maxConcurrent: CONCURRENCY, groupLimit: (p) => profiles.get(p)!.maxConnections,
       run: async (id, signal) => {
         const m = mailboxes.get(id)!;
-        outcomes.push(await runIncomingCycle(m, profiles.get(m.profile)!, config, { store, clock: systemClock, logger, sessions }, signal));
+        outcomes.push(await runCycle(incoming, m, profiles.get(m.profile)!, config, deps, { retry: false, signal }));
         if (outcomes.length === mailboxes.size) resolve();
       },
     });
@@ -72,21 +72,22 @@ async function main(): Promise<void> {
       organization: { allowNonTlsServers: true, allowCredentialsOverInsecureChannel: true },
       sync: { maxConcurrentCycles: CONCURRENCY },
     });
-    const store = new Store({ path: path.join(lab.dir, 'cycle.db') });
-    const sessions = new SessionPool((p) => lab.config.profiles.find((x) => x.id === p)!.maxConnections);
+    const store = await openStore({ path: path.join(lab.dir, 'cycle.db') });
+    const deps = { store, clock: systemClock, logger: createLogger('silent'), autodiscover: () => undefined };
+    const incoming = createIncoming(deps, (p) => lab.config.profiles.find((x) => x.id === p)!.maxConnections);
 
     progress('initial sync of every mailbox (not timed)');
-    const initial = await timed(() => fleetCycle(lab.config, store, sessions));
+    const initial = await timed(() => fleetCycle(lab.config, incoming, deps));
     const failed = initial.value.filter((o) => o.result !== 'success');
     if (failed.length > 0) throw new Error(`${failed.length} initial cycles failed, e.g. ${JSON.stringify(failed[0])}`);
-    progress(`initial sync: ${fmt(initial.seconds, 1)} s; ${sessions.idleCount} sessions kept`);
+    progress(`initial sync: ${fmt(initial.seconds, 1)} s; ${incoming.sessions.idleCount} sessions kept`);
 
-    const cycle = await timed(() => fleetCycle(lab.config, store, sessions));
+    const cycle = await timed(() => fleetCycle(lab.config, incoming, deps));
     const changed = cycle.value.filter((o) => o.result !== 'success' || o.itemsProcessed !== 0);
     if (changed.length > 0) throw new Error(`${changed.length} no-change cycles did work or failed, e.g. ${JSON.stringify(changed[0])}`);
     progress(`no-change cycle: ${N} mailboxes in ${fmt(cycle.seconds, 2)} s`);
-    await sessions.closeAll();
-    store.close();
+    await incoming.close();
+    await store.close();
 
     const baseline = await timed(() => pool(names, CONCURRENCY, async (name) => {
       const client = new ImapFlow({

@@ -11,9 +11,9 @@ import path from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { systemClock } from '../../exporter/src/clock.js';
 import { createLogger } from '../../exporter/src/log.js';
-import { Store } from '../../exporter/src/store/index.js';
-import { runIncomingCycle } from '../../exporter/src/sync/cycle.js';
-import { SessionPool } from '../../exporter/src/sync/sessions.js';
+import { runCycle } from '../../exporter/src/directions/run.js';
+import { createIncoming } from '../../exporter/src/incoming/index.js';
+import { openStore } from '../../exporter/src/store/index.js';
 import { writeLabConfig } from '../harness/config.js';
 import { Dovecot } from '../harness/dovecot.js';
 import { corpusMessage, fmt, peakRssMb, progress, seededRandom, sizeFromEnv, timed } from './common.js';
@@ -83,14 +83,14 @@ async function main(): Promise<void> {
       organization: { allowNonTlsServers: true, allowCredentialsOverInsecureChannel: true },
       sync: { batchSize: 200 },
     });
-    const store = new Store({ path: path.join(lab.dir, 'ingest.db') });
-    const sessions = new SessionPool(() => 1);
-    const deps = { store, clock: systemClock, logger: createLogger('silent'), sessions };
-    const ingest = await timed(() => runIncomingCycle(lab.config.mailboxes[0]!, lab.config.profiles.find((p) => p.id === 'plain')!, lab.config, deps));
-    await sessions.closeAll();
+    const store = await openStore({ path: path.join(lab.dir, 'ingest.db') });
+    const deps = { store, clock: systemClock, logger: createLogger('silent'), autodiscover: () => undefined };
+    const incoming = createIncoming(deps, () => 1);
+    const ingest = await timed(() => runCycle(incoming, lab.config.mailboxes[0]!, lab.config.profiles.find((p) => p.id === 'plain')!, lab.config, deps, { retry: false }));
+    await incoming.close();
     if (ingest.value.result !== 'success') throw new Error(`ingest failed: ${JSON.stringify(ingest.value)}`);
-    const stored = store.countEmails('bench');
-    store.close();
+    const stored = await store.mail.countEmails('bench');
+    await store.close();
     progress(`mailsync ingest: ${ingest.value.itemsProcessed} messages (${stored} stored) in ${fmt(ingest.seconds, 2)} s`);
 
     const mb = await timed(async () => mbsync(dovecot, user));

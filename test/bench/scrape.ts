@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Gauge, Registry } from 'prom-client';
 import { stringify } from 'yaml';
-import { Store } from '../../exporter/src/store/index.js';
+import type { ErrorCode } from '../../exporter/src/classify/index.js';
+import { openStore, type Store, type StoreTx } from '../../exporter/src/store/index.js';
+import { seedFailure } from '../support/seed.js';
 import { assertBuilt, MAILSYNC_BIN } from '../harness/cli.js';
 import { freePort } from '../harness/ports.js';
 import { fmt, progress, seededRandom, sizeFromEnv } from './common.js';
@@ -43,9 +45,9 @@ try {
   writeFileSync(path.join(dir, 'mailsync.yaml'), stringify(config));
 
   progress(`seeding ${MAILBOXES} mailboxes: 80% healthy, 8% intermittent, 5% disabled, 5% never run, 2% in Test & Enable`);
-  const store = new Store({ path: path.join(dir, 'bench.db') });
-  seed(store, now);
-  store.close();
+  const store = await openStore({ path: path.join(dir, 'bench.db') });
+  await seed(store, now);
+  await store.close();
 
   const child = spawn(process.execPath, [MAILSYNC_BIN, 'run', '--config', path.join(dir, 'mailsync.yaml')], {
     env: { ...process.env, BENCH_PW: 'x' }, stdio: ['ignore', 'ignore', 'inherit'],
@@ -85,36 +87,39 @@ function median(xs: number[]): number {
   return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 }
 
-/** A deterministic spread of states, written through the store's own API. */
-function seed(store: Store, at: number): void {
+/** A deterministic spread of states, written through the store's own API and the lifecycle's. */
+async function seed(store: Store, at: number): Promise<void> {
+  // One transaction: 10,000 mailboxes' worth of small writes.
+  await store.transaction((tx) => seedAll(tx, at));
+}
+
+async function seedAll(store: StoreTx, at: number): Promise<void> {
   const random = seededRandom(7);
-  const codes = ['credentials_rejected', 'secure_connection_failed', 'mailbox_not_found', 'insufficient_permissions'];
-  store.db.transaction(() => {
-    for (let i = 0; i < MAILBOXES; i++) {
-      const id = `mb-${i}`;
-      const r = random();
-      if (r < 0.05) continue;
-      const profileId = `p${i % PROFILES}`;
-      const ok = (t: number) => store.finishRun(store.startRun(id, 'incoming', t - 1_000), { result: 'success', at: t, itemsProcessed: Math.floor(random() * 500), itemsFailed: 0 });
-      const fail = (t: number, code: string, disable: boolean) => store.finishRun(store.startRun(id, 'incoming', t - 1_000), {
-        result: 'failure', at: t, itemsProcessed: 0, itemsFailed: 0, errorCode: code, errorMessage: 'bench',
-        failure: { class: disable ? 'permanent' : 'transient', scope: 'mailbox', disable, nextAttemptAt: disable ? null : t + 86_400_000, profileId },
-      });
-      ok(at - 3 * 3_600_000);
-      if (r < 0.13) fail(at - 60_000, 'connect_failed', false);
-      else if (r < 0.18) fail(at - 60_000, codes[i % codes.length] as string, true);
-      else if (r < 0.2) store.lifecycle.requestTest(id, 'bench', false, at - 120_000);
-      else ok(at - 60_000);
-      if (random() < 0.03) {
-        store.commitBatch({ mailboxId: id, folder: 'INBOX', uidvalidity: 1, lastUid: 5, emails: [], failures: [{ uid: 5, code: 'item_too_large', detail: 'x', size: 1 }], at });
-      }
+  const codes = ['credentials_rejected', 'secure_connection_failed', 'mailbox_not_found', 'insufficient_permissions'] as const;
+  for (let i = 0; i < MAILBOXES; i++) {
+    const id = `mb-${i}`;
+    const r = random();
+    if (r < 0.05) continue;
+    const profileId = `p${i % PROFILES}`;
+    const ok = async (t: number) => store.runs.finishRun(await store.runs.startRun(id, 'incoming', t - 1_000, false), { result: 'success', at: t, itemsProcessed: Math.floor(random() * 500), itemsFailed: 0 });
+    const fail = (t: number, code: ErrorCode, disable: boolean) => seedFailure(store, {
+      mailboxId: id, profileId, startedAt: t - 1_000, at: t, code, message: 'bench',
+      class: disable ? 'permanent' : 'transient', scope: 'mailbox', disable, nextAttemptAt: disable ? null : t + 86_400_000,
+    });
+    await ok(at - 3 * 3_600_000);
+    if (r < 0.13) await fail(at - 60_000, 'connect_failed', false);
+    else if (r < 0.18) await fail(at - 60_000, codes[i % codes.length]!, true);
+    else if (r < 0.2) await store.lifecycle.requestTest(id, 'bench', false, at - 120_000);
+    else await ok(at - 60_000);
+    if (random() < 0.03) {
+      await store.mail.commitBatch({ mailboxId: id, folder: 'INBOX', uidvalidity: 1, lastUid: 5, emails: [], failures: [{ uid: 5, code: 'item_too_large', detail: 'x', size: 1 }], at });
     }
-  })();
+  }
 }
 
 async function waitUntilServing(url: string): Promise<void> {
   const deadline = Date.now() + 60_000;
-  while (!(await fetch(url).then((r) => r.ok, () => false))) {
+  while (!await fetch(url).then((r) => r.ok, () => false)) {
     if (Date.now() > deadline) throw new Error(`mailsync did not serve ${url} within 60 s`);
     await new Promise((r) => setTimeout(r, 200));
   }

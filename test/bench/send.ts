@@ -11,10 +11,9 @@ import { stringify } from 'yaml';
 import { loadConfigFile } from '../../exporter/src/config/index.js';
 import { createLogger } from '../../exporter/src/log.js';
 import { EmailOperations } from '../../exporter/src/mailboxes/emails.js';
-import { SmtpTransports } from '../../exporter/src/protocols/smtp.js';
-import { Store } from '../../exporter/src/store/index.js';
-import { runOutgoingCycle } from '../../exporter/src/sync/outgoing.js';
-import { SessionPool } from '../../exporter/src/sync/sessions.js';
+import { runCycle } from '../../exporter/src/directions/run.js';
+import { createOutgoing } from '../../exporter/src/outgoing/index.js';
+import { openStore } from '../../exporter/src/store/index.js';
 import { SmtpLab } from '../harness/smtp.js';
 import { makeCert } from '../harness/tls.js';
 import { fmt, pool, progress, sizeFromEnv } from './common.js';
@@ -39,7 +38,7 @@ try {
     mailboxes: [{ id: 'm', address: 'sender@bench.example', profile: 'p', outgoing: true, credentials: { username: 'sender', password: '${BENCH_PW}' } }],
   }));
   const config = loadConfigFile(path.join(dir, 'mailsync.yaml'), { env: { BENCH_PW: 'sender-password' } });
-  const store = new Store({ path: config.store.path });
+  const store = await openStore({ path: config.store.path });
   const emails = new EmailOperations({ config: () => config, store, clock, wakeOutgoing: () => undefined });
 
   progress(`queueing ${EMAILS} emails (not timed)`);
@@ -49,25 +48,25 @@ try {
       to: [`r${i % 50}@remote.example`], cc: i % 4 === 0 ? ['cc@remote.example'] : [], bcc: [], subject: `Rapport ${i}`, text, html: undefined, attachments: [],
     });
   }
-  const queued = store.outgoing.list('m', 'pending_send', EMAILS + 1);
+  const queued = await store.outgoing.list('m', 'pending_send', EMAILS + 1);
 
   const mailbox = config.mailboxes[0]!;
   const profile = config.profiles[0]!;
-  const transports = new SmtpTransports();
-  const deps = { store, clock, logger: createLogger('silent'), sessions: new SessionPool(() => 1), transports };
+  const deps = { store, clock, logger: createLogger('silent'), autodiscover: () => undefined };
+  const outgoing = createOutgoing(deps);
   const startSend = process.hrtime.bigint();
-  while (store.outgoing.due('m', clock.now(), 1).length > 0) {
-    const outcome = await runOutgoingCycle(mailbox, profile, config, deps);
+  while ((await store.outgoing.due('m', clock.now(), 1)).length > 0) {
+    const outcome = await runCycle(outgoing, mailbox, profile, config, deps, { retry: false });
     if (outcome.result === 'failure') throw new Error(`send failed: ${outcome.code} ${outcome.message}`);
   }
   const sendSeconds = Number(process.hrtime.bigint() - startSend) / 1e9;
-  transports.closeAll();
+  await outgoing.close();
   if (smtp.deliveries.length !== EMAILS) throw new Error(`the server got ${smtp.deliveries.length} emails, not ${EMAILS}`);
   progress(`mailsync: ${EMAILS} emails in ${fmt(sendSeconds, 2)} s`);
 
   // Baseline: the same stored bytes and envelopes, straight through a pooled nodemailer transport.
-  const raws = queued.map((e) => ({ from: e.envelopeFrom, to: e.recipients, raw: store.outgoing.raw(e.id) as Buffer }));
-  store.close();
+  const raws = await Promise.all(queued.map(async (e) => ({ from: e.envelopeFrom, to: e.recipients, raw: await store.outgoing.raw(e.id) as Buffer })));
+  await store.close();
   const raw = nodemailer.createTransport({
     pool: true, maxConnections: CONNECTIONS, host: 'localhost', port: smtp.port, requireTLS: true,
     tls: { ca: readFileSync(cert.cert), rejectUnauthorized: true, minVersion: 'TLSv1.2' }, auth: { user: 'sender', pass: 'sender-password' },

@@ -1,16 +1,17 @@
 import path from 'node:path';
 import { systemClock, type Clock } from '../../exporter/src/clock.js';
 import type { Config } from '../../exporter/src/config/index.js';
+import type { DirectionDeps } from '../../exporter/src/directions/contract.js';
+import { createDirections } from '../../exporter/src/directions/registry.js';
+import { runCycle, type CycleOutcome } from '../../exporter/src/directions/run.js';
+import { createTurn } from '../../exporter/src/directions/turn.js';
+import type { IncomingRunner } from '../../exporter/src/incoming/index.js';
 import { createLogger } from '../../exporter/src/log.js';
-import { createAutodiscover } from '../../exporter/src/protocols/autodiscover.js';
-import { Store } from '../../exporter/src/store/index.js';
-import { runIncomingCycle, type CycleOutcome } from '../../exporter/src/sync/cycle.js';
 import { EmailOperations, type NewEmail } from '../../exporter/src/mailboxes/emails.js';
-import { SmtpTransports } from '../../exporter/src/protocols/smtp.js';
-import { runOutgoingCycle } from '../../exporter/src/sync/outgoing.js';
-import { runScheduled, runScheduledIncoming } from '../../exporter/src/sync/runner.js';
-import { SessionPool } from '../../exporter/src/sync/sessions.js';
-import { runTestEnable } from '../../exporter/src/sync/test-enable.js';
+import { isRetryAttempt } from '../../exporter/src/policy/retry.js';
+import { createAutodiscover } from '../../exporter/src/protocols/autodiscover.js';
+import { openStore } from '../../exporter/src/store/index.js';
+import { runTestEnable } from '../../exporter/src/test-enable/run.js';
 import { writeLabConfig, type LabOptions } from './config.js';
 import type { Dovecot } from './dovecot.js';
 
@@ -18,15 +19,19 @@ const silent = createLogger('silent');
 
 /**
  * A lab whose cycles run in this process with the production code against real servers: config
- * written as YAML and loaded by the real loader, a real store in a temporary folder, a session pool.
+ * written as YAML and loaded by the real loader, a real store in a temporary folder, and the
+ * service's own directions and turn factory.
  */
-export function openLab(dovecot: Dovecot, options: LabOptions, clock: Clock = systemClock) {
+export async function openLab(dovecot: Dovecot, options: LabOptions, clock: Clock = systemClock) {
   const { config, dir } = writeLabConfig(dovecot, options);
-  const store = new Store({ path: path.join(dir, 'mailsync.db') });
-  const sessions = new SessionPool((p) => config.profiles.find((x) => x.id === p)?.maxConnections ?? 1);
+  const store = await openStore({ path: path.join(dir, 'mailsync.db') });
   const autodiscover = createAutodiscover(config.autodiscover, clock);
-  const transports = new SmtpTransports();
-  const deps = { store, clock, logger: silent, sessions, autodiscover };
+  const deps: DirectionDeps = { store, clock, logger: silent, autodiscover: () => autodiscover };
+  const directions = createDirections(deps, (p) => config.profiles.find((x) => x.id === p)?.maxConnections ?? 1);
+  // The registry's incoming entry is createIncoming's, whose session pool the tests look at.
+  const incoming = directions.get('incoming') as IncomingRunner;
+  const outgoing = directions.get('outgoing')!;
+  const turns = { incoming: createTurn(incoming, () => config, deps), outgoing: createTurn(outgoing, () => config, deps) };
   const emails = new EmailOperations({ config: () => config, store, clock, wakeOutgoing: () => undefined });
   const find = (id: string) => {
     const mailbox = config.mailboxes.find((m) => m.id === id);
@@ -36,16 +41,16 @@ export function openLab(dovecot: Dovecot, options: LabOptions, clock: Clock = sy
   return {
     config,
     store,
-    sessions,
-    /** One incoming cycle, without the lifecycle gate. */
-    cycle(id: string, signal?: AbortSignal): Promise<CycleOutcome> {
+    /** One incoming cycle with its run record, without the lifecycle gate. */
+    async cycle(id: string, signal?: AbortSignal): Promise<CycleOutcome> {
       const { mailbox, profile } = find(id);
-      return runIncomingCycle(mailbox, profile, config as Config, deps, signal);
+      const state = await store.runs.getDirectionState(id, 'incoming');
+      return runCycle(incoming, mailbox, profile, config as Config, deps, { retry: isRetryAttempt(state?.consecutiveFailures ?? 0), signal });
     },
     /** One scheduled turn: the gate, then the cycle when allowed. */
     turn(id: string) {
       const { mailbox, profile } = find(id);
-      return runScheduledIncoming(mailbox, profile, config, deps);
+      return turns.incoming(mailbox, profile);
     },
     /** Queues an email from a mailbox as the API does. */
     async queue(id: string, email: Partial<NewEmail> & { to: string[] }) {
@@ -57,32 +62,30 @@ export function openLab(dovecot: Dovecot, options: LabOptions, clock: Clock = sy
     /** One scheduled outgoing turn: the gate, then the outgoing cycle when allowed. */
     send(id: string) {
       const { mailbox, profile } = find(id);
-      return runScheduled({
-        direction: 'outgoing', mailbox, profile, organization: config.organization, store, clock, logger: silent,
-        disconnect: () => undefined, cycle: () => runOutgoingCycle(mailbox, profile, config, { ...deps, transports }),
-      });
+      return turns.outgoing(mailbox, profile);
     },
-    email(id: number) {
-      return { ...store.outgoing.get(id)!, history: store.outgoing.history(id) };
+    async email(id: number) {
+      return { ...(await store.outgoing.get(id))!, history: await store.outgoing.history(id) };
     },
     /** Test & Enable as the service runs it (the request is recorded first, as the API does). */
-    testEnable(id: string, thisOrgOnly = false, sendTestMessage = false) {
+    async testEnable(id: string, thisOrgOnly = false, sendTestMessage = false) {
       const { mailbox, profile } = find(id);
-      store.lifecycle.requestTest(id, 'test', thisOrgOnly, clock.now(), sendTestMessage);
-      return runTestEnable(mailbox, profile, config, { store, clock, logger: silent, autodiscover });
+      await store.lifecycle.requestTest(id, 'test', thisOrgOnly, clock.now(), sendTestMessage);
+      return runTestEnable(mailbox, profile, config, directions, deps);
     },
     state(id: string) {
-      return store.getDirectionState(id, 'incoming');
+      return store.runs.getDirectionState(id, 'incoming');
     },
+    /** The incoming direction's kept IMAP sessions. */
+    sessions: incoming.sessions,
     async close() {
-      transports.closeAll();
-      await sessions.closeAll();
-      store.close();
+      await Promise.all([...directions.values()].map((d) => d.close()));
+      await store.close();
     },
   };
 }
 
-export type Lab = ReturnType<typeof openLab>;
+export type Lab = Awaited<ReturnType<typeof openLab>>;
 
 /** A clock the test moves by hand. */
 export function manualClock(start = Date.UTC(2026, 10, 28, 12)): Clock & { set(t: number): void } {

@@ -74,7 +74,7 @@ afterAll(async () => {
 async function waitForUrl(listen: string): Promise<string> {
   const url = `http://${listen}`;
   const deadline = Date.now() + 20_000;
-  while (!(await fetch(`${url}/-/ready`).then((r) => r.ok, () => false))) {
+  while (!await fetch(`${url}/-/ready`).then((r) => r.ok, () => false)) {
     if (Date.now() > deadline) throw new Error(`mailsync did not come up: ${run.stderr()}`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CycleOutcome } from '../../exporter/src/sync/cycle.js';
+import type { CycleOutcome } from '../../exporter/src/directions/run.js';
 import { labProfile, type LabOptions } from '../harness/config.js';
 import { Dnsmasq } from '../harness/dnsmasq.js';
 import { Dovecot } from '../harness/dovecot.js';
@@ -13,6 +13,7 @@ import { makeMessage } from '../harness/mail.js';
 import { freePort } from '../harness/ports.js';
 import { CuttingProxy, ScriptedImap, type ImapScript } from '../harness/responder.js';
 import { makeCert } from '../harness/tls.js';
+import { seedFailure } from '../support/seed.js';
 
 /**
  * The fault matrix: each documented failure produced by a real server (or, for what a local
@@ -56,7 +57,7 @@ function failure(outcome: CycleOutcome | undefined) {
 }
 
 async function withLab<T>(options: LabOptions, body: (lab: Lab) => Promise<T>, clock?: ReturnType<typeof manualClock>): Promise<T> {
-  const lab = openLab(dovecot, options, clock);
+  const lab = await openLab(dovecot, options, clock);
   try {
     return await body(lab);
   } finally {
@@ -73,12 +74,12 @@ describe('credentials', () => {
       const { outcome, nextDueAt } = await lab.turn('m');
       expect(failure(outcome)).toMatchObject({ code: 'credentials_rejected', class: 'permanent', scope: 'mailbox', disabled: true });
       expect(nextDueAt).toBeNull();
-      expect(lab.state('m')).toMatchObject({ disabled: true, disabledCode: 'credentials_rejected', disabledBy: 'system' });
-      expect(lab.store.lifecycle.alerts('mailbox', 'm')).toMatchObject([{ code: 'credentials_rejected', count: 1 }]);
-      expect(lab.store.lifecycle.alerts('profile', 'lab')).toEqual([]);
+      expect(await lab.state('m')).toMatchObject({ disabled: true, disabledCode: 'credentials_rejected', disabledBy: 'system' });
+      expect(await lab.store.lifecycle.alerts('mailbox', 'm')).toMatchObject([{ code: 'credentials_rejected', count: 1 }]);
+      expect(await lab.store.lifecycle.alerts('profile', 'lab')).toEqual([]);
       // Disabled: the next turn does not contact the server at all.
       expect(await lab.turn('m')).toEqual({ nextDueAt: null });
-      expect(lab.store.listRuns('m')).toHaveLength(1);
+      expect(await lab.store.runs.listRuns('m')).toHaveLength(1);
     });
   });
 
@@ -88,7 +89,7 @@ describe('credentials', () => {
     const profile = labProfile(dovecot, 'trusted', { auth: { mode: 'impersonation', credentials: { username: dovecot.master.name, password: '${LAB_BAD_MASTER_PW}' } } });
     await withLab({ mailboxes: [{ id: 'm', user: user.name, profile: 'trusted' }], profiles: [profile] }, async (lab) => {
       expect(failure((await lab.turn('m')).outcome)).toMatchObject({ code: 'credentials_rejected', class: 'permanent', scope: 'server', disabled: true });
-      expect(lab.store.lifecycle.alerts('profile', 'trusted')).toMatchObject([{ code: 'credentials_rejected', mailboxId: 'm' }]);
+      expect(await lab.store.lifecycle.alerts('profile', 'trusted')).toMatchObject([{ code: 'credentials_rejected', mailboxId: 'm' }]);
     });
   });
 });
@@ -99,7 +100,7 @@ describe('TLS', () => {
     const profile = labProfile(server, 'tlsp', { incoming: { host, port: server.imapsPort, security: 'tls', ...(caFile ? { caFile } : {}) } });
     return withLab({ mailboxes: [{ id: 'm', user: user.name, profile: 'tlsp' }], profiles: [profile] }, async (lab) => {
       const f = failure((await lab.turn('m')).outcome);
-      expect(lab.state('m')).toMatchObject({ disabled: true, disabledCode: 'secure_connection_failed' });
+      expect(await lab.state('m')).toMatchObject({ disabled: true, disabledCode: 'secure_connection_failed' });
       return f;
     });
   };
@@ -163,22 +164,22 @@ describe('network', () => {
           expect(nextDueAt).toBeNull();
         }
       }
-      expect(lab.state('m')).toMatchObject({ disabled: true, disabledCode: 'connect_failed', consecutiveFailures: 11 });
-      expect(lab.store.listRuns('m', 100)).toHaveLength(11);
-      expect(lab.store.lifecycle.alerts('mailbox', 'm')).toMatchObject([{ code: 'connect_failed', count: 11 }]);
+      expect(await lab.state('m')).toMatchObject({ disabled: true, disabledCode: 'connect_failed', consecutiveFailures: 11 });
+      expect(await lab.store.runs.listRuns('m', 100)).toHaveLength(11);
+      expect(await lab.store.lifecycle.alerts('mailbox', 'm')).toMatchObject([{ code: 'connect_failed', count: 11 }]);
     }, clock);
   });
 
   it('a success resets the retry budget', async () => {
     const user = dovecot.addUser(unique('reset'));
     await withLab({ mailboxes: [{ id: 'm', user: user.name }] }, async (lab) => {
-      lab.store.finishRun(lab.store.startRun('m', 'incoming', 1), {
-        result: 'failure', at: 2, itemsProcessed: 0, itemsFailed: 0, errorCode: 'connect_failed', errorMessage: 'x',
-        failure: { class: 'transient', scope: 'server', disable: false, nextAttemptAt: 3, profileId: 'lab' },
-      });
-      expect(lab.state('m')?.consecutiveFailures).toBe(1);
+      await seedFailure(lab.store, {
+    mailboxId: 'm', profileId: 'lab', direction: 'incoming', startedAt: 1, at: 2, code: 'connect_failed', message: 'x',
+    class: 'transient', scope: 'server', disable: false, nextAttemptAt: 3,
+  });
+      expect((await lab.state('m'))?.consecutiveFailures).toBe(1);
       expect((await lab.turn('m')).outcome?.result).toBe('success');
-      expect(lab.state('m')).toMatchObject({ consecutiveFailures: 0, nextAttemptAt: null, disabled: false });
+      expect(await lab.state('m')).toMatchObject({ consecutiveFailures: 0, nextAttemptAt: null, disabled: false });
     });
   });
 
@@ -191,10 +192,10 @@ describe('network', () => {
       await withLab({ mailboxes: [{ id: 'm', user: user.name, profile: 'cut' }], profiles: [profile], sync: { batchSize: 5 } }, async (lab) => {
         const f = failure((await lab.turn('m')).outcome);
         expect(f).toMatchObject({ code: 'server_unavailable', class: 'transient', scope: 'server', disabled: false });
-        const stored = lab.store.countEmails('m');
+        const stored = await lab.store.mail.countEmails('m');
         expect(stored).toBeGreaterThan(0);
         expect(stored).toBeLessThan(40);
-        expect(lab.store.getCursor('m', 'INBOX')?.lastUid).toBe(stored);
+        expect((await lab.store.mail.getCursor('m', 'INBOX'))?.lastUid).toBe(stored);
       });
     } finally {
       await proxy.stop();
@@ -254,8 +255,8 @@ describe('lifecycle: approval and ownership', () => {
     const user = dovecot.addUser(unique('unappr'));
     await withLab({ mailboxes: [{ id: 'm', user: user.name, password: 'wrong' }], organization: { processOnlyApproved: true } }, async (lab) => {
       expect(failure((await lab.turn('m')).outcome)).toMatchObject({ code: 'email_address_not_approved', class: 'permanent', scope: 'mailbox', disabled: true });
-      expect(lab.state('m')).toMatchObject({ disabledCode: 'email_address_not_approved' });
-      expect(lab.store.lifecycle.get('m').approval).toBe('pending');
+      expect(await lab.state('m')).toMatchObject({ disabledCode: 'email_address_not_approved' });
+      expect((await lab.store.lifecycle.get('m')).approval).toBe('pending');
     });
   });
 
@@ -266,10 +267,10 @@ describe('lifecycle: approval and ownership', () => {
     await withLab({ mailboxes: [{ id: 'm', user: user.name, profile: 'trusted' }], profiles: [profile], organization: { requireAdminApprovalForTrustedProfiles: true } }, async (lab) => {
       expect(failure((await lab.turn('m')).outcome)).toMatchObject({ code: 'admin_approval_required', class: 'permanent', scope: 'mailbox' });
       // An operator's approval is not enough for a trusted profile.
-      lab.store.lifecycle.setApproval('m', 'approved', 'op', 'operator', 1);
+      await lab.store.lifecycle.setApproval('m', 'approved', 'op', 'operator', 1);
       const check = await lab.testEnable('m');
       expect(check.checks[0]).toMatchObject({ ok: false, code: 'admin_approval_required' });
-      lab.store.lifecycle.setApproval('m', 'approved', 'boss', 'admin', 2);
+      await lab.store.lifecycle.setApproval('m', 'approved', 'boss', 'admin', 2);
       expect((await lab.testEnable('m')).checks[0]).toMatchObject({ ok: true });
       expect((await lab.turn('m')).outcome?.result).toBe('success');
     });
@@ -286,13 +287,13 @@ describe('lifecycle: approval and ownership', () => {
       const refused = await lab.testEnable('m');
       expect(refused.checks[0]).toMatchObject({ ok: false, code: 'configured_in_another_org' });
       expect(owner()).toBe('other-org');
-      expect(lab.state('m')).toMatchObject({ disabled: true, disabledCode: 'configured_in_another_org' });
+      expect(await lab.state('m')).toMatchObject({ disabled: true, disabledCode: 'configured_in_another_org' });
 
       const taken = await lab.testEnable('m', true);
       expect(taken).toMatchObject({ ownership: 'taken_over', checks: [{ direction: 'incoming', ok: true }] });
       expect(owner()).toBe('lab');
-      expect(lab.state('m')).toMatchObject({ disabled: false, disabledCode: null, consecutiveFailures: 0 });
-      expect(lab.store.lifecycle.get('m').test).toMatchObject({ state: 'completed', thisOrgOnly: true });
+      expect(await lab.state('m')).toMatchObject({ disabled: false, disabledCode: null, consecutiveFailures: 0 });
+      expect((await lab.store.lifecycle.get('m')).test).toMatchObject({ state: 'completed', thisOrgOnly: true });
       expect((await lab.turn('m')).outcome).toMatchObject({ result: 'success', itemsProcessed: 1 });
     });
   });
@@ -308,7 +309,7 @@ describe('lifecycle: approval and ownership', () => {
 
 describe('hosted-provider replies (scripted responder on a real TLS socket)', () => {
   let certDir: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     certDir = mkdtempSync(path.join(tmpdir(), 'mailsync-responder-'));
   });
   afterAll(() => rmSync(certDir, { recursive: true, force: true }));

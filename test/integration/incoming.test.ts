@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CycleOutcome } from '../../exporter/src/sync/cycle.js';
+import type { CycleOutcome } from '../../exporter/src/directions/run.js';
 import { Dovecot } from '../harness/dovecot.js';
 import { labProfile, type LabOptions } from '../harness/config.js';
 import { openLab } from '../harness/lab.js';
@@ -24,12 +24,12 @@ describe('incoming sync against Dovecot', () => {
   it('stores every message of a first sync once, in batches, then only new mail', async () => {
     const user = dovecot.addUser('first');
     dovecot.seedMaildir(user.name, Array.from({ length: 230 }, (_, i) => makeMessage(i)));
-    const l = lab({ mailboxes: [{ id: 'first', user: user.name }], sync: { batchSize: 50 } });
+    const l = await lab({ mailboxes: [{ id: 'first', user: user.name }], sync: { batchSize: 50 } });
     try {
       const first = success(await l.cycle('first'));
       expect(first).toMatchObject({ result: 'success', itemsProcessed: 230, itemsFailed: 0 });
-      expect(l.store.countEmails('first')).toBe(230);
-      expect(l.store.listEmails('first', 1)[0]).toMatchObject({ subject: 'Test message 0', from: '"Sender 0" <sender0@lab.example>', to: 'alice@lab.example' });
+      expect(await l.store.mail.countEmails('first')).toBe(230);
+      expect((await l.store.mail.listEmails('first', 1))[0]).toMatchObject({ subject: 'Test message 0', from: '"Sender 0" <sender0@lab.example>', to: 'alice@lab.example' });
 
       const idle = success(await l.cycle('first'));
       expect(idle.folders[0]).toMatchObject({ unchanged: true, fetched: 0 });
@@ -37,9 +37,9 @@ describe('incoming sync against Dovecot', () => {
       await dovecot.append(user, 'INBOX', [makeMessage(1000), makeMessage(1001)]);
       const next = success(await l.cycle('first'));
       expect(next).toMatchObject({ itemsProcessed: 2 });
-      expect(l.store.countEmails('first')).toBe(232);
-      expect(l.store.getCursor('first', 'INBOX')?.lastUid).toBe(232);
-      expect(l.store.listRuns('first').map((r) => r.result)).toEqual(['success', 'success', 'success']);
+      expect(await l.store.mail.countEmails('first')).toBe(232);
+      expect((await l.store.mail.getCursor('first', 'INBOX'))?.lastUid).toBe(232);
+      expect((await l.store.runs.listRuns('first')).map((r) => r.result)).toEqual(['success', 'success', 'success']);
     } finally {
       await l.close();
     }
@@ -48,7 +48,7 @@ describe('incoming sync against Dovecot', () => {
   it('never changes flags on the server (folders are opened read-only)', async () => {
     const user = dovecot.addUser('readonly');
     await dovecot.append(user, 'INBOX', [makeMessage(1)]);
-    const l = lab({ mailboxes: [{ id: 'ro', user: user.name }] });
+    const l = await lab({ mailboxes: [{ id: 'ro', user: user.name }] });
     try {
       success(await l.cycle('ro'));
       const client = await dovecot.client(user);
@@ -69,12 +69,12 @@ describe('incoming sync against Dovecot', () => {
     const shared = makeMessage(7);
     await dovecot.append(user, 'INBOX', [shared, makeMessage(8)]);
     await dovecot.append(user, 'Work', [shared]);
-    const l = lab({ mailboxes: [{ id: 'folders', user: user.name, folders: ['INBOX', 'Work'] }] });
+    const l = await lab({ mailboxes: [{ id: 'folders', user: user.name, folders: ['INBOX', 'Work'] }] });
     try {
       const first = success(await l.cycle('folders'));
       expect(first.folders.map((f) => [f.folder, f.fetched, f.inserted, f.alreadyStored])).toEqual([['INBOX', 2, 2, 0], ['Work', 1, 0, 1]]);
-      expect(l.store.countEmails('folders')).toBe(2);
-      const before = l.store.getCursor('folders', 'Work')!.uidvalidity;
+      expect(await l.store.mail.countEmails('folders')).toBe(2);
+      const before = (await l.store.mail.getCursor('folders', 'Work'))!.uidvalidity;
 
       // Recreate the folder: Dovecot gives it a new UIDVALIDITY (time based, hence the pause).
       const client = await dovecot.client(user);
@@ -87,7 +87,7 @@ describe('incoming sync against Dovecot', () => {
       const work = after.folders.find((f) => f.folder === 'Work')!;
       expect(work).toMatchObject({ uidValidityChanged: true, fetched: 2, inserted: 1, alreadyStored: 1 });
       expect(work.uidValidity).not.toBe(before);
-      expect(l.store.countEmails('folders')).toBe(3);
+      expect(await l.store.mail.countEmails('folders')).toBe(3);
     } finally {
       await l.close();
     }
@@ -101,16 +101,16 @@ describe('incoming sync against Dovecot', () => {
       makeMessage(3, { attachmentBytes: 40_000 }),
       makeMessage(4),
     ]);
-    const l = lab({ mailboxes: [{ id: 'items', user: user.name }], sync: { maxMessageBytes: 20_000 } });
+    const l = await lab({ mailboxes: [{ id: 'items', user: user.name }], sync: { maxMessageBytes: 20_000 } });
     try {
       const out = success(await l.cycle('items'));
       expect(out).toMatchObject({ itemsProcessed: 4, itemsFailed: 2 });
       expect(out.folders[0]?.failedByCode).toEqual({ item_parse_failed: 1, item_too_large: 1 });
-      expect(l.store.countEmails('items')).toBe(3);
-      const failures = l.store.listItemFailures('items').sort((a, b) => a.uid - b.uid);
+      expect(await l.store.mail.countEmails('items')).toBe(3);
+      const failures = (await l.store.mail.listItemFailures('items')).sort((a, b) => a.uid - b.uid);
       expect(failures.map((f) => [f.uid, f.code, f.emailId !== null])).toEqual([[2, 'item_parse_failed', true], [3, 'item_too_large', false]]);
       expect(failures[1]?.detail).toMatch(/^message is \d+ bytes; the limit is 20000$/);
-      expect(l.store.getCursor('items', 'INBOX')?.lastUid).toBe(4);
+      expect((await l.store.mail.getCursor('items', 'INBOX'))?.lastUid).toBe(4);
     } finally {
       await l.close();
     }
@@ -122,10 +122,10 @@ describe('incoming sync against Dovecot', () => {
     await client.append('INBOX', makeMessage(1), [], new Date('2025-01-10T10:00:00Z'));
     await client.append('INBOX', makeMessage(2), [], new Date('2026-03-10T10:00:00Z'));
     await client.logout();
-    const l = lab({ mailboxes: [{ id: 'since', user: user.name, startFrom: '2026-01-01' }] });
+    const l = await lab({ mailboxes: [{ id: 'since', user: user.name, startFrom: '2026-01-01' }] });
     try {
       expect(success(await l.cycle('since'))).toMatchObject({ itemsProcessed: 1 });
-      expect(l.store.listEmails('since').map((e) => e.subject)).toEqual(['Test message 2']);
+      expect((await l.store.mail.listEmails('since')).map((e) => e.subject)).toEqual(['Test message 2']);
     } finally {
       await l.close();
     }
@@ -145,7 +145,7 @@ describe('incoming sync against Dovecot', () => {
       const port = incoming?.security === 'tls' ? dovecot.imapsPort : dovecot.imapPort;
       const base = labProfile(dovecot, 'chan');
       const profile = { ...base, ...profileOverrides, incoming: { ...(base.incoming as object), ...incoming, port } };
-      const l = lab({ mailboxes: [{ id: 'm', user: user.name, profile: 'chan' }], profiles: [profile], organization });
+      const l = await lab({ mailboxes: [{ id: 'm', user: user.name, profile: 'chan' }], profiles: [profile], organization });
       try {
         expect(success(await l.cycle('m'))).toMatchObject({ itemsProcessed: 1 });
       } finally {
@@ -156,12 +156,12 @@ describe('incoming sync against Dovecot', () => {
     it('refuses a plaintext server before sending credentials unless allowed', async () => {
       const user = dovecot.addUser('plainrefused');
       const profile = labProfile(dovecot, 'plain', { incoming: { host: '127.0.0.1', port: dovecot.imapPort, security: 'none' } });
-      const onlyServer = lab({ mailboxes: [{ id: 'm', user: user.name, profile: 'plain' }], profiles: [profile], organization: { allowNonTlsServers: true } });
-      const neither = lab({ mailboxes: [{ id: 'm', user: user.name, profile: 'plain' }], profiles: [profile] });
+      const onlyServer = await lab({ mailboxes: [{ id: 'm', user: user.name, profile: 'plain' }], profiles: [profile], organization: { allowNonTlsServers: true } });
+      const neither = await lab({ mailboxes: [{ id: 'm', user: user.name, profile: 'plain' }], profiles: [profile] });
       try {
         expect(await neither.cycle('m')).toMatchObject({ result: 'failure', code: 'insecure_channel_refused', message: expect.stringContaining('allowNonTlsServers is off') });
         expect(await onlyServer.cycle('m')).toMatchObject({ result: 'failure', code: 'insecure_channel_refused', message: expect.stringContaining('allowCredentialsOverInsecureChannel is off') });
-        expect(neither.store.getDirectionState('m', 'incoming')).toMatchObject({ status: 'failure', lastErrorCode: 'insecure_channel_refused', consecutiveFailures: 1 });
+        expect(await neither.store.runs.getDirectionState('m', 'incoming')).toMatchObject({ status: 'failure', lastErrorCode: 'insecure_channel_refused', consecutiveFailures: 1 });
       } finally {
         await onlyServer.close();
         await neither.close();
@@ -171,7 +171,7 @@ describe('incoming sync against Dovecot', () => {
     it('rejects a certificate it was not told to trust', async () => {
       const user = dovecot.addUser('untrusted');
       const profile = labProfile(dovecot, 'nocafile', { incoming: { host: 'localhost', port: dovecot.imapsPort, security: 'tls' } });
-      const l = lab({ mailboxes: [{ id: 'm', user: user.name, profile: 'nocafile' }], profiles: [profile] });
+      const l = await lab({ mailboxes: [{ id: 'm', user: user.name, profile: 'nocafile' }], profiles: [profile] });
       try {
         expect(await l.cycle('m')).toMatchObject({ result: 'failure', code: 'secure_connection_failed' });
       } finally {
@@ -192,14 +192,14 @@ describe('incoming sync against Dovecot', () => {
         labProfile(dovecot, 'byprofile', { auth: { mode: 'profile', credentials: { username: '{localpart}', password: '${LAB_SHARED_PW}' } } }),
         labProfile(dovecot, 'bymaster', { auth: { mode: 'impersonation', credentials: { username: dovecot.master.name, password: '${LAB_MASTER_PW}' } } }),
       ];
-      const l = lab({
+      const l = await lab({
         mailboxes: [{ id: 'p', user: a.name, profile: 'byprofile' }, { id: 'i', user: b.name, profile: 'bymaster' }],
         profiles,
       });
       try {
         expect(success(await l.cycle('p'))).toMatchObject({ itemsProcessed: 1 });
         expect(success(await l.cycle('i'))).toMatchObject({ itemsProcessed: 2 });
-        expect(l.store.countEmails('i')).toBe(2);
+        expect(await l.store.mail.countEmails('i')).toBe(2);
       } finally {
         await l.close();
       }
@@ -207,11 +207,11 @@ describe('incoming sync against Dovecot', () => {
 
     it('records a rejected password as credentials_rejected', async () => {
       const user = dovecot.addUser('wrongpw');
-      const l = lab({ mailboxes: [{ id: 'm', user: user.name, password: 'not-the-password' }] });
+      const l = await lab({ mailboxes: [{ id: 'm', user: user.name, password: 'not-the-password' }] });
       try {
         const out = await l.cycle('m');
         expect(out).toMatchObject({ result: 'failure', code: 'credentials_rejected' });
-        expect(JSON.stringify(l.store.listRuns('m'))).not.toContain('not-the-password');
+        expect(JSON.stringify(await l.store.runs.listRuns('m'))).not.toContain('not-the-password');
       } finally {
         await l.close();
       }
@@ -221,7 +221,7 @@ describe('incoming sync against Dovecot', () => {
   it('reuses the kept session for the next cycle and reconnects when the server dropped it', async () => {
     const user = dovecot.addUser('reuse');
     await dovecot.append(user, 'INBOX', [makeMessage(1)]);
-    const l = lab({ mailboxes: [{ id: 'r', user: user.name }] });
+    const l = await lab({ mailboxes: [{ id: 'r', user: user.name }] });
     try {
       success(await l.cycle('r'));
       expect(l.sessions.idleCount).toBe(1);

@@ -66,7 +66,7 @@ async function kill(run: Running): Promise<void> {
 async function queue(url: string, mailbox: string, subject: string): Promise<{ id: number; messageId: string }> {
   const res = await callApi(url, TOKEN, 'POST', `/mailboxes/${mailbox}/emails`, { to: ['partner@remote.example'], subject, text: 'crash test' });
   expect(res.status).toBe(202);
-  return ((await res.json()) as { email: { id: number; messageId: string } }).email;
+  return (await res.json() as { email: { id: number; messageId: string } }).email;
 }
 
 async function waitForState(url: string, mailbox: string, id: number, state: string): Promise<{ history: { detail: string; state: string }[] }> {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Store } from '../../exporter/src/store/index.js';
+import { openStore } from '../../exporter/src/store/index.js';
 import { runCli, startCli } from '../harness/cli.js';
 import { writeLabConfig } from '../harness/config.js';
 import { Dovecot } from '../harness/dovecot.js';
@@ -24,19 +24,19 @@ function bigMailbox(name: string, extra: Parameters<typeof writeLabConfig>[1] ex
   return { user, ...lab, dbPath: path.join(lab.dir, 'mailsync.db') };
 }
 
-function inspectStore(dbPath: string, mailbox: string) {
-  const store = new Store({ path: dbPath });
+async function inspectStore(dbPath: string, mailbox: string) {
+  const store = await openStore({ path: dbPath });
   try {
-    const locations = store.emailLocations(mailbox);
+    const locations = await store.mail.emailLocations(mailbox);
     return {
-      emails: store.countEmails(mailbox),
+      emails: await store.mail.countEmails(mailbox),
       uids: locations.map((l) => l.uid),
-      subjects: new Set(store.listEmails(mailbox, 10_000).map((e) => e.subject)),
-      cursor: store.getCursor(mailbox, 'INBOX'),
-      runs: store.listRuns(mailbox).map((r) => r.result),
+      subjects: new Set((await store.mail.listEmails(mailbox, 10_000)).map((e) => e.subject)),
+      cursor: await store.mail.getCursor(mailbox, 'INBOX'),
+      runs: (await store.runs.listRuns(mailbox)).map((r) => r.result),
     };
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -61,7 +61,7 @@ describe('the mailsync process', () => {
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
 
-    const midway = inspectStore(lab.dbPath, 'crash');
+    const midway = await inspectStore(lab.dbPath, 'crash');
     expect(midway.cursor!.lastUid).toBeGreaterThanOrEqual(300);
     expect(midway.cursor!.lastUid).toBeLessThan(TOTAL);
     // Whatever was committed is whole: one email per UID up to the cursor, nothing beyond it.
@@ -70,7 +70,7 @@ describe('the mailsync process', () => {
     const second = await runCli(args, lab.env);
     expect(second.code).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ result: 'success', itemsProcessed: TOTAL - midway.cursor!.lastUid });
-    const after = inspectStore(lab.dbPath, 'crash');
+    const after = await inspectStore(lab.dbPath, 'crash');
     expect(after.emails).toBe(TOTAL);
     expect(after.uids).toEqual(Array.from({ length: TOTAL }, (_, i) => i + 1));
     expect(after.subjects).toEqual(expectedSubjects);
@@ -90,14 +90,14 @@ describe('the mailsync process', () => {
     expect(exit).toEqual({ code: 0, signal: null });
     expect(run.stdout()).toContain('"msg":"mailsync stopped"');
 
-    const stopped = inspectStore(lab.dbPath, 'graceful');
+    const stopped = await inspectStore(lab.dbPath, 'graceful');
     expect(stopped.runs).toEqual(['aborted']);
     expect(stopped.emails).toBe(stopped.cursor!.lastUid);
     expect(stopped.emails).toBeLessThan(TOTAL);
 
     const resumed = await runCli(['sync-once', '--config', lab.file, '--mailbox', 'graceful'], lab.env);
     expect(resumed.code).toBe(0);
-    expect(inspectStore(lab.dbPath, 'graceful').subjects).toEqual(expectedSubjects);
+    expect((await inspectStore(lab.dbPath, 'graceful')).subjects).toEqual(expectedSubjects);
   });
 
   it('runs the service: cycles every mailbox and counts them on /metrics', async () => {

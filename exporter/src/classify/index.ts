@@ -4,7 +4,7 @@ import { taxonomyEntry, type ErrorClass, type ErrorCode, type Level, type Scope 
 export { TAXONOMY, taxonomyEntry, isErrorCode } from './taxonomy.js';
 export type { ErrorClass, ErrorCode, Level, Scope, TaxonomyEntry } from './taxonomy.js';
 
-/** Where the credentials of the failed login came from (see sync/login.ts). */
+/** Where the credentials of the failed login came from (see protocols/login.ts). */
 export type CredentialSource = 'mailbox' | 'profile' | 'impersonation';
 
 export interface ClassifyContext {

@@ -3,12 +3,12 @@ import { systemClock } from '../clock.js';
 import { ConfigError, loadConfigFile, resolveConfigPath, type Config } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { createAutodiscover } from '../protocols/autodiscover.js';
-import { startService } from '../service.js';
-import { Store } from '../store/index.js';
-import { runScheduledIncoming } from '../sync/runner.js';
+import { createIncoming } from '../incoming/index.js';
+import { createTurn } from '../directions/turn.js';
+import { startService } from '../service/index.js';
+import { openStore } from '../store/index.js';
 import { CliUsageError, mailboxesCommand, MAILBOXES_HELP } from './mailboxes.js';
 import { sendCommand, SEND_HELP } from './send.js';
-import { SessionPool } from '../sync/sessions.js';
 import { VERSION } from '../version.js';
 
 const HELP: Record<string, string> = {
@@ -147,18 +147,19 @@ async function syncOnce(args: string[]): Promise<number> {
   const profile = config.profiles.find((p) => p.id === mailbox.profile)!;
   // Logs go to stderr so that stdout carries only the JSON result.
   const logger = createLogger(o['log-level'] ?? config.log.level, process.stderr);
-  const store = new Store({ path: config.store.path });
-  const sessions = new SessionPool(() => profile.maxConnections);
+  const store = await openStore({ path: config.store.path });
+  const autodiscover = createAutodiscover(config.autodiscover, systemClock);
+  const deps = { store, clock: systemClock, logger, autodiscover: () => autodiscover };
+  const incoming = createIncoming(deps, () => profile.maxConnections);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   try {
-    store.abortUnfinishedRuns(systemClock.now());
-    const autodiscover = createAutodiscover(config.autodiscover, systemClock);
-    const { outcome, nextDueAt } = await runScheduledIncoming(mailbox, profile, config, { store, clock: systemClock, logger, sessions, autodiscover }, controller.signal);
+    await store.runs.abortUnfinishedRuns(systemClock.now());
+    const { outcome, nextDueAt } = await createTurn(incoming, () => config, deps)(mailbox, profile, controller.signal);
     if (!outcome) {
       // The lifecycle gate said no: the same rule the service follows.
-      const state = store.getDirectionState(mailbox.id, 'incoming');
+      const state = await store.runs.getDirectionState(mailbox.id, 'incoming');
       const reason = state?.disabled
         ? `incoming is disabled (${state.disabledCode ?? `by ${state.disabledBy ?? 'an operator'}`}); run Test & Enable after fixing the cause`
         : `waiting to retry after a transient failure until ${new Date(nextDueAt ?? 0).toISOString()}`;
@@ -168,8 +169,8 @@ async function syncOnce(args: string[]): Promise<number> {
     console.log(JSON.stringify(outcome, null, 2));
     return outcome.result === 'failure' ? 1 : 0;
   } finally {
-    await sessions.closeAll();
-    store.close();
+    await incoming.close();
+    await store.close();
   }
 }
 

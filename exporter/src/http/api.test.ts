@@ -4,8 +4,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '../config/index.js';
 import { EmailOperations } from '../mailboxes/emails.js';
 import { MailboxOperations } from '../mailboxes/operations.js';
-import { Store } from '../store/index.js';
+import { openStore, type Store } from '../store/index.js';
 import { createApi } from './api.js';
+import { seedFailure } from '../../../test/support/seed.js';
 
 const TOKENS = { viewer: 'viewer-token-0123456789', operator: 'operator-token-0123456789', admin: 'admin-token-0123456789' };
 const PASSWORDS = { mailbox: 'mailbox-password-xyz', master: 'master-password-xyz' };
@@ -38,11 +39,11 @@ const woken: string[] = [];
 const wokenOutgoing: string[] = [];
 const tests: string[] = [];
 
-beforeEach(() => {
+beforeEach(async () => {
   const config: Config = parseConfig(YAML, '/etc/mailsync/mailsync.yaml', {
     env: { T_VIEWER: TOKENS.viewer, T_OPERATOR: TOKENS.operator, T_ADMIN: TOKENS.admin, MASTER_PW: PASSWORDS.master, MAILBOX_PW: PASSWORDS.mailbox },
   });
-  store = new Store({ path: ':memory:' });
+  store = await openStore({ path: ':memory:' });
   woken.length = 0;
   wokenOutgoing.length = 0;
   tests.length = 0;
@@ -138,19 +139,19 @@ describe('admin API mailbox operations', () => {
   });
 
   it('approves, re-enables a direction disabled for approval, wakes the mailbox, and audits it', async () => {
-    store.lifecycle.disable('ann', 'incoming', { code: 'email_address_not_approved', reason: 'not approved', by: 'system', at: now });
+    await store.lifecycle.disable('ann', 'incoming', { code: 'email_address_not_approved', reason: 'not approved', by: 'system', at: now });
     const res = await request(app).post('/api/mailboxes/ann/approve').set(as('operator')).send({ comment: 'ticket 42' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ approval: { state: 'approved', by: 'alice', role: 'operator' }, directions: { incoming: { enabled: true, disabled: null } } });
     expect(woken).toEqual(['ann']);
-    expect(store.lifecycle.auditLog('ann')).toMatchObject([{ actor: 'alice', role: 'operator', action: 'approve', detail: { comment: 'ticket 42', reenabled: ['incoming'] } }]);
+    expect(await store.lifecycle.auditLog('ann')).toMatchObject([{ actor: 'alice', role: 'operator', action: 'approve', detail: { comment: 'ticket 42', reenabled: ['incoming'] } }]);
   });
 
   it('lets only an admin approve a mailbox on a trusted profile', async () => {
     const op = await request(app).post('/api/mailboxes/bob/approve').set(as('operator')).send({});
     expect(op.status).toBe(403);
     expect(op.body.error).toMatch(/only an admin may approve/);
-    expect(store.lifecycle.get('bob').approval).toBe('empty');
+    expect((await store.lifecycle.get('bob')).approval).toBe('empty');
     const admin = await request(app).post('/api/mailboxes/bob/approve').set(as('admin')).send({});
     expect(admin.body.approval).toMatchObject({ state: 'approved', role: 'admin' });
   });
@@ -163,7 +164,7 @@ describe('admin API mailbox operations', () => {
     expect(tests).toEqual(['ann']);
     const again = await request(app).post('/api/mailboxes/ann/test-enable').set(as('operator')).send({});
     expect(again.status).toBe(409);
-    expect(store.lifecycle.auditLog('ann')).toMatchObject([{ action: 'test_enable', detail: { thisOrganizationOnly: true } }]);
+    expect(await store.lifecycle.auditLog('ann')).toMatchObject([{ action: 'test_enable', detail: { thisOrganizationOnly: true } }]);
   });
 
   it('disables every configured direction or the ones named, as the operator, and audits it', async () => {
@@ -176,15 +177,15 @@ describe('admin API mailbox operations', () => {
     expect((await request(app).get('/api/mailboxes?state=disabled').set(as('viewer'))).body.items.map((m: { id: string }) => m.id)).toEqual(['bob']);
     const one = await request(app).post('/api/mailboxes/cat/disable').set(as('operator')).send({ reason: 'x', directions: ['incoming'] });
     expect(one.body.directions.incoming.disabled).not.toBeNull();
-    expect(store.lifecycle.auditLog('bob')).toMatchObject([{ action: 'disable', detail: { directions: ['incoming', 'outgoing'], reason: 'user left' } }]);
+    expect(await store.lifecycle.auditLog('bob')).toMatchObject([{ action: 'disable', detail: { directions: ['incoming', 'outgoing'], reason: 'user left' } }]);
   });
 
   it('shows a mailbox with its alert records, and a profile with its failing share', async () => {
     for (const at of [now - 10_000, now - 5_000]) {
-      store.finishRun(store.startRun('bob', 'incoming', at), {
-        result: 'failure', at, itemsProcessed: 0, itemsFailed: 0, errorCode: 'credentials_rejected', errorMessage: 'AUTHENTICATIONFAILED',
-        failure: { class: 'permanent', scope: 'server', disable: true, nextAttemptAt: null, profileId: 'trusted' },
-      });
+      await seedFailure(store, {
+    mailboxId: 'bob', profileId: 'trusted', direction: 'incoming', startedAt: at, at: at, code: 'credentials_rejected', message: 'AUTHENTICATIONFAILED',
+    class: 'permanent', scope: 'server', disable: true, nextAttemptAt: null,
+  });
     }
     const show = await request(app).get('/api/mailboxes/bob').set(as('viewer'));
     expect(show.body).toMatchObject({
@@ -213,9 +214,9 @@ describe('admin API: the Pending Send queue', () => {
     const id = res.body.email.id as number;
     expect((await request(app).get(`/api/mailboxes/bob/emails/${id}`).set(as('viewer'))).body).toMatchObject({ id, state: 'pending_send' });
     expect((await request(app).get('/api/mailboxes/bob/emails?state=pending_send').set(as('viewer'))).body.items).toHaveLength(1);
-    expect(store.lifecycle.auditLog('bob')).toMatchObject([{ action: 'queue_email', actor: 'alice', detail: { email: id, recipients: 2 } }]);
+    expect(await store.lifecycle.auditLog('bob')).toMatchObject([{ action: 'queue_email', actor: 'alice', detail: { email: id, recipients: 2 } }]);
     // The raw message is stored once, without the Bcc header.
-    expect(store.outgoing.raw(id)?.toString()).not.toMatch(/^Bcc:/im);
+    expect((await store.outgoing.raw(id))?.toString()).not.toMatch(/^Bcc:/im);
   });
 
   it('queues for a mailbox without outgoing too, and says it will stay Pending Send', async () => {
@@ -235,14 +236,14 @@ describe('admin API: the Pending Send queue', () => {
     const res = await queue(body);
     expect(res.status).toBe(400);
     expect(res.body.error).toMatch(reason);
-    expect(store.outgoing.list('bob', undefined, 10)).toHaveLength(0);
+    expect(await store.outgoing.list('bob', undefined, 10)).toHaveLength(0);
   });
 
   it('refuses an email larger than the limit, and unknown emails are 404', async () => {
     const big = Buffer.alloc(26 * 1024 * 1024, 1).toString('base64');
     const res = await queue({ to: 'x@remote.example', subject: 's', text: 't', attachments: [{ filename: 'big.bin', contentBase64: big }] });
     expect([400, 413]).toContain(res.status);
-    expect(store.outgoing.list('bob', undefined, 10)).toHaveLength(0);
+    expect(await store.outgoing.list('bob', undefined, 10)).toHaveLength(0);
     expect((await request(app).get('/api/mailboxes/bob/emails/999').set(as('viewer'))).status).toBe(404);
     expect((await request(app).get('/api/mailboxes/bob/emails/abc').set(as('viewer'))).status).toBe(400);
   });

@@ -82,42 +82,42 @@ export function createApi({ operations, emails, tokens, maxEmailBytes }: ApiDeps
     }
   });
   api.use(express.json({ limit: '64kb' }));
-  api.get('/mailboxes/:id/emails', needs('viewer'), (req, res) => {
+  api.get('/mailboxes/:id/emails', needs('viewer'), async (req, res) => {
     const q = parse(emailsQuery, req.query, 'query');
-    res.json({ items: emails.list(param(req), q.state as OutgoingState | undefined, q.limit) });
+    res.json({ items: await emails.list(param(req), q.state as OutgoingState | undefined, q.limit) });
   });
-  api.get('/mailboxes/:id/emails/:emailId', needs('viewer'), (req, res) => {
+  api.get('/mailboxes/:id/emails/:emailId', needs('viewer'), async (req, res) => {
     const emailId = Number(req.params.emailId);
     if (!Number.isSafeInteger(emailId) || emailId < 1) throw new OperationError(400, 'email id must be a positive integer');
-    res.json(emails.get(param(req), emailId));
+    res.json(await emails.get(param(req), emailId));
   });
 
-  api.get('/mailboxes', needs('viewer'), (req, res) => {
+  api.get('/mailboxes', needs('viewer'), async (req, res) => {
     const q = parse(listQuery, req.query, 'query');
     const { page, pageSize, ...filter } = q;
-    res.json(operations.list(filter as Parameters<MailboxOperations['list']>[0], page, pageSize));
+    res.json(await operations.list(filter as Parameters<MailboxOperations['list']>[0], page, pageSize));
   });
-  api.get('/mailboxes/:id', needs('viewer'), (req, res) => {
-    res.json(operations.show(param(req)));
+  api.get('/mailboxes/:id', needs('viewer'), async (req, res) => {
+    res.json(await operations.show(param(req)));
   });
-  api.post('/mailboxes/:id/approve', needs('operator'), (req, res) => {
+  api.post('/mailboxes/:id/approve', needs('operator'), async (req, res) => {
     const body = parse(approvalBody, req.body ?? {}, 'body');
-    res.json(operations.approve(param(req), actor(res), 'approved', body.comment));
+    res.json(await operations.approve(param(req), actor(res), 'approved', body.comment));
   });
-  api.post('/mailboxes/:id/reject', needs('operator'), (req, res) => {
+  api.post('/mailboxes/:id/reject', needs('operator'), async (req, res) => {
     const body = parse(approvalBody, req.body ?? {}, 'body');
-    res.json(operations.approve(param(req), actor(res), 'rejected', body.comment));
+    res.json(await operations.approve(param(req), actor(res), 'rejected', body.comment));
   });
-  api.post('/mailboxes/:id/test-enable', needs('operator'), (req, res) => {
+  api.post('/mailboxes/:id/test-enable', needs('operator'), async (req, res) => {
     const body = parse(testEnableBody, req.body ?? {}, 'body');
-    res.status(202).json(operations.testEnable(param(req), actor(res), body));
+    res.status(202).json(await operations.testEnable(param(req), actor(res), body));
   });
-  api.post('/mailboxes/:id/disable', needs('operator'), (req, res) => {
+  api.post('/mailboxes/:id/disable', needs('operator'), async (req, res) => {
     const body = parse(disableBody, req.body ?? {}, 'body');
-    res.json(operations.disable(param(req), actor(res), body));
+    res.json(await operations.disable(param(req), actor(res), body));
   });
-  api.get('/profiles/:id/alerts', needs('viewer'), (req, res) => {
-    res.json(operations.profileAlerts(param(req)));
+  api.get('/profiles/:id/alerts', needs('viewer'), async (req, res) => {
+    res.json(await operations.profileAlerts(param(req)));
   });
   api.use((_req, res) => {
     res.status(404).json({ error: 'no such API route' });

@@ -3,15 +3,16 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '../config/index.js';
 import { MailboxOperations } from '../mailboxes/operations.js';
-import { Store } from '../store/index.js';
+import { openStore, type Store } from '../store/index.js';
 import { createStatusPages } from './status.js';
+import { seedFailure } from '../../../test/support/seed.js';
 
 const NOW = 1_800_000_000_000;
 const HOSTILE = '<script>alert("x")</script>';
 let store: Store;
 let app: express.Express;
 
-beforeEach(() => {
+beforeEach(async () => {
   const mailboxes = ['ann', 'bob', 'cat', 'dan'].map((id) => `  - { id: ${id}, address: ${id}@example.com, profile: corp, credentials: { username: ${id}, password: "\${PW}" } }`);
   const config: Config = parseConfig(`
 organization: { id: acme }
@@ -19,18 +20,18 @@ profiles: [{ id: corp, owner: ops@example.com, incoming: { host: imap.example.co
 mailboxes:
 ${mailboxes.join('\n')}
 `, '/etc/mailsync.yaml', { env: { PW: 'pw' } });
-  store = new Store({ path: ':memory:' });
+  store = await openStore({ path: ':memory:' });
   const clock = { now: () => NOW };
   // ann healthy; bob disabled, and the server's words are hostile HTML; cat intermittent; dan never ran.
-  store.finishRun(store.startRun('ann', 'incoming', NOW - 5_000), { result: 'success', at: NOW - 4_000, itemsProcessed: 3, itemsFailed: 0 });
-  store.finishRun(store.startRun('bob', 'incoming', NOW - 3_000), {
-    result: 'failure', at: NOW - 3_000, itemsProcessed: 0, itemsFailed: 0, errorCode: 'credentials_rejected', errorMessage: HOSTILE,
-    failure: { class: 'permanent', scope: 'mailbox', disable: true, nextAttemptAt: null, profileId: 'corp' },
+  await store.runs.finishRun(await store.runs.startRun('ann', 'incoming', NOW - 5_000, false), { result: 'success', at: NOW - 4_000, itemsProcessed: 3, itemsFailed: 0 });
+  await seedFailure(store, {
+    mailboxId: 'bob', profileId: 'corp', direction: 'incoming', startedAt: NOW - 3_000, at: NOW - 3_000, code: 'credentials_rejected', message: HOSTILE,
+    class: 'permanent', scope: 'mailbox', disable: true, nextAttemptAt: null,
   });
-  store.commitBatch({ mailboxId: 'bob', folder: '<b>Inbox</b>', uidvalidity: 1, lastUid: 1, emails: [], failures: [{ uid: 1, code: 'item_too_large', detail: HOSTILE, size: 1 }], at: NOW });
-  store.finishRun(store.startRun('cat', 'incoming', NOW - 2_000), {
-    result: 'failure', at: NOW - 2_000, itemsProcessed: 0, itemsFailed: 0, errorCode: 'connect_failed', errorMessage: 'refused',
-    failure: { class: 'transient', scope: 'server', disable: false, nextAttemptAt: NOW + 300_000, profileId: 'corp' },
+  await store.mail.commitBatch({ mailboxId: 'bob', folder: '<b>Inbox</b>', uidvalidity: 1, lastUid: 1, emails: [], failures: [{ uid: 1, code: 'item_too_large', detail: HOSTILE, size: 1 }], at: NOW });
+  await seedFailure(store, {
+    mailboxId: 'cat', profileId: 'corp', direction: 'incoming', startedAt: NOW - 2_000, at: NOW - 2_000, code: 'connect_failed', message: 'refused',
+    class: 'transient', scope: 'server', disable: false, nextAttemptAt: NOW + 300_000,
   });
   const operations = new MailboxOperations({ config: () => config, store, clock, wake: () => undefined, startTest: () => undefined, disconnect: () => undefined });
   app = express().use('/', createStatusPages({ config: () => config, store, clock, operations }));

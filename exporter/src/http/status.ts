@@ -44,19 +44,19 @@ const LABELS: Record<Health, string> = {
 export function createStatusPages(deps: StatusDeps): Router {
   const router = express.Router();
   // Relative links keep working behind a reverse proxy that serves mailsync under a path prefix.
-  router.get('/', (_req, res) => {
-    res.type('html').send(page('mailsync', summary(deps), '').value);
+  router.get('/', async (_req, res) => {
+    res.type('html').send(page('mailsync', await summary(deps), '').value);
   });
-  router.get('/mailboxes', (req, res) => {
-    res.type('html').send(page('Mailboxes · mailsync', mailboxList(deps, req), '../').value);
+  router.get('/mailboxes', async (req, res) => {
+    res.type('html').send(page('Mailboxes · mailsync', await mailboxList(deps, req), '../').value);
   });
-  router.get('/mailboxes/:id', (req, res) => {
+  router.get('/mailboxes/:id', async (req, res) => {
     const id = String(req.params.id);
     if (!deps.config().mailboxes.some((m) => m.id === id)) {
       res.status(404).type('html').send(page('Not found · mailsync', html`<p>No mailbox <code>${id}</code>.</p>`, '../').value);
       return;
     }
-    res.type('html').send(page(`${id} · mailsync`, mailboxPage(deps, id), '../').value);
+    res.type('html').send(page(`${id} · mailsync`, await mailboxPage(deps, id), '../').value);
   });
   return router;
 }
@@ -68,10 +68,10 @@ function page(title: string, body: SafeHtml, base: string): SafeHtml {
 ${body}</body></html>`;
 }
 
-function summary(deps: StatusDeps): SafeHtml {
+async function summary(deps: StatusDeps): Promise<SafeHtml> {
   const config = deps.config();
   const now = deps.clock.now();
-  const views = fleetViews(config, deps.store, now);
+  const views = await fleetViews(config, deps.store, now);
   const count = (h: Health) => views.filter((v) => v.health === h).length;
   const longMs = config.metrics.longTestEnableSeconds * 1_000;
   const long = views.filter((v) => isLongTestEnable(v.testEnable, now, longMs)).length;
@@ -100,7 +100,7 @@ ${failingByProfile.map(({ p, total, failing }) => html`<tr><td><a href="mailboxe
 </table>`;
 }
 
-function mailboxList(deps: StatusDeps, req: Request): SafeHtml {
+async function mailboxList(deps: StatusDeps, req: Request): Promise<SafeHtml> {
   const q = req.query;
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
   const health = HEALTH_BUCKETS.find((h) => h === str(q.health));
@@ -110,7 +110,7 @@ function mailboxList(deps: StatusDeps, req: Request): SafeHtml {
   const now = deps.clock.now();
   const longOnly = str(q.long) === '1';
   const longMs = config.metrics.longTestEnableSeconds * 1_000;
-  const all = fleetViews(config, deps.store, now).filter((v) => matches(v, filter) && (!longOnly || isLongTestEnable(v.testEnable, now, longMs)));
+  const all = (await fleetViews(config, deps.store, now)).filter((v) => matches(v, filter) && (!longOnly || isLongTestEnable(v.testEnable, now, longMs)));
   const pageNo = Math.max(1, Number.parseInt(str(q.page) ?? '1', 10) || 1);
   const shown = all.slice((pageNo - 1) * PAGE_SIZE, pageNo * PAGE_SIZE);
   const params = (p: number) => new URLSearchParams({ ...Object.fromEntries(Object.entries({ ...filter, long: longOnly ? '1' : undefined }).filter(([, v]) => v !== undefined) as [string, string][]), page: String(p) }).toString();
@@ -136,10 +136,10 @@ function mailboxTable(views: MailboxView[], prefix: string): SafeHtml {
 ${views.map(row)}</table>`;
 }
 
-function mailboxPage(deps: StatusDeps, id: string): SafeHtml {
-  const m = deps.operations.show(id);
-  const recent = deps.store.listRuns(id, RECENT_RUNS);
-  const failures = deps.store.listRuns(id, KEPT_FAILURES, 'failure');
+async function mailboxPage(deps: StatusDeps, id: string): Promise<SafeHtml> {
+  const m = await deps.operations.show(id);
+  const recent = await deps.store.runs.listRuns(id, RECENT_RUNS);
+  const failures = await deps.store.runs.listRuns(id, KEPT_FAILURES, 'failure');
   return html`<h1>${m.id} <small>&lt;${m.address}&gt;</small></h1>
 <p>Profile <a href="../mailboxes?profile=${m.profile}">${m.profile}</a> · health <span class="${m.health}">${m.health}</span> ·
 approval ${m.approval.state}${m.approval.by ? html` (by ${m.approval.by})` : ''} · Test &amp; Enable ${m.testEnable.state}${m.testEnable.requestedAt ? html` (requested ${time(m.testEnable.requestedAt)})` : ''}</p>

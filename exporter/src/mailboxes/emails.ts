@@ -42,29 +42,29 @@ export class EmailOperations {
     const max = config.sync.outgoing.maxEmailBytes;
     if (raw.length > max) throw new OperationError(400, `the email is ${raw.length} bytes encoded, over sync.outgoing.maxEmailBytes (${max})`);
     const { store } = this.#d;
-    const id = store.db.transaction(() => {
-      const queued = store.outgoing.queue({ mailboxId, messageId, envelopeFrom: mailbox.address, recipients, subject: email.subject, raw, at: now, by: actor.name });
-      store.lifecycle.audit({ at: now, actor: actor.name, role: actor.role, action: 'queue_email', mailboxId, detail: { email: queued, messageId, recipients: recipients.length } });
+    const id = await store.transaction(async (tx) => {
+      const queued = await tx.outgoing.queue({ mailboxId, messageId, envelopeFrom: mailbox.address, recipients, subject: email.subject, raw, at: now, by: actor.name });
+      await tx.lifecycle.audit({ at: now, actor: actor.name, role: actor.role, action: 'queue_email', mailboxId, detail: { email: queued, messageId, recipients: recipients.length } });
       return queued;
-    })();
+    });
     this.#d.wakeOutgoing(mailboxId);
-    const view = this.get(mailboxId, id);
+    const view = await this.get(mailboxId, id);
     // Queued anyway: it waits, visibly, as the product's Pending Send does, until sending works.
     const warning = !mailbox.outgoing
       ? 'the mailbox is not configured for outgoing email: the email stays Pending Send until it is'
-      : store.getDirectionState(mailboxId, 'outgoing')?.disabled
+      : (await store.runs.getDirectionState(mailboxId, 'outgoing'))?.disabled
         ? 'outgoing is disabled for this mailbox: the email stays Pending Send until Test & Enable'
         : undefined;
     return { email: view, ...(warning ? { warning } : {}) };
   }
 
-  get(mailboxId: string, id: number): EmailView {
-    const email = this.#d.store.outgoing.get(id);
+  async get(mailboxId: string, id: number): Promise<EmailView> {
+    const email = await this.#d.store.outgoing.get(id);
     if (!email || email.mailboxId !== mailboxId) throw new OperationError(404, `no email ${id} for mailbox "${mailboxId}"`);
-    return { ...email, history: this.#d.store.outgoing.history(id) };
+    return { ...email, history: await this.#d.store.outgoing.history(id) };
   }
 
-  list(mailboxId: string, state: OutgoingState | undefined, limit: number): EmailView[] {
+  async list(mailboxId: string, state: OutgoingState | undefined, limit: number): Promise<EmailView[]> {
     if (!this.#d.config().mailboxes.some((m) => m.id === mailboxId)) throw new OperationError(404, `no mailbox "${mailboxId}"`);
     return this.#d.store.outgoing.list(mailboxId, state, limit);
   }

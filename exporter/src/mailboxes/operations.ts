@@ -3,7 +3,7 @@ import type { Config, Mailbox, Profile, Role } from '../config/index.js';
 import { APPROVAL_CODES, mayDecideApproval } from '../policy/approval.js';
 import { mayRequestTest } from '../policy/test-enable.js';
 import type { Direction, DirectionState, Store } from '../store/index.js';
-import { isTrustedProfile } from '../sync/runner.js';
+import { isTrustedProfile } from '../lifecycle/approval.js';
 import { DIRECTIONS, fleetViews, mailboxView, matches, type MailboxFilter, type MailboxView } from './view.js';
 
 /** A refusal the API turns into an HTTP status with a JSON body. */
@@ -45,95 +45,96 @@ export class MailboxOperations {
     this.#d = deps;
   }
 
-  list(filter: MailboxFilter, page: number, pageSize: number): { total: number; page: number; pageSize: number; items: MailboxView[] } {
-    const all = fleetViews(this.#d.config(), this.#d.store, this.#d.clock.now()).filter((v) => matches(v, filter));
+  async list(filter: MailboxFilter, page: number, pageSize: number): Promise<{ total: number; page: number; pageSize: number; items: MailboxView[] }> {
+    const all = (await fleetViews(this.#d.config(), this.#d.store, this.#d.clock.now())).filter((v) => matches(v, filter));
     const start = (page - 1) * pageSize;
     return { total: all.length, page, pageSize, items: all.slice(start, start + pageSize) };
   }
 
-  show(id: string) {
+  async show(id: string) {
     const { mailbox } = this.#find(id);
     const store = this.#d.store;
     return {
-      ...this.#view(mailbox),
-      alerts: store.lifecycle.alerts('mailbox', id),
-      runs: store.listRuns(id, 50),
-      itemFailures: store.listItemFailures(id).slice(0, 100),
-      audit: store.lifecycle.auditLog(id, 50),
+      ...(await this.#view(mailbox)),
+      alerts: await store.lifecycle.alerts('mailbox', id),
+      runs: await store.runs.listRuns(id, 50),
+      itemFailures: (await store.mail.listItemFailures(id)).slice(0, 100),
+      audit: await store.lifecycle.auditLog(id, 50),
     };
   }
 
-  approve(id: string, actor: Actor, decision: 'approved' | 'rejected', comment?: string): MailboxView {
+  async approve(id: string, actor: Actor, decision: 'approved' | 'rejected', comment?: string): Promise<MailboxView> {
     const { mailbox, profile } = this.#find(id);
     const allowed = mayDecideApproval(actor.role, isTrustedProfile(profile), this.#d.config().organization);
     if (!allowed.ok) throw new OperationError(403, allowed.reason);
     const { store } = this.#d;
     const at = this.#d.clock.now();
     const reenabled: Direction[] = [];
-    store.db.transaction(() => {
-      store.lifecycle.setApproval(id, decision, actor.name, actor.role, at);
+    await store.transaction(async (tx) => {
+      await tx.lifecycle.setApproval(id, decision, actor.name, actor.role, at);
       if (decision === 'approved') {
         // The cause of an approval disable is gone: those directions run again.
         for (const d of DIRECTIONS) {
-          const s = store.getDirectionState(id, d);
+          const s = await tx.runs.getDirectionState(id, d);
           if (s?.disabled && s.disabledCode !== null && (APPROVAL_CODES as readonly string[]).includes(s.disabledCode)) {
-            store.lifecycle.enable(id, d);
+            await tx.lifecycle.enable(id, d);
             reenabled.push(d);
           }
         }
       }
-      store.lifecycle.audit({
+      await tx.lifecycle.audit({
         at, actor: actor.name, role: actor.role, action: decision === 'approved' ? 'approve' : 'reject', mailboxId: id,
         detail: { ...(comment ? { comment } : {}), reenabled },
       });
-    })();
+    });
     this.#d.wake(mailbox.id);
     return this.#view(mailbox);
   }
 
-  testEnable(id: string, actor: Actor, options: { thisOrganizationOnly: boolean; sendTestMessage: boolean }): MailboxView {
+  async testEnable(id: string, actor: Actor, options: { thisOrganizationOnly: boolean; sendTestMessage: boolean }): Promise<MailboxView> {
     const { mailbox } = this.#find(id);
     if (actor.role === 'viewer') throw new OperationError(403, 'Test & Enable needs the operator or admin role');
     const { store } = this.#d;
-    const allowed = mayRequestTest(store.lifecycle.get(id).test.state);
-    if (!allowed.ok) throw new OperationError(409, allowed.reason);
     const at = this.#d.clock.now();
-    store.db.transaction(() => {
-      store.lifecycle.requestTest(id, actor.name, options.thisOrganizationOnly, at, options.sendTestMessage);
-      store.lifecycle.audit({ at, actor: actor.name, role: actor.role, action: 'test_enable', mailboxId: id, detail: { ...options } });
-    })();
+    // Checked inside the transaction: two requests at once must not both pass.
+    await store.transaction(async (tx) => {
+      const allowed = mayRequestTest((await tx.lifecycle.get(id)).test.state);
+      if (!allowed.ok) throw new OperationError(409, allowed.reason);
+      await tx.lifecycle.requestTest(id, actor.name, options.thisOrganizationOnly, at, options.sendTestMessage);
+      await tx.lifecycle.audit({ at, actor: actor.name, role: actor.role, action: 'test_enable', mailboxId: id, detail: { ...options } });
+    });
     this.#d.startTest(id);
     return this.#view(mailbox);
   }
 
-  disable(id: string, actor: Actor, options: { directions?: Direction[]; reason: string }): MailboxView {
+  async disable(id: string, actor: Actor, options: { directions?: Direction[]; reason: string }): Promise<MailboxView> {
     const { mailbox } = this.#find(id);
     if (actor.role === 'viewer') throw new OperationError(403, 'disabling a mailbox needs the operator or admin role');
     const directions = options.directions ?? DIRECTIONS.filter((d) => mailbox[d]);
     const { store } = this.#d;
     const at = this.#d.clock.now();
-    store.db.transaction(() => {
-      for (const d of directions) store.lifecycle.disable(id, d, { code: null, reason: options.reason, by: `operator:${actor.name}`, at });
-      store.lifecycle.audit({ at, actor: actor.name, role: actor.role, action: 'disable', mailboxId: id, detail: { directions, reason: options.reason } });
-    })();
+    await store.transaction(async (tx) => {
+      for (const d of directions) await tx.lifecycle.disable(id, d, { code: null, reason: options.reason, by: `operator:${actor.name}`, at });
+      await tx.lifecycle.audit({ at, actor: actor.name, role: actor.role, action: 'disable', mailboxId: id, detail: { directions, reason: options.reason } });
+    });
     this.#d.disconnect(id);
     return this.#view(mailbox);
   }
 
   /** A profile's alert records and the share of its mailboxes that failed in the last hour. */
-  profileAlerts(profileId: string) {
+  async profileAlerts(profileId: string) {
     const config = this.#d.config();
     const profile = config.profiles.find((p) => p.id === profileId);
     if (!profile) throw new OperationError(404, `no profile "${profileId}"`);
     const ids = config.mailboxes.filter((m) => m.profile === profileId).map((m) => m.id);
-    const failing = this.#d.store.lifecycle.countFailedSince(ids, this.#d.clock.now() - 3_600_000);
+    const failing = await this.#d.store.lifecycle.countFailedSince(ids, this.#d.clock.now() - 3_600_000);
     return {
       profile: profile.id,
       owner: profile.owner ?? null,
       mailboxes: ids.length,
       failingLastHour: failing,
       failingShare: ids.length === 0 ? 0 : failing / ids.length,
-      alerts: this.#d.store.lifecycle.alerts('profile', profileId),
+      alerts: await this.#d.store.lifecycle.alerts('profile', profileId),
     };
   }
 
@@ -144,12 +145,12 @@ export class MailboxOperations {
     return { mailbox, profile: config.profiles.find((p) => p.id === mailbox.profile) as Profile };
   }
 
-  #view(mailbox: Mailbox): MailboxView {
+  async #view(mailbox: Mailbox): Promise<MailboxView> {
     const states = new Map<Direction, DirectionState>();
     for (const d of DIRECTIONS) {
-      const s = this.#d.store.getDirectionState(mailbox.id, d);
+      const s = await this.#d.store.runs.getDirectionState(mailbox.id, d);
       if (s) states.set(d, s);
     }
-    return mailboxView(mailbox, states, this.#d.store.lifecycle.get(mailbox.id), this.#d.config(), this.#d.clock.now());
+    return mailboxView(mailbox, states, await this.#d.store.lifecycle.get(mailbox.id), this.#d.config(), this.#d.clock.now());
   }
 }

@@ -1,8 +1,9 @@
 import { taxonomyEntry, isErrorCode } from '../classify/index.js';
 import type { Config, Mailbox } from '../config/index.js';
 import { healthOf, type Health } from '../policy/health.js';
+import { retriesLeft } from '../policy/retry.js';
 import type { Store } from '../store/index.js';
-import type { Direction, DirectionState, Lifecycle } from '../store/types.js';
+import { emptyLifecycle, type Direction, type DirectionState, type Lifecycle } from '../store/types.js';
 
 export const DIRECTIONS: readonly Direction[] = ['incoming', 'outgoing', 'act'];
 
@@ -78,7 +79,7 @@ function directionView(configured: boolean, s: DirectionState | undefined, confi
     runs: { success: s?.runsSuccessTotal ?? 0, failure: s?.runsFailureTotal ?? 0, aborted: s?.runsAbortedTotal ?? 0 },
     retriesTotal: s?.retriesTotal ?? 0,
     // The first failure is not a retry; each one after it uses one of the budget.
-    retriesLeft: Math.max(0, max - Math.max(0, (s?.consecutiveFailures ?? 0) - 1)),
+    retriesLeft: retriesLeft(s?.consecutiveFailures ?? 0, max),
     nextAttemptAt: s?.nextAttemptAt ?? null,
     itemsProcessedTotal: s?.itemsProcessedTotal ?? 0,
     itemsFailedTotal: s?.itemsFailedTotal ?? 0,
@@ -89,25 +90,18 @@ function directionView(configured: boolean, s: DirectionState | undefined, confi
  * Every configured mailbox's view, from two queries: what the scrape, the status page and the
  * API's list are built from. Rows of mailboxes no longer in the config are ignored.
  */
-export function fleetViews(config: ViewConfig & Pick<Config, 'mailboxes'>, store: Store, now: number): MailboxView[] {
+export async function fleetViews(config: ViewConfig & Pick<Config, 'mailboxes'>, store: Store, now: number): Promise<MailboxView[]> {
   const states = new Map<string, Map<Direction, DirectionState>>();
-  for (const s of store.listDirectionStates()) {
+  for (const s of await store.runs.listDirectionStates()) {
     let m = states.get(s.mailboxId);
     if (!m) states.set(s.mailboxId, (m = new Map()));
     m.set(s.direction, s);
   }
-  const lifecycles = new Map(store.lifecycle.list().map((l) => [l.mailboxId, l]));
+  const lifecycles = new Map((await store.lifecycle.list()).map((l) => [l.mailboxId, l]));
   return config.mailboxes.map((m) => mailboxView(m, states.get(m.id) ?? NO_STATES, lifecycles.get(m.id) ?? emptyLifecycle(m.id), config, now));
 }
 
 const NO_STATES = new Map<Direction, DirectionState>();
-
-function emptyLifecycle(mailboxId: string): Lifecycle {
-  return {
-    mailboxId, approval: 'empty', approvalBy: null, approvalRole: null, approvalAt: null,
-    test: { state: 'none', requestedBy: null, requestedAt: null, startedAt: null, finishedAt: null, thisOrgOnly: false, sendTestMessage: false, result: null },
-  };
-}
 
 export interface MailboxFilter {
   /** enabled: every configured direction enabled; disabled: at least one disabled. */

@@ -32,13 +32,13 @@ interface Fleet {
 const seconds = (ms: number) => ms / 1_000;
 
 /** Everything a scrape reads from the store: five queries. */
-export function readFleet(store: Store, config: FleetInput['config'], now: number): FleetInput {
+export async function readFleet(store: Store, config: FleetInput['config'], now: number): Promise<FleetInput> {
   return {
-    rows: store.scrapeRows(),
-    tests: store.lifecycle.activeTests(),
-    errors: store.lifecycle.mailboxErrorCounts(),
-    itemFailures: store.itemFailureCounts(),
-    queue: store.outgoing.queueStats(),
+    rows: await store.runs.scrapeRows(),
+    tests: await store.lifecycle.activeTests(),
+    errors: await store.lifecycle.mailboxErrorCounts(),
+    itemFailures: await store.mail.itemFailureCounts(),
+    queue: await store.outgoing.queueStats(),
     config,
     now,
   };

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { CycleOutcome } from '../sync/cycle.js';
+import type { CycleOutcome } from '../directions/run.js';
 import { VERSION } from '../version.js';
 import { renderFleet, type FleetInput } from './fleet.js';
 
@@ -10,7 +10,7 @@ export interface MetricsDeps {
   queueDepth: () => number;
   mailboxes: () => number;
   /** Reads the fleet's state from the store; called on every scrape. */
-  fleet: () => FleetInput;
+  fleet: () => Promise<FleetInput>;
   /** Told when reading the fleet failed (the rest of the scrape is still served). */
   onFleetError?: (error: unknown) => void;
 }
@@ -104,7 +104,7 @@ export function createMetrics(registry: Registry, deps: MetricsDeps) {
     async scrape(): Promise<string> {
       let fleet = '';
       try {
-        fleet = renderFleet(deps.fleet()).text;
+        fleet = renderFleet(await deps.fleet()).text;
       } catch (error) {
         storeErrors.inc();
         deps.onFleetError?.(error);

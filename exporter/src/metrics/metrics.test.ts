@@ -4,8 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '../config/index.js';
-import { Store } from '../store/index.js';
+import { openStore, type Store } from '../store/index.js';
 import { createMetrics, readFleet } from './index.js';
+import { seedFailure } from '../../../test/support/seed.js';
 
 const NOW = 1_800_000_000_000;
 const docs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../docs/metrics.md');
@@ -25,20 +26,22 @@ mailboxes:
 }
 
 const stores: Store[] = [];
-afterEach(() => stores.splice(0).forEach((s) => s.close()));
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((s) => s.close()));
+});
 
 /** ann synced 5 messages; bob's password was rejected (disabled); cat has a Test & Enable queued for 20 minutes. */
-function seeded(config: Config) {
-  const store = new Store({ path: ':memory:' });
+async function seeded(config: Config) {
+  const store = await openStore({ path: ':memory:' });
   stores.push(store);
-  store.finishRun(store.startRun('ann', 'incoming', NOW - 120_000), { result: 'success', at: NOW - 60_000, itemsProcessed: 5, itemsFailed: 1 });
-  store.commitBatch({ mailboxId: 'ann', folder: 'INBOX', uidvalidity: 1, lastUid: 9, emails: [], failures: [{ uid: 9, code: 'item_too_large', detail: 'x', size: 1 }], at: NOW });
-  store.finishRun(store.startRun('bob', 'incoming', NOW - 30_000), {
-    result: 'failure', at: NOW - 30_000, itemsProcessed: 0, itemsFailed: 0, errorCode: 'credentials_rejected', errorMessage: 'no',
-    failure: { class: 'permanent', scope: 'mailbox', disable: true, nextAttemptAt: null, profileId: 'corp' },
+  await store.runs.finishRun(await store.runs.startRun('ann', 'incoming', NOW - 120_000, false), { result: 'success', at: NOW - 60_000, itemsProcessed: 5, itemsFailed: 1 });
+  await store.mail.commitBatch({ mailboxId: 'ann', folder: 'INBOX', uidvalidity: 1, lastUid: 9, emails: [], failures: [{ uid: 9, code: 'item_too_large', detail: 'x', size: 1 }], at: NOW });
+  await seedFailure(store, {
+    mailboxId: 'bob', profileId: 'corp', direction: 'incoming', startedAt: NOW - 30_000, at: NOW - 30_000, code: 'credentials_rejected', message: 'no',
+    class: 'permanent', scope: 'mailbox', disable: true, nextAttemptAt: null,
   });
-  store.lifecycle.requestTest('cat', 'oncall', false, NOW - 20 * 60_000);
-  store.outgoing.queue({ mailboxId: 'bob', messageId: '<1@x>', envelopeFrom: 'bob@example.com', recipients: ['a@x.example'], subject: 's', raw: Buffer.from('x'), at: NOW - 90_000, by: 't' });
+  await store.lifecycle.requestTest('cat', 'oncall', false, NOW - 20 * 60_000);
+  await store.outgoing.queue({ mailboxId: 'bob', messageId: '<1@x>', envelopeFrom: 'bob@example.com', recipients: ['a@x.example'], subject: 's', raw: Buffer.from('x'), at: NOW - 90_000, by: 't' });
   const metrics = createMetrics(new Registry(), {
     inFlight: () => 2, queueDepth: () => 0, mailboxes: () => config.mailboxes.length,
     fleet: () => readFleet(store, config, NOW),
@@ -53,7 +56,7 @@ function lines(text: string): string[] {
 describe('/metrics exposition', () => {
   it('serves each mailbox\'s state from the store', async () => {
     const config = configWith();
-    const text = await seeded(config).metrics.scrape();
+    const text = await (await seeded(config)).metrics.scrape();
     expect(lines(text)).toEqual(expect.arrayContaining([
       'mailsync_mailbox_info{mailbox="ann",profile="corp",address="ann@example.com"} 1',
       'mailsync_mailbox_health{mailbox="ann",health="healthy"} 1',
@@ -95,7 +98,7 @@ describe('/metrics exposition', () => {
 
   it('keeps the profile aggregates and drops every mailbox series when perMailboxSeries is off', async () => {
     const config = configWith('metrics: { perMailboxSeries: false }');
-    const text = await seeded(config).metrics.scrape();
+    const text = await (await seeded(config)).metrics.scrape();
     expect(text).not.toContain('mailsync_mailbox_');
     expect(text).not.toContain('ann@example.com');
     expect(text).toContain('mailsync_profile_mailboxes{profile="corp",health="failing"} 1');
@@ -103,8 +106,8 @@ describe('/metrics exposition', () => {
 
   it('still serves the rest, and counts a store error, when the store cannot be read', async () => {
     const config = configWith();
-    const { store, metrics } = seeded(config);
-    store.close();
+    const { store, metrics } = await seeded(config);
+    await store.close();
     const text = await metrics.scrape();
     expect(text).toContain('mailsync_store_errors_total 1');
     expect(text).toContain('mailsync_build_info{');
@@ -113,7 +116,7 @@ describe('/metrics exposition', () => {
 
   it('serves exactly the families docs/metrics.md lists, with the documented types', async () => {
     const served = new Map<string, string>();
-    for (const m of (await seeded(configWith()).metrics.scrape()).matchAll(/^# TYPE (\S+) (\S+)$/gm)) served.set(m[1] as string, m[2] as string);
+    for (const m of (await (await seeded(configWith())).metrics.scrape()).matchAll(/^# TYPE (\S+) (\S+)$/gm)) served.set(m[1] as string, m[2] as string);
     const documented = new Map<string, string>();
     for (const m of readFileSync(docs, 'utf8').matchAll(/^\| `(mailsync_[a-z_]+)` \| (gauge|counter|histogram) \|/gm)) {
       documented.set(m[1] as string, m[2] as string);

@@ -37,6 +37,25 @@ export function decideOnFailure(
     code: failure.code,
     consecutiveFailures,
     nextAttemptAt: now + wait,
-    retriesLeft: settings.maxTransientRetries - retriesUsed,
+    retriesLeft: retriesLeft(consecutiveFailures, settings.maxTransientRetries),
+  };
+}
+
+/** Retries of the budget still unused after `consecutiveFailures` failures in a row (the first failure is not a retry). */
+export function retriesLeft(consecutiveFailures: number, maxTransientRetries: number): number {
+  return Math.max(0, maxTransientRetries - Math.max(0, consecutiveFailures - 1));
+}
+
+/** A run that starts while the direction's last run failed is an attempt of the retry policy. */
+export function isRetryAttempt(consecutiveFailures: number): boolean {
+  return consecutiveFailures > 0;
+}
+
+/** The organization's retry settings in the units the policy works in. */
+export function retrySettings(retry: { maxTransientRetries: number; intervalSeconds: number; maxBackoffSeconds: number }): RetrySettings {
+  return {
+    maxTransientRetries: retry.maxTransientRetries,
+    intervalMs: retry.intervalSeconds * 1_000,
+    maxBackoffMs: retry.maxBackoffSeconds * 1_000,
   };
 }

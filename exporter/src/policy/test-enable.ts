@@ -10,7 +10,7 @@ export function mayRequestTest(state: TestState): { ok: true } | { ok: false; re
 }
 
 export type DirectionCheck =
-  | { direction: Direction; ok: true; steps: string[] }
+  | { direction: Direction; ok: true; steps: string[]; latencyMs?: number }
   | { direction: Direction; ok: false; steps: string[]; code: ErrorCode; class: 'permanent' | 'transient'; scope: 'server' | 'mailbox'; message: string };
 
 export type DirectionChange =

@@ -1,5 +1,18 @@
-export { Store, RUN_HISTORY } from './store.js';
+import type { Store } from './store.js';
+import { SqliteStore } from './sqlite/store.js';
+
+export type * from './store.js';
 export type * from './types.js';
-export { SCRAPE_COLUMNS } from './types.js';
-export { OUTGOING_STATES } from './outgoing.js';
-export type { OutgoingEmail, OutgoingEvent, OutgoingState, QueuedEmailInput } from './outgoing.js';
+export { emptyLifecycle, OUTGOING_STATES, SCRAPE_COLUMNS } from './types.js';
+export { RUN_HISTORY } from './sqlite/runs.js';
+export { SqliteStore } from './sqlite/store.js';
+
+export interface StoreOptions {
+  /** The SQLite file; ':memory:' for tests. */
+  path: string;
+}
+
+/** Opens the configured store (SQLite, the embedded default). */
+export async function openStore(options: StoreOptions): Promise<Store> {
+  return new SqliteStore(options);
+}

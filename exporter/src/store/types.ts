@@ -96,15 +96,11 @@ export interface RunFinish {
   itemsFailed: number;
   errorCode?: string | null;
   errorMessage?: string | null;
-  /** For a failure: what the policy decided, written in the same transaction as the run. */
+  /** For a failure: its classification and, when it will be retried, when (decided by policy/). */
   failure?: {
     class: 'permanent' | 'transient';
     scope: 'server' | 'mailbox';
-    /** Disable the direction with errorCode now (permanent, or retries used up). */
-    disable: boolean;
     nextAttemptAt: number | null;
-    /** The mailbox's profile: server-scoped failures are also recorded against it. */
-    profileId: string;
   };
 }
 
@@ -158,6 +154,14 @@ export interface Lifecycle {
     /** Test the outgoing direction end to end: send the mailbox a message and wait for it. */
     sendTestMessage: boolean;
     result: unknown;
+  };
+}
+
+/** The lifecycle of a mailbox nothing has happened to yet. */
+export function emptyLifecycle(mailboxId: string): Lifecycle {
+  return {
+    mailboxId, approval: 'empty', approvalBy: null, approvalRole: null, approvalAt: null,
+    test: { state: 'none', requestedBy: null, requestedAt: null, startedAt: null, finishedAt: null, thisOrgOnly: false, sendTestMessage: false, result: null },
   };
 }
 
@@ -215,3 +219,42 @@ export const SCRAPE_COLUMNS = {
   lastFailureAt: 7, lastErrorCode: 8, lastErrorClass: 9, lastErrorScope: 10, runsSuccess: 11, runsFailure: 12,
   runsAborted: 13, retries: 14, itemsProcessed: 15,
 } as const;
+
+export type OutgoingState = 'pending_send' | 'sending' | 'sent' | 'failed' | 'postponed';
+export const OUTGOING_STATES: readonly OutgoingState[] = ['pending_send', 'sending', 'sent', 'failed', 'postponed'];
+
+export interface QueuedEmailInput {
+  mailboxId: string;
+  messageId: string;
+  envelopeFrom: string;
+  recipients: string[];
+  subject: string | null;
+  raw: Buffer;
+  at: number;
+  by: string;
+}
+
+export interface OutgoingEmail {
+  id: number;
+  mailboxId: string;
+  messageId: string;
+  state: OutgoingState;
+  envelopeFrom: string;
+  recipients: string[];
+  subject: string | null;
+  size: number;
+  queuedAt: number;
+  queuedBy: string;
+  attempts: number;
+  nextAttemptAt: number | null;
+  lastErrorCode: string | null;
+  lastErrorMessage: string | null;
+  sentAt: number | null;
+  smtpResponse: string | null;
+}
+
+export interface OutgoingEvent {
+  at: number;
+  state: OutgoingState;
+  detail: string;
+}

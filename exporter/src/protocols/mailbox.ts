@@ -1,8 +1,8 @@
 import { ClassifiedError } from '../classify/index.js';
 import type { Config, Mailbox, Profile } from '../config/index.js';
 import type { Logger } from '../log.js';
-import type { Autodiscover } from '../protocols/autodiscover.js';
-import { ImapSession, type ImapEndpoint } from '../protocols/imap.js';
+import type { Autodiscover } from './autodiscover.js';
+import { ImapSession, type ImapEndpoint } from './imap.js';
 import { loginFor } from './login.js';
 
 /** Where the mailbox's IMAP server is: the profile's host, or what autodiscover finds for the address. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { FolderStatus, ImapSession, MessageSize } from '../protocols/imap.js';
+import type { FolderResult } from '../directions/contract.js';
 import type { FolderCursor, IngestedEmail, ItemFailureInput, Store } from '../store/index.js';
 import { parseHeaderBlock } from './headers.js';
 
@@ -16,22 +17,6 @@ export interface IncomingDeps {
   store: Store;
   clock: Clock;
   logger: Logger;
-}
-
-export interface FolderResult {
-  folder: string;
-  uidValidity: number;
-  /** True when the server's UIDVALIDITY differed from the stored one and the folder was re-read. */
-  uidValidityChanged: boolean;
-  /** True when the folder was skipped after a STATUS showed nothing new. */
-  unchanged: boolean;
-  fetched: number;
-  inserted: number;
-  alreadyStored: number;
-  failed: number;
-  /** Item-level failures of this cycle by code (item_too_large, item_parse_failed). */
-  failedByCode: Record<string, number>;
-  lastUid: number;
 }
 
 export interface IncomingResult {
@@ -77,7 +62,7 @@ async function syncFolder(
   { store, clock, logger }: IncomingDeps,
   signal: AbortSignal | undefined,
 ): Promise<FolderResult> {
-  const cursor = store.getCursor(mailboxId, folder);
+  const cursor = await store.mail.getCursor(mailboxId, folder);
   // STATUS first: on a steady mailbox nothing else is sent, which is what keeps a no-change cycle cheap.
   const status = await session.status(folder);
   const result: FolderResult = {
@@ -122,14 +107,14 @@ async function readOpenFolder(
     lastUid = cursor.lastUid;
   }
   if (!cursor || result.uidValidityChanged) {
-    store.setCursor(mailboxId, folder, { uidvalidity: opened.uidValidity, lastUid }, clock.now());
+    await store.mail.setCursor(mailboxId, folder, { uidvalidity: opened.uidValidity, lastUid }, clock.now());
   }
 
   const pending = await session.listAfter(lastUid);
   const batches: MessageSize[][] = [];
   for (let i = 0; i < pending.length; i += options.batchSize) batches.push(pending.slice(i, i + options.batchSize));
   // The next batch's FETCH is sent before this batch is committed, so the server streams it into
-  // the socket while the store writes (the commit is synchronous); otherwise each side idles
+  // the socket while the store writes; otherwise each side idles
   // while the other works. A prefetched batch that is never committed is simply fetched again.
   let next = batches.length > 0 ? fetchBatch(session, batches[0] as MessageSize[], options.maxMessageBytes) : undefined;
   for (let b = 0; b < batches.length && next; b++) {
@@ -141,7 +126,7 @@ async function readOpenFolder(
     // Keep an unawaited prefetch from surfacing as an unhandled rejection; awaiting it rethrows.
     next?.catch(() => undefined);
     lastUid = (batch[batch.length - 1] as MessageSize).uid;
-    const out = store.commitBatch({ mailboxId, folder, uidvalidity: opened.uidValidity, lastUid, emails, failures, at: clock.now() });
+    const out = await store.mail.commitBatch({ mailboxId, folder, uidvalidity: opened.uidValidity, lastUid, emails, failures, at: clock.now() });
     result.fetched += batch.length;
     result.inserted += out.inserted;
     result.alreadyStored += out.alreadyStored;
@@ -158,7 +143,7 @@ async function readOpenFolder(
   // Expunged messages leave UIDNEXT above the last UID seen; remember that so the STATUS fast path holds.
   if (pending.length === 0 && !signal?.aborted && opened.uidNext - 1 > lastUid) {
     lastUid = opened.uidNext - 1;
-    store.setCursor(mailboxId, folder, { uidvalidity: opened.uidValidity, lastUid }, clock.now());
+    await store.mail.setCursor(mailboxId, folder, { uidvalidity: opened.uidValidity, lastUid }, clock.now());
   }
   result.lastUid = lastUid;
   return result;

@@ -1,11 +1,11 @@
 import type Database from 'better-sqlite3';
-import type { AlertRecord, AlertRecordInput, Approval, AuditEntry, AuditInput, Direction, Lifecycle, TestState } from './types.js';
+import { emptyLifecycle, type AlertRecord, type AlertRecordInput, type Approval, type AuditEntry, type AuditInput, type Direction, type Lifecycle, type TestState } from '../types.js';
 
 /**
  * The mailbox lifecycle tables: approval, Test & Enable, disables, the alert wall and the audit
- * log. Part of the Store (same connection and transactions); only the Store constructs it.
+ * log, in SQLite (same connection and transactions as the rest of the store).
  */
-export class LifecycleStore {
+export class SqliteLifecycle {
   readonly #s;
 
   constructor(db: Database.Database) {
@@ -14,10 +14,7 @@ export class LifecycleStore {
 
   get(mailboxId: string): Lifecycle {
     const row = this.#s.get.get(mailboxId) as LifecycleRow | undefined;
-    return row ? toLifecycle(row) : {
-      mailboxId, approval: 'empty', approvalBy: null, approvalRole: null, approvalAt: null,
-      test: { state: 'none', requestedBy: null, requestedAt: null, startedAt: null, finishedAt: null, thisOrgOnly: false, sendTestMessage: false, result: null },
-    };
+    return row ? toLifecycle(row) : emptyLifecycle(mailboxId);
   }
 
   list(): Lifecycle[] {

@@ -1,6 +1,6 @@
 import type { Mailbox, Profile } from '../config/index.js';
 import type { CredentialSource } from '../classify/index.js';
-import type { ImapLogin } from '../protocols/imap.js';
+import type { ImapLogin } from './imap.js';
 
 export type { CredentialSource };
 

@@ -1,43 +1,5 @@
 import type Database from 'better-sqlite3';
-
-export type OutgoingState = 'pending_send' | 'sending' | 'sent' | 'failed' | 'postponed';
-export const OUTGOING_STATES: readonly OutgoingState[] = ['pending_send', 'sending', 'sent', 'failed', 'postponed'];
-
-export interface QueuedEmailInput {
-  mailboxId: string;
-  messageId: string;
-  envelopeFrom: string;
-  recipients: string[];
-  subject: string | null;
-  raw: Buffer;
-  at: number;
-  by: string;
-}
-
-export interface OutgoingEmail {
-  id: number;
-  mailboxId: string;
-  messageId: string;
-  state: OutgoingState;
-  envelopeFrom: string;
-  recipients: string[];
-  subject: string | null;
-  size: number;
-  queuedAt: number;
-  queuedBy: string;
-  attempts: number;
-  nextAttemptAt: number | null;
-  lastErrorCode: string | null;
-  lastErrorMessage: string | null;
-  sentAt: number | null;
-  smtpResponse: string | null;
-}
-
-export interface OutgoingEvent {
-  at: number;
-  state: OutgoingState;
-  detail: string;
-}
+import type { OutgoingEmail, OutgoingEvent, OutgoingState, QueuedEmailInput } from '../types.js';
 
 const WEEK_MS = 7 * 86_400_000;
 
@@ -45,7 +7,7 @@ const WEEK_MS = 7 * 86_400_000;
  * The Pending Send queue. Every state change and its history entry are one transaction; a send is
  * recorded as `sending` before the connection opens, so a crash leaves a trace to reconcile.
  */
-export class OutgoingStore {
+export class SqliteOutgoing {
   readonly #db: Database.Database;
   readonly #s;
 

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { ClassifiedError, classifyError, taxonomyEntry } from '../classify/index.js';
+import { ClassifiedError, classifyError } from '../classify/index.js';
 import type { Config, Mailbox, Profile } from '../config/index.js';
-import type { DirectionCheck } from '../policy/test-enable.js';
+import type { CheckOptions, DirectionCheck, DirectionDeps } from '../directions/contract.js';
+import { loginFor } from '../protocols/login.js';
+import { openMailbox } from '../protocols/mailbox.js';
 import { composeEmail, sendRaw, SmtpTransports, verifyTransport } from '../protocols/smtp.js';
-import { openMailbox } from './connect.js';
-import { loginFor } from './login.js';
-import { approvalBlockFor } from './runner.js';
-import type { TestEnableDeps } from './test-enable.js';
 
 /** How long the round trip may take before it counts as failed: providers deliver in seconds. */
 const ROUND_TRIP_TIMEOUT_MS = 60_000;
@@ -17,16 +15,11 @@ const POLL_MS = 500;
  * configured), authenticate; optionally send the mailbox a "now connected" email to itself and
  * wait for it over IMAP, recording the end-to-end latency.
  */
-export async function testOutgoing(
-  mailbox: Mailbox, profile: Profile, config: Pick<Config, 'organization'>, sendTestMessage: boolean, deps: TestEnableDeps,
-): Promise<DirectionCheck & { latencyMs?: number }> {
+export async function checkOutgoing(
+  mailbox: Mailbox, profile: Profile, config: Pick<Config, 'organization'>, options: CheckOptions, deps: DirectionDeps,
+): Promise<DirectionCheck> {
   const steps: string[] = [];
   const login = loginFor(mailbox, profile);
-  const block = approvalBlockFor(deps.store, mailbox, profile, config.organization);
-  if (block) {
-    const e = taxonomyEntry(block);
-    return { direction: 'outgoing', ok: false, steps, code: block, class: e.class, scope: 'mailbox', message: e.summary };
-  }
   const transports = new SmtpTransports();
   try {
     const server = profile.outgoing;
@@ -34,7 +27,7 @@ export async function testOutgoing(
     const transport = transports.get({ ...server, timeouts: profile.timeouts }, { user: login.login.user, password: login.login.password }, config.organization);
     await verifyTransport(transport);
     steps.push(`connected to ${server.host}:${server.port}${server.security === 'none' ? ' without TLS (allowed by the organization)' : ' over TLS'}`, 'authenticated');
-    if (!sendTestMessage) return { direction: 'outgoing', ok: true, steps };
+    if (!options.sendTestMessage) return { direction: 'outgoing', ok: true, steps };
 
     const domain = mailbox.address.slice(mailbox.address.lastIndexOf('@') + 1);
     const messageId = `<test-${randomUUID()}@${domain}>`;
@@ -46,7 +39,7 @@ export async function testOutgoing(
     });
     await sendRaw(transport, mailbox.address, [mailbox.address], raw);
     steps.push('sent a test message to the mailbox itself');
-    const session = await openMailbox(mailbox, profile, config.organization, { autodiscover: deps.autodiscover, logger: deps.logger, signal: deps.signal });
+    const session = await openMailbox(mailbox, profile, config.organization, { autodiscover: deps.autodiscover(), logger: deps.logger, signal: options.signal });
     try {
       while (!(await session.hasMessageId('INBOX', messageId))) {
         if (deps.clock.now() - started > ROUND_TRIP_TIMEOUT_MS) {

@@ -1,0 +1,105 @@
+import { classifyError, type Classification } from '../classify/index.js';
+import type { Mailbox, Profile } from '../config/index.js';
+import { recordFailure } from '../lifecycle/failure.js';
+import type { Logger } from '../log.js';
+import { failureEffects } from '../policy/failure.js';
+import { retrySettings } from '../policy/retry.js';
+import { loginFor } from '../protocols/login.js';
+import type { Direction } from '../store/index.js';
+import type { CycleConfig, CycleWork, DirectionDeps, DirectionRunner } from './contract.js';
+
+export type CycleFailure = Pick<Classification, 'code' | 'class' | 'scope' | 'message'> & {
+  /** The direction is now disabled (permanent failure, or the retry budget is used up). */
+  disabled: boolean;
+  /** When the next attempt may run (transient failures), else null. */
+  nextAttemptAt: number | null;
+  consecutiveFailures: number;
+};
+
+export type CycleSuccess = Omit<CycleWork, 'aborted'> & {
+  mailbox: string;
+  direction: Direction;
+  result: 'success' | 'aborted';
+  durationSeconds: number;
+};
+
+export type CycleOutcome = CycleSuccess | ({ mailbox: string; direction: Direction; result: 'failure'; durationSeconds: number } & CycleFailure);
+
+const NOTHING: Omit<CycleWork, 'aborted'> = { itemsProcessed: 0, itemsFailed: 0, stored: 0, failedByCode: {}, folders: [] };
+
+/**
+ * One cycle of a direction with its run record: the run is opened, the direction does its work,
+ * and the result (or the failure, classified and decided by policy) is folded into the store.
+ * Never throws for a mailbox's own failure. `retry` says whether policy counts this run as a retry.
+ */
+export async function runCycle(
+  runner: DirectionRunner, mailbox: Mailbox, profile: Profile, config: CycleConfig, deps: DirectionDeps,
+  options: { retry: boolean; signal?: AbortSignal | undefined },
+): Promise<CycleOutcome> {
+  const { store, clock } = deps;
+  const direction = runner.name;
+  const started = clock.now();
+  const runId = await store.runs.startRun(mailbox.id, direction, started, options.retry);
+  const log = deps.logger.child({ mailbox: mailbox.id, profile: profile.id, direction });
+  const seconds = () => (clock.now() - started) / 1_000;
+  try {
+    const { aborted, ...work } = await runner.cycle(mailbox, profile, config, options.signal);
+    const result = aborted ? 'aborted' : 'success';
+    await store.runs.finishRun(runId, { result, at: clock.now(), itemsProcessed: work.itemsProcessed, itemsFailed: work.itemsFailed });
+    const fields = { result, items: work.itemsProcessed, failed: work.itemsFailed, seconds: seconds() };
+    if (work.itemsProcessed > 0 || aborted) log.info(fields, `${direction} cycle finished`);
+    else log.debug(fields, `${direction} cycle finished, nothing new`);
+    return { mailbox: mailbox.id, direction, result, durationSeconds: seconds(), ...work };
+  } catch (error) {
+    if (options.signal?.aborted) {
+      // Stopped by a shutdown: recorded as aborted, not as the mailbox's failure.
+      await store.runs.finishRun(runId, { result: 'aborted', at: clock.now(), itemsProcessed: 0, itemsFailed: 0 });
+      log.info({ seconds: seconds() }, `${direction} cycle aborted: the runner is stopping`);
+      return { mailbox: mailbox.id, direction, result: 'aborted', durationSeconds: seconds(), ...NOTHING };
+    }
+    const failure = await finishFailed(runId, error, mailbox, profile, direction, config, deps, log);
+    return { mailbox: mailbox.id, direction, result: 'failure', durationSeconds: seconds(), ...failure };
+  }
+}
+
+/**
+ * A failed run: classified against the taxonomy, decided by policy, and recorded with the run in
+ * one transaction (state, alert records, disable). The one path every direction's failure takes.
+ */
+async function finishFailed(
+  runId: number, error: unknown, mailbox: Mailbox, profile: Profile, direction: Direction, config: CycleConfig,
+  { store, clock }: DirectionDeps, log: Logger,
+): Promise<CycleFailure> {
+  const at = clock.now();
+  const c = classifyError(error, { direction, credentialSource: loginFor(mailbox, profile).source });
+  if (!c.recognised) log.warn({ err: rawError(error) }, 'unrecognised error, classified as internal_error: please report it so it can be classified');
+  const effects = await store.transaction(async (tx) => {
+    const before = (await tx.runs.getDirectionState(mailbox.id, direction))?.consecutiveFailures ?? 0;
+    const e = failureEffects(c, before, retrySettings(config.organization.retry), at, { mailboxId: mailbox.id, profileId: profile.id });
+    await tx.runs.finishRun(runId, {
+      result: 'failure', at, itemsProcessed: 0, itemsFailed: 0, errorCode: c.code, errorMessage: c.message,
+      failure: { class: c.class, scope: c.scope, nextAttemptAt: e.nextAttemptAt },
+    });
+    await recordFailure(tx, {
+      mailboxId: mailbox.id, direction, code: c.code, class: c.class, scope: c.scope, message: c.message, at,
+      alerts: e.alerts, disableBy: e.disable ? 'system' : null,
+    });
+    return e;
+  });
+  const { decision } = effects;
+  const fields = { code: c.code, class: c.class, scope: c.scope, err: c.message, consecutive: decision.consecutiveFailures };
+  if (decision.action === 'disable') log.error(fields, `${direction} cycle failed: direction disabled`);
+  else log.warn({ ...fields, retriesLeft: decision.retriesLeft, nextAttemptAt: new Date(decision.nextAttemptAt).toISOString() }, `${direction} cycle failed: will retry`);
+  return {
+    code: c.code, class: c.class, scope: c.scope, message: c.message,
+    disabled: effects.disable, nextAttemptAt: effects.nextAttemptAt, consecutiveFailures: decision.consecutiveFailures,
+  };
+}
+
+/** The fields of an error worth keeping to improve the classifier; never the whole object (it may hold a socket). */
+export function rawError(error: unknown): Record<string, unknown> {
+  if (typeof error !== 'object' || error === null) return { value: String(error) };
+  const e = error as Record<string, unknown>;
+  const keep = ['name', 'message', 'code', 'responseStatus', 'responseText', 'serverResponseCode', 'responseCode', 'command', 'response'];
+  return Object.fromEntries(keep.filter((k) => e[k] !== undefined).map((k) => [k, typeof e[k] === 'string' ? (e[k] as string).slice(0, 500) : e[k]]));
+}

@@ -1,0 +1,48 @@
+import { classifyError } from '../classify/index.js';
+import type { Config, Mailbox, Profile } from '../config/index.js';
+import type { CheckOptions, DirectionCheck, DirectionDeps, Ownership } from '../directions/contract.js';
+import { rawError } from '../directions/run.js';
+import { ImapSession } from '../protocols/imap.js';
+import { loginFor } from '../protocols/login.js';
+import { foreignOwner, resolveEndpoint } from '../protocols/mailbox.js';
+
+/**
+ * Test & Enable's incoming check: locate the server, connect, secure the channel, authenticate,
+ * mark the mailbox as this organization's (taking it over from another one only when asked), and
+ * open every configured folder. Each step passed is named, so a failure says where it happened.
+ */
+export async function checkIncoming(
+  mailbox: Mailbox, profile: Profile, organization: Config['organization'], options: CheckOptions, deps: DirectionDeps,
+): Promise<DirectionCheck & { ownership: Ownership }> {
+  const steps: string[] = [];
+  let ownership: Ownership = 'not_checked';
+  let session: ImapSession | undefined;
+  try {
+    const endpoint = await resolveEndpoint(mailbox, profile, deps.autodiscover());
+    steps.push(`located ${endpoint.host}:${endpoint.port}`);
+    session = await ImapSession.open(endpoint, loginFor(mailbox, profile).login, organization, deps.logger, options.signal);
+    steps.push(endpoint.security === 'none' ? 'connected without TLS (allowed by the organization)' : 'connected over TLS', 'authenticated');
+    if (session.supportsMetadata) {
+      const owner = await session.getOwnerMark();
+      if (owner !== null && owner !== organization.id && !options.thisOrgOnly) throw foreignOwner(mailbox, owner);
+      if (owner !== organization.id) await session.setOwnerMark(organization.id);
+      ownership = owner !== null && owner !== organization.id ? 'taken_over' : 'marked';
+      steps.push(ownership === 'taken_over' ? `took ownership over from "${owner}"` : 'ownership marked');
+    } else {
+      ownership = 'unsupported';
+      steps.push('server has no METADATA: ownership not marked');
+    }
+    for (const folder of mailbox.folders) {
+      await session.examine(folder);
+      await session.leaveFolder();
+      steps.push(`opened ${folder}`);
+    }
+    return { direction: 'incoming', ok: true, steps, ownership };
+  } catch (error) {
+    const c = classifyError(error, { direction: 'incoming', credentialSource: loginFor(mailbox, profile).source });
+    if (!c.recognised && !options.signal?.aborted) deps.logger.warn({ mailbox: mailbox.id, err: rawError(error) }, 'unrecognised error, classified as internal_error: please report it so it can be classified');
+    return { direction: 'incoming', ok: false, steps, code: c.code, class: c.class, scope: c.scope, message: c.message, ownership };
+  } finally {
+    await session?.close();
+  }
+}

@@ -1,0 +1,64 @@
+import type { Config, Mailbox, Profile } from '../config/index.js';
+import type { CycleConfig, CycleWork, DirectionDeps, DirectionRunner } from '../directions/contract.js';
+import { openMailbox } from '../protocols/mailbox.js';
+import { pollIntervalMs } from '../scheduler/scheduler.js';
+import { checkIncoming } from './check.js';
+import { syncIncoming } from './folders.js';
+import { SessionPool } from './sessions.js';
+
+/**
+ * The incoming direction: mail pulled from each mailbox's folders into the store over IMAP, on a
+ * logged-in session kept between cycles within the profile's `maxConnections`.
+ */
+export type IncomingRunner = DirectionRunner & { readonly sessions: SessionPool };
+
+export function createIncoming(deps: DirectionDeps, profileLimit: (profileId: string) => number): IncomingRunner {
+  const sessions = new SessionPool(profileLimit);
+  return {
+    name: 'incoming',
+    sessions,
+    intervalMs: (config: Config, profile: Profile) => pollIntervalMs(config.sync.pollIntervalSeconds, profile.minPollIntervalSeconds),
+    groupLimit: (profile) => profile.maxConnections,
+    cycle: (mailbox, profile, config, signal) => incomingCycle(mailbox, profile, config, deps, sessions, signal),
+    check: (mailbox, profile, config, options) => checkIncoming(mailbox, profile, config.organization, options, deps),
+    release: (mailboxId) => sessions.discard(mailboxId),
+    closeIdle: () => sessions.closeIdle(),
+    close: () => sessions.closeAll(),
+  };
+}
+
+async function incomingCycle(
+  mailbox: Mailbox, profile: Profile, config: CycleConfig, deps: DirectionDeps, sessions: SessionPool, signal?: AbortSignal,
+): Promise<CycleWork> {
+  const { store, clock } = deps;
+  const logger = deps.logger.child({ mailbox: mailbox.id, profile: profile.id, direction: 'incoming' });
+  const open = () => openMailbox(mailbox, profile, config.organization, { autodiscover: deps.autodiscover(), logger, signal });
+  const options = { batchSize: config.sync.batchSize, maxMessageBytes: config.sync.maxMessageBytes, startFrom: mailbox.startFrom };
+
+  const attempt = async () => {
+    const { session, reused } = await sessions.acquire(mailbox.id, profile.id, open);
+    let reusable = false;
+    try {
+      const result = await syncIncoming(session, mailbox, options, { store, clock, logger }, signal);
+      reusable = true;
+      return result;
+    } catch (error) {
+      // A kept session the server dropped while idle is not the mailbox's failure: releasing it
+      // below closes it, so the second attempt logs in afresh.
+      if (reused && !session.usable) return undefined;
+      throw error;
+    } finally {
+      sessions.release(mailbox.id, profile.id, session, reusable);
+    }
+  };
+
+  const result = (await attempt()) ?? (await attempt());
+  // Unreachable in practice (a fresh session's failure throws); it narrows the type.
+  if (!result) throw new Error('the IMAP connection closed twice in a row');
+  const failedByCode: Record<string, number> = {};
+  for (const f of result.folders) for (const [code, n] of Object.entries(f.failedByCode)) failedByCode[code] = (failedByCode[code] ?? 0) + n;
+  return {
+    itemsProcessed: result.itemsProcessed, itemsFailed: result.itemsFailed, aborted: result.aborted,
+    stored: result.folders.reduce((n, f) => n + f.inserted, 0), failedByCode, folders: result.folders,
+  };
+}

@@ -1,0 +1,182 @@
+import type { Server } from 'node:http';
+import { Registry } from 'prom-client';
+import { systemClock, type Clock } from '../clock.js';
+import { ConfigError, loadConfigFile, type Config } from '../config/index.js';
+import type { DirectionDeps } from '../directions/contract.js';
+import { createDirections } from '../directions/registry.js';
+import { createTurn } from '../directions/turn.js';
+import { createApi } from '../http/api.js';
+import { createApp } from '../http/app.js';
+import { createStatusPages } from '../http/status.js';
+import type { Logger } from '../log.js';
+import { EmailOperations } from '../mailboxes/emails.js';
+import { MailboxOperations } from '../mailboxes/operations.js';
+import { createMetrics, readFleet, type Metrics } from '../metrics/index.js';
+import type { Timers } from '../scheduler/scheduler.js';
+import { openStore, type Store } from '../store/index.js';
+import { TestQueue } from '../test-enable/queue.js';
+import { runTestEnable } from '../test-enable/run.js';
+import { CurrentConfig } from './current.js';
+import { listen } from './listen.js';
+import { startLoadGuard } from './load-guard.js';
+import { restartOnlyChanges } from './reload.js';
+import { DirectionSchedulers } from './schedulers.js';
+
+/** Test & Enable runs at most this many mailboxes at once: it is interactive, not bulk work. */
+const TEST_ENABLE_CONCURRENCY = 4;
+
+export interface ServiceDeps {
+  logger: Logger;
+  clock?: Clock;
+  timers?: Timers;
+  registry?: Registry;
+  /** Reads the config file again on reload (tests pass their own loader). */
+  loadConfig?: (file: string) => Config;
+  /** --log-level: wins over the file's log.level, also after a reload. */
+  logLevelOverride?: string;
+}
+
+export type ReloadResult = { ok: true } | { ok: false; error: string };
+
+export interface Service {
+  /** Base URL of the HTTP listener, e.g. http://127.0.0.1:9782 */
+  url: string;
+  /** Re-reads the config file (SIGHUP, POST /-/reload); a bad file is reported and not applied. */
+  reload(): Promise<ReloadResult>;
+  /** Resolves when no Test & Enable is queued or running (for tests and `mailsync` tooling). */
+  testsIdle(): Promise<void>;
+  /** Graceful stop: no new cycles, running ones stop between batches, then everything closes. */
+  stop(): Promise<void>;
+}
+
+/** Wires store, directions, schedulers, Test & Enable, metrics and HTTP for `mailsync run`. */
+export async function startService(initial: Config, deps: ServiceDeps): Promise<Service> {
+  const { logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const store = await openStore({ path: initial.store.path });
+  const aborted = await store.runs.abortUnfinishedRuns(clock.now());
+  if (aborted > 0) logger.warn({ runs: aborted }, 'closed runs left open by an earlier stop as aborted');
+
+  const current = new CurrentConfig(initial, clock);
+  const directionDeps: DirectionDeps = { store, clock, logger, autodiscover: () => current.autodiscover };
+  const directions = createDirections(directionDeps, (p) => current.profile(p)?.maxConnections ?? 1);
+  const guard = startLoadGuard(() => current.config.sync.maxEventLoopDelayMs);
+  const schedulers = new DirectionSchedulers(
+    [...directions.values()].map((runner) => ({ runner, turn: createTurn(runner, () => current.config, directionDeps) })),
+    { current, clock, timers: deps.timers, logger, overloaded: guard.overloaded },
+  );
+  const metrics = createMetrics(deps.registry ?? new Registry(), {
+    inFlight: () => schedulers.inFlight,
+    queueDepth: () => schedulers.queueDepth,
+    mailboxes: () => current.mailboxCount,
+    fleet: () => readFleet(store, current.config, clock.now()),
+    onFleetError: (error) => logger.error({ err: error }, 'could not read the store for /metrics'),
+  });
+  schedulers.onOutcome((outcome, profile, retry) => metrics.observeCycle(outcome, profile, retry));
+  metrics.configLoaded(true, clock.now());
+  schedulers.setJobs(initial);
+
+  const tests = new TestQueue(async (id, signal) => {
+    const found = current.find(id);
+    if (!found) return;
+    try {
+      await runTestEnable(found.mailbox, found.profile, current.config, directions, directionDeps, signal);
+    } catch (error) {
+      logger.error({ mailbox: id, err: error }, 'Test & Enable crashed');
+    }
+    // Whatever the result, the schedulers look again now: enabled directions start syncing.
+    for (const d of directions.values()) d.release(id);
+    schedulers.wake(id);
+  }, TEST_ENABLE_CONCURRENCY);
+
+  const reload = createReload(current, { ...deps, clock, metrics, directions, schedulers });
+  let stopping = false;
+  const { server, url } = await listen(createHttp(current, store, clock, schedulers, directions, tests, metrics, reload, () => stopping), initial.server.listen);
+  schedulers.start();
+  for (const id of await store.lifecycle.pendingTests()) tests.push(id);
+  logger.info({ url, mailboxes: current.mailboxCount, store: initial.store.path }, 'mailsync started');
+
+  return {
+    url,
+    reload,
+    testsIdle: () => tests.idle(),
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ inFlight: schedulers.inFlight }, 'stopping: waiting for running cycles to reach a safe point');
+      await Promise.all([schedulers.stop(), tests.stop()]);
+      guard.stop();
+      await Promise.all([...directions.values()].map((d) => d.close()));
+      await closeServer(server);
+      await store.close();
+      logger.info('mailsync stopped');
+    },
+  };
+}
+
+type Directions = ReturnType<typeof createDirections>;
+
+function createHttp(
+  current: CurrentConfig, store: Store, clock: Clock, schedulers: DirectionSchedulers, directions: Directions,
+  tests: TestQueue, metrics: Metrics, reload: () => Promise<ReloadResult>, stopping: () => boolean,
+) {
+  const operations = new MailboxOperations({
+    config: () => current.config,
+    store,
+    clock,
+    wake: (id) => schedulers.wake(id),
+    startTest: (id) => tests.push(id),
+    disconnect: (id) => { for (const d of directions.values()) d.release(id); },
+  });
+  const emails = new EmailOperations({ config: () => current.config, store, clock, wakeOutgoing: (id) => schedulers.wake(id, 'outgoing') });
+  const initial = current.config;
+  return createApp({
+    metrics,
+    notReadyReason: () => (stopping() ? 'shutting down' : undefined),
+    reload,
+    api: createApi({ operations, emails, tokens: () => current.config.api.tokens, maxEmailBytes: () => current.config.sync.outgoing.maxEmailBytes }),
+    ...(initial.server.statusPage ? { status: createStatusPages({ config: () => current.config, store, clock, operations }) } : {}),
+  });
+}
+
+interface ReloadDeps extends ServiceDeps {
+  clock: Clock;
+  metrics: Metrics;
+  directions: Directions;
+  schedulers: DirectionSchedulers;
+}
+
+/** SIGHUP and POST /-/reload: a file with problems is reported and never applied. */
+function createReload(current: CurrentConfig, deps: ReloadDeps): () => Promise<ReloadResult> {
+  const { logger, clock, metrics } = deps;
+  const loadConfig = deps.loadConfig ?? loadConfigFile;
+  return async () => {
+    let next: Config;
+    try {
+      next = loadConfig(current.config.file);
+    } catch (error) {
+      metrics.configLoaded(false, clock.now());
+      const problems = error instanceof ConfigError ? error.problems : [(error as Error).message];
+      logger.error({ config: current.config.file, problems }, 'config reload rejected: keeping the running config');
+      return { ok: false, error: problems.join('; ') };
+    }
+    const ignored = restartOnlyChanges(current.config, next);
+    current.replace(next);
+    // Idle sessions may belong to a changed server or password: the next cycle logs in afresh.
+    for (const d of deps.directions.values()) d.closeIdle();
+    deps.schedulers.setJobs(next);
+    const level = deps.logLevelOverride ?? next.log.level;
+    if (level !== logger.level) logger.level = level;
+    metrics.configLoaded(true, clock.now());
+    for (const w of next.warnings) logger.warn({ config: next.file }, w);
+    if (ignored.length > 0) logger.warn({ settings: ignored }, 'config reloaded; these settings take effect only after a restart');
+    logger.info({ mailboxes: current.mailboxCount, profiles: next.profiles.length }, 'config reloaded');
+    return { ok: true };
+  };
+}
+
+function closeServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  return closed;
+}

@@ -1,0 +1,16 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { Config } from '../config/index.js';
+
+/** Settings read once at start: a reload that changes them says a restart is needed. */
+const RESTART_ONLY: [string, (c: Config) => unknown][] = [
+  ['server.listen', (c) => c.server.listen],
+  ['server.statusPage', (c) => c.server.statusPage],
+  ['store.path', (c) => c.store.path],
+  ['sync.maxConcurrentCycles', (c) => c.sync.maxConcurrentCycles],
+  ['sync.jitterRatio', (c) => c.sync.jitterRatio],
+];
+
+/** The restart-only settings that differ between the running config and the reloaded one. */
+export function restartOnlyChanges(running: Config, next: Config): string[] {
+  return RESTART_ONLY.filter(([, get]) => !isDeepStrictEqual(get(next), get(running))).map(([key]) => key);
+}

@@ -1,0 +1,119 @@
+import type Database from 'better-sqlite3';
+import type { BatchOutcome, Direction, FolderBatch, FolderCursor, ItemFailure, StoredEmail } from '../types.js';
+
+/** Incoming mail in SQLite: cursors, emails (unique per mailbox and content), locations, item failures. */
+export class SqliteMail {
+  readonly #s;
+  readonly #commitTx: (batch: FolderBatch) => BatchOutcome;
+
+  constructor(db: Database.Database) {
+    this.#s = prepare(db);
+    this.#commitTx = db.transaction((b: FolderBatch) => writeBatch(this.#s, b));
+  }
+
+  getCursor(mailboxId: string, folder: string): FolderCursor | undefined {
+    const row = this.#s.getCursor.get(mailboxId, folder) as { uidvalidity: number; last_uid: number } | undefined;
+    return row && { uidvalidity: row.uidvalidity, lastUid: row.last_uid };
+  }
+
+  setCursor(mailboxId: string, folder: string, cursor: FolderCursor, at: number): void {
+    this.#s.upsertCursor.run(mailboxId, folder, cursor.uidvalidity, cursor.lastUid, at);
+  }
+
+  commitBatch(batch: FolderBatch): BatchOutcome {
+    return this.#commitTx(batch);
+  }
+
+  countEmails(mailboxId: string): number {
+    return (this.#s.countEmails.get(mailboxId) as { n: number }).n;
+  }
+
+  listEmails(mailboxId: string, limit = 100, offset = 0): StoredEmail[] {
+    return (this.#s.listEmails.all(mailboxId, limit, offset) as EmailRow[]).map(toEmail);
+  }
+
+  getRawEmail(id: number): Buffer | undefined {
+    return (this.#s.getRaw.get(id) as { raw: Buffer } | undefined)?.raw;
+  }
+
+  emailLocations(mailboxId: string): { folder: string; uidvalidity: number; uid: number; emailId: number }[] {
+    return this.#s.locations.all(mailboxId) as { folder: string; uidvalidity: number; uid: number; emailId: number }[];
+  }
+
+  listItemFailures(mailboxId: string): ItemFailure[] {
+    return this.#s.listFailures.all(mailboxId) as ItemFailure[];
+  }
+
+  itemFailureCounts(): { mailboxId: string; direction: Direction; code: string; count: number }[] {
+    return this.#s.itemFailureCounts.all() as { mailboxId: string; direction: Direction; code: string; count: number }[];
+  }
+}
+
+type Statements = ReturnType<typeof prepare>;
+
+function writeBatch(s: Statements, b: FolderBatch): BatchOutcome {
+  let inserted = 0;
+  const emailIdByUid = new Map<number, number>();
+  for (const e of b.emails) {
+    const h = e.headers;
+    const row = s.insertEmail.get(
+      b.mailboxId, e.sha256, h.messageId, h.from, h.to, h.cc, h.subject, h.sentAt, e.raw.length, e.raw, b.at,
+    ) as { id: number } | undefined;
+    let id = row?.id;
+    if (id === undefined) id = (s.findEmail.get(b.mailboxId, e.sha256) as { id: number }).id;
+    else inserted += 1;
+    s.upsertLocation.run(b.mailboxId, b.folder, b.uidvalidity, e.uid, id);
+    emailIdByUid.set(e.uid, id);
+  }
+  for (const f of b.failures) {
+    s.upsertFailure.run({
+      mailbox: b.mailboxId, direction: 'incoming', folder: b.folder, uidvalidity: b.uidvalidity, uid: f.uid,
+      code: f.code, detail: f.detail, size: f.size, emailId: emailIdByUid.get(f.uid) ?? null, at: b.at,
+    });
+  }
+  s.upsertCursor.run(b.mailboxId, b.folder, b.uidvalidity, b.lastUid, b.at);
+  return { inserted, alreadyStored: b.emails.length - inserted };
+}
+
+interface EmailRow {
+  id: number; mailbox_id: string; message_id: string | null; from_addr: string | null; to_addrs: string | null;
+  cc_addrs: string | null; subject: string | null; sent_at: number | null; size: number; sha: string; first_seen_at: number;
+}
+
+function toEmail(r: EmailRow): StoredEmail {
+  return {
+    id: r.id, mailboxId: r.mailbox_id, messageId: r.message_id, from: r.from_addr, to: r.to_addrs, cc: r.cc_addrs,
+    subject: r.subject, sentAt: r.sent_at, size: r.size, contentSha256: r.sha, firstSeenAt: r.first_seen_at,
+  };
+}
+
+function prepare(db: Database.Database) {
+  return {
+    getCursor: db.prepare('SELECT uidvalidity, last_uid FROM folder_cursor WHERE mailbox_id = ? AND folder = ?'),
+    upsertCursor: db.prepare(`INSERT INTO folder_cursor (mailbox_id, folder, uidvalidity, last_uid, updated_at)
+      VALUES (?, ?, ?, ?, ?) ON CONFLICT (mailbox_id, folder) DO UPDATE
+      SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, updated_at = excluded.updated_at`),
+    insertEmail: db.prepare(`INSERT INTO email (mailbox_id, content_sha256, message_id, from_addr, to_addrs, cc_addrs,
+      subject, sent_at, size, raw, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (mailbox_id, content_sha256) DO NOTHING RETURNING id`),
+    findEmail: db.prepare('SELECT id FROM email WHERE mailbox_id = ? AND content_sha256 = ?'),
+    upsertLocation: db.prepare(`INSERT INTO email_location (mailbox_id, folder, uidvalidity, uid, email_id)
+      VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET email_id = excluded.email_id`),
+    upsertFailure: db.prepare(`INSERT INTO item_failure (mailbox_id, direction, folder, uidvalidity, uid, code, detail,
+      size, email_id, first_seen_at, last_seen_at)
+      VALUES (@mailbox, @direction, @folder, @uidvalidity, @uid, @code, @detail, @size, @emailId, @at, @at)
+      ON CONFLICT (mailbox_id, folder, uidvalidity, uid, code) DO UPDATE
+      SET count = count + 1, last_seen_at = excluded.last_seen_at, detail = excluded.detail`),
+    countEmails: db.prepare('SELECT count(*) AS n FROM email WHERE mailbox_id = ?'),
+    listEmails: db.prepare(`SELECT id, mailbox_id, message_id, from_addr, to_addrs, cc_addrs, subject, sent_at, size,
+      lower(hex(content_sha256)) AS sha, first_seen_at FROM email WHERE mailbox_id = ? ORDER BY id LIMIT ? OFFSET ?`),
+    getRaw: db.prepare('SELECT raw FROM email WHERE id = ?'),
+    locations: db.prepare(`SELECT folder, uidvalidity, uid, email_id AS emailId FROM email_location
+      WHERE mailbox_id = ? ORDER BY folder, uidvalidity, uid`),
+    listFailures: db.prepare(`SELECT mailbox_id AS mailboxId, direction, folder, uidvalidity, uid, code, detail, size,
+      email_id AS emailId, first_seen_at AS firstSeenAt, last_seen_at AS lastSeenAt, count
+      FROM item_failure WHERE mailbox_id = ? ORDER BY last_seen_at DESC, id`),
+    itemFailureCounts: db.prepare(`SELECT mailbox_id AS mailboxId, direction, code, sum(count) AS count FROM item_failure
+      GROUP BY mailbox_id, direction, code`),
+  };
+}
