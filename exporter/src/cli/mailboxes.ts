@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULTS } from '../config/index.js';
+import { apiTarget, callApi, type ApiRequest, type ApiTarget, type CliIo } from './api-client.js';
+import { UsageError } from './usage-error.js';
 
 export const MAILBOXES_HELP = `Usage: mailsync mailboxes <action> [options]
 
@@ -30,11 +31,8 @@ Options:
 
 Exit status: 0 done, 1 the API refused (the reason is printed), 2 bad usage.`;
 
-export class CliUsageError extends Error {}
-
-
 /** Parses `mailsync mailboxes ...` into one API request. Pure, so tests cover every action. */
-export function mailboxesRequest(args: string[]): { request: ApiRequest; json: boolean; url: string | undefined; tokenFile: string | undefined } | 'help' {
+export function mailboxesRequest(args: string[]): ({ request: ApiRequest; json: boolean } & ApiTarget) | 'help' {
   let parsed;
   try {
     parsed = parseArgs({
@@ -50,20 +48,20 @@ export function mailboxesRequest(args: string[]): { request: ApiRequest; json: b
       },
     });
   } catch (error) {
-    throw new CliUsageError(`mailboxes: ${(error as Error).message}`);
+    throw new UsageError(`mailboxes: ${(error as Error).message}`);
   }
   const { values: o, positionals } = parsed;
   if (o.help) return 'help';
   const [action, id, ...extra] = positionals;
-  if (extra.length > 0) throw new CliUsageError(`mailboxes: unexpected argument "${extra[0]}"`);
-  const common = { json: o.json ?? false, url: o.url, tokenFile: o['token-file'] };
+  if (extra.length > 0) throw new UsageError(`mailboxes: unexpected argument "${extra[0]}"`);
+  const common = { json: o.json ?? false, ...apiTarget(o) };
   const needId = () => {
-    if (!id) throw new CliUsageError(`mailboxes ${action}: the mailbox ID is required`);
+    if (!id) throw new UsageError(`mailboxes ${action}: the mailbox ID is required`);
     return `/api/mailboxes/${encodeURIComponent(id)}`;
   };
   switch (action) {
     case 'list': {
-      if (id) throw new CliUsageError(`mailboxes list: unexpected argument "${id}"`);
+      if (id) throw new UsageError(`mailboxes list: unexpected argument "${id}"`);
       const query = new URLSearchParams();
       for (const key of ['state', 'health', 'profile', 'approval', 'q', 'page'] as const) if (o[key] !== undefined) query.set(key, o[key]);
       if (o['page-size'] !== undefined) query.set('pageSize', o['page-size']);
@@ -81,22 +79,16 @@ export function mailboxesRequest(args: string[]): { request: ApiRequest; json: b
       };
     case 'disable': {
       const path = `${needId()}/disable`;
-      if (!o.reason) throw new CliUsageError('mailboxes disable: --reason TEXT is required (it is shown to whoever finds the mailbox disabled)');
+      if (!o.reason) throw new UsageError('mailboxes disable: --reason TEXT is required (it is shown to whoever finds the mailbox disabled)');
       return { ...common, request: { method: 'POST', path, body: { reason: o.reason, ...(o.direction ? { directions: o.direction } : {}) } } };
     }
-    case undefined: throw new CliUsageError('mailboxes: an action is required (list, show, approve, reject, test-enable, disable)');
-    default: throw new CliUsageError(`mailboxes: unknown action "${action}"`);
+    case undefined: throw new UsageError('mailboxes: an action is required (list, show, approve, reject, test-enable, disable)');
+    default: throw new UsageError(`mailboxes: unknown action "${action}"`);
   }
 }
 
-export interface MailboxesIo {
-  env: NodeJS.ProcessEnv;
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
-
 /** Runs `mailsync mailboxes ...`; returns the exit status. */
-export async function mailboxesCommand(args: string[], io: MailboxesIo): Promise<number> {
+export async function mailboxesCommand(args: string[], io: CliIo): Promise<number> {
   const parsed = mailboxesRequest(args);
   if (parsed === 'help') {
     io.out(MAILBOXES_HELP);
@@ -106,51 +98,6 @@ export async function mailboxesCommand(args: string[], io: MailboxesIo): Promise
   if (!body) return 1;
   io.out(parsed.json ? JSON.stringify(body, null, 2) : render(parsed.request, body));
   return 0;
-}
-
-export interface ApiRequest {
-  method: 'GET' | 'POST';
-  path: string;
-  body?: unknown;
-}
-
-/**
- * One request to the runner's admin API, with the token from --token-file or MAILSYNC_TOKEN.
- * Returns the JSON body, or undefined after printing why it failed.
- */
-export async function callApi(
-  target: { url: string | undefined; tokenFile: string | undefined }, request: ApiRequest, io: MailboxesIo, command: string,
-): Promise<Record<string, unknown> | undefined> {
-  const base = (target.url ?? io.env.MAILSYNC_URL ?? `http://${DEFAULTS.listen}`).replace(/\/+$/, '');
-  const token = target.tokenFile !== undefined ? readToken(target.tokenFile, command) : io.env.MAILSYNC_TOKEN;
-  if (!token) throw new CliUsageError(`${command}: no API token: set MAILSYNC_TOKEN or pass --token-file FILE`);
-  let response: Response;
-  try {
-    response = await fetch(`${base}${request.path}`, {
-      method: request.method,
-      // One request per process: a kept-alive socket would hold the process open for seconds after.
-      headers: { authorization: `Bearer ${token}`, connection: 'close', ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
-      signal: AbortSignal.timeout(30_000),
-    });
-  } catch (error) {
-    io.err(`mailsync: cannot reach ${base}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`);
-    return undefined;
-  }
-  const body = await response.json().catch(() => ({ error: `HTTP ${response.status} without a JSON body` })) as Record<string, unknown>;
-  if (!response.ok) {
-    io.err(`mailsync: ${response.status} ${String(body.error ?? response.statusText)}`);
-    return undefined;
-  }
-  return body;
-}
-
-function readToken(file: string, command: string): string {
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch (error) {
-    throw new CliUsageError(`${command}: cannot read --token-file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
 }
 
 type View = {

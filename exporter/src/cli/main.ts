@@ -6,8 +6,9 @@ import { createAutodiscover } from '../protocols/autodiscover.js';
 import { startService } from '../service.js';
 import { Store } from '../store/index.js';
 import { runScheduledIncoming } from '../sync/runner.js';
-import { CliUsageError, mailboxesCommand, MAILBOXES_HELP } from './mailboxes.js';
+import { mailboxesCommand, MAILBOXES_HELP } from './mailboxes.js';
 import { sendCommand, SEND_HELP } from './send.js';
+import { UsageError } from './usage-error.js';
 import { SessionPool } from '../sync/sessions.js';
 import { VERSION } from '../version.js';
 
@@ -65,8 +66,6 @@ Options:
   -h, --help         show this help`,
 };
 
-class UsageError extends Error {}
-
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '-h' || command === '--help') return print(HELP.main);
@@ -82,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
       default: throw new UsageError(`unknown command "${command}"`);
     }
   } catch (error) {
-    if (error instanceof UsageError || error instanceof CliUsageError) {
+    if (error instanceof UsageError) {
       console.error(`mailsync: ${error.message}\nRun 'mailsync ${HELP[command] ? `${command} ` : ''}--help' for usage.`);
       return 2;
     }

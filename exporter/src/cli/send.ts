@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { callApi, CliUsageError, type MailboxesIo } from './mailboxes.js';
+import { apiTarget, callApi, type CliIo } from './api-client.js';
+import { UsageError } from './usage-error.js';
 
 export const SEND_HELP = `Usage: mailsync send --mailbox ID --to ADDRESS --subject TEXT (--text TEXT | --text-file F) [options]
 
@@ -25,7 +26,7 @@ Options:
 Exit status: 0 queued (or shown), 1 the API refused (the reason is printed), 2 bad usage.`;
 
 /** Runs `mailsync send ...`; returns the exit status. */
-export async function sendCommand(args: string[], io: MailboxesIo): Promise<number> {
+export async function sendCommand(args: string[], io: CliIo): Promise<number> {
   let o;
   try {
     o = parseArgs({
@@ -41,14 +42,14 @@ export async function sendCommand(args: string[], io: MailboxesIo): Promise<numb
       },
     }).values;
   } catch (error) {
-    throw new CliUsageError(`send: ${(error as Error).message}`);
+    throw new UsageError(`send: ${(error as Error).message}`);
   }
   if (o.help) {
     io.out(SEND_HELP);
     return 0;
   }
-  if (!o.mailbox) throw new CliUsageError('send: --mailbox ID is required');
-  const target = { url: o.url, tokenFile: o['token-file'] };
+  if (!o.mailbox) throw new UsageError('send: --mailbox ID is required');
+  const target = apiTarget(o);
   const base = `/api/mailboxes/${encodeURIComponent(o.mailbox)}/emails`;
   if (o.status !== undefined) {
     const body = await callApi(target, { method: 'GET', path: `${base}/${encodeURIComponent(o.status)}` }, io, 'send');
@@ -56,11 +57,11 @@ export async function sendCommand(args: string[], io: MailboxesIo): Promise<numb
     io.out(o.json ? JSON.stringify(body, null, 2) : describe(body));
     return 0;
   }
-  if (!o.to?.length) throw new CliUsageError('send: at least one --to ADDRESS is required');
-  if (o.subject === undefined) throw new CliUsageError('send: --subject TEXT is required');
+  if (!o.to?.length) throw new UsageError('send: at least one --to ADDRESS is required');
+  if (o.subject === undefined) throw new UsageError('send: --subject TEXT is required');
   const text = o.text ?? (o['text-file'] ? readText(o['text-file']) : undefined);
   const html = o['html-file'] ? readText(o['html-file']) : undefined;
-  if (text === undefined && html === undefined) throw new CliUsageError('send: give a body with --text, --text-file or --html-file');
+  if (text === undefined && html === undefined) throw new UsageError('send: give a body with --text, --text-file or --html-file');
   const attachments = (o.attach ?? []).map((file) => ({ filename: path.basename(file), contentBase64: readFile(file).toString('base64') }));
   const body = await callApi(target, {
     method: 'POST', path: base,
@@ -85,7 +86,7 @@ function readFile(file: string): Buffer {
   try {
     return readFileSync(file);
   } catch (error) {
-    throw new CliUsageError(`send: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new UsageError(`send: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
 }
 
