@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULTS } from '../config/index.js';
+import type { OptionTable } from './options.js';
 import { UsageError } from './usage-error.js';
 
 // The commands that talk to a running service (mailboxes, send) do it through this one client:
@@ -11,6 +12,13 @@ export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
 }
+
+/** The options every API command takes, documented once. */
+export const API_OPTIONS = {
+  url: { type: 'string', value: 'URL', description: "the runner's base URL", default: `$MAILSYNC_URL, else http://${DEFAULTS.listen}` },
+  'token-file': { type: 'string', value: 'F', description: 'file holding the API token', default: '$MAILSYNC_TOKEN holds the token' },
+  json: { type: 'boolean', description: "print the API's JSON instead of text" },
+} as const satisfies OptionTable;
 
 export interface ApiTarget {
   url: string | undefined;

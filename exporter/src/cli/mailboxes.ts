@@ -1,11 +1,11 @@
-import { parseArgs } from 'node:util';
-import { DEFAULTS } from '../config/index.js';
-import { apiTarget, callApi, type ApiRequest, type ApiTarget, type CliIo } from './api-client.js';
+import { API_OPTIONS, apiTarget, callApi, type ApiRequest, type ApiTarget, type CliIo } from './api-client.js';
+import { defineCommand, helpText, parseCommandLine } from './options.js';
 import { UsageError } from './usage-error.js';
 
-export const MAILBOXES_HELP = `Usage: mailsync mailboxes <action> [options]
-
-Talks to a running mailsync through its admin API (/api), so every change is checked against the
+export const MAILBOXES = defineCommand({
+  name: 'mailboxes',
+  usage: 'mailsync mailboxes <action> [options]',
+  about: `Talks to a running mailsync through its admin API (/api), so every change is checked against the
 token's role and audited like any API call.
 
 Actions:
@@ -19,39 +19,33 @@ Actions:
                              mailbox another deployment marked as its own; --send-test-message
                              sends the mailbox an email to itself and waits for it
   disable ID --reason TEXT [--direction D]...
-                             disable the mailbox (all configured directions, or the ones named)
+                             disable the mailbox (all configured directions, or the ones named)`,
+  options: {
+    ...API_OPTIONS,
+    comment: { type: 'string', value: 'C', description: 'approve, reject: a comment for the audit log' },
+    reason: { type: 'string', value: 'TEXT', description: 'disable: why (shown to whoever finds the mailbox disabled)' },
+    direction: { type: 'string', value: 'D', multiple: true, description: 'disable: only this direction (incoming, outgoing, act)' },
+    'this-organization-only': { type: 'boolean', description: 'test-enable: take over a mailbox another deployment marked as its own' },
+    'send-test-message': { type: 'boolean', description: 'test-enable: send the mailbox an email to itself and wait for it' },
+    state: { type: 'string', value: 'enabled|disabled', description: 'list filter: enabled or disabled' },
+    health: { type: 'string', value: 'H', description: 'list filter: healthy, failing, intermittent, inactive or testing' },
+    profile: { type: 'string', value: 'P', description: 'list filter: the profile id' },
+    approval: { type: 'string', value: 'A', description: 'list filter: empty, pending, approved or rejected' },
+    q: { type: 'string', value: 'TEXT', description: 'list filter: id or address contains TEXT' },
+    page: { type: 'string', value: 'N', description: 'list: the page (from 1)' },
+    'page-size': { type: 'string', value: 'N', description: 'list: mailboxes per page (1-500, default 50)' },
+  },
+  positionals: true,
+  after: 'Exit status: 0 done, 1 the API refused (the reason is printed), 2 bad usage.',
+});
 
-Options:
-      --url URL        the runner's base URL (default: $MAILSYNC_URL, else http://${DEFAULTS.listen})
-      --token-file F   file holding the API token (default: $MAILSYNC_TOKEN holds the token)
-      --json           print the API's JSON instead of text
-  list filters: --state enabled|disabled  --health H  --profile P  --approval A  --q TEXT
-                --page N  --page-size N
-  -h, --help           show this help
-
-Exit status: 0 done, 1 the API refused (the reason is printed), 2 bad usage.`;
+export const MAILBOXES_HELP = helpText(MAILBOXES);
 
 /** Parses `mailsync mailboxes ...` into one API request. Pure, so tests cover every action. */
 export function mailboxesRequest(args: string[]): ({ request: ApiRequest; json: boolean } & ApiTarget) | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        url: { type: 'string' }, 'token-file': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-        comment: { type: 'string' }, reason: { type: 'string' }, direction: { type: 'string', multiple: true },
-        'this-organization-only': { type: 'boolean' }, 'send-test-message': { type: 'boolean' },
-        state: { type: 'string' }, health: { type: 'string' }, profile: { type: 'string' }, approval: { type: 'string' },
-        q: { type: 'string' }, page: { type: 'string' }, 'page-size': { type: 'string' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(`mailboxes: ${(error as Error).message}`);
-  }
+  const parsed = parseCommandLine(MAILBOXES, args);
+  if (parsed.help) return 'help';
   const { values: o, positionals } = parsed;
-  if (o.help) return 'help';
   const [action, id, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`mailboxes: unexpected argument "${extra[0]}"`);
   const common = { json: o.json ?? false, ...apiTarget(o) };
