@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { DEFAULTS } from '../config/index.js';
+import { API_OPTIONS, apiTarget, callApi, type ApiRequest, type ApiTarget, type CliIo } from './api-client.js';
+import { defineCommand, helpText, parseCommandLine } from './options.js';
+import { UsageError } from './usage-error.js';
 
-export const MAILBOXES_HELP = `Usage: mailsync mailboxes <action> [options]
-
-Talks to a running mailsync through its admin API (/api), so every change is checked against the
+export const MAILBOXES = defineCommand({
+  name: 'mailboxes',
+  usage: 'mailsync mailboxes <action> [options]',
+  about: `Talks to a running mailsync through its admin API (/api), so every change is checked against the
 token's role and audited like any API call.
 
 Actions:
@@ -18,52 +19,43 @@ Actions:
                              mailbox another deployment marked as its own; --send-test-message
                              sends the mailbox an email to itself and waits for it
   disable ID --reason TEXT [--direction D]...
-                             disable the mailbox (all configured directions, or the ones named)
+                             disable the mailbox (all configured directions, or the ones named)`,
+  options: {
+    ...API_OPTIONS,
+    comment: { type: 'string', value: 'C', description: 'approve, reject: a comment for the audit log' },
+    reason: { type: 'string', value: 'TEXT', description: 'disable: why (shown to whoever finds the mailbox disabled)' },
+    direction: { type: 'string', value: 'D', multiple: true, description: 'disable: only this direction (incoming, outgoing, act)' },
+    'this-organization-only': { type: 'boolean', description: 'test-enable: take over a mailbox another deployment marked as its own' },
+    'send-test-message': { type: 'boolean', description: 'test-enable: send the mailbox an email to itself and wait for it' },
+    state: { type: 'string', value: 'enabled|disabled', description: 'list filter: enabled or disabled' },
+    health: { type: 'string', value: 'H', description: 'list filter: healthy, failing, intermittent, inactive or testing' },
+    profile: { type: 'string', value: 'P', description: 'list filter: the profile id' },
+    approval: { type: 'string', value: 'A', description: 'list filter: empty, pending, approved or rejected' },
+    q: { type: 'string', value: 'TEXT', description: 'list filter: id or address contains TEXT' },
+    page: { type: 'string', value: 'N', description: 'list: the page (from 1)' },
+    'page-size': { type: 'string', value: 'N', description: 'list: mailboxes per page (1-500, default 50)' },
+  },
+  positionals: true,
+  after: 'Exit status: 0 done, 1 the API refused (the reason is printed), 2 bad usage.',
+});
 
-Options:
-      --url URL        the runner's base URL (default: $MAILSYNC_URL, else http://${DEFAULTS.listen})
-      --token-file F   file holding the API token (default: $MAILSYNC_TOKEN holds the token)
-      --json           print the API's JSON instead of text
-  list filters: --state enabled|disabled  --health H  --profile P  --approval A  --q TEXT
-                --page N  --page-size N
-  -h, --help           show this help
-
-Exit status: 0 done, 1 the API refused (the reason is printed), 2 bad usage.`;
-
-export class CliUsageError extends Error {}
-
+export const MAILBOXES_HELP = helpText(MAILBOXES);
 
 /** Parses `mailsync mailboxes ...` into one API request. Pure, so tests cover every action. */
-export function mailboxesRequest(args: string[]): { request: ApiRequest; json: boolean; url: string | undefined; tokenFile: string | undefined } | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        url: { type: 'string' }, 'token-file': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-        comment: { type: 'string' }, reason: { type: 'string' }, direction: { type: 'string', multiple: true },
-        'this-organization-only': { type: 'boolean' }, 'send-test-message': { type: 'boolean' },
-        state: { type: 'string' }, health: { type: 'string' }, profile: { type: 'string' }, approval: { type: 'string' },
-        q: { type: 'string' }, page: { type: 'string' }, 'page-size': { type: 'string' },
-      },
-    });
-  } catch (error) {
-    throw new CliUsageError(`mailboxes: ${(error as Error).message}`);
-  }
+export function mailboxesRequest(args: string[]): ({ request: ApiRequest; json: boolean } & ApiTarget) | 'help' {
+  const parsed = parseCommandLine(MAILBOXES, args);
+  if (parsed.help) return 'help';
   const { values: o, positionals } = parsed;
-  if (o.help) return 'help';
   const [action, id, ...extra] = positionals;
-  if (extra.length > 0) throw new CliUsageError(`mailboxes: unexpected argument "${extra[0]}"`);
-  const common = { json: o.json ?? false, url: o.url, tokenFile: o['token-file'] };
+  if (extra.length > 0) throw new UsageError(`mailboxes: unexpected argument "${extra[0]}"`);
+  const common = { json: o.json ?? false, ...apiTarget(o) };
   const needId = () => {
-    if (!id) throw new CliUsageError(`mailboxes ${action}: the mailbox ID is required`);
+    if (!id) throw new UsageError(`mailboxes ${action}: the mailbox ID is required`);
     return `/api/mailboxes/${encodeURIComponent(id)}`;
   };
   switch (action) {
     case 'list': {
-      if (id) throw new CliUsageError(`mailboxes list: unexpected argument "${id}"`);
+      if (id) throw new UsageError(`mailboxes list: unexpected argument "${id}"`);
       const query = new URLSearchParams();
       for (const key of ['state', 'health', 'profile', 'approval', 'q', 'page'] as const) if (o[key] !== undefined) query.set(key, o[key]);
       if (o['page-size'] !== undefined) query.set('pageSize', o['page-size']);
@@ -81,22 +73,16 @@ export function mailboxesRequest(args: string[]): { request: ApiRequest; json: b
       };
     case 'disable': {
       const path = `${needId()}/disable`;
-      if (!o.reason) throw new CliUsageError('mailboxes disable: --reason TEXT is required (it is shown to whoever finds the mailbox disabled)');
+      if (!o.reason) throw new UsageError('mailboxes disable: --reason TEXT is required (it is shown to whoever finds the mailbox disabled)');
       return { ...common, request: { method: 'POST', path, body: { reason: o.reason, ...(o.direction ? { directions: o.direction } : {}) } } };
     }
-    case undefined: throw new CliUsageError('mailboxes: an action is required (list, show, approve, reject, test-enable, disable)');
-    default: throw new CliUsageError(`mailboxes: unknown action "${action}"`);
+    case undefined: throw new UsageError('mailboxes: an action is required (list, show, approve, reject, test-enable, disable)');
+    default: throw new UsageError(`mailboxes: unknown action "${action}"`);
   }
 }
 
-export interface MailboxesIo {
-  env: NodeJS.ProcessEnv;
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
-
 /** Runs `mailsync mailboxes ...`; returns the exit status. */
-export async function mailboxesCommand(args: string[], io: MailboxesIo): Promise<number> {
+export async function mailboxesCommand(args: string[], io: CliIo): Promise<number> {
   const parsed = mailboxesRequest(args);
   if (parsed === 'help') {
     io.out(MAILBOXES_HELP);
@@ -106,51 +92,6 @@ export async function mailboxesCommand(args: string[], io: MailboxesIo): Promise
   if (!body) return 1;
   io.out(parsed.json ? JSON.stringify(body, null, 2) : render(parsed.request, body));
   return 0;
-}
-
-export interface ApiRequest {
-  method: 'GET' | 'POST';
-  path: string;
-  body?: unknown;
-}
-
-/**
- * One request to the runner's admin API, with the token from --token-file or MAILSYNC_TOKEN.
- * Returns the JSON body, or undefined after printing why it failed.
- */
-export async function callApi(
-  target: { url: string | undefined; tokenFile: string | undefined }, request: ApiRequest, io: MailboxesIo, command: string,
-): Promise<Record<string, unknown> | undefined> {
-  const base = (target.url ?? io.env.MAILSYNC_URL ?? `http://${DEFAULTS.listen}`).replace(/\/+$/, '');
-  const token = target.tokenFile !== undefined ? readToken(target.tokenFile, command) : io.env.MAILSYNC_TOKEN;
-  if (!token) throw new CliUsageError(`${command}: no API token: set MAILSYNC_TOKEN or pass --token-file FILE`);
-  let response: Response;
-  try {
-    response = await fetch(`${base}${request.path}`, {
-      method: request.method,
-      // One request per process: a kept-alive socket would hold the process open for seconds after.
-      headers: { authorization: `Bearer ${token}`, connection: 'close', ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
-      signal: AbortSignal.timeout(30_000),
-    });
-  } catch (error) {
-    io.err(`mailsync: cannot reach ${base}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`);
-    return undefined;
-  }
-  const body = await response.json().catch(() => ({ error: `HTTP ${response.status} without a JSON body` })) as Record<string, unknown>;
-  if (!response.ok) {
-    io.err(`mailsync: ${response.status} ${String(body.error ?? response.statusText)}`);
-    return undefined;
-  }
-  return body;
-}
-
-function readToken(file: string, command: string): string {
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch (error) {
-    throw new CliUsageError(`${command}: cannot read --token-file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
 }
 
 type View = {

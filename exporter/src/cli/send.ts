@@ -1,54 +1,42 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { callApi, CliUsageError, type MailboxesIo } from './mailboxes.js';
+import { API_OPTIONS, apiTarget, callApi, type CliIo } from './api-client.js';
+import { defineCommand, helpText, parseCommandLine } from './options.js';
+import { UsageError } from './usage-error.js';
 
-export const SEND_HELP = `Usage: mailsync send --mailbox ID --to ADDRESS --subject TEXT (--text TEXT | --text-file F) [options]
-
-Queues an email from a mailbox through the running service's admin API. It waits as Pending Send
+export const SEND = defineCommand({
+  name: 'send',
+  usage: 'mailsync send --mailbox ID --to ADDRESS --subject TEXT (--text TEXT | --text-file F) [options]',
+  about: `Queues an email from a mailbox through the running service's admin API. It waits as Pending Send
 until the mailbox's outgoing server accepts it; 'mailsync send --status EMAIL_ID --mailbox ID'
-shows where it is (pending_send, sending, sent, postponed, failed) and its history.
+shows where it is (pending_send, sending, sent, postponed, failed) and its history.`,
+  options: {
+    mailbox: { type: 'string', short: 'm', value: 'ID', required: true, description: 'the sending mailbox (its address is the sender)' },
+    to: { type: 'string', value: 'ADDRESS', multiple: true, description: 'recipient' },
+    cc: { type: 'string', value: 'ADDRESS', multiple: true, description: 'copy recipient' },
+    bcc: { type: 'string', value: 'ADDRESS', multiple: true, description: 'blind copy recipient' },
+    subject: { type: 'string', short: 's', value: 'TEXT', description: 'subject line' },
+    text: { type: 'string', value: 'TEXT', description: 'plain-text body (or --text-file FILE)' },
+    'text-file': { type: 'string', value: 'FILE', description: 'plain-text body from a file' },
+    'html-file': { type: 'string', value: 'FILE', description: 'HTML body' },
+    attach: { type: 'string', value: 'FILE', multiple: true, description: 'attach a file' },
+    status: { type: 'string', value: 'EMAIL_ID', description: 'show a queued email instead of queueing one' },
+    ...API_OPTIONS,
+  },
+  after: 'Exit status: 0 queued (or shown), 1 the API refused (the reason is printed), 2 bad usage.',
+});
 
-Options:
-  -m, --mailbox ID       the sending mailbox (its address is the sender)
-      --to, --cc, --bcc A  recipients (repeat for several)
-  -s, --subject TEXT     subject line
-      --text TEXT        plain-text body (or --text-file FILE)
-      --html-file FILE   HTML body
-      --attach FILE      attach a file (repeat for several)
-      --status EMAIL_ID  show a queued email instead of queueing one
-      --url URL          the runner's base URL (default: $MAILSYNC_URL, else http://127.0.0.1:9782)
-      --token-file F     file holding the API token (default: $MAILSYNC_TOKEN holds the token)
-      --json             print the API's JSON
-  -h, --help             show this help
-
-Exit status: 0 queued (or shown), 1 the API refused (the reason is printed), 2 bad usage.`;
+export const SEND_HELP = helpText(SEND);
 
 /** Runs `mailsync send ...`; returns the exit status. */
-export async function sendCommand(args: string[], io: MailboxesIo): Promise<number> {
-  let o;
-  try {
-    o = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        mailbox: { type: 'string', short: 'm' }, to: { type: 'string', multiple: true }, cc: { type: 'string', multiple: true },
-        bcc: { type: 'string', multiple: true }, subject: { type: 'string', short: 's' }, text: { type: 'string' },
-        'text-file': { type: 'string' }, 'html-file': { type: 'string' }, attach: { type: 'string', multiple: true },
-        status: { type: 'string' }, url: { type: 'string' }, 'token-file': { type: 'string' }, json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (error) {
-    throw new CliUsageError(`send: ${(error as Error).message}`);
-  }
-  if (o.help) {
+export async function sendCommand(args: string[], io: CliIo): Promise<number> {
+  const parsed = parseCommandLine(SEND, args);
+  if (parsed.help) {
     io.out(SEND_HELP);
     return 0;
   }
-  if (!o.mailbox) throw new CliUsageError('send: --mailbox ID is required');
-  const target = { url: o.url, tokenFile: o['token-file'] };
+  const o = parsed.values;
+  const target = apiTarget(o);
   const base = `/api/mailboxes/${encodeURIComponent(o.mailbox)}/emails`;
   if (o.status !== undefined) {
     const body = await callApi(target, { method: 'GET', path: `${base}/${encodeURIComponent(o.status)}` }, io, 'send');
@@ -56,11 +44,11 @@ export async function sendCommand(args: string[], io: MailboxesIo): Promise<numb
     io.out(o.json ? JSON.stringify(body, null, 2) : describe(body));
     return 0;
   }
-  if (!o.to?.length) throw new CliUsageError('send: at least one --to ADDRESS is required');
-  if (o.subject === undefined) throw new CliUsageError('send: --subject TEXT is required');
+  if (!o.to?.length) throw new UsageError('send: at least one --to ADDRESS is required');
+  if (o.subject === undefined) throw new UsageError('send: --subject TEXT is required');
   const text = o.text ?? (o['text-file'] ? readText(o['text-file']) : undefined);
   const html = o['html-file'] ? readText(o['html-file']) : undefined;
-  if (text === undefined && html === undefined) throw new CliUsageError('send: give a body with --text, --text-file or --html-file');
+  if (text === undefined && html === undefined) throw new UsageError('send: give a body with --text, --text-file or --html-file');
   const attachments = (o.attach ?? []).map((file) => ({ filename: path.basename(file), contentBase64: readFile(file).toString('base64') }));
   const body = await callApi(target, {
     method: 'POST', path: base,
@@ -85,7 +73,7 @@ function readFile(file: string): Buffer {
   try {
     return readFileSync(file);
   } catch (error) {
-    throw new CliUsageError(`send: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new UsageError(`send: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
 }
 

@@ -1,73 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { configSchema, DEFAULTS, LIMIT_PRESETS, type RawConfig, type SecretInput } from './schema.js';
+import { configSchema, DEFAULTS, type RawConfig, type SecretInput } from './schema.js';
 import { ConfigError, formatIssue } from './errors.js';
 import { Secret } from './secret.js';
-
-export interface Credentials {
-  username: string;
-  password: Secret;
-}
-
-export type Security = 'tls' | 'starttls' | 'none';
-export type AuthMode = 'mailbox' | 'profile' | 'impersonation';
-
-export interface Profile {
-  id: string;
-  owner: string | undefined;
-  /** `host` is undefined when the server is found by autodiscover from each mailbox's address. */
-  incoming: { protocol: 'imap'; host: string | undefined; autodiscover: boolean; port: number; security: Security; caFile: string | undefined };
-  outgoing: OutgoingServer | undefined;
-  auth: { mode: AuthMode; credentials: Credentials | undefined };
-  maxConnections: number;
-  minPollIntervalSeconds: number;
-  timeouts: { connectSeconds: number; greetingSeconds: number; socketSeconds: number };
-}
-
-export interface OutgoingServer {
-  protocol: 'smtp';
-  host: string;
-  port: number;
-  security: Security;
-  caFile: string | undefined;
-  maxConnections: number;
-  sentCopy: 'server' | 'append' | 'none';
-  sentFolder: string;
-  /** Resolved from a preset or the explicit values; undefined means no limit. */
-  limits: { messagesPerMinute: number | undefined; recipientsPerDay: number | undefined };
-}
-
-export interface Mailbox {
-  id: string;
-  address: string;
-  profile: string;
-  incoming: boolean;
-  outgoing: boolean;
-  act: boolean;
-  folders: string[];
-  credentials: Credentials | undefined;
-  /** 'all' or a YYYY-MM-DD date; the mailbox's own value, else the sync default. */
-  startFrom: string;
-}
-
-export type Role = 'viewer' | 'operator' | 'admin';
-
-export interface ApiToken {
-  name: string;
-  role: Role;
-  token: Secret;
-}
-
-export interface Config extends Omit<RawConfig, 'profiles' | 'mailboxes' | 'api'> {
-  profiles: Profile[];
-  api: { tokens: ApiToken[] };
-  mailboxes: Mailbox[];
-  /** Absolute path of the file this config was read from. */
-  file: string;
-  /** Things that are allowed but unwise (inline secrets, plaintext servers). */
-  warnings: string[];
-}
+import type { ApiToken, Config, Credentials, Mailbox, Profile } from './types.js';
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
@@ -104,100 +41,21 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
 }
 
 function resolve(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Config {
-  const problems: string[] = [];
-  const warnings: string[] = [];
-  const baseDir = path.dirname(file);
-  const secret = (input: SecretInput, where: string): Secret => {
-    const result = readSecret(input, baseDir, env);
-    if (typeof result === 'string') {
-      problems.push(`${where}: ${result}`);
-      return new Secret('', 'invalid');
-    }
-    if (result.source === 'inline') warnings.push(`${where}: secret written inline; prefer "\${ENV_NAME}" or { file: ... }`);
-    return result;
-  };
-  const creds = (c: { username: string; password: SecretInput } | undefined, where: string) =>
-    c ? { username: c.username, password: secret(c.password, `${where}.password`) } : undefined;
+  const found = newFindings(path.dirname(file), env);
+  const { problems, warnings, baseDir } = found;
 
-  const profiles: Profile[] = raw.profiles.map((p, i) => {
-    const where = `profiles[${i}]`;
-    if (p.auth.mode !== 'mailbox' && !p.auth.credentials) {
-      problems.push(`${where}.auth.credentials: required when auth.mode is "${p.auth.mode}"`);
-    }
-    if (p.auth.mode === 'mailbox' && p.auth.credentials) {
-      problems.push(`${where}.auth.credentials: not used when auth.mode is "mailbox"; remove it or change the mode`);
-    }
-    if (p.incoming.host === undefined && !p.incoming.autodiscover) {
-      problems.push(`${where}.incoming.host: required unless incoming.autodiscover is true`);
-    }
-    if (p.incoming.host !== undefined && p.incoming.autodiscover) {
-      problems.push(`${where}.incoming.autodiscover: cannot be combined with incoming.host; remove one`);
-    }
-    if (p.incoming.security === 'none') {
-      warnings.push(`${where}.incoming.security: "none" sends mail without encryption`);
-    }
-    if (p.outgoing?.security === 'none') {
-      warnings.push(`${where}.outgoing.security: "none" sends mail without encryption`);
-    }
-    return {
-      id: p.id,
-      owner: p.owner,
-      incoming: {
-        protocol: p.incoming.protocol,
-        host: p.incoming.host,
-        autodiscover: p.incoming.autodiscover,
-        port: p.incoming.port ?? (p.incoming.security === 'tls' ? 993 : 143),
-        security: p.incoming.security,
-        caFile: p.incoming.caFile === undefined ? undefined : path.resolve(baseDir, p.incoming.caFile),
-      },
-      outgoing: p.outgoing && {
-        protocol: p.outgoing.protocol,
-        host: p.outgoing.host,
-        port: p.outgoing.port ?? ({ tls: 465, starttls: 587, none: 25 } as const)[p.outgoing.security],
-        security: p.outgoing.security,
-        caFile: p.outgoing.caFile === undefined ? undefined : path.resolve(baseDir, p.outgoing.caFile),
-        maxConnections: p.outgoing.maxConnections,
-        sentCopy: p.outgoing.sentCopy,
-        sentFolder: p.outgoing.sentFolder,
-        limits: 'preset' in p.outgoing.limits
-          ? { ...LIMIT_PRESETS[p.outgoing.limits.preset] }
-          : { messagesPerMinute: p.outgoing.limits.messagesPerMinute, recipientsPerDay: p.outgoing.limits.recipientsPerDay },
-      },
-      auth: { mode: p.auth.mode, credentials: creds(p.auth.credentials, `${where}.auth.credentials`) },
-      maxConnections: p.maxConnections,
-      minPollIntervalSeconds: p.minPollIntervalSeconds,
-      timeouts: p.timeouts,
-    };
-  });
+  const profiles = raw.profiles.map((p, i) => resolveProfile(p, `profiles[${i}]`, found));
   reportDuplicates(profiles.map((p) => p.id), 'profiles', 'id', problems);
 
   const byId = new Map(profiles.map((p) => [p.id, p]));
-  const mailboxes: Mailbox[] = raw.mailboxes.map((m, i) => {
-    const where = `mailboxes[${i}]`;
-    const profile = byId.get(m.profile);
-    if (!profile) {
-      problems.push(`${where}.profile: unknown profile "${m.profile}" (defined: ${[...byId.keys()].join(', ')})`);
-    } else if (profile.auth.mode === 'mailbox' && !m.credentials) {
-      problems.push(`${where}.credentials: required because profile "${profile.id}" uses auth.mode "mailbox"`);
-    } else if (profile.auth.mode !== 'mailbox' && m.credentials) {
-      problems.push(`${where}.credentials: not used because profile "${profile.id}" uses auth.mode "${profile.auth.mode}"`);
-    }
-    if (new Set(m.folders).size !== m.folders.length) problems.push(`${where}.folders: a folder is listed twice`);
-    if (m.outgoing && profile && !raw.profiles.find((p) => p.id === profile.id)?.outgoing) {
-      problems.push(`${where}.outgoing: profile "${profile.id}" has no outgoing server (profiles[].outgoing)`);
-    }
-    return {
-      ...m,
-      address: m.address.toLowerCase(),
-      credentials: creds(m.credentials, `${where}.credentials`),
-      startFrom: m.startFrom ?? raw.sync.startFrom,
-    };
-  });
+  // With a duplicated profile id (already a problem) the first one's outgoing server is the one checked.
+  const hasOutgoing = (id: string) => raw.profiles.find((p) => p.id === id)?.outgoing !== undefined;
+  const mailboxes = raw.mailboxes.map((m, i) => resolveMailbox(m, `mailboxes[${i}]`, { byId, hasOutgoing, startFrom: raw.sync.startFrom }, found));
   reportDuplicates(mailboxes.map((m) => m.id), 'mailboxes', 'id', problems);
   reportDuplicates(mailboxes.map((m) => m.address), 'mailboxes', 'address', problems);
 
   const tokens: ApiToken[] = raw.api.tokens.map((t, i) => {
-    const token = secret(t.token, `api.tokens[${i}].token`);
+    const token = found.secret(t.token, `api.tokens[${i}].token`);
     // Short tokens can be guessed; 16 characters of a generator's output are far beyond that.
     if (token.source !== 'invalid' && token.reveal().length < MIN_TOKEN_LENGTH) {
       problems.push(`api.tokens[${i}].token: must be at least ${MIN_TOKEN_LENGTH} characters (try: openssl rand -hex 24)`);
@@ -216,6 +74,90 @@ function resolve(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Config {
     mailboxes,
     file,
     warnings,
+  };
+}
+
+/** What resolving finds, in file order: problems reject the config, warnings do not. */
+interface Findings {
+  problems: string[];
+  warnings: string[];
+  baseDir: string;
+  secret: (input: SecretInput, where: string) => Secret;
+  credentials: (c: RawCredentials | undefined, where: string) => Credentials | undefined;
+}
+
+type RawCredentials = { username: string; password: SecretInput };
+
+function newFindings(baseDir: string, env: NodeJS.ProcessEnv): Findings {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const secret = (input: SecretInput, where: string): Secret => {
+    const result = readSecret(input, baseDir, env);
+    if (typeof result === 'string') {
+      problems.push(`${where}: ${result}`);
+      return new Secret('', 'invalid');
+    }
+    if (result.source === 'inline') warnings.push(`${where}: secret written inline; prefer "\${ENV_NAME}" or { file: ... }`);
+    return result;
+  };
+  const credentials = (c: RawCredentials | undefined, where: string) =>
+    c ? { username: c.username, password: secret(c.password, `${where}.password`) } : undefined;
+  return { problems, warnings, baseDir, secret, credentials };
+}
+
+function resolveProfile(p: RawConfig['profiles'][number], where: string, found: Findings): Profile {
+  const { problems, warnings, baseDir } = found;
+  if (p.auth.mode !== 'mailbox' && !p.auth.credentials) {
+    problems.push(`${where}.auth.credentials: required when auth.mode is "${p.auth.mode}"`);
+  }
+  if (p.auth.mode === 'mailbox' && p.auth.credentials) {
+    problems.push(`${where}.auth.credentials: not used when auth.mode is "mailbox"; remove it or change the mode`);
+  }
+  if (p.incoming.host === undefined && !p.incoming.autodiscover) {
+    problems.push(`${where}.incoming.host: required unless incoming.autodiscover is true`);
+  }
+  if (p.incoming.host !== undefined && p.incoming.autodiscover) {
+    problems.push(`${where}.incoming.autodiscover: cannot be combined with incoming.host; remove one`);
+  }
+  if (p.incoming.security === 'none') {
+    warnings.push(`${where}.incoming.security: "none" sends mail without encryption`);
+  }
+  if (p.outgoing?.security === 'none') {
+    warnings.push(`${where}.outgoing.security: "none" sends mail without encryption`);
+  }
+  const caFile = (file: string | undefined) => (file === undefined ? undefined : path.resolve(baseDir, file));
+  return {
+    ...p,
+    incoming: { ...p.incoming, caFile: caFile(p.incoming.caFile) },
+    outgoing: p.outgoing && { ...p.outgoing, caFile: caFile(p.outgoing.caFile) },
+    auth: { mode: p.auth.mode, credentials: found.credentials(p.auth.credentials, `${where}.auth.credentials`) },
+  };
+}
+
+function resolveMailbox(
+  m: RawConfig['mailboxes'][number],
+  where: string,
+  profiles: { byId: Map<string, Profile>; hasOutgoing: (id: string) => boolean; startFrom: string },
+  found: Findings,
+): Mailbox {
+  const { problems } = found;
+  const profile = profiles.byId.get(m.profile);
+  if (!profile) {
+    problems.push(`${where}.profile: unknown profile "${m.profile}" (defined: ${[...profiles.byId.keys()].join(', ')})`);
+  } else if (profile.auth.mode === 'mailbox' && !m.credentials) {
+    problems.push(`${where}.credentials: required because profile "${profile.id}" uses auth.mode "mailbox"`);
+  } else if (profile.auth.mode !== 'mailbox' && m.credentials) {
+    problems.push(`${where}.credentials: not used because profile "${profile.id}" uses auth.mode "${profile.auth.mode}"`);
+  }
+  if (new Set(m.folders).size !== m.folders.length) problems.push(`${where}.folders: a folder is listed twice`);
+  if (m.outgoing && profile && !profiles.hasOutgoing(profile.id)) {
+    problems.push(`${where}.outgoing: profile "${profile.id}" has no outgoing server (profiles[].outgoing)`);
+  }
+  return {
+    ...m,
+    address: m.address.toLowerCase(),
+    credentials: found.credentials(m.credentials, `${where}.credentials`),
+    startFrom: m.startFrom ?? profiles.startFrom,
   };
 }
 

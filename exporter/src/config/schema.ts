@@ -53,6 +53,10 @@ const id = z
 
 const seconds = (max: number) => z.number().int().positive().max(max);
 
+export const security = z.enum(['tls', 'starttls', 'none']);
+export const authMode = z.enum(['mailbox', 'profile', 'impersonation']);
+export const role = z.enum(['viewer', 'operator', 'admin']);
+
 /** A secret as written in YAML: "${ENV_NAME}", { file: path } or (discouraged) an inline string. */
 export const secretInput = z.union([
   z.string().min(1),
@@ -60,7 +64,7 @@ export const secretInput = z.union([
   z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/) }),
 ]);
 
-const credentials = z.strictObject({
+export const credentials = z.strictObject({
   username: z.string().min(1),
   password: secretInput,
 });
@@ -89,12 +93,14 @@ export const LIMIT_PRESETS = {
   google_workspace: { messagesPerMinute: 60, recipientsPerDay: 10_000 },
 } as const;
 
-const outgoing = z.strictObject({
+const SMTP_PORTS = { tls: 465, starttls: 587, none: 25 } as const;
+
+export const outgoingSchema = z.strictObject({
   protocol: z.literal('smtp').default('smtp'),
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535).optional(),
   /** STARTTLS by default: submission on 587 is what providers offer. */
-  security: z.enum(['tls', 'starttls', 'none']).default('starttls'),
+  security: security.default('starttls'),
   caFile: z.string().min(1).optional(),
   maxConnections: z.number().int().min(1).max(100).default(DEFAULTS.outgoingMaxConnections),
   /**
@@ -110,8 +116,16 @@ const outgoing = z.strictObject({
       messagesPerMinute: z.number().int().min(1).max(100_000).optional(),
       recipientsPerDay: z.number().int().min(1).max(10_000_000).optional(),
     }),
-  ]).default({}),
-});
+  ])
+    // Consumers see the numbers only, whichever way they were written; undefined means no limit.
+    .transform((limits): { messagesPerMinute: number | undefined; recipientsPerDay: number | undefined } =>
+      'preset' in limits
+        ? { ...LIMIT_PRESETS[limits.preset] }
+        : { messagesPerMinute: limits.messagesPerMinute, recipientsPerDay: limits.recipientsPerDay })
+    .prefault({}),
+})
+  // Submission ports by security; a port written in the file wins.
+  .transform((o) => ({ ...o, port: o.port ?? SMTP_PORTS[o.security] }));
 
 export const profileSchema = z.strictObject({
   id,
@@ -122,17 +136,19 @@ export const profileSchema = z.strictObject({
     host: z.string().min(1).optional(),
     autodiscover: z.boolean().default(false),
     port: z.number().int().min(1).max(65535).optional(),
-    security: z.enum(['tls', 'starttls', 'none']).default('tls'),
+    security: security.default('tls'),
     caFile: z.string().min(1).optional(),
-  }),
+  })
+    // IMAPS on 993, else the plain IMAP port (STARTTLS upgrades on it); a port written in the file wins.
+    .transform((i) => ({ ...i, port: i.port ?? (i.security === 'tls' ? 993 : 143) })),
   /** The SMTP server for outgoing email (Pending Send); required by mailboxes with `outgoing: true`. */
-  outgoing: outgoing.optional(),
+  outgoing: outgoingSchema.optional(),
   auth: z
     .strictObject({
-      mode: z.enum(['mailbox', 'profile', 'impersonation']).default('mailbox'),
+      mode: authMode.default('mailbox'),
       credentials: credentials.optional(),
     })
-    .default({ mode: 'mailbox' }),
+    .prefault({}),
   maxConnections: z.number().int().min(1).max(100_000).default(DEFAULTS.maxConnections),
   minPollIntervalSeconds: seconds(86_400).default(DEFAULTS.minPollIntervalSeconds),
   timeouts: z
@@ -141,11 +157,7 @@ export const profileSchema = z.strictObject({
       greetingSeconds: seconds(600).default(DEFAULTS.greetingTimeoutSeconds),
       socketSeconds: seconds(3_600).default(DEFAULTS.socketTimeoutSeconds),
     })
-    .default({
-      connectSeconds: DEFAULTS.connectTimeoutSeconds,
-      greetingSeconds: DEFAULTS.greetingTimeoutSeconds,
-      socketSeconds: DEFAULTS.socketTimeoutSeconds,
-    }),
+    .prefault({}),
 });
 
 export const mailboxSchema = z.strictObject({
@@ -167,7 +179,7 @@ export const configSchema = z.strictObject({
       /** The HTML status page at `/` (shows addresses: protect the listener, or turn it off). */
       statusPage: z.boolean().default(true),
     })
-    .default({ listen: DEFAULTS.listen, statusPage: true }),
+    .prefault({}),
   metrics: z
     .strictObject({
       /** Per-mailbox series; off for very large fleets (per-profile aggregates stay). */
@@ -175,19 +187,15 @@ export const configSchema = z.strictObject({
       intermittentWindowSeconds: seconds(604_800).default(DEFAULTS.intermittentWindowSeconds),
       longTestEnableSeconds: seconds(86_400).default(DEFAULTS.longTestEnableSeconds),
     })
-    .default({
-      perMailboxSeries: true,
-      intermittentWindowSeconds: DEFAULTS.intermittentWindowSeconds,
-      longTestEnableSeconds: DEFAULTS.longTestEnableSeconds,
-    }),
+    .prefault({}),
   store: z
     .strictObject({ path: z.string().min(1).default(DEFAULTS.storePath) })
-    .default({ path: DEFAULTS.storePath }),
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default(DEFAULTS.logLevel),
     })
-    .default({ level: DEFAULTS.logLevel }),
+    .prefault({}),
   organization: z.strictObject({
     id,
     processOnlyApproved: z.boolean().default(true),
@@ -200,11 +208,7 @@ export const configSchema = z.strictObject({
         intervalSeconds: seconds(86_400).default(DEFAULTS.retryIntervalSeconds),
         maxBackoffSeconds: seconds(86_400).default(DEFAULTS.maxBackoffSeconds),
       })
-      .default({
-        maxTransientRetries: DEFAULTS.maxTransientRetries,
-        intervalSeconds: DEFAULTS.retryIntervalSeconds,
-        maxBackoffSeconds: DEFAULTS.maxBackoffSeconds,
-      }),
+      .prefault({}),
   }),
   autodiscover: z
     .strictObject({
@@ -216,21 +220,16 @@ export const configSchema = z.strictObject({
       cacheSeconds: seconds(604_800).default(DEFAULTS.autodiscoverCacheSeconds),
       timeoutSeconds: seconds(300).default(DEFAULTS.autodiscoverTimeoutSeconds),
     })
-    .default({
-      dnsServers: [],
-      autoconfigUrls: [...DEFAULTS.autoconfigUrls],
-      cacheSeconds: DEFAULTS.autodiscoverCacheSeconds,
-      timeoutSeconds: DEFAULTS.autodiscoverTimeoutSeconds,
-    }),
+    .prefault({}),
   api: z
     .strictObject({
       tokens: z.array(z.strictObject({
         name: id,
-        role: z.enum(['viewer', 'operator', 'admin']),
+        role,
         token: secretInput,
       })).default([]),
     })
-    .default({ tokens: [] }),
+    .prefault({}),
   sync: z
     .strictObject({
       pollIntervalSeconds: seconds(86_400).default(DEFAULTS.pollIntervalSeconds),
@@ -246,21 +245,12 @@ export const configSchema = z.strictObject({
           maxEmailBytes: z.number().int().min(1_024).max(200 * 1024 * 1024).default(DEFAULTS.maxOutgoingEmailBytes),
           batchSize: z.number().int().min(1).max(1_000).default(DEFAULTS.outgoingBatch),
         })
-        .default({ scanIntervalSeconds: DEFAULTS.outgoingScanIntervalSeconds, maxEmailBytes: DEFAULTS.maxOutgoingEmailBytes, batchSize: DEFAULTS.outgoingBatch }),
+        .prefault({}),
     })
-    .default({
-      outgoing: { scanIntervalSeconds: DEFAULTS.outgoingScanIntervalSeconds, maxEmailBytes: DEFAULTS.maxOutgoingEmailBytes, batchSize: DEFAULTS.outgoingBatch },
-      pollIntervalSeconds: DEFAULTS.pollIntervalSeconds,
-      jitterRatio: DEFAULTS.jitterRatio,
-      maxConcurrentCycles: DEFAULTS.maxConcurrentCycles,
-      batchSize: DEFAULTS.batchSize,
-      maxMessageBytes: DEFAULTS.maxMessageBytes,
-      maxEventLoopDelayMs: DEFAULTS.maxEventLoopDelayMs,
-      startFrom: 'all',
-    }),
+    .prefault({}),
   profiles: z.array(profileSchema).min(1, { error: 'at least one email server profile is needed' }),
   mailboxes: z.array(mailboxSchema).default([]),
 });
 
-export type RawConfig = z.infer<typeof configSchema>;
-export type SecretInput = z.infer<typeof secretInput>;
+export type RawConfig = z.output<typeof configSchema>;
+export type SecretInput = z.output<typeof secretInput>;

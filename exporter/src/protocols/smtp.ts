@@ -6,7 +6,7 @@ export interface SmtpEndpoint {
   host: string;
   port: number;
   security: Security;
-  caFile: string | undefined;
+  caFile?: string | undefined;
   maxConnections: number;
   timeouts: { connectSeconds: number; greetingSeconds: number; socketSeconds: number };
 }

@@ -1,0 +1,100 @@
+import { describe, expect, it, vi } from 'vitest';
+import { VERSION } from '../version.js';
+import { COMMANDS, helpFor, MAIN_HELP } from './commands.js';
+import { mailboxesRequest } from './mailboxes.js';
+import { main } from './main.js';
+import { helpText, parseCommandLine, type CommandSpec } from './options.js';
+import { UsageError } from './usage-error.js';
+
+const specs = Object.values(COMMANDS);
+
+/** The option names the help's Options section lists, in order. */
+function listedOptions(help: string): string[] {
+  const section = help.split('\n\nOptions:\n')[1]!.split('\n\n')[0]!;
+  return section.split('\n').map((line) => /^ {2}(?:-\w, | {4})--([\w-]+)/.exec(line)?.[1] ?? `unparsable: ${line}`);
+}
+
+/** Arguments that give every required option of `spec`, plus `extra`. */
+function withRequired(spec: CommandSpec, extra: string[]): string[] {
+  const required = Object.entries(spec.options).filter(([, def]) => def.required).flatMap(([name]) => [`--${name}`, 'x']);
+  return [...required, ...extra];
+}
+
+/** Runs main with console output captured. */
+async function run(argv: string[]) {
+  const out = vi.spyOn(console, 'log').mockImplementation(() => {});
+  const err = vi.spyOn(console, 'error').mockImplementation(() => {});
+  try {
+    const code = await main(argv);
+    const lines = (spy: typeof out) => spy.mock.calls.map((c) => String(c[0])).join('\n').split('\n').filter((l) => l !== '');
+    return { code, stdout: lines(out), stderr: lines(err) };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+describe('help derived from the option tables', () => {
+  it.each(specs.map((s) => [s.name, s] as const))('%s: the help lists exactly the options parseArgs accepts', (_, spec) => {
+    const help = helpText(spec);
+    expect(listedOptions(help)).toEqual(Object.keys(spec.options));
+    for (const [name, def] of Object.entries(spec.options)) {
+      const given = def.type === 'string' ? [`--${name}`, 'v'] : [`--${name}`];
+      expect(() => parseCommandLine(spec, withRequired(spec, given)), `--${name}`).not.toThrow();
+      if (def.short) expect(() => parseCommandLine(spec, withRequired(spec, [`-${def.short}`, ...given.slice(1)])), `-${def.short}`).not.toThrow();
+    }
+    expect(() => parseCommandLine(spec, ['--not-in-the-table'])).toThrow(UsageError);
+  });
+
+  it.each(specs.map((s) => s.name))('%s --help and help %s print the help and exit 0, required options or not', async (name) => {
+    expect(await run([name, '--help'])).toEqual({ code: 0, stdout: helpText(COMMANDS[name]!).split('\n').filter((l) => l !== ''), stderr: [] });
+    expect(helpFor(name)).toBe(helpText(COMMANDS[name]!));
+  });
+
+  it('keeps the paragraphs around the options', () => {
+    expect(helpFor('mailboxes')).toContain('test-enable ID [--this-organization-only] [--send-test-message]');
+    expect(helpFor('send')).toMatch(/^Usage: mailsync send --mailbox ID/);
+    expect(helpFor('sync-once')).toMatch(/Exit status: 0 the cycle succeeded, 1 it failed \(the JSON says why\), 2 bad usage or config\.\n\nOptions:/);
+    expect(helpFor(undefined)).toBe(MAIN_HELP);
+    expect(helpFor('no-such-command')).toBe(MAIN_HELP);
+  });
+});
+
+describe('usage errors', () => {
+  it.each(specs.map((s) => s.name))('%s: an unknown option is one usage error line and exit 2', async (name) => {
+    const result = await run([name, '--no-such-option']);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toEqual([]);
+    expect(result.stderr).toHaveLength(2);
+    expect(result.stderr[0]).toMatch(new RegExp(`^mailsync: ${name}: Unknown option '--no-such-option'`));
+    expect(result.stderr[1]).toBe(`Run 'mailsync ${name} --help' for usage.`);
+  });
+
+  it('names the missing required option', async () => {
+    expect(await run(['sync-once', '--config', '/nonexistent.yaml'])).toMatchObject({ code: 2, stderr: ['mailsync: sync-once: --mailbox ID is required', "Run 'mailsync sync-once --help' for usage."] });
+    expect(await run(['send', '--mailbox', ''])).toMatchObject({ code: 2, stderr: ['mailsync: send: --mailbox ID is required', "Run 'mailsync send --help' for usage."] });
+    expect(await run(['mailboxes', 'disable', 'x'])).toMatchObject({ code: 2, stderr: [expect.stringContaining('mailboxes disable: --reason TEXT is required'), expect.any(String)] });
+  });
+
+  it('an unknown command points at the overview', async () => {
+    expect(await run(['frobnicate'])).toMatchObject({ code: 2, stderr: ['mailsync: unknown command "frobnicate"', "Run 'mailsync --help' for usage."] });
+  });
+
+  it('--version prints the version', async () => {
+    expect(await run(['--version'])).toEqual({ code: 0, stdout: [VERSION], stderr: [] });
+    expect(await run(['version'])).toEqual({ code: 0, stdout: [VERSION], stderr: [] });
+  });
+});
+
+describe('mailboxes requests', () => {
+  it('turns list filters into the query and actions into requests', () => {
+    expect(mailboxesRequest(['list', '--state', 'enabled', '--page-size', '10', '--url', 'http://h:1'])).toEqual({
+      json: false, url: 'http://h:1', tokenFile: undefined, request: { method: 'GET', path: '/api/mailboxes?state=enabled&pageSize=10' },
+    });
+    expect(mailboxesRequest(['disable', 'm 1', '--reason', 'moving', '--direction', 'incoming', '--direction', 'act', '--json'])).toMatchObject({
+      json: true, request: { method: 'POST', path: '/api/mailboxes/m%201/disable', body: { reason: 'moving', directions: ['incoming', 'act'] } },
+    });
+    expect(mailboxesRequest(['-h'])).toBe('help');
+    expect(() => mailboxesRequest(['show'])).toThrow('mailboxes show: the mailbox ID is required');
+  });
+});

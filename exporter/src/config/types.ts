@@ -1,0 +1,45 @@
+import type { z } from 'zod';
+import type { authMode, configSchema, credentials, mailboxSchema, outgoingSchema, profileSchema, role, security } from './schema.js';
+import type { Secret } from './secret.js';
+
+// The config's types are the schema's output types (defaults applied, ports and sending limits
+// resolved by its transforms), changed only where the loader does more than the schema can:
+// secrets are read, `startFrom` falls back to the sync default, `file` and `warnings` are added.
+// A key added to the schema therefore appears here without being written twice.
+
+/** `T` with the keys of `U` replaced by `U`'s types. */
+type With<T, U> = Omit<T, keyof U> & U;
+
+type RawProfile = z.output<typeof profileSchema>;
+
+export type Security = z.output<typeof security>;
+export type AuthMode = z.output<typeof authMode>;
+export type Role = z.output<typeof role>;
+
+export type Credentials = With<z.output<typeof credentials>, { password: Secret }>;
+
+/** `limits` is resolved from a preset or the explicit values; undefined means no limit. */
+export type OutgoingServer = z.output<typeof outgoingSchema>;
+
+/** `incoming.host` is undefined when the server is found by autodiscover from each mailbox's address. */
+export type Profile = With<RawProfile, {
+  auth: With<RawProfile['auth'], { credentials: Credentials | undefined }>;
+}>;
+
+export type Mailbox = With<z.output<typeof mailboxSchema>, {
+  credentials: Credentials | undefined;
+  /** 'all' or a YYYY-MM-DD date; the mailbox's own value, else the sync default. */
+  startFrom: string;
+}>;
+
+export type ApiToken = With<z.output<typeof configSchema>['api']['tokens'][number], { token: Secret }>;
+
+export type Config = With<z.output<typeof configSchema>, {
+  profiles: Profile[];
+  api: { tokens: ApiToken[] };
+  mailboxes: Mailbox[];
+  /** Absolute path of the file this config was read from. */
+  file: string;
+  /** Things that are allowed but unwise (inline secrets, plaintext servers). */
+  warnings: string[];
+}>;
