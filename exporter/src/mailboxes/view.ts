@@ -1,10 +1,11 @@
+import { DIRECTIONS } from '@mailsync/contract';
 import { taxonomyEntry, isErrorCode } from '../classify/index.js';
 import type { Config, Mailbox } from '../config/index.js';
 import { healthOf, type Health } from '../policy/health.js';
 import type { Store } from '../store/index.js';
 import type { Direction, DirectionState, Lifecycle } from '../store/types.js';
 
-export const DIRECTIONS: readonly Direction[] = ['incoming', 'outgoing', 'act'];
+export { DIRECTIONS } from '@mailsync/contract';
 
 type ViewConfig = Pick<Config, 'organization' | 'metrics'>;
 
