@@ -11,7 +11,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'mailsync', include: ['exporter/src/**/*.test.ts', 'alerts/src/**/*.test.ts', 'dashboards/src/**/*.test.ts', 'test/**/*.test.ts'] },
+        test: { name: 'mailsync', include: ['contract/src/**/*.test.ts', 'exporter/src/**/*.test.ts', 'alerts/src/**/*.test.ts', 'dashboards/src/**/*.test.ts', 'test/**/*.test.ts'] },
       },
       {
         extends: true,

@@ -1,9 +1,10 @@
 // Builds the panel the way @grafana/create-plugin does: webpack + swc, an AMD module whose
 // Grafana and React imports are provided by Grafana at run time, plugin.json and assets copied to
-// dist/ with the version filled in.
+// dist/ with the version, the date and the runbook link (from @mailsync/contract) filled in.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RUNBOOK_BASE_URL } from '@mailsync/contract';
 import CopyWebpackPlugin from 'copy-webpack-plugin';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -42,7 +43,7 @@ export default (_env, argv) => ({
   plugins: [
     new CopyWebpackPlugin({
       patterns: [
-        { from: 'plugin.json', to: '.', transform: (content) => content.toString().replaceAll('%VERSION%', pkg.version).replaceAll('%TODAY%', today) },
+        { from: 'plugin.json', to: '.', transform: (content) => content.toString().replaceAll('%VERSION%', pkg.version).replaceAll('%TODAY%', today).replaceAll('%RUNBOOK_URL%', RUNBOOK_BASE_URL) },
         // The README links its screenshot as src/img/ in the repository; in dist it sits in img/.
         { from: '../README.md', to: '.', transform: (content) => content.toString().replaceAll('src/img/', 'img/') },
         { from: '../CHANGELOG.md', to: '.' },

@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TAXONOMY } from '@mailsync/contract';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { TAXONOMY } from '../../exporter/src/classify/index.js';
 import { renderRuleFiles } from './generate.js';
 import { ALERTS, runbookUrl } from './rules.js';
 

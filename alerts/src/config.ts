@@ -1,3 +1,5 @@
+import { DEFAULT_RETRY_BUDGET, LONG_TEST_ENABLE_SECONDS, RUNBOOK_BASE_URL } from '@mailsync/contract';
+
 /**
  * Every threshold and selector of the alert rules, in one place, each with the reason for its
  * value (the kubernetes-mixin way). Change a value here and run `npm run alerts:generate`.
@@ -6,12 +8,12 @@ export const ALERT_CONFIG = {
   /** Selects the mailsync scrape job(s). Prometheus jobs are named by whoever deploys us. */
   selector: 'job=~"mailsync.*"',
   /** Where runbook_url points: the runbook in the repository, one section per alert. */
-  runbookBaseUrl: 'https://github.com/mailsync/mailsync/blob/main/alerts/runbook.md',
+  runbookBaseUrl: RUNBOOK_BASE_URL,
   /**
-   * Warn when this many runs in a row failed: with the default policy (10 retries, 5 minutes
-   * apart) the 11th disables the mailbox, so 5 leaves about half an hour to act before the page.
+   * Warn when half the default retry budget is used: with the default policy (10 retries, 5 minutes
+   * apart) the 11th failure disables the mailbox, so 5 leaves about half an hour to act before the page.
    */
-  retryBudgetWarnFailures: 5,
+  retryBudgetWarnFailures: Math.ceil(DEFAULT_RETRY_BUDGET / 2),
   /**
    * An enabled mailbox with no successful run for this long has stopped syncing without being
    * disabled (stuck cycle, overloaded runner). Three hours is 36 poll intervals at the default.
@@ -21,8 +23,8 @@ export const ALERT_CONFIG = {
   profileFailingShare: 0.5,
   /** Pending Send older than this is stuck: the queue is scanned every 5 minutes, so 30 minutes is 6 missed scans. */
   pendingSendStuckSeconds: 1_800,
-  /** Test & Enable normally takes seconds; 15 minutes means it is queued behind others or hanging. */
-  testEnableLongSeconds: 900,
+  /** The runner's and the panel's "taking over a long time" (the reason is in @mailsync/contract). */
+  testEnableLongSeconds: LONG_TEST_ENABLE_SECONDS,
   /** A scrape gap shorter than this is a restart or a blip, not an outage. */
   exporterDownFor: '5m',
   /**

@@ -1,10 +1,11 @@
+import { DIRECTIONS, RUNBOOK_BASE_URL as RUNBOOK } from '@mailsync/contract';
 import { QUERIES } from '../../grafana-plugin/src/data/queries.js';
+import { DEFAULT_OPTIONS } from '../../grafana-plugin/src/options.js';
 import { dashboard, instant, stat, table, target, text, timeseries } from './builders.js';
 
 export const PERFORMANCE_UID = 'mailsync-performance';
 export const MAILBOX_UID = 'mailsync-mailbox';
 const mailboxLink = (mailbox: string) => `/d/${MAILBOX_UID}/mailsync-mailbox-status?var-mailbox=${mailbox}&\${__url_time_range}&var-datasource=\${datasource}`;
-const RUNBOOK = 'https://github.com/mailsync/mailsync/blob/main/alerts/runbook.md';
 
 /** Per-mailbox series carry no profile: they are filtered through the info series. */
 const inProfile = (expr: string) => `(${expr}) and on(mailbox) mailsync_mailbox_info{profile=~"$profile"}`;
@@ -23,13 +24,13 @@ export function performanceDashboard(): Record<string, unknown> {
     title: 'mailsync: Server-Side Synchronization Performance',
     description: 'Generated from dashboards/src by `npm run dashboards:generate`; do not edit in Grafana (changes are overwritten).',
     tags: ['mailsync'],
-    variables: [datasource, profile, { name: 'direction', label: 'Direction', type: 'custom', query: 'incoming,outgoing,act', includeAll: true, multi: true }],
+    variables: [datasource, profile, { name: 'direction', label: 'Direction', type: 'custom', query: DIRECTIONS.join(','), includeAll: true, multi: true }],
     links: [{ title: 'Runbook', url: RUNBOOK, icon: 'doc' }],
     panels: [
       {
         type: 'mailsync-summary-panel', title: 'Server-side synchronization', w: 10, h: 10, targets: summaryTargets,
         description: 'Every number opens the mailboxes behind it; a mailbox opens its status.',
-        options: { longTestMinutes: 15, retryBudget: 10, runbookBaseUrl: RUNBOOK, mailboxLinkTemplate: `/d/${MAILBOX_UID}/mailsync-mailbox-status?var-mailbox=\${mailbox}`, pageSize: 100 },
+        options: { ...DEFAULT_OPTIONS, mailboxLinkTemplate: `/d/${MAILBOX_UID}/mailsync-mailbox-status?var-mailbox=\${mailbox}` },
       },
       table('System-disabled mailboxes', [instant('A', withInfo('(mailsync_mailbox_last_error_timestamp_seconds * 1000) * on(mailbox, direction) group_left() (mailsync_mailbox_disabled == 1)'))], {
         w: 14, h: 10, unit: 'dateTimeAsIso', exclude: ['class', 'scope'], rename: { Value: 'since' },

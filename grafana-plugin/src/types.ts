@@ -1,21 +1,8 @@
-/** The panel's options (set in the panel editor; defaults in module.ts). */
-export interface SummaryOptions {
-  /** Test & Enable scheduled or running for longer than this is "taking over a long time". */
-  longTestMinutes: number;
-  /** Transient failures retried before a mailbox is disabled (mailsync's organization.retry.maxTransientRetries). */
-  retryBudget: number;
-  /** The runbook; error codes are its anchors. */
-  runbookBaseUrl: string;
-  /** Link to one mailbox's dashboard; `${mailbox}` is replaced by the mailbox id. */
-  mailboxLinkTemplate: string;
-  /** Rows per page of the mailbox list. */
-  pageSize: number;
-}
+import type { Direction, Health } from '@mailsync/contract';
 
-export type Health = 'healthy' | 'failing' | 'intermittent' | 'inactive' | 'testing';
-export const HEALTH_BUCKETS: readonly Health[] = ['healthy', 'failing', 'intermittent', 'inactive', 'testing'];
-export type Direction = 'incoming' | 'outgoing' | 'act';
-export const DIRECTIONS: readonly Direction[] = ['incoming', 'outgoing', 'act'];
+export type { SummaryOptions } from './options';
+/** The buckets and directions are mailsync's own (the exporter writes them as labels). */
+export { DIRECTIONS, HEALTH_BUCKETS, type Direction, type Health } from '@mailsync/contract';
 
 export interface DirectionRow {
   enabled: boolean;

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RUNBOOK_BASE_URL } from '@mailsync/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { Alertmanager, WebhookSink } from '../harness/alertmanager.js';
@@ -22,7 +23,7 @@ import { Prometheus } from '../harness/prometheus.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const OPERATOR = 'operator-token-for-the-alerting-test';
 const ADMIN = 'admin-token-for-the-alerting-test';
-const RUNBOOK = 'https://github.com/mailsync/mailsync/blob/main/alerts/runbook.md#';
+const RUNBOOK = `${RUNBOOK_BASE_URL}#`;
 
 let dovecot: Dovecot;
 let dns: Dnsmasq;

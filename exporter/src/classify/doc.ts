@@ -16,11 +16,11 @@ export function renderTaxonomyDoc(): string {
   const rows = (level: TaxonomyEntry['level']) => TAXONOMY.filter((e) => e.level === level).map((e: TaxonomyEntry) =>
     `| \`${e.code}\` | ${e.class} | ${SCOPE[e.scope]} | ${RETRY[e.retry]} | ${e.documentedAlert} | [runbook](../alerts/runbook.md#${e.runbook}) | ${e.summary} |`);
   const head = '| code | class | scope | retried | documented alert | runbook | what happened |\n|---|---|---|---|---|---|---|';
-  return `<!-- Generated from exporter/src/classify/taxonomy.ts by \`npm run docs:taxonomy\`; do not edit by hand. -->
+  return `<!-- Generated from contract/src/taxonomy.ts by \`npm run docs:taxonomy\`; do not edit by hand. -->
 # Error taxonomy
 
 Every failure mailsync records carries one of these codes. The table in
-\`exporter/src/classify/taxonomy.ts\` is the source; \`classifyError\` maps real errors (imapflow flags
+\`contract/src/taxonomy.ts\` is the source; \`classifyError\` maps real errors (imapflow flags
 and response codes, SMTP replies, Node socket/TLS/DNS codes, hosted providers' texts) onto it, and
 anything it does not recognise becomes \`internal_error\` and is logged with the raw error so the
 rules can learn it.

@@ -1,4 +1,4 @@
-import type { Direction } from '../store/types.js';
+import type { Direction } from '@mailsync/contract';
 import { taxonomyEntry, type ErrorClass, type ErrorCode, type Level, type Scope } from './taxonomy.js';
 
 export { TAXONOMY, taxonomyEntry, isErrorCode } from './taxonomy.js';

@@ -1,3 +1,4 @@
+import { DEFAULT_RETRY_BUDGET, INTERMITTENT_WINDOW_SECONDS, LONG_TEST_ENABLE_SECONDS } from '@mailsync/contract';
 import { z } from 'zod';
 
 /** Named defaults: each one is documented in docs/configuration.md. */
@@ -5,7 +6,7 @@ export const DEFAULTS = {
   listen: '127.0.0.1:9782',
   storePath: './data/mailsync.db',
   logLevel: 'info',
-  maxTransientRetries: 10,
+  maxTransientRetries: DEFAULT_RETRY_BUDGET,
   retryIntervalSeconds: 300,
   pollIntervalSeconds: 300,
   // ±10 % spreads mailboxes configured at once so they do not all hit the server in the same second.
@@ -28,10 +29,9 @@ export const DEFAULTS = {
   // Autodiscover answers change rarely; an hour keeps DNS and HTTP traffic low for large fleets.
   autodiscoverCacheSeconds: 3_600,
   autodiscoverTimeoutSeconds: 10,
-  // The product calls a mailbox with failures in the last hour "intermittent" while it still runs.
-  intermittentWindowSeconds: 3_600,
-  // Test & Enable normally takes seconds; a quarter of an hour means it is stuck or queued behind others.
-  longTestEnableSeconds: 900,
+  // Shared with the alert rules, dashboards and panel: the reasons are in @mailsync/contract.
+  intermittentWindowSeconds: INTERMITTENT_WINDOW_SECONDS,
+  longTestEnableSeconds: LONG_TEST_ENABLE_SECONDS,
   // The product scans the Pending Send queue every 5 minutes.
   outgoingScanIntervalSeconds: 300,
   // Queued emails (with attachments) above this are refused at queue time; most providers cap at 25-35 MB.

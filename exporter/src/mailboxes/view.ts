@@ -1,3 +1,4 @@
+import { DIRECTIONS } from '@mailsync/contract';
 import { taxonomyEntry, isErrorCode } from '../classify/index.js';
 import type { Config, Mailbox } from '../config/index.js';
 import { healthOf, type Health } from '../policy/health.js';
@@ -5,7 +6,7 @@ import { retriesLeft } from '../policy/retry.js';
 import type { Store } from '../store/index.js';
 import { emptyLifecycle, type Direction, type DirectionState, type Lifecycle } from '../store/types.js';
 
-export const DIRECTIONS: readonly Direction[] = ['incoming', 'outgoing', 'act'];
+export { DIRECTIONS } from '@mailsync/contract';
 
 type ViewConfig = Pick<Config, 'organization' | 'metrics'>;
 

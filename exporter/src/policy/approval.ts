@@ -1,10 +1,9 @@
+import type { Approval } from '@mailsync/contract';
 import type { ErrorCode } from '../classify/index.js';
 import type { Role } from '../config/index.js';
 
 export type { Role };
-
-export type Approval = 'empty' | 'pending' | 'approved' | 'rejected';
-export const APPROVALS: readonly Approval[] = ['empty', 'pending', 'approved', 'rejected'];
+export { APPROVALS, type Approval } from '@mailsync/contract';
 
 export interface ApprovalRules {
   /** organization.processOnlyApproved: no mail is processed for a mailbox until it is approved. */

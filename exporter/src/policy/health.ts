@@ -1,8 +1,7 @@
-import type { TestState } from '../store/types.js';
+import type { Health, TestState } from '@mailsync/contract';
 
-/** The product's summary buckets (docs/metrics.md): one per mailbox. */
-export type Health = 'healthy' | 'failing' | 'intermittent' | 'inactive' | 'testing';
-export const HEALTH_BUCKETS: readonly Health[] = ['healthy', 'failing', 'intermittent', 'inactive', 'testing'];
+/** The product's summary buckets (docs/metrics.md): one per mailbox, shared with the panel and dashboards. */
+export { HEALTH_BUCKETS, type Health } from '@mailsync/contract';
 
 export interface HealthDirection {
   /** Configured for this direction in the config. */

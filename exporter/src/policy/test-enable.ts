@@ -1,7 +1,7 @@
+import type { Direction, TestState } from '@mailsync/contract';
 import type { ErrorCode } from '../classify/index.js';
-import type { Direction } from '../store/types.js';
 
-export type TestState = 'none' | 'scheduled' | 'running' | 'completed';
+export type { TestState } from '@mailsync/contract';
 
 /** A request is refused while one is queued or running: two at once would race on the same mailbox. */
 export function mayRequestTest(state: TestState): { ok: true } | { ok: false; reason: string } {

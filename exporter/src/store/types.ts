@@ -1,4 +1,5 @@
-export type Direction = 'incoming' | 'outgoing' | 'act';
+import type { Approval, Direction, TestState } from '@mailsync/contract';
+export type { Approval, Direction, TestState };
 export type RunResult = 'success' | 'failure' | 'aborted';
 
 export interface FolderCursor {
@@ -134,9 +135,6 @@ export interface DirectionState {
   /** Runs started while the previous one had failed. */
   retriesTotal: number;
 }
-
-export type Approval = 'empty' | 'pending' | 'approved' | 'rejected';
-export type TestState = 'none' | 'scheduled' | 'running' | 'completed';
 
 export interface Lifecycle {
   mailboxId: string;

@@ -7,7 +7,7 @@ import { DIRECTIONS, type Direction, type MailboxRow } from '../types';
 import { formatTime } from './format';
 import { testIds } from './testIds';
 
-type Column = 'mailbox' | 'address' | 'profile' | 'incoming' | 'outgoing' | 'act' | 'error' | 'success';
+type Column = 'mailbox' | 'address' | 'profile' | Direction | 'error' | 'success';
 const COLUMNS: { key: Column; title: string }[] = [
   { key: 'mailbox', title: 'Name' }, { key: 'address', title: 'Address' }, { key: 'profile', title: 'Profile' },
   { key: 'incoming', title: 'Incoming' }, { key: 'outgoing', title: 'Outgoing' }, { key: 'act', title: 'ACT' },

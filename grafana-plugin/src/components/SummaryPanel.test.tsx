@@ -4,13 +4,14 @@ import userEvent from '@testing-library/user-event';
 import React from 'react';
 import { describe, expect, it } from 'vitest';
 import { fleet, NOW, table } from '../test/frames';
+import { DEFAULT_OPTIONS } from '../options';
 import type { SummaryOptions } from '../types';
 import { SummaryPanel } from './SummaryPanel';
 import { testIds } from './testIds';
 
+/** A new panel's defaults, with links of its own so the test sees they are followed. */
 const OPTIONS: SummaryOptions = {
-  longTestMinutes: 15, retryBudget: 10, runbookBaseUrl: 'https://runbook.example/runbook.md',
-  mailboxLinkTemplate: '/d/mailsync-mailbox/x?var-mailbox=${mailbox}', pageSize: 100,
+  ...DEFAULT_OPTIONS, runbookBaseUrl: 'https://runbook.example/runbook.md', mailboxLinkTemplate: '/d/mailsync-mailbox/x?var-mailbox=${mailbox}',
 };
 
 function props(series = fleet(), options: Partial<SummaryOptions> = {}): PanelProps<SummaryOptions> {
@@ -43,7 +44,7 @@ describe('SummaryPanel', () => {
     const card = screen.getByTestId(testIds.card);
     expect(card.textContent).toContain('disabled: credentials_rejected');
     expect(card.textContent).toContain('credentials_rejected (permanent, mailbox)');
-    expect(card.textContent).toContain('0 of 10');
+    expect(card.textContent).toContain(`0 of ${DEFAULT_OPTIONS.retryBudget}`);
     expect(within(card).getByRole('link', { name: 'credentials_rejected' }).getAttribute('href')).toBe('https://runbook.example/runbook.md#credentials_rejected');
     expect(within(card).getByRole('link', { name: 'Mailbox dashboard' }).getAttribute('href')).toBe('/d/mailsync-mailbox/x?var-mailbox=bob');
     await user.click(screen.getByTestId(testIds.back));

@@ -11,6 +11,8 @@ import * as grafanaUi from '@grafana/ui';
 import * as React from 'react';
 import * as ReactDOM from 'react-dom';
 import { createRoot, type Root } from 'react-dom/client';
+import { HEALTH_BUCKETS } from '@mailsync/contract';
+import { DEFAULT_OPTIONS } from '../../src/options';
 import { instantToFrame } from './prometheus';
 
 const modules: Record<string, unknown> = {
@@ -45,7 +47,7 @@ function render({ frames, now, mode, width, height }: RenderInput): void {
   const theme = grafanaData.createTheme({ colors: { mode } });
   const timeRange = { from: grafanaData.dateTime(now - 3_600_000), to: grafanaData.dateTime(now), raw: { from: 'now-1h', to: 'now' } };
   // The defaults the plugin declares in module.ts, as a new panel gets them.
-  const defaults = { longTestMinutes: 15, retryBudget: 10, runbookBaseUrl: 'https://github.com/mailsync/mailsync/blob/main/alerts/runbook.md', mailboxLinkTemplate: '/d/mailsync-mailbox/mailsync-mailbox-status?var-mailbox=${mailbox}', pageSize: 100 };
+  const defaults = DEFAULT_OPTIONS;
   const props = {
     id: 1, data: { state: grafanaData.LoadingState.Done, series: frames, timeRange }, options: defaults, width, height,
     transparent: false, title: 'Server-side synchronization', timeRange, timeZone: 'utc', renderCounter: 1,
@@ -69,7 +71,7 @@ function render({ frames, now, mode, width, height }: RenderInput): void {
 
 /** Frames of `mailboxes` synthetic mailboxes, for the benchmark: the same shapes as the fixture. */
 function synthetic(mailboxes: number, now: number): grafanaData.DataFrame[] {
-  const buckets = ['healthy', 'failing', 'intermittent', 'inactive', 'testing'];
+  const buckets = HEALTH_BUCKETS;
   const ids = Array.from({ length: mailboxes }, (_, i) => `mb-${String(i).padStart(5, '0')}`);
   const vec = (rows: { metric: Record<string, string>; value: number }[]) => ({ status: 'success', data: { resultType: 'vector', result: rows.map((r) => ({ metric: r.metric, value: [now / 1_000, String(r.value)] as [number, string] })) } });
   const health = (i: number) => (i % 20 === 0 ? buckets[1 + (i / 20) % 4] : 'healthy') as string;
