@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { HEALTH_BUCKETS } from '@mailsync/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { callApi, startCli, type Running } from '../harness/cli.js';
@@ -82,7 +83,7 @@ describe('the exporter scraped by a real Prometheus', () => {
 
     // The status page of the same run shows the same summary, each number a link to its mailboxes.
     const page = await (await fetch(`${url}/`)).text();
-    for (const h of ['healthy', 'failing', 'intermittent', 'inactive', 'testing']) {
+    for (const h of HEALTH_BUCKETS) {
       expect(page).toContain(`<a class="n ${h}" href="mailboxes?health=${h}">1</a>`);
     }
     const failingList = await (await fetch(`${url}/mailboxes?health=failing`)).text();

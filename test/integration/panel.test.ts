@@ -1,6 +1,7 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HEALTH_BUCKETS } from '@mailsync/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PanelHarness } from '../harness/browser.js';
 
@@ -31,7 +32,7 @@ describe('the summary panel in a real browser', () => {
     for (const r of responses.health!.data.result) (buckets[r.metric.health!] ??= []).push(r.metric.mailbox!);
     const count = (key: string) => page.getByTestId(`mailsync-count-${key}`).textContent();
     expect(await count('total')).toBe(String(responses.info!.data.result.length));
-    for (const h of ['healthy', 'failing', 'intermittent', 'inactive', 'testing']) expect(await count(h), h).toBe(String(buckets[h]?.length ?? 0));
+    for (const h of HEALTH_BUCKETS) expect(await count(h), h).toBe(String(buckets[h]?.length ?? 0));
     await page.screenshot({ path: path.join(shots, 'summary-light.png') });
     if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(path.join(shots, 'summary-light.png'), path.join(plugin, 'src/img/screenshot-summary.png'));
 

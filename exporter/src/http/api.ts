@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ApiToken, Role } from '../config/index.js';
 import type { EmailOperations } from '../mailboxes/emails.js';
 import { MAX_PAGE_SIZE, OperationError, type Actor, type MailboxOperations } from '../mailboxes/operations.js';
+import { DIRECTIONS, type Direction } from '@mailsync/contract';
 import { OUTGOING_STATES, type OutgoingState } from '../store/index.js';
 import { HEALTH_BUCKETS } from '../policy/health.js';
 import { APPROVALS } from '../policy/approval.js';
@@ -18,7 +19,7 @@ export interface ApiDeps {
 }
 
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
-const DIRECTION = z.enum(['incoming', 'outgoing', 'act']);
+const DIRECTION = z.enum(DIRECTIONS as [Direction, ...Direction[]]);
 
 const listQuery = z.strictObject({
   state: z.enum(['enabled', 'disabled']).optional(),

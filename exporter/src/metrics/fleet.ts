@@ -1,5 +1,5 @@
 import type { Config, Mailbox } from '../config/index.js';
-import { DIRECTIONS } from '../mailboxes/view.js';
+import { DIRECTIONS } from '@mailsync/contract';
 import { HEALTH_BUCKETS, healthOf, isLongTestEnable, type Health, type HealthDirection } from '../policy/health.js';
 import { SCRAPE_COLUMNS as C, type ScrapeRow, type Store, type TestState } from '../store/index.js';
 import { escapeLabel, labels, TextWriter } from './exposition.js';

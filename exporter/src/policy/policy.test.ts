@@ -1,9 +1,10 @@
+import { DEFAULT_RETRY_BUDGET } from '@mailsync/contract';
 import { describe, expect, it } from 'vitest';
 import { approvalBlock, mayDecideApproval, type ApprovalRules } from './approval.js';
 import { decideOnFailure, type RetrySettings } from './retry.js';
 import { mayRequestTest, testChanges } from './test-enable.js';
 
-const settings: RetrySettings = { maxTransientRetries: 10, intervalMs: 300_000, maxBackoffMs: 3_600_000 };
+const settings: RetrySettings = { maxTransientRetries: DEFAULT_RETRY_BUDGET, intervalMs: 300_000, maxBackoffMs: 3_600_000 };
 const transient = { code: 'connect_failed', class: 'transient', retryAfterMs: null } as const;
 
 describe('decideOnFailure', () => {

@@ -5,7 +5,7 @@ import { approvalBlockFor } from '../lifecycle/approval.js';
 import { recordFailure } from '../lifecycle/failure.js';
 import { alertTargets } from '../policy/failure.js';
 import { testChanges } from '../policy/test-enable.js';
-import { DIRECTIONS } from '../mailboxes/view.js';
+import { DIRECTIONS } from '@mailsync/contract';
 import type { TestEnableResult } from './types.js';
 
 /**
