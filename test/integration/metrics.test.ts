@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { HEALTH_BUCKETS } from '@mailsync/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { contractProblems } from '../../exporter/src/metrics/contract.js';
 import { callApi, startCli, type Running } from '../harness/cli.js';
 import { labProfile, writeLabConfig } from '../harness/config.js';
 import { Dovecot } from '../harness/dovecot.js';
@@ -97,6 +98,8 @@ describe('the exporter scraped by a real Prometheus', () => {
     const check = promtoolCheckMetrics(text);
     expect(check.output).toBe('');
     expect(check.ok).toBe(true);
+    // Each family once, in the table of families, each series with exactly the table's labels.
+    expect(contractProblems(text)).toEqual([]);
   });
 
   it('reloads the config on SIGHUP, and rejects a bad one on POST /-/reload without applying it', async () => {

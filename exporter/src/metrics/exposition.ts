@@ -9,8 +9,8 @@ export class TextWriter {
   #text = '';
   #series = 0;
 
-  /** Starts a metric family: HELP and TYPE lines, written once before its samples. */
-  family(name: string, type: 'gauge' | 'counter', help: string): void {
+  /** Starts a metric family (a row of families.ts): HELP and TYPE lines, once before its samples. */
+  family({ name, type, help }: { name: string; type: 'gauge' | 'counter'; help: string }): void {
     this.#text += `# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} ${type}\n`;
   }
 

@@ -1,7 +1,10 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { CycleOutcome } from '../directions/run.js';
 import { VERSION } from '../version.js';
-import { renderFleet, type FleetInput } from './fleet.js';
+import { assemble, type FleetInput } from './fleet.js';
+import { renderMailboxes } from './mailbox-text.js';
+import { profileAggregates, registerProfileFamilies, type ProfileAggregates } from './profiles.js';
+import { counter, gauge, histogram } from './prom.js';
 
 export { readFleet } from './fleet.js';
 
@@ -9,73 +12,37 @@ export interface MetricsDeps {
   inFlight: () => number;
   queueDepth: () => number;
   mailboxes: () => number;
-  /** Reads the fleet's state from the store; called on every scrape. */
+  /** Reads the fleet's state from the store; called once on every scrape. */
   fleet: () => Promise<FleetInput>;
   /** Told when reading the fleet failed (the rest of the scrape is still served). */
   onFleetError?: (error: unknown) => void;
 }
 
 /**
- * Every metric of mailsync, on the registry passed in (docs/metrics.md is the contract). Events
- * (cycles) are counted by profile in this process through `observeCycle`; the state of each
- * mailbox and profile is read from the store at scrape time (`scrape`). Sync code never touches
- * metrics.
+ * Every metric of mailsync, on the registry passed in (docs/metrics.md is the contract, families.ts
+ * the table of them). Events (cycles) are counted by profile in this process through
+ * `observeCycle`; the state of each mailbox and profile is read from the store at scrape time
+ * (`scrape`). Sync code never touches metrics.
  */
 export function createMetrics(registry: Registry, deps: MetricsDeps) {
-  const registers = [registry];
-  const runs = new Counter({
-    name: 'mailsync_sync_runs_total', help: 'Sync runs finished in this process, by direction, profile and result (success, failure, aborted).',
-    labelNames: ['direction', 'profile', 'result'] as const, registers,
-  });
-  const retries = new Counter({
-    name: 'mailsync_sync_retries_total', help: 'Runs started after a failed one (retry attempts), by direction and profile.',
-    labelNames: ['direction', 'profile'] as const, registers,
-  });
-  const errors = new Counter({
-    name: 'mailsync_sync_errors_total', help: 'Failed runs by direction, profile, class, scope and taxonomy code.',
-    labelNames: ['direction', 'profile', 'class', 'scope', 'code'] as const, registers,
-  });
-  const items = new Counter({
-    name: 'mailsync_items_processed_total', help: 'Messages handled by sync runs (stored, already stored, or failed as an item).',
-    labelNames: ['direction', 'profile'] as const, registers,
-  });
-  const stored = new Counter({
-    name: 'mailsync_emails_stored_total', help: 'Emails stored for the first time (a message already stored for the mailbox is not counted again).',
-    labelNames: ['direction', 'profile'] as const, registers,
-  });
-  const itemsFailed = new Counter({
-    name: 'mailsync_items_failed_total', help: 'Item-level failures (one message failed, the mailbox kept going), by code.',
-    labelNames: ['direction', 'profile', 'code'] as const, registers,
-  });
-  const duration = new Histogram({
-    name: 'mailsync_sync_duration_seconds', help: 'Duration of sync runs, by direction and profile.',
-    labelNames: ['direction', 'profile'] as const, buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300], registers,
-  });
-  new Gauge({
-    name: 'mailsync_build_info', help: 'Always 1; the labels say which mailsync and Node.js are running.',
-    labelNames: ['version', 'nodejs_version'] as const, registers,
-  }).set({ version: VERSION, nodejs_version: process.version }, 1);
-  new Gauge({
-    name: 'mailsync_scheduler_in_flight', help: 'Sync runs in progress now.', registers,
-    collect() { this.set(deps.inFlight()); },
-  });
-  new Gauge({
-    name: 'mailsync_scheduler_queue_depth', help: 'Sync runs that are due but wait for a free slot.', registers,
-    collect() { this.set(deps.queueDepth()); },
-  });
-  new Gauge({
-    name: 'mailsync_mailboxes_configured', help: 'Mailboxes in the loaded config.', registers,
-    collect() { this.set(deps.mailboxes()); },
-  });
-  const reloadOk = new Gauge({
-    name: 'mailsync_config_last_reload_successful', help: '1 if the last config (re)load was applied, 0 if it was rejected.', registers,
-  });
-  const reloadAt = new Gauge({
-    name: 'mailsync_config_last_reload_success_timestamp_seconds', help: 'When the config was last loaded or reloaded successfully.', registers,
-  });
-  const storeErrors = new Counter({
-    name: 'mailsync_store_errors_total', help: 'Failed reads of the store while serving a scrape (the state families are then missing).', registers,
-  });
+  const runs = counter(registry, 'mailsync_sync_runs_total');
+  const retries = counter(registry, 'mailsync_sync_retries_total');
+  const errors = counter(registry, 'mailsync_sync_errors_total');
+  const items = counter(registry, 'mailsync_items_processed_total');
+  const stored = counter(registry, 'mailsync_emails_stored_total');
+  const itemsFailed = counter(registry, 'mailsync_items_failed_total');
+  const duration = histogram(registry, 'mailsync_sync_duration_seconds', [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300]);
+  gauge(registry, 'mailsync_build_info').set({ version: VERSION, nodejs_version: process.version }, 1);
+  gauge(registry, 'mailsync_scheduler_in_flight', function () { this.set(deps.inFlight()); });
+  gauge(registry, 'mailsync_scheduler_queue_depth', function () { this.set(deps.queueDepth()); });
+  gauge(registry, 'mailsync_mailboxes_configured', function () { this.set(deps.mailboxes()); });
+  const reloadOk = gauge(registry, 'mailsync_config_last_reload_successful');
+  const reloadAt = gauge(registry, 'mailsync_config_last_reload_success_timestamp_seconds');
+  const storeErrors = counter(registry, 'mailsync_store_errors_total');
+
+  // The aggregates of the latest scrape's store read; the per-profile collectors read them.
+  let profiles: ProfileAggregates | undefined;
+  registerProfileFamilies(registry, () => profiles);
 
   return {
     observeCycle(outcome: CycleOutcome, profile: string, retry: boolean): void {
@@ -100,16 +67,27 @@ export function createMetrics(registry: Registry, deps: MetricsDeps) {
 
     contentType: registry.contentType,
 
-    /** The whole exposition: the registry's metrics, then the fleet state read from the store. */
+    /**
+     * The whole exposition: the store is read once, its per-profile aggregates go to the
+     * prom-client collectors and its per-mailbox state is written as text after the registry's
+     * output.
+     */
     async scrape(): Promise<string> {
-      let fleet = '';
+      let mailboxText = '';
       try {
-        fleet = renderFleet(await deps.fleet()).text;
+        const input = await deps.fleet();
+        const fleet = assemble(input);
+        const aggregates = profileAggregates(fleet, input);
+        if (input.config.metrics.perMailboxSeries) mailboxText = renderMailboxes(fleet, input).text;
+        profiles = aggregates;
       } catch (error) {
+        profiles = undefined;
         storeErrors.inc();
         deps.onFleetError?.(error);
       }
-      return (await registry.metrics()) + fleet;
+      // No await between setting `profiles` and this call: prom-client runs every collect()
+      // synchronously when metrics() starts, so a concurrent scrape cannot swap the aggregates.
+      return (await registry.metrics()) + mailboxText;
     },
   };
 }

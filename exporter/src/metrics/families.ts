@@ -1,0 +1,117 @@
+/**
+ * Every metric family mailsync serves, in one table: name, type, help, label names (in the order
+ * they are written) and who produces the samples. The prom-client registrations and the per-mailbox
+ * text writer both take these from here, so no family is described in two places; a test holds
+ * this table, docs/metrics.md (the contract) and a real scrape to each other.
+ */
+
+/**
+ * Who writes a family's samples:
+ * - `process`: prom-client, counted or set in this process (cycles, config loads, the scheduler);
+ * - `store`: prom-client `collect()`, from the per-profile aggregates of the scrape's store read;
+ * - `text`: written per mailbox as text (TextWriter) from the same read: ~10 series per mailbox,
+ *   too many for prom-client's per-series objects (docs/decisions.md, docs/performance.md).
+ */
+export type Producer = 'process' | 'store' | 'text';
+
+export interface Family {
+  name: string;
+  type: 'counter' | 'gauge' | 'histogram';
+  help: string;
+  labels: readonly string[];
+  producer: Producer;
+}
+
+const DIRECTION_PROFILE = ['direction', 'profile'] as const;
+const MAILBOX_DIRECTION = ['mailbox', 'direction'] as const;
+
+export const FAMILIES = [
+  // Activity of this process: counted as cycles finish, by direction and profile (never by mailbox).
+  { name: 'mailsync_sync_runs_total', type: 'counter', producer: 'process', labels: ['direction', 'profile', 'result'],
+    help: 'Sync runs finished in this process, by direction, profile and result (success, failure, aborted).' },
+  { name: 'mailsync_sync_retries_total', type: 'counter', producer: 'process', labels: DIRECTION_PROFILE,
+    help: 'Runs started after a failed one (retry attempts), by direction and profile.' },
+  { name: 'mailsync_sync_errors_total', type: 'counter', producer: 'process', labels: ['direction', 'profile', 'class', 'scope', 'code'],
+    help: 'Failed runs by direction, profile, class, scope and taxonomy code.' },
+  { name: 'mailsync_items_processed_total', type: 'counter', producer: 'process', labels: DIRECTION_PROFILE,
+    help: 'Messages handled by sync runs (stored, already stored, or failed as an item).' },
+  { name: 'mailsync_emails_stored_total', type: 'counter', producer: 'process', labels: DIRECTION_PROFILE,
+    help: 'Emails stored for the first time (a message already stored for the mailbox is not counted again).' },
+  { name: 'mailsync_items_failed_total', type: 'counter', producer: 'process', labels: ['direction', 'profile', 'code'],
+    help: 'Item-level failures (one message failed, the mailbox kept going), by code.' },
+  { name: 'mailsync_sync_duration_seconds', type: 'histogram', producer: 'process', labels: DIRECTION_PROFILE,
+    help: 'Duration of sync runs, by direction and profile.' },
+
+  // The exporter itself.
+  { name: 'mailsync_build_info', type: 'gauge', producer: 'process', labels: ['version', 'nodejs_version'],
+    help: 'Always 1; the labels say which mailsync and Node.js are running.' },
+  { name: 'mailsync_scheduler_in_flight', type: 'gauge', producer: 'process', labels: [],
+    help: 'Sync runs in progress now.' },
+  { name: 'mailsync_scheduler_queue_depth', type: 'gauge', producer: 'process', labels: [],
+    help: 'Sync runs that are due but wait for a free slot.' },
+  { name: 'mailsync_mailboxes_configured', type: 'gauge', producer: 'process', labels: [],
+    help: 'Mailboxes in the loaded config.' },
+  { name: 'mailsync_config_last_reload_successful', type: 'gauge', producer: 'process', labels: [],
+    help: '1 if the last config (re)load was applied, 0 if it was rejected.' },
+  { name: 'mailsync_config_last_reload_success_timestamp_seconds', type: 'gauge', producer: 'process', labels: [],
+    help: 'When the config was last loaded or reloaded successfully.' },
+  { name: 'mailsync_store_errors_total', type: 'counter', producer: 'process', labels: [],
+    help: 'Failed reads of the store while serving a scrape (the state families are then missing).' },
+
+  // Profile aggregates: a few series per profile, from the store at each scrape.
+  { name: 'mailsync_profile_info', type: 'gauge', producer: 'store', labels: ['profile', 'owner', 'protocol'],
+    help: 'Always 1: each email server profile, its owner (who is told when its mailboxes fail) and protocol.' },
+  { name: 'mailsync_profile_mailboxes', type: 'gauge', producer: 'store', labels: ['profile', 'health'],
+    help: 'Configured mailboxes of a profile in each health bucket (every bucket present, zeros included).' },
+  { name: 'mailsync_profile_mailboxes_recently_failed', type: 'gauge', producer: 'store', labels: ['profile'],
+    help: 'Mailboxes of a profile with a failed run within metrics.intermittentWindowSeconds (default 1 h).' },
+  { name: 'mailsync_profile_pending_send_emails', type: 'gauge', producer: 'store', labels: ['profile'],
+    help: 'Emails queued from the mailboxes of a profile and not sent yet.' },
+  { name: 'mailsync_profile_mailboxes_testing_long', type: 'gauge', producer: 'store', labels: ['profile'],
+    help: 'Mailboxes of a profile whose Test & Enable has been scheduled or running for longer than metrics.longTestEnableSeconds.' },
+
+  // Mailbox state: ~10 series per mailbox, from the store at each scrape (only with metrics.perMailboxSeries).
+  { name: 'mailsync_mailbox_info', type: 'gauge', producer: 'text', labels: ['mailbox', 'profile', 'address'],
+    help: 'Always 1: the profile and address of each configured mailbox (the only series with the address).' },
+  { name: 'mailsync_mailbox_health', type: 'gauge', producer: 'text', labels: ['mailbox', 'health'],
+    help: 'Always 1, on the mailbox\'s current health bucket: healthy, failing, intermittent, inactive or testing.' },
+  { name: 'mailsync_mailbox_enabled', type: 'gauge', producer: 'text', labels: MAILBOX_DIRECTION,
+    help: '1 when a configured direction is enabled, 0 when the system or an operator disabled it.' },
+  { name: 'mailsync_mailbox_disabled', type: 'gauge', producer: 'text', labels: ['mailbox', 'direction', 'code'],
+    help: 'Present (1) while the system keeps a direction disabled, with the taxonomy code of the failure.' },
+  { name: 'mailsync_mailbox_consecutive_failures', type: 'gauge', producer: 'text', labels: MAILBOX_DIRECTION,
+    help: 'Failed runs in a row (reset by a success or Test & Enable); the 11th transient one disables by default.' },
+  { name: 'mailsync_mailbox_last_success_timestamp_seconds', type: 'gauge', producer: 'text', labels: MAILBOX_DIRECTION,
+    help: 'When the last successful run of a direction ended (absent until one succeeds).' },
+  { name: 'mailsync_mailbox_last_error_timestamp_seconds', type: 'gauge', producer: 'text', labels: ['mailbox', 'direction', 'code', 'class', 'scope'],
+    help: 'When the last failure of a direction happened, with its code, class and scope (absent until one fails).' },
+  { name: 'mailsync_mailbox_test_started_timestamp_seconds', type: 'gauge', producer: 'text', labels: ['mailbox'],
+    help: 'While Test & Enable is scheduled or running: when it was requested.' },
+  { name: 'mailsync_mailbox_sync_runs_total', type: 'counter', producer: 'text', labels: ['mailbox', 'direction', 'result'],
+    help: 'Finished runs of a direction by result (success, failure; aborted once any). Kept in the store: survives restarts.' },
+  { name: 'mailsync_mailbox_sync_retries_total', type: 'counter', producer: 'text', labels: MAILBOX_DIRECTION,
+    help: 'Runs started after a failed one: the attempts the retry policy made. Survives restarts.' },
+  { name: 'mailsync_mailbox_items_processed_total', type: 'counter', producer: 'text', labels: MAILBOX_DIRECTION,
+    help: 'Messages handled by the runs of a direction (stored, already stored, or failed as an item). Survives restarts.' },
+  { name: 'mailsync_mailbox_sync_errors_total', type: 'counter', producer: 'text', labels: ['mailbox', 'direction', 'class', 'scope', 'code'],
+    help: 'Failures recorded against a mailbox by direction, class, scope and code (runs and Test & Enable). Survives restarts.' },
+  { name: 'mailsync_mailbox_items_failed_total', type: 'counter', producer: 'text', labels: ['mailbox', 'direction', 'code'],
+    help: 'Item-level failures of a mailbox by direction and code (one email failed, the mailbox kept going). Survives restarts.' },
+  { name: 'mailsync_mailbox_pending_send_emails', type: 'gauge', producer: 'text', labels: ['mailbox'],
+    help: 'Emails queued from a mailbox and not sent yet (Pending Send, sending or postponed); present for mailboxes configured for outgoing or with a queue.' },
+  { name: 'mailsync_mailbox_pending_send_oldest_age_seconds', type: 'gauge', producer: 'text', labels: ['mailbox'],
+    help: 'How long the oldest email not sent yet has waited since it was queued (absent when the queue is empty).' },
+] as const satisfies readonly Family[];
+
+type Row = (typeof FAMILIES)[number];
+export type FamilyName = Row['name'];
+/** The row of one family, with its type, producer and labels as literal types. */
+export type FamilyOf<N extends FamilyName> = Extract<Row, { name: N }>;
+/** Names of the families of one type and producer: a Counter cannot be built for a gauge family. */
+export type NameOf<T extends Family['type'], P extends Producer = Producer> = Extract<Row, { type: T; producer: P }>['name'];
+
+const BY_NAME = new Map<string, Row>(FAMILIES.map((f) => [f.name, f]));
+
+export function family<N extends FamilyName>(name: N): FamilyOf<N> {
+  return BY_NAME.get(name) as FamilyOf<N>;
+}
