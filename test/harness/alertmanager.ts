@@ -103,6 +103,13 @@ export class Alertmanager {
     return am;
   }
 
+  /** Each alert Alertmanager holds, once per receiver it routes it to, whether notified yet or not. */
+  async routed(): Promise<{ receiver: string; state: string; labels: Record<string, string> }[]> {
+    const groups = await (await fetch(`http://${this.url}/api/v2/alerts/groups`)).json() as
+      { receiver: { name: string }; alerts: { labels: Record<string, string>; status: { state: string } }[] }[];
+    return groups.flatMap((g) => g.alerts.map((a) => ({ receiver: g.receiver.name, state: a.status.state, labels: a.labels })));
+  }
+
   async stop(): Promise<void> {
     if (this.#child.exitCode === null && this.#child.signalCode === null) {
       this.#child.kill('SIGTERM');

@@ -72,6 +72,12 @@ export class Prometheus {
     return waitFor(() => this.query(expr), { what: expr, until: done, timeoutMs, intervalMs: 250 });
   }
 
+  /** When the rule group evaluated longest ago last ran (ms since the epoch; 0 before each ran once). */
+  async rulesEvaluatedAt(): Promise<number> {
+    const body = await (await fetch(`${this.url}/api/v1/rules`)).json() as { data: { groups: { lastEvaluation: string }[] } };
+    return Math.min(...body.data.groups.map((g) => Math.max(0, Date.parse(g.lastEvaluation))));
+  }
+
   async stop(): Promise<void> {
     if (this.#child.exitCode === null && this.#child.signalCode === null) {
       this.#child.kill('SIGTERM');
