@@ -93,7 +93,12 @@ function seen(): string[] {
 }
 
 function lines(alerts: { receiver: string; status: string; labels: Record<string, string> }[]): string[] {
-  return [...new Set(alerts.map((a) => `${a.receiver} ${a.status} ${a.labels.alertname} ${a.labels.mailbox ?? a.labels.profile ?? ''}`))].sort();
+  return [...new Set(alerts.map((a) => `${a.receiver} ${a.status} ${subject(a.labels)}`))].sort();
+}
+
+/** "alertname subject", where subject is the mailbox or the profile. */
+function subject(labels: Record<string, string>): string {
+  return `${labels.alertname} ${labels.mailbox ?? labels.profile ?? ''}`;
 }
 
 async function waitForNotifications(expected: string[], timeoutMs = 30_000): Promise<void> {
@@ -120,15 +125,18 @@ describe('alerts end to end', () => {
   it('pages each broken mailbox once, with its labels and runbook, and nothing unrelated', async () => {
     await waitForNotifications(FIRING);
     // Nothing unrelated: once every mailbox has had its first cycle and every rule group has been
-    // evaluated on what was scraped after that, whatever would fire is firing in Prometheus, and
-    // Alertmanager shows each receiver it goes to, notified yet or not.
+    // evaluated on what was scraped after that, whatever would fire is firing in Prometheus. Once
+    // each of those is in Alertmanager, its groups show every receiver it goes to, notified yet or
+    // not; an inhibited (suppressed) alert is never sent.
     await prometheus.waitFor('count(sum by (mailbox) (mailsync_mailbox_sync_runs_total) > 0) == 7', (r) => r.length === 1);
     const cycled = Date.now();
     await waitFor(() => prometheus.rulesEvaluatedAt(), { what: 'every rule group to be evaluated again', until: (at) => at > cycled });
-    const firing = await prometheus.query('ALERTS{alertstate="firing"}');
-    expect(lines(firing.map((s) => ({ receiver: '-', status: 'firing', labels: s.metric })))).toEqual(lines(sink.alerts().map((a) => ({ ...a, receiver: '-' }))));
-    const routed = await alertmanager.routed();
-    expect(lines(routed.map((a) => ({ ...a, status: a.state === 'active' ? 'firing' : a.state })))).toEqual([...FIRING].sort());
+    const firing = (await prometheus.query('ALERTS{alertstate="firing"}')).map((s) => subject(s.metric));
+    const routed = await waitFor(() => alertmanager.routed(), {
+      what: `Alertmanager to have processed every firing alert (${firing.join(', ')})`,
+      until: (r) => firing.every((f) => r.some((a) => subject(a.labels) === f)) && r.every((a) => a.state !== 'unprocessed'),
+    });
+    expect(lines(routed.filter((a) => a.state === 'active').map((a) => ({ ...a, status: 'firing' })))).toEqual([...FIRING].sort());
     expect(seen()).toEqual([...FIRING].sort());
 
     const cred = sink.alerts().find((a) => a.labels.alertname === 'MailsyncMailboxCredentialsRejected');
