@@ -47,7 +47,7 @@ export class Prometheus {
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     const p = new Prometheus(dir, port, child);
     const ready = async () => {
-      if (child.exitCode !== null) throw new Error(`prometheus exited during start: ${p.#output}`);
+      if (child.exitCode !== null) throw new Error('prometheus exited during start');
       return fetch(`${p.url}/-/ready`).then((r) => r.ok, () => false);
     };
     try {
