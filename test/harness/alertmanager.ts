@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { freePort } from './ports.js';
+import { waitFor } from './wait.js';
 
 export interface Notification {
   receiver: string;
@@ -89,15 +90,24 @@ export class Alertmanager {
     child.stdout?.on('data', (d) => (output += d));
     child.stderr?.on('data', (d) => (output += d));
     const am = new Alertmanager(dir, port, child);
-    const deadline = Date.now() + 20_000;
-    while (!(await fetch(`http://${am.url}/-/ready`).then((r) => r.ok, () => false))) {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        await am.stop();
-        throw new Error(`alertmanager did not start: ${output}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
+    const ready = async () => {
+      if (child.exitCode !== null) throw new Error('alertmanager exited during start');
+      return fetch(`http://${am.url}/-/ready`).then((r) => r.ok, () => false);
+    };
+    try {
+      await waitFor(ready, { what: 'alertmanager to be ready', timeoutMs: 20_000, intervalMs: 100 });
+    } catch (error) {
+      await am.stop();
+      throw new Error(`alertmanager did not start (${(error as Error).message}): ${output}`);
     }
     return am;
+  }
+
+  /** Each alert Alertmanager holds, once per receiver it routes it to, whether notified yet or not. */
+  async routed(): Promise<{ receiver: string; state: string; labels: Record<string, string> }[]> {
+    const groups = await (await fetch(`http://${this.url}/api/v2/alerts/groups`)).json() as
+      { receiver: { name: string }; alerts: { labels: Record<string, string>; status: { state: string } }[] }[];
+    return groups.flatMap((g) => g.alerts.map((a) => ({ receiver: g.receiver.name, state: a.status.state, labels: a.labels })));
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
 import { freePort } from './ports.js';
+import { waitFor } from './wait.js';
 
 export interface SrvRecord {
   name: string;
@@ -50,16 +51,11 @@ export class Dnsmasq {
   async #ready(): Promise<void> {
     const resolver = new Resolver({ timeout: 200, tries: 1 });
     resolver.setServers([this.server]);
-    for (let i = 0; i < 50; i++) {
-      try {
-        await resolver.resolveSrv('_probe._tcp.ready.test');
-        return;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOTFOUND') return;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error('dnsmasq did not answer within 2.5 s');
+    const answers = () => resolver.resolveSrv('_probe._tcp.ready.test').then(
+      () => true,
+      (error: NodeJS.ErrnoException) => error.code === 'ENOTFOUND',
+    );
+    await waitFor(answers, { what: `dnsmasq to answer on ${this.server}`, timeoutMs: 10_000 });
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { waitFor } from './wait.js';
 
 /** A TCP port that was free a moment ago on 127.0.0.1 (the OS picks it). */
 export async function freePort(): Promise<number> {
@@ -15,24 +16,23 @@ export async function freePort(): Promise<number> {
 
 /** Resolves once `port` answers with a line starting with `prefix`, or rejects after `timeoutMs`. */
 export async function waitForGreeting(port: number, prefix: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      let data = '';
-      socket.setTimeout(1_000, () => socket.destroy());
-      socket.on('data', (chunk) => {
-        data += chunk.toString();
-        if (data.includes('\n')) {
-          socket.destroy();
-          resolve(data.startsWith(prefix));
-        }
-      });
-      socket.on('error', () => resolve(false));
-      socket.on('close', () => resolve(data.startsWith(prefix)));
+  await waitFor(() => greets(port, prefix), { what: `"${prefix}" from 127.0.0.1:${port}`, timeoutMs, intervalMs: 20 });
+}
+
+/** One connection: does the first line start with `prefix`? (Refused or silent: no.) */
+function greets(port: number, prefix: string): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let data = '';
+    socket.setTimeout(1_000, () => socket.destroy());
+    socket.on('data', (chunk) => {
+      data += chunk.toString();
+      if (data.includes('\n')) {
+        socket.destroy();
+        resolve(data.startsWith(prefix));
+      }
     });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing answered "${prefix}" on 127.0.0.1:${port} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+    socket.on('error', () => resolve(false));
+    socket.on('close', () => resolve(data.startsWith(prefix)));
+  });
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { freePort } from './ports.js';
+import { waitFor } from './wait.js';
 
 export interface PromSample {
   metric: Record<string, string>;
@@ -45,16 +46,17 @@ export class Prometheus {
       `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn',
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     const p = new Prometheus(dir, port, child);
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`prometheus exited during start: ${p.#output}`);
-      if (await fetch(`${p.url}/-/ready`).then((r) => r.ok, () => false)) return p;
-      if (Date.now() > deadline) {
-        await p.stop();
-        throw new Error(`prometheus not ready within 20 s: ${p.#output}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
+    const ready = async () => {
+      if (child.exitCode !== null) throw new Error('prometheus exited during start');
+      return fetch(`${p.url}/-/ready`).then((r) => r.ok, () => false);
+    };
+    try {
+      await waitFor(ready, { what: 'prometheus to be ready', timeoutMs: 20_000, intervalMs: 100 });
+    } catch (error) {
+      await p.stop();
+      throw new Error(`${(error as Error).message}: ${p.#output}`);
     }
+    return p;
   }
 
   /** An instant query; throws with Prometheus' error for a bad expression. */
@@ -67,14 +69,13 @@ export class Prometheus {
 
   /** Polls `expr` until `done` accepts the result. */
   async waitFor(expr: string, done: (r: PromSample[]) => boolean, timeoutMs = 20_000): Promise<PromSample[]> {
-    const deadline = Date.now() + timeoutMs;
-    let last = await this.query(expr);
-    while (!done(last)) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting on ${expr}; last: ${JSON.stringify(last)}`);
-      await new Promise((r) => setTimeout(r, 250));
-      last = await this.query(expr);
-    }
-    return last;
+    return waitFor(() => this.query(expr), { what: expr, until: done, timeoutMs, intervalMs: 250 });
+  }
+
+  /** When the rule group evaluated longest ago last ran (ms since the epoch; 0 before each ran once). */
+  async rulesEvaluatedAt(): Promise<number> {
+    const body = await (await fetch(`${this.url}/api/v1/rules`)).json() as { data: { groups: { lastEvaluation: string }[] } };
+    return Math.min(...body.data.groups.map((g) => Math.max(0, Date.parse(g.lastEvaluation))));
   }
 
   async stop(): Promise<void> {

@@ -11,6 +11,7 @@ import { makeMessage } from '../harness/mail.js';
 import { freePort } from '../harness/ports.js';
 import { Prometheus } from '../harness/prometheus.js';
 import { SilentServer } from '../harness/responder.js';
+import { waitFor } from '../harness/wait.js';
 
 /**
  * Every query of the generated dashboards runs on a real Prometheus scraping the running exporter,
@@ -58,9 +59,8 @@ beforeAll(async () => {
   expect((await post('/mailboxes/d-send/emails', { to: 'x@remote.example', subject: 's', text: 't' })).status).toBe(202);
   expect((await post('/mailboxes/d-test/test-enable', {})).status).toBe(202);
   prometheus = await Prometheus.start({ targets: [new URL(url).host] });
-  // Two scrapes after the retries began, so that rates and increases have data.
+  // The retries began: every state the dashboards show exists (the test waits for the scrapes).
   await prometheus.waitFor('mailsync_mailbox_sync_retries_total{mailbox="d-retry"} > 0', (r) => r.length > 0);
-  await new Promise((r) => setTimeout(r, 2_500));
 }, 60_000);
 
 afterAll(async () => {
@@ -73,11 +73,10 @@ afterAll(async () => {
 
 async function waitForUrl(listen: string): Promise<string> {
   const url = `http://${listen}`;
-  const deadline = Date.now() + 20_000;
-  while (!await fetch(`${url}/-/ready`).then((r) => r.ok, () => false)) {
-    if (Date.now() > deadline) throw new Error(`mailsync did not come up: ${run.stderr()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const ready = () => fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+  await waitFor(ready, { what: 'mailsync to come up', intervalMs: 100 }).catch((error: Error) => {
+    throw new Error(`${error.message}: ${run.stderr()}`);
+  });
   return url;
 }
 
@@ -87,20 +86,27 @@ function substitute(expr: string, mailbox: string): string {
 }
 const MAILBOXES = ['d-ok', 'd-bad', 'd-retry', 'd-send', 'd-test'];
 
+/** The expressions that return no data (one that does not parse throws). */
+async function emptyQueries(exprs: string[]): Promise<string[]> {
+  const empty: string[] = [];
+  for (const expr of exprs) {
+    // label_values(metric, label) is Grafana's: the metric must exist.
+    const metric = /^label_values\((\w+),/.exec(expr)?.[1];
+    // A mailbox panel counts when it shows data for one of the mailboxes (not every mailbox sends mail).
+    const candidates = metric ? [metric] : expr.includes('$mailbox') ? MAILBOXES.map((m) => substitute(expr, m)) : [substitute(expr, '')];
+    let found = false;
+    for (const promql of candidates) if (!found) found = (await prometheus.query(promql)).length > 0;
+    if (!found) empty.push(expr);
+  }
+  return empty;
+}
+
 describe('the generated dashboards on a real Prometheus', () => {
   for (const [name, build] of Object.entries(DASHBOARDS)) {
     it(`every query of ${name} parses and returns data`, async () => {
       const dash = build();
-      const empty: string[] = [];
-      for (const expr of expressions(dash)) {
-        // label_values(metric, label) is Grafana's: the metric must exist.
-        const metric = /^label_values\((\w+),/.exec(expr)?.[1];
-        // A mailbox panel counts when it shows data for one of the mailboxes (not every mailbox sends mail).
-        const candidates = metric ? [metric] : expr.includes('$mailbox') ? MAILBOXES.map((m) => substitute(expr, m)) : [substitute(expr, '')];
-        let found = false;
-        for (const promql of candidates) if (!found) found = (await prometheus.query(promql)).length > 0;
-        if (!found) empty.push(expr);
-      }
+      // Rates and increases have data from a series' second scrape on: wait for that, not for a time.
+      const empty = await waitFor(() => emptyQueries(expressions(dash)), { what: `data from every query of ${name}`, until: (e) => e.length === 0, intervalMs: 250 });
       expect(empty).toEqual([]);
     });
   }

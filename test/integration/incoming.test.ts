@@ -4,6 +4,7 @@ import { Dovecot } from '../harness/dovecot.js';
 import { labProfile, type LabOptions } from '../harness/config.js';
 import { openLab } from '../harness/lab.js';
 import { makeMessage } from '../harness/mail.js';
+import { waitFor } from '../harness/wait.js';
 
 let dovecot: Dovecot;
 beforeAll(async () => {
@@ -76,11 +77,12 @@ describe('incoming sync against Dovecot', () => {
       expect(await l.store.mail.countEmails('folders')).toBe(2);
       const before = (await l.store.mail.getCursor('folders', 'Work'))!.uidvalidity;
 
-      // Recreate the folder: Dovecot gives it a new UIDVALIDITY (time based, hence the pause).
+      // Recreate the folder: Dovecot gives it a new UIDVALIDITY. No pause needed: the value is time
+      // based, but Dovecot keeps the last one it gave in the user's dovecot-uidvalidity file and
+      // gives the next one above it, so a folder recreated within the same second still gets a new one.
       const client = await dovecot.client(user);
       await client.mailboxDelete('Work');
       await client.logout();
-      await new Promise((r) => setTimeout(r, 1_100));
       await dovecot.append(user, 'Work', [shared, makeMessage(9)]);
 
       const after = success(await l.cycle('folders'));
@@ -227,7 +229,7 @@ describe('incoming sync against Dovecot', () => {
       expect(l.sessions.idleCount).toBe(1);
       // Kill the server side of the kept connection: the next cycle must still succeed.
       dovecot.doveadm(['kick', user.name]);
-      await new Promise((r) => setTimeout(r, 200));
+      await waitFor(() => dovecot.doveadm(['who', user.name]), { what: `${user.name}'s session to end on the server`, until: (who) => !who.split('\n').some((l) => l.startsWith(`${user.name} `)) });
       await dovecot.append(user, 'INBOX', [makeMessage(2)]);
       expect(success(await l.cycle('r'))).toMatchObject({ itemsProcessed: 1 });
       expect(l.sessions.openCount('lab')).toBe(1);

@@ -3,6 +3,7 @@ import { runCli, startCli } from '../harness/cli.js';
 import { writeLabConfig } from '../harness/config.js';
 import { Dovecot } from '../harness/dovecot.js';
 import { makeMessage } from '../harness/mail.js';
+import { waitFor } from '../harness/wait.js';
 
 let dovecot: Dovecot;
 beforeAll(async () => {
@@ -13,17 +14,6 @@ afterAll(async () => {
 });
 
 const OPERATOR_TOKEN = 'operator-token-for-the-lifecycle-test';
-
-async function poll<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await read();
-  while (!done(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    last = await read();
-  }
-  return last;
-}
 
 describe('a mailbox broken on purpose, fixed, and brought back with Test & Enable (service, API and CLI)', () => {
   it('is disabled with credentials_rejected, then enabled by Test & Enable after the fix, and syncs', async () => {
@@ -48,7 +38,7 @@ describe('a mailbox broken on purpose, fixed, and brought back with Test & Enabl
         return await r.json() as { directions: { incoming: { enabled: boolean; disabled: { code: string } | null; itemsProcessedTotal: number; status: string } }; testEnable: { state: string; result: { checks: { ok: boolean }[] } }; alerts: { code: string }[]; audit: { action: string; actor: string }[] };
       };
 
-      const disabled = await poll(show, (m) => m.directions.incoming.disabled !== null, 'the mailbox to be disabled');
+      const disabled = await waitFor(show, { until: (m) => m.directions.incoming.disabled !== null, what: 'the mailbox to be disabled' });
       expect(disabled.directions.incoming).toMatchObject({ enabled: false, disabled: { code: 'credentials_rejected' } });
       expect(disabled.alerts).toMatchObject([{ code: 'credentials_rejected' }]);
       const listed = await cli('list', '--state', 'disabled');
@@ -56,17 +46,17 @@ describe('a mailbox broken on purpose, fixed, and brought back with Test & Enabl
 
       // Test & Enable before the fix fails again and keeps it disabled.
       expect((await cli('test-enable', 'broken')).code).toBe(0);
-      const stillBroken = await poll(show, (m) => m.testEnable.state === 'completed', 'the first Test & Enable');
+      const stillBroken = await waitFor(show, { until: (m) => m.testEnable.state === 'completed', what: 'the first Test & Enable' });
       expect(stillBroken.testEnable.result.checks).toMatchObject([{ ok: false }]);
       expect(stillBroken.directions.incoming.enabled).toBe(false);
 
       // The fix: the server gets the rotated password.
       dovecot.addUser(user.name, 'rotated-pw');
       expect((await cli('test-enable', 'broken')).code).toBe(0);
-      const fixed = await poll(show, (m) => m.testEnable.state === 'completed' && m.directions.incoming.enabled, 'Test & Enable to enable the mailbox');
+      const fixed = await waitFor(show, { until: (m) => m.testEnable.state === 'completed' && m.directions.incoming.enabled, what: 'Test & Enable to enable the mailbox' });
       expect(fixed.testEnable.result.checks).toMatchObject([{ ok: true }]);
       // Enabling wakes the scheduler: the mail arrives without waiting an hour-long poll interval.
-      const synced = await poll(show, (m) => m.directions.incoming.itemsProcessedTotal === 2, 'the two messages to be synced');
+      const synced = await waitFor(show, { until: (m) => m.directions.incoming.itemsProcessedTotal === 2, what: 'the two messages to be synced' });
       expect(synced.directions.incoming.status).toBe('success');
       expect(synced.audit.filter((a) => a.action === 'test_enable')).toMatchObject([{ actor: 'oncall' }, { actor: 'oncall' }]);
       const shown = await cli('show', 'broken');

@@ -8,6 +8,7 @@ import { labProfile, writeLabConfig } from '../harness/config.js';
 import { Dovecot } from '../harness/dovecot.js';
 import { SmtpLab } from '../harness/smtp.js';
 import { makeCert } from '../harness/tls.js';
+import { waitFor } from '../harness/wait.js';
 
 /**
  * The runner process is killed (SIGKILL) at each point of a send, restarted, and the receiving
@@ -70,13 +71,13 @@ async function queue(url: string, mailbox: string, subject: string): Promise<{ i
 }
 
 async function waitForState(url: string, mailbox: string, id: number, state: string): Promise<{ history: { detail: string; state: string }[] }> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const email = await (await fetch(`${url}/api/mailboxes/${mailbox}/emails/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json() as { state: string; history: { detail: string; state: string }[] };
-    if (email.state === state) return email;
-    if (Date.now() > deadline) throw new Error(`email ${id} is ${email.state}, not ${state}: ${JSON.stringify(email.history)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const read = async () => await (await fetch(`${url}/api/mailboxes/${mailbox}/emails/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json() as { state: string; history: { detail: string; state: string }[] };
+  return waitFor(read, { what: `email ${id} to be ${state}`, until: (email) => email.state === state, intervalMs: 100 });
+}
+
+/** The mailbox's runs as the API shows them (a run not finished has no finishedAt). */
+async function runs(url: string, mailbox: string): Promise<{ finishedAt: number | null }[]> {
+  return ((await (await callApi(url, TOKEN, 'GET', `/mailboxes/${mailbox}`)).json()) as { runs: { finishedAt: number | null }[] }).runs;
 }
 
 /** Resolves when a hook fires; the returned `release` lets the server go on. */
@@ -159,8 +160,8 @@ describe('a send interrupted by SIGKILL', () => {
     const accepted = new Promise<void>((r) => (smtp.hooks.afterAccept = () => r()));
     const email = await queue(first.url, mailbox, subject);
     await accepted;
-    // The runner now waits on the store's lock to record the 250.
-    await new Promise((r) => setTimeout(r, 300));
+    // Killed at once: whether the runner has read the 250 yet or waits on the lock to record it,
+    // the store cannot have it, and the store is all that a restart sees.
     await kill(first.run);
     smtp.hooks.onMailFrom = undefined;
     smtp.hooks.afterAccept = undefined;
@@ -175,7 +176,8 @@ describe('a send interrupted by SIGKILL', () => {
     try {
       const done = await waitForState(second.url, 'copy', email.id, 'sent');
       expect(done.history.map((e) => e.detail)).toContainEqual(expect.stringContaining('is in Sent'));
-      await new Promise((r) => setTimeout(r, 500));
+      // Not sent again: the cycle that found it in Sent, the one that would have sent it, has finished.
+      await waitFor(() => runs(second.url, 'copy'), { what: 'the reconciling cycle to finish', until: (r) => r.every((run) => run.finishedAt !== null) });
       expect(smtp.count(email.messageId)).toBe(1);
     } finally {
       await kill(second.run);

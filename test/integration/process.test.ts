@@ -5,6 +5,7 @@ import { runCli, startCli } from '../harness/cli.js';
 import { writeLabConfig } from '../harness/config.js';
 import { Dovecot } from '../harness/dovecot.js';
 import { makeMessage } from '../harness/mail.js';
+import { waitFor } from '../harness/wait.js';
 
 let dovecot: Dovecot;
 beforeAll(async () => {
@@ -113,12 +114,9 @@ describe('the mailsync process', () => {
     const run = startCli(['run', '--config', lab.file, '--log-level', 'info'], lab.env);
     try {
       const { url } = await run.waitForLog((e) => e.msg === 'mailsync started');
-      let text = '';
       const settled = (t: string) => t.includes('result="failure"} 1') && t.includes('result="success"} 2');
-      for (let i = 0; i < 100 && !settled(text); i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        text = await (await fetch(`${String(url)}/metrics`)).text();
-      }
+      const scrape = async () => (await fetch(`${String(url)}/metrics`)).text();
+      const text = await waitFor(scrape, { what: 'two cycles to succeed and one to fail on /metrics', until: settled, intervalMs: 100 });
       expect(text).toContain('mailsync_sync_runs_total{direction="incoming",profile="lab",result="success"} 2');
       expect(text).toContain('mailsync_sync_runs_total{direction="incoming",profile="lab",result="failure"} 1');
       expect(text).toContain('mailsync_emails_stored_total{direction="incoming",profile="lab"} 3');
