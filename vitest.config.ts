@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two tiers. `unit` (with `unit-panel`, the panel's tests in jsdom) needs nothing but Node and
+ * Two tiers. `unit` (the panel's component tests among them, in jsdom) needs nothing but Node and
  * node_modules; `integration` needs the Debian packages .ci/run installs: it starts Dovecot,
  * dnsmasq, Prometheus, Alertmanager and Chromium, and runs promtool, amtool and openssl. A test
  * file goes by what it spawns, wherever it lives: alerts/src/alerts.test.ts runs promtool and
@@ -22,18 +22,10 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['exporter/src/**/*.test.ts', 'dashboards/src/**/*.test.ts', 'contract/**/*.test.ts', 'test/**/*.test.ts'],
+          include: ['exporter/src/**/*.test.ts', 'dashboards/src/**/*.test.ts', 'contract/**/*.test.ts', 'test/**/*.test.ts', 'grafana-plugin/src/**/*.test.{ts,tsx}'],
           exclude: ['**/node_modules/**', '**/dist/**', ...integration],
-        },
-      },
-      {
-        extends: true,
-        // A project of its own because vitest 4 sets the environment and setup files per project
-        // (or by a comment in each test file), and the setup file needs a DOM.
-        test: {
-          name: 'unit-panel',
-          include: ['grafana-plugin/src/**/*.test.{ts,tsx}'],
-          environment: 'jsdom',
+          // The panel's tests (its code imports @grafana packages, which need a DOM) ask for jsdom in
+          // their first line; the setup file's browser stand-ins apply only there.
           setupFiles: ['grafana-plugin/src/test/setup.ts'],
           // @grafana packages ship ESM that imports CSS and browser-only modules: let vite transform them.
           server: { deps: { inline: [/@grafana\//] } },

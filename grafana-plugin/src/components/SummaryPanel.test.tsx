@@ -1,3 +1,4 @@
+// @vitest-environment jsdom
 import { dateTime, LoadingState, type PanelData, type PanelProps } from '@grafana/data';
 import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';

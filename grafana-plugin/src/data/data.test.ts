@@ -1,3 +1,4 @@
+// @vitest-environment jsdom
 import { FieldType, toDataFrame } from '@grafana/data';
 import { describe, expect, it } from 'vitest';
 import { fleet, NOW, table } from '../test/frames';
