@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { pollIntervalMs, Scheduler, type Job, type RunResult, type SchedulerOptions } from './scheduler.js';
 
@@ -356,5 +357,36 @@ describe('Scheduler: a fleet in one queue', () => {
     expect(h.scheduler.queueDepth).toBe(1);
     await h.time.advance(1_000);
     expect(h.scheduler.queueDepth).toBe(2);
+  });
+});
+
+describe('Scheduler: stop signals', () => {
+  it('gives each run its own signal, so listeners never pile up on one', async () => {
+    const signals = new Set<AbortSignal>();
+    const h = harness({
+      maxConcurrent: 20,
+      groupLimit: () => 20,
+      run: (_id, signal) => {
+        signals.add(signal);
+        // Like a connect in progress: one listener for as long as the run lasts.
+        return new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      },
+    });
+    h.scheduler.setJobs(Array.from({ length: 20 }, (_, i) => job(`m${i}`, 1_000)));
+    h.scheduler.start();
+    await h.time.advance(0);
+    expect(h.scheduler.inFlight).toBe(20);
+    for (const signal of signals) expect(getEventListeners(signal, 'abort')).toHaveLength(1);
+    await h.scheduler.stop();
+    expect([signals.size, [...signals].every((s) => s.aborted)]).toEqual([20, true]);
+  });
+
+  it('aborts every running cycle at stop, not only the first', async () => {
+    const h = harness();
+    h.scheduler.setJobs([job('a'), job('b'), job('c')]);
+    h.scheduler.start();
+    await h.time.advance(0);
+    await h.scheduler.stop();
+    expect([h.scheduler.inFlight, h.started.length]).toEqual([0, 3]);
   });
 });

@@ -53,6 +53,16 @@ interface Entry {
   woken: boolean;
 }
 
+interface Run {
+  done: Promise<void>;
+  /**
+   * One per run, not one for the scheduler: each operation of a run that listens for the stop
+   * listens on its own run's signal, so listeners never pile up on a signal that lives as long
+   * as the process (Node warns past 10, and `maxConcurrent` is 16 by default).
+   */
+  abort: AbortController;
+}
+
 /**
  * Decides when each mailbox's cycle runs. A cycle's next run is due one interval (± jitter) after
  * it ends, as the product does, so a slow mailbox never queues behind itself. Due jobs start in
@@ -64,9 +74,8 @@ export class Scheduler {
   readonly #o: SchedulerOptions;
   readonly #entries = new Map<string, Entry>();
   readonly #queue = new DueQueue();
-  readonly #running = new Map<string, Promise<void>>();
+  readonly #running = new Map<string, Run>();
   readonly #groupRunning = new Map<string, number>();
-  readonly #abort = new AbortController();
   #timer: unknown;
   #timerAt = Infinity;
   #started = false;
@@ -148,8 +157,9 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#clearTimer();
-    this.#abort.abort();
-    await Promise.allSettled([...this.#running.values()]);
+    const runs = [...this.#running.values()];
+    for (const run of runs) run.abort.abort();
+    await Promise.allSettled(runs.map((run) => run.done));
   }
 
   #tick(): void {
@@ -173,8 +183,9 @@ export class Scheduler {
     entry.running = true;
     this.#queue.delete(id);
     this.#groupRunning.set(group, (this.#groupRunning.get(group) ?? 0) + 1);
+    const abort = new AbortController();
     const done = Promise.resolve()
-      .then(() => this.#o.run(id, this.#abort.signal))
+      .then(() => this.#o.run(id, abort.signal))
       .catch((error: unknown) => {
         this.#o.onError?.(id, error);
       })
@@ -194,7 +205,7 @@ export class Scheduler {
         if (this.#entries.get(id) === entry) this.#queue.set(id, entry.job.group, entry.due, now);
         this.#tick();
       });
-    this.#running.set(id, done);
+    this.#running.set(id, { done, abort });
   }
 
   #armTimer(at: number): void {
