@@ -4,16 +4,18 @@
  * imapflow connect + login + EXAMINE + logout over the same users at the same concurrency.
  * BENCH_MAILBOXES sets N (default 2000); BENCH_CONCURRENCY the concurrency (default 16, the
  * default sync.maxConcurrentCycles).
+ * Then the scheduler alone (no servers) at 10,000 and 100,000 mailboxes: how long one
+ * pass over the fleet takes when each run ends at once, i.e. the scheduler's own cost.
  */
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { systemClock } from '../../exporter/src/clock.js';
 import type { Config } from '../../exporter/src/config/index.js';
 import { createLogger } from '../../exporter/src/log.js';
-import { Scheduler, systemTimers } from '../../exporter/src/scheduler/scheduler.js';
 import type { DirectionDeps } from '../../exporter/src/directions/contract.js';
 import { runCycle, type CycleOutcome } from '../../exporter/src/directions/run.js';
 import { createIncoming, type IncomingRunner } from '../../exporter/src/incoming/index.js';
+import { Scheduler, systemTimers, type Timers } from '../../exporter/src/scheduler/scheduler.js';
 import { openStore } from '../../exporter/src/store/index.js';
 import { writeLabConfig } from '../harness/config.js';
 import { Dovecot } from '../harness/dovecot.js';
@@ -45,6 +47,43 @@ async function fleetCycle(config: Config, incoming: IncomingRunner, deps: Direct
   });
   await scheduler!.stop();
   return outcomes;
+}
+
+/**
+ * One pass of `n` mailboxes through the scheduler alone: each run ends after a microtask, the clock
+ * stands still and timers never fire, so all that is timed is the scheduler choosing what runs.
+ * Mailboxes are spread over 10 profiles; p0 allows one connection, so its jobs wait parked while
+ * the others run. Also times reading the queue depth (done on every scrape) with all n waiting.
+ */
+async function schedulerAlone(n: number): Promise<{ ms: number; usPerCompletion: number; depthReadUs: number }> {
+  const never: Timers = { setTimeout: () => undefined, clearTimeout: () => undefined };
+  const jobs = Array.from({ length: n }, (_, i) => ({ id: `m${i}`, group: `p${i % 10}`, intervalMs: 3_600_000 }));
+  let ran = 0;
+  let scheduler: Scheduler | undefined;
+  const pass = await timed(() => new Promise<void>((resolve) => {
+    scheduler = new Scheduler({
+      clock: { now: () => 0 }, timers: never, random: () => 0.5, jitterRatio: 0,
+      maxConcurrent: CONCURRENCY, groupLimit: (p) => (p === 'p0' ? 1 : 4),
+      run: async () => {
+        ran += 1;
+        if (ran === n) resolve();
+      },
+    });
+    scheduler.setJobs(jobs);
+    scheduler.start();
+  }));
+  await scheduler!.stop();
+  const waiting = new Scheduler({
+    clock: { now: () => 0 }, timers: never, random: () => 0.5, jitterRatio: 0, maxConcurrent: CONCURRENCY, groupLimit: () => 4, run: async () => undefined,
+  });
+  waiting.setJobs(jobs);
+  const reads = 10_000;
+  let depth = 0;
+  const read = await timed(async () => {
+    for (let i = 0; i < reads; i++) depth = waiting.queueDepth;
+  });
+  if (depth !== n) throw new Error(`queue depth ${depth}, expected ${n}`);
+  return { ms: pass.seconds * 1e3, usPerCompletion: (pass.seconds * 1e6) / n, depthReadUs: (read.seconds * 1e6) / reads };
 }
 
 async function main(): Promise<void> {
@@ -100,11 +139,23 @@ async function main(): Promise<void> {
     }));
     progress(`baseline fresh logins: ${N} in ${fmt(baseline.seconds, 2)} s`);
 
+    // Taken before the scheduler-alone part, whose 100,000 entries would otherwise be counted.
+    const rss = peakRssMb();
+    await schedulerAlone(1_000); // warm-up
+    const sched10k = await schedulerAlone(10_000);
+    const sched100k = await schedulerAlone(100_000);
+    for (const [label, r] of [['10,000', sched10k], ['100,000', sched100k]] as const) {
+      progress(`scheduler alone, ${label} mailboxes: one pass ${fmt(r.ms, 1)} ms (${fmt(r.usPerCompletion, 2)} µs per completion), ` +
+        `queue depth read ${fmt(r.depthReadUs, 2)} µs`);
+    }
+
     const checks = N / cycle.seconds;
     const raw = N / baseline.seconds;
     console.log(
       `RESULT mailboxes=${N} cycle_s=${fmt(cycle.seconds, 2)} checks_per_s=${fmt(checks)} raw_checks_per_s=${fmt(raw)} ` +
-      `ratio=${fmt(checks / raw, 2)} peak_rss_mb=${peakRssMb()}`,
+      `ratio=${fmt(checks / raw, 2)} peak_rss_mb=${rss} ` +
+      `sched_10k_ms=${fmt(sched10k.ms, 1)} sched_100k_ms=${fmt(sched100k.ms, 1)} sched_100k_us_per_completion=${fmt(sched100k.usPerCompletion, 2)} ` +
+      `sched_100k_depth_read_us=${fmt(sched100k.depthReadUs, 2)}`,
     );
   } finally {
     await dovecot.stop();

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { pollIntervalMs, Scheduler, type Job, type RunResult, type SchedulerOptions } from './scheduler.js';
 
@@ -236,3 +237,156 @@ describe('Scheduler: next due time chosen by the run', () => {
   });
 });
 
+
+describe('Scheduler: a fleet in one queue', () => {
+  it('starts many jobs in order of due time, each at its due time', async () => {
+    const n = 1_000;
+    // A fixed permutation of first due times over the jitter window (one interval).
+    const slots = Array.from({ length: n }, (_, i) => (i * 389) % n);
+    const firstRandoms = slots.map((s) => s / n);
+    const started: { id: string; at: number }[] = [];
+    const h = harness({
+      jitterRatio: 1, maxConcurrent: 1, random: () => firstRandoms.shift() ?? 0.5,
+      run: async (id) => {
+        started.push({ id, at: h.time.now });
+      },
+    });
+    h.scheduler.setJobs(slots.map((_, i) => job(`m${i}`, n * 1_000)));
+    const expected = slots.map((_, i) => ({ id: `m${i}`, at: h.scheduler.dueAt(`m${i}`) as number })).sort((a, b) => a.at - b.at);
+    h.scheduler.start();
+    await h.time.advance(n * 1_000 - 1);
+    expect(started).toEqual(expected);
+  });
+
+  it('starts jobs due at the same time in the order they were queued', async () => {
+    const h = harness({ maxConcurrent: 1 });
+    h.scheduler.setJobs(['c', 'a', 'd', 'b'].map((id) => job(id)));
+    h.scheduler.start();
+    await h.time.advance(0);
+    for (const id of ['c', 'a', 'd']) await h.finish(id);
+    expect(h.started.map((s) => s.id)).toEqual(['c', 'a', 'd', 'b']);
+  });
+
+  it('lets other profiles go on past a full profile, without looking at its backlog again', async () => {
+    let limitChecks = 0;
+    const h = harness({
+      maxConcurrent: 2,
+      groupLimit: (g) => {
+        limitChecks += 1;
+        return g === 'small' ? 1 : 10;
+      },
+    });
+    const small = Array.from({ length: 100 }, (_, i) => job(`s${i}`, 60_000, 'small'));
+    h.scheduler.setJobs([...small, job('b0', 60_000, 'big'), job('b1', 60_000, 'big'), job('b2', 60_000, 'big')]);
+    h.scheduler.start();
+    await h.time.advance(0);
+    expect(h.running()).toEqual(['b0', 's0']);
+    expect(h.scheduler.queueDepth).toBe(101);
+    limitChecks = 0;
+    await h.finish('b0');
+    await h.finish('b1');
+    expect(h.running()).toEqual(['b2', 's0']);
+    // Each completion looks at a handful of jobs, not at the 99 parked ones.
+    expect(limitChecks).toBeLessThan(10);
+    await h.finish('s0');
+    expect(h.running()).toEqual(['b2', 's1']);
+    expect(h.scheduler.queueDepth).toBe(98);
+  });
+
+  it('takes the parked job of a profile at the reload that raises its limit', async () => {
+    let limit = 1;
+    const h = harness({ groupLimit: () => limit });
+    const jobs = [job('a'), job('b'), job('c')];
+    h.scheduler.setJobs(jobs);
+    h.scheduler.start();
+    await h.time.advance(0);
+    expect(h.running()).toEqual(['a']);
+    limit = 3;
+    h.scheduler.setJobs(jobs);
+    await h.time.advance(0);
+    expect(h.running()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('drops a removed job that was running once it ends, and a removed parked one at once', async () => {
+    const h = harness({ groupLimit: () => 1 });
+    h.scheduler.setJobs([job('a'), job('b'), job('c')]);
+    h.scheduler.start();
+    await h.time.advance(0);
+    expect([h.running(), h.scheduler.queueDepth]).toEqual([['a'], 2]);
+    h.scheduler.setJobs([job('c')]);
+    expect(h.scheduler.queueDepth).toBe(1);
+    await h.finish('a');
+    expect(h.running()).toEqual(['c']);
+    expect([h.scheduler.dueAt('a'), h.scheduler.dueAt('b')]).toEqual([undefined, undefined]);
+    await h.finish('c');
+    await h.time.advance(120_000);
+    expect(h.started.map((s) => s.id)).toEqual(['a', 'c', 'c']);
+  });
+
+  it('a woken job that waits for its profile still waits for a free slot', async () => {
+    const h = harness({ groupLimit: () => 1 });
+    h.scheduler.setJobs([job('a'), job('b')]);
+    h.scheduler.start();
+    await h.time.advance(1_000);
+    h.scheduler.wake('b');
+    await h.time.advance(0);
+    expect([h.running(), h.scheduler.queueDepth, h.scheduler.dueAt('b')]).toEqual([['a'], 1, 1_000]);
+    await h.finish('a');
+    expect(h.running()).toEqual(['b']);
+  });
+
+  it('a woken disabled job goes ahead of jobs due later, behind jobs due earlier', async () => {
+    const h = harness({ maxConcurrent: 1 });
+    h.scheduler.setJobs([job('a'), job('b'), job('c')]);
+    h.scheduler.start();
+    await h.time.advance(0);
+    await h.finish('a', { nextDueAt: null });
+    await h.time.advance(1_000);
+    h.scheduler.wake('a');
+    await h.finish('b');
+    await h.finish('c');
+    expect(h.started.map((s) => `${s.id}@${s.at}`)).toEqual(['a@0', 'b@0', 'c@1000', 'a@1000']);
+  });
+
+  it('counts as queued the jobs that fell due while every slot was taken', async () => {
+    const randoms = [0, 0.1, 0.2];
+    const h = harness({ maxConcurrent: 1, jitterRatio: 1, random: () => randoms.shift() ?? 0.5 });
+    h.scheduler.setJobs([job('a', 10_000), job('b', 10_000), job('c', 10_000)]);
+    h.scheduler.start();
+    await h.time.advance(1_500);
+    expect(h.scheduler.queueDepth).toBe(1);
+    await h.time.advance(1_000);
+    expect(h.scheduler.queueDepth).toBe(2);
+  });
+});
+
+describe('Scheduler: stop signals', () => {
+  it('gives each run its own signal, so listeners never pile up on one', async () => {
+    const signals = new Set<AbortSignal>();
+    const h = harness({
+      maxConcurrent: 20,
+      groupLimit: () => 20,
+      run: (_id, signal) => {
+        signals.add(signal);
+        // Like a connect in progress: one listener for as long as the run lasts.
+        return new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      },
+    });
+    h.scheduler.setJobs(Array.from({ length: 20 }, (_, i) => job(`m${i}`, 1_000)));
+    h.scheduler.start();
+    await h.time.advance(0);
+    expect(h.scheduler.inFlight).toBe(20);
+    for (const signal of signals) expect(getEventListeners(signal, 'abort')).toHaveLength(1);
+    await h.scheduler.stop();
+    expect([signals.size, [...signals].every((s) => s.aborted)]).toEqual([20, true]);
+  });
+
+  it('aborts every running cycle at stop, not only the first', async () => {
+    const h = harness();
+    h.scheduler.setJobs([job('a'), job('b'), job('c')]);
+    h.scheduler.start();
+    await h.time.advance(0);
+    await h.scheduler.stop();
+    expect([h.scheduler.inFlight, h.started.length]).toEqual([0, 3]);
+  });
+});

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { DueQueue } from './due-queue.js';
 
 /** Timer functions, injected so tests drive time by hand instead of sleeping. */
 export interface Timers {
@@ -52,18 +53,29 @@ interface Entry {
   woken: boolean;
 }
 
+interface Run {
+  done: Promise<void>;
+  /**
+   * One per run, not one for the scheduler: each operation of a run that listens for the stop
+   * listens on its own run's signal, so listeners never pile up on a signal that lives as long
+   * as the process (Node warns past 10, and `maxConcurrent` is 16 by default).
+   */
+  abort: AbortController;
+}
+
 /**
  * Decides when each mailbox's cycle runs. A cycle's next run is due one interval (± jitter) after
  * it ends, as the product does, so a slow mailbox never queues behind itself. Due jobs start in
  * order of due time while the global and per-profile limits allow and the process is not
- * overloaded; the rest wait and are counted as the queue depth.
+ * overloaded; the rest wait and are counted as the queue depth. Waiting jobs are kept in a
+ * `DueQueue`, so each of these steps costs O(log n) for n mailboxes.
  */
 export class Scheduler {
   readonly #o: SchedulerOptions;
   readonly #entries = new Map<string, Entry>();
-  readonly #running = new Map<string, Promise<void>>();
+  readonly #queue = new DueQueue();
+  readonly #running = new Map<string, Run>();
   readonly #groupRunning = new Map<string, number>();
-  readonly #abort = new AbortController();
   #timer: unknown;
   #timerAt = Infinity;
   #started = false;
@@ -80,15 +92,29 @@ export class Scheduler {
   setJobs(jobs: Job[]): void {
     const now = this.#o.clock.now();
     const wanted = new Set(jobs.map((j) => j.id));
-    for (const id of this.#entries.keys()) {
-      if (!wanted.has(id) && !this.#entries.get(id)?.running) this.#entries.delete(id);
+    for (const [id, entry] of this.#entries) {
+      if (wanted.has(id)) continue;
+      // A running job is dropped when its cycle ends (an infinite interval marks it).
+      if (entry.running) entry.job = { ...entry.job, intervalMs: Infinity };
+      else {
+        this.#entries.delete(id);
+        this.#queue.delete(id);
+      }
     }
     for (const job of jobs) {
       const entry = this.#entries.get(job.id);
-      if (entry) entry.job = job;
-      else this.#entries.set(job.id, { job, due: now + Math.floor(this.#o.random() * job.intervalMs * this.#o.jitterRatio), running: false, woken: false });
+      if (!entry) {
+        const due = now + Math.floor(this.#o.random() * job.intervalMs * this.#o.jitterRatio);
+        this.#entries.set(job.id, { job, due, running: false, woken: false });
+        this.#queue.set(job.id, job.group, due, now);
+        continue;
+      }
+      // A mailbox moved to another profile waits under that profile's limit.
+      if (!entry.running && entry.job.group !== job.group) this.#queue.set(job.id, job.group, entry.due, now);
+      entry.job = job;
     }
-    for (const [id, entry] of this.#entries) if (!wanted.has(id) && entry.running) entry.job = { ...entry.job, intervalMs: Infinity };
+    // Limits may have changed with the config: parked jobs are looked at again.
+    this.#queue.releaseAll();
     if (this.#started) this.#tick();
   }
 
@@ -104,10 +130,7 @@ export class Scheduler {
 
   /** Jobs due now that wait for a free slot. */
   get queueDepth(): number {
-    const now = this.#o.clock.now();
-    let n = 0;
-    for (const e of this.#entries.values()) if (!e.running && e.due <= now) n += 1;
-    return n;
+    return this.#queue.waiting(this.#o.clock.now());
   }
 
   /** Due time of a job, for the status page and tests. */
@@ -120,7 +143,10 @@ export class Scheduler {
     const entry = this.#entries.get(id);
     if (!entry) return;
     if (entry.running) entry.woken = true;
-    else entry.due = this.#o.clock.now();
+    else {
+      entry.due = this.#o.clock.now();
+      this.#queue.set(id, entry.job.group, entry.due, entry.due);
+    }
     if (this.#started) this.#tick();
   }
 
@@ -131,36 +157,35 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#clearTimer();
-    this.#abort.abort();
-    await Promise.allSettled([...this.#running.values()]);
+    const runs = [...this.#running.values()];
+    for (const run of runs) run.abort.abort();
+    await Promise.allSettled(runs.map((run) => run.done));
   }
 
   #tick(): void {
     if (this.#stopping) return;
     const now = this.#o.clock.now();
-    const due = [...this.#entries.values()].filter((e) => !e.running && e.due <= now).sort((a, b) => a.due - b.due);
-    let blockedByLoad = false;
-    for (const entry of due) {
-      if (this.#running.size >= this.#o.maxConcurrent) break;
-      if ((this.#groupRunning.get(entry.job.group) ?? 0) >= this.#o.groupLimit(entry.job.group)) continue;
+    const hasRoom = (group: string) => (this.#groupRunning.get(group) ?? 0) < this.#o.groupLimit(group);
+    while (this.#running.size < this.#o.maxConcurrent) {
+      const id = this.#queue.firstStartable(now, hasRoom);
+      if (id === undefined) break;
       if (this.#o.overloaded?.()) {
-        blockedByLoad = true;
-        break;
+        this.#armTimer(now + (this.#o.overloadBackoffMs ?? 100));
+        return;
       }
-      this.#launch(entry);
+      this.#launch(this.#entries.get(id) as Entry);
     }
-    const next = blockedByLoad
-      ? now + (this.#o.overloadBackoffMs ?? 100)
-      : Math.min(...[...this.#entries.values()].filter((e) => !e.running && e.due > now && Number.isFinite(e.due)).map((e) => e.due));
-    this.#armTimer(next);
+    this.#armTimer(this.#queue.nextDueAfter(now));
   }
 
   #launch(entry: Entry): void {
     const { id, group } = entry.job;
     entry.running = true;
+    this.#queue.delete(id);
     this.#groupRunning.set(group, (this.#groupRunning.get(group) ?? 0) + 1);
+    const abort = new AbortController();
     const done = Promise.resolve()
-      .then(() => this.#o.run(id, this.#abort.signal))
+      .then(() => this.#o.run(id, abort.signal))
       .catch((error: unknown) => {
         this.#o.onError?.(id, error);
       })
@@ -168,6 +193,7 @@ export class Scheduler {
         entry.running = false;
         this.#running.delete(id);
         this.#groupRunning.set(group, (this.#groupRunning.get(group) ?? 1) - 1);
+        this.#queue.release(group);
         const interval = entry.job.intervalMs;
         const now = this.#o.clock.now();
         if (!Number.isFinite(interval)) this.#entries.delete(id);
@@ -176,9 +202,10 @@ export class Scheduler {
         else if (typeof result?.nextDueAt === 'number') entry.due = Math.max(now, result.nextDueAt);
         else entry.due = now + Math.round(interval * (1 + this.#o.jitterRatio * (2 * this.#o.random() - 1)));
         entry.woken = false;
+        if (this.#entries.get(id) === entry) this.#queue.set(id, entry.job.group, entry.due, now);
         this.#tick();
       });
-    this.#running.set(id, done);
+    this.#running.set(id, { done, abort });
   }
 
   #armTimer(at: number): void {
