@@ -5,10 +5,10 @@
  */
 export class TestQueue {
   readonly #run: (mailboxId: string, signal: AbortSignal) => Promise<void>;
-  readonly #abort = new AbortController();
   readonly #concurrency: number;
   readonly #waiting: string[] = [];
-  readonly #running = new Map<string, Promise<void>>();
+  /** Each running request with its own abort signal: one shared signal would collect a listener per connect. */
+  readonly #running = new Map<string, { done: Promise<void>; abort: AbortController }>();
   #stopped = false;
 
   constructor(run: (mailboxId: string, signal: AbortSignal) => Promise<void>, concurrency: number) {
@@ -30,23 +30,24 @@ export class TestQueue {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#waiting.length = 0;
-    this.#abort.abort();
-    await Promise.allSettled([...this.#running.values()]);
+    for (const r of this.#running.values()) r.abort.abort();
+    await Promise.allSettled([...this.#running.values()].map((r) => r.done));
   }
 
   /** Resolves when nothing is waiting or running (tests). */
   async idle(): Promise<void> {
-    while (this.size > 0) await Promise.allSettled([...this.#running.values()]);
+    while (this.size > 0) await Promise.allSettled([...this.#running.values()].map((r) => r.done));
   }
 
   #pump(): void {
     while (!this.#stopped && this.#running.size < this.#concurrency && this.#waiting.length > 0) {
       const id = this.#waiting.shift() as string;
-      const done = this.#run(id, this.#abort.signal).finally(() => {
+      const abort = new AbortController();
+      const done = this.#run(id, abort.signal).finally(() => {
         this.#running.delete(id);
         this.#pump();
       });
-      this.#running.set(id, done);
+      this.#running.set(id, { done, abort });
     }
   }
 }
