@@ -33,7 +33,9 @@ serves /metrics, /-/healthy, /-/ready, the admin API (/api) and the status page 
 server.listen. SIGHUP or POST /-/reload re-read the config file; a file with problems is not
 applied (mailsync_config_last_reload_successful says so). SIGTERM or SIGINT stop it gracefully:
 no new cycles start, running ones stop between two batches, the store is closed. A second signal
-exits at once (everything committed stays committed).`,
+exits at once (everything committed stays committed). Exit status: 0 stopped cleanly, 1 it could
+not start (the store or the listen address, named on one line) or failed while stopping, 2 bad
+usage or an invalid config (the same problems check-config lists, for which check-config exits 1).`,
   options: CONFIG_OPTIONS,
 });
 
@@ -41,8 +43,9 @@ export const CHECK_CONFIG = defineCommand({
   name: 'check-config',
   usage: 'mailsync check-config --config FILE',
   about: `Loads the config exactly as 'run' would (secrets included) and reports every problem with its
-key path. Exit status: 0 valid, 1 invalid. Warnings (inline secrets, plaintext servers) are printed
-but do not fail the check.`,
+key path. Exit status: 0 valid, 1 invalid, 2 bad usage (a check answers "invalid" with 1, as
+promtool does; 'run' refuses the same file with 2). Warnings (inline secrets, plaintext servers)
+are printed but do not fail the check.`,
   options: {
     config: CONFIG_OPTIONS.config,
     // Accepted since the first version, so that run's command line can be checked as it is.

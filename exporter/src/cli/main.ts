@@ -4,8 +4,8 @@ import { createLogger, type Logger } from '../log.js';
 import { createAutodiscover } from '../protocols/autodiscover.js';
 import { createTurn } from '../directions/turn.js';
 import { createIncoming } from '../incoming/index.js';
+import { openStoreFor, StartupError } from '../service/errors.js';
 import { startService } from '../service/index.js';
-import { openStore } from '../store/index.js';
 import { CHECK_CONFIG, COMMANDS, helpFor, MAIN_HELP, RUN, SYNC_ONCE } from './commands.js';
 import { mailboxesCommand } from './mailboxes.js';
 import { helpText, parseCommandLine } from './options.js';
@@ -35,6 +35,10 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof ConfigError) {
       console.error(error.message);
       return 2;
+    }
+    if (error instanceof StartupError) {
+      console.error(`mailsync: ${error.message}`);
+      return 1;
     }
     throw error;
   }
@@ -81,7 +85,7 @@ async function syncOnce(args: string[]): Promise<number> {
   const profile = config.profiles.find((p) => p.id === mailbox.profile)!;
   // Logs go to stderr so that stdout carries only the JSON result.
   const logger = createLogger(o['log-level'] ?? config.log.level, process.stderr);
-  const store = await openStore({ path: config.store.path });
+  const store = await openStoreFor(config.store.path);
   const autodiscover = createAutodiscover(config.autodiscover, systemClock);
   const deps = { store, clock: systemClock, logger, autodiscover: () => autodiscover };
   const incoming = createIncoming(deps, () => profile.maxConnections);

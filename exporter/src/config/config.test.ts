@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -5,6 +6,7 @@ import { inspect } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfigFile, parseConfig, resolveConfigPath } from './index.js';
+import { MAX_PROBLEMS } from './errors.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const testdata = path.join(here, 'testdata');
@@ -28,6 +30,26 @@ describe('invalid config fixtures', () => {
       .split('\n')
       .map((line) => line.replaceAll('${DIR}', testdata));
     expect(problemsOf(path.join(testdata, name))).toEqual(expected);
+  });
+});
+
+describe('unbounded input', () => {
+  it('lists the first problems of a file of random bytes and counts the rest, on printable lines', () => {
+    // Deterministic noise: a chain of SHA-256 digests.
+    const blocks: Buffer[] = [createHash('sha256').update('seed').digest()];
+    while (blocks.length < 6_000) blocks.push(createHash('sha256').update(blocks.at(-1)!).digest());
+    const bytes = Buffer.concat(blocks);
+    let problems: string[] = [];
+    try {
+      parseConfig(bytes.toString('latin1'), '/etc/mailsync/random.yaml');
+    } catch (error) {
+      problems = (error as ConfigError).problems;
+    }
+    expect(problems).toHaveLength(MAX_PROBLEMS + 1);
+    expect(problems.at(-1)).toMatch(/^\.\.\. and \d+ more problems$/);
+    expect(problems.join('\n').length).toBeLessThan(10_000);
+    // No control character reaches a terminal or a reload answer.
+    for (const p of problems) expect([...p].some((c) => c.charCodeAt(0) < 0x20)).toBe(false);
   });
 });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
+import { parseDocument, type Document, type YAMLError } from 'yaml';
 import { configSchema, DEFAULTS, type RawConfig, type SecretInput } from './schema.js';
 import { ConfigError, formatIssue } from './errors.js';
 import { Secret } from './secret.js';
@@ -31,11 +31,10 @@ export function loadConfigFile(file: string, options: LoadOptions = {}): Config 
 /** Parses and validates YAML text; `file` names the source and anchors relative paths. */
 export function parseConfig(text: string, file: string, options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
+  if (text.trim() === '') throw new ConfigError(file, ['the file is empty: a config needs at least organization and profiles']);
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(file, doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`));
-  }
-  const parsed = configSchema.safeParse(doc.toJS() ?? {});
+  if (doc.errors.length > 0) throw new ConfigError(file, doc.errors.map((e) => yamlProblem(e, text)));
+  const parsed = configSchema.safeParse(toJS(doc, file) ?? {});
   if (!parsed.success) throw new ConfigError(file, parsed.error.issues.flatMap(formatIssue));
   return resolve(parsed.data, file, env);
 }
@@ -200,3 +199,28 @@ function readSecret(input: SecretInput, baseDir: string, env: NodeJS.ProcessEnv)
 }
 
 export { DEFAULTS };
+
+/** YAML's own error, on one line: where, what, and for a duplicate key which key. */
+function yamlProblem(e: YAMLError, text: string): string {
+  const what = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+  const at = e.linePos?.[0];
+  const where = at ? ` (line ${at.line}, column ${at.col})` : '';
+  if (e.code === 'DUPLICATE_KEY') {
+    const key = /^[^:\n]*/.exec(text.slice(e.pos[0]))?.[0].trim();
+    return `YAML${where}: the key "${key}" is written twice`;
+  }
+  return `YAML${where}: ${what}`;
+}
+
+/**
+ * The document as plain values. Aliases are expanded here; a few lines of them can expand to
+ * billions of nodes (an "alias bomb"), which the YAML library refuses past maxAliasCount.
+ */
+function toJS(doc: Document, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    if (error instanceof ReferenceError) throw new ConfigError(file, ['YAML: aliases expand to too many nodes (more than 100 alias uses): refusing it']);
+    throw error;
+  }
+}

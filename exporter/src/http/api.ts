@@ -8,6 +8,7 @@ import { DIRECTIONS, type Direction } from '@mailsync/contract';
 import { OUTGOING_STATES, type OutgoingState } from '../store/index.js';
 import { HEALTH_BUCKETS } from '../policy/health.js';
 import { APPROVALS } from '../policy/approval.js';
+import { describeRequestError } from './errors.js';
 
 export interface ApiDeps {
   operations: MailboxOperations;
@@ -34,7 +35,6 @@ const approvalBody = z.strictObject({ comment: z.string().max(500).optional() })
 const testEnableBody = z.strictObject({ thisOrganizationOnly: z.boolean().default(false), sendTestMessage: z.boolean().default(false) });
 const address = z.email({ error: 'must be an email address' });
 const addresses = z.union([address.transform((a) => [a]), z.array(address).max(1_000)]);
-const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}\s*$/;
 const emailBody = z.strictObject({
   to: addresses,
   cc: addresses.default([]),
@@ -46,7 +46,7 @@ const emailBody = z.strictObject({
   attachments: z.array(z.strictObject({
     filename: z.string().min(1).max(255).regex(/^[^/\\\r\n]+$/, { error: 'must be a file name, not a path' }),
     contentType: z.string().regex(/^[\w.+-]+\/[\w.+-]+$/, { error: 'must be a MIME type such as application/pdf' }).optional(),
-    contentBase64: z.string().regex(BASE64, { error: 'must be base64' }),
+    contentBase64: z.string().refine(isStrictBase64, { error: 'must be base64 (RFC 4648: A-Z a-z 0-9 + /, padded to a multiple of 4)' }),
   })).max(100).default([]),
 }).refine((e) => e.text !== undefined || e.html !== undefined, { error: 'give text, html or both', path: ['text'] });
 const emailsQuery = z.strictObject({
@@ -66,13 +66,14 @@ export function createApi({ operations, emails, tokens, maxEmailBytes }: ApiDeps
   const api = express.Router();
   // Authentication first: an unauthenticated client never gets its body read.
   api.use(authenticate(tokens));
+  api.use(jsonBodiesOnly);
 
   // Base64 attachments grow by a third; the composed email is checked against the limit itself.
   const emailJson = (req: Request, res: Response, next: NextFunction) =>
-    express.json({ limit: Math.ceil(maxEmailBytes() * 1.4) + 65_536 })(req, res, next);
+    express.json({ limit: Math.ceil(maxEmailBytes() * 1.4) + 65_536, strict: false })(req, res, next);
   api.post('/mailboxes/:id/emails', needs('operator'), emailJson, async (req, res, next) => {
     try {
-      const body = parse(emailBody, req.body ?? {}, 'body');
+      const body = parse(emailBody, bodyOf(req), 'body');
       const result = await emails.queue(param(req), actor(res), {
         to: body.to, cc: body.cc, bcc: body.bcc, subject: body.subject, text: body.text, html: body.html,
         attachments: body.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') })),
@@ -82,7 +83,9 @@ export function createApi({ operations, emails, tokens, maxEmailBytes }: ApiDeps
       next(error);
     }
   });
-  api.use(express.json({ limit: '64kb' }));
+  // strict: false so that a body which is JSON but not an object ("x", null) is named as such by
+  // the schema, not called invalid JSON.
+  api.use(express.json({ limit: '64kb', strict: false }));
   api.get('/mailboxes/:id/emails', needs('viewer'), async (req, res) => {
     const q = parse(emailsQuery, req.query, 'query');
     res.json({ items: await emails.list(param(req), q.state as OutgoingState | undefined, q.limit) });
@@ -102,19 +105,19 @@ export function createApi({ operations, emails, tokens, maxEmailBytes }: ApiDeps
     res.json(await operations.show(param(req)));
   });
   api.post('/mailboxes/:id/approve', needs('operator'), async (req, res) => {
-    const body = parse(approvalBody, req.body ?? {}, 'body');
+    const body = parse(approvalBody, bodyOf(req), 'body');
     res.json(await operations.approve(param(req), actor(res), 'approved', body.comment));
   });
   api.post('/mailboxes/:id/reject', needs('operator'), async (req, res) => {
-    const body = parse(approvalBody, req.body ?? {}, 'body');
+    const body = parse(approvalBody, bodyOf(req), 'body');
     res.json(await operations.approve(param(req), actor(res), 'rejected', body.comment));
   });
   api.post('/mailboxes/:id/test-enable', needs('operator'), async (req, res) => {
-    const body = parse(testEnableBody, req.body ?? {}, 'body');
+    const body = parse(testEnableBody, bodyOf(req), 'body');
     res.status(202).json(await operations.testEnable(param(req), actor(res), body));
   });
   api.post('/mailboxes/:id/disable', needs('operator'), async (req, res) => {
-    const body = parse(disableBody, req.body ?? {}, 'body');
+    const body = parse(disableBody, bodyOf(req), 'body');
     res.json(await operations.disable(param(req), actor(res), body));
   });
   api.get('/profiles/:id/alerts', needs('viewer'), async (req, res) => {
@@ -123,13 +126,12 @@ export function createApi({ operations, emails, tokens, maxEmailBytes }: ApiDeps
   api.use((_req, res) => {
     res.status(404).json({ error: 'no such API route' });
   });
-  api.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+  api.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
     if (error instanceof OperationError) return res.status(error.status).json({ error: error.message });
-    const e = error as { type?: string; status?: number; message?: string };
-    // body-parser's own errors: malformed JSON, too large.
-    if (e.type === 'entity.parse.failed') return res.status(400).json({ error: `body is not valid JSON: ${e.message}` });
-    if (e.type === 'entity.too.large') return res.status(413).json({ error: 'the request body is too large' });
+    // The body parser's and the router's own errors; anything else is mailsync's fault (app.ts answers 500).
+    const known = describeRequestError(error, req);
+    if (known) return res.status(known.status).json({ error: known.message });
     return next(error);
   });
   return api;
@@ -180,7 +182,14 @@ function param(req: Request): string {
   return String(req.params.id);
 }
 
-function parse<T extends z.ZodType>(schema: T, input: unknown, where: string): z.infer<T> {
+function parse<T extends z.ZodType>(schema: T, input: unknown, where: 'body' | 'query'): z.infer<T> {
+  if (where === 'body' && (typeof input !== 'object' || input === null || Array.isArray(input))) {
+    throw new OperationError(400, `body: must be a JSON object, not ${input === null ? 'null' : Array.isArray(input) ? 'a list' : `a ${typeof input}`}`);
+  }
+  if (where === 'query') {
+    const repeated = Object.entries(input as Record<string, unknown>).find(([, v]) => Array.isArray(v));
+    if (repeated) throw new OperationError(400, `query: ${repeated[0]} is given more than once`);
+  }
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const reasons = result.error.issues.map((i) => {
@@ -188,4 +197,29 @@ function parse<T extends z.ZodType>(schema: T, input: unknown, where: string): z
     return i.code === 'unrecognized_keys' ? `${where}: unknown key(s) ${i.keys.join(', ')}` : `${path}: ${i.message}`;
   });
   throw new OperationError(400, reasons.join('; '));
+}
+
+/** The parsed JSON body, or {} when the request had none (routes whose body is optional). */
+function bodyOf(req: Request): unknown {
+  return req.body === undefined ? {} : req.body;
+}
+
+/**
+ * A mutation's body is JSON or nothing. Anything else (a form, text/plain) would be skipped by the
+ * JSON parser and the action would apply as if no body had been sent.
+ */
+function jsonBodiesOnly(req: Request, res: Response, next: NextFunction): void {
+  const length = req.get('content-length');
+  const hasBody = req.get('transfer-encoding') !== undefined || (length !== undefined && length !== '0');
+  if (hasBody && !req.is('application/json')) {
+    res.status(415).json({ error: `send the body as application/json (got ${req.get('content-type') ?? 'no Content-Type'})` });
+    return;
+  }
+  next();
+}
+
+/** RFC 4648 base64, whitespace between lines allowed; a length base64 cannot have is refused, not truncated. */
+export function isStrictBase64(text: string): boolean {
+  const compact = text.replace(/[\r\n\t ]/g, '');
+  return compact.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(compact);
 }

@@ -1,4 +1,5 @@
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
+import { describeRequestError } from './errors.js';
 
 export interface AppDeps {
   /** The exposition for /metrics. */
@@ -11,10 +12,12 @@ export interface AppDeps {
   api?: Router;
   /** The HTML status pages (/, /mailboxes...); a plain index of links when absent. */
   status?: Router;
+  /** Told of an error that is mailsync's own fault (answered 500 without details). */
+  onError?: (error: unknown) => void;
 }
 
 /** The HTTP surface as an express app; the caller decides where it listens. */
-export function createApp({ metrics, notReadyReason, reload, api, status }: AppDeps): Express {
+export function createApp({ metrics, notReadyReason, reload, api, status, onError }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   // Express would hash every response for an ETag: for a 10,000-mailbox scrape that is 8 MB of
@@ -62,6 +65,16 @@ export function createApp({ metrics, notReadyReason, reload, api, status }: AppD
   }
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('not found\n');
+  });
+  // Last: whatever failed anywhere is answered here, never by Express's default HTML page with
+  // its stack trace. The API has its own JSON handler; this covers the rest.
+  app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    const known = describeRequestError(error, req);
+    if (!known) onError?.(error);
+    const { status, message } = known ?? { status: 500, message: 'internal error (logged by mailsync)' };
+    if (req.originalUrl.startsWith('/api')) res.status(status).json({ error: message });
+    else res.status(status).type('text/plain').send(`${message}\n`);
   });
   return app;
 }

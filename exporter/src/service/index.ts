@@ -13,13 +13,14 @@ import { EmailOperations } from '../mailboxes/emails.js';
 import { MailboxOperations } from '../mailboxes/operations.js';
 import { createMetrics, readFleet, type Metrics } from '../metrics/index.js';
 import type { Timers } from '../scheduler/scheduler.js';
-import { openStore, type Store } from '../store/index.js';
+import type { Store } from '../store/index.js';
 import { TestQueue } from '../test-enable/queue.js';
 import { runTestEnable } from '../test-enable/run.js';
 import { CurrentConfig } from './current.js';
 import { listen } from './listen.js';
 import { startLoadGuard } from './load-guard.js';
 import { restartOnlyChanges } from './reload.js';
+import { openStoreFor, StartupError } from './errors.js';
 import { DirectionSchedulers } from './schedulers.js';
 
 /** Test & Enable runs at most this many mailboxes at once: it is interactive, not bulk work. */
@@ -53,7 +54,7 @@ export interface Service {
 export async function startService(initial: Config, deps: ServiceDeps): Promise<Service> {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
-  const store = await openStore({ path: initial.store.path });
+  const store = await openStoreFor(initial.store.path);
   const aborted = await store.runs.abortUnfinishedRuns(clock.now());
   if (aborted > 0) logger.warn({ runs: aborted }, 'closed runs left open by an earlier stop as aborted');
 
@@ -91,7 +92,17 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
 
   const reload = createReload(current, { ...deps, clock, metrics, directions, schedulers });
   let stopping = false;
-  const { server, url } = await listen(createHttp(current, store, clock, schedulers, directions, tests, metrics, reload, () => stopping), initial.server.listen);
+  const http = createHttp({ current, store, clock, logger, schedulers, directions, tests, metrics, reload, stopping: () => stopping });
+  let listening: Awaited<ReturnType<typeof listen>>;
+  try {
+    listening = await listen(http, initial.server.listen);
+  } catch (error) {
+    await Promise.all([schedulers.stop(), tests.stop()]);
+    guard.stop();
+    await store.close();
+    throw new StartupError((error as Error).message, { cause: error });
+  }
+  const { server, url } = listening;
   schedulers.start();
   for (const id of await store.lifecycle.pendingTests()) tests.push(id);
   logger.info({ url, mailboxes: current.mailboxCount, store: initial.store.path }, 'mailsync started');
@@ -116,10 +127,20 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
 
 type Directions = ReturnType<typeof createDirections>;
 
-function createHttp(
-  current: CurrentConfig, store: Store, clock: Clock, schedulers: DirectionSchedulers, directions: Directions,
-  tests: TestQueue, metrics: Metrics, reload: () => Promise<ReloadResult>, stopping: () => boolean,
-) {
+interface HttpParts {
+  current: CurrentConfig;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  schedulers: DirectionSchedulers;
+  directions: Directions;
+  tests: TestQueue;
+  metrics: Metrics;
+  reload: () => Promise<ReloadResult>;
+  stopping: () => boolean;
+}
+
+function createHttp({ current, store, clock, logger, schedulers, directions, tests, metrics, reload, stopping }: HttpParts) {
   const operations = new MailboxOperations({
     config: () => current.config,
     store,
@@ -134,6 +155,7 @@ function createHttp(
     metrics,
     notReadyReason: () => (stopping() ? 'shutting down' : undefined),
     reload,
+    onError: (error) => logger.error({ err: error }, 'HTTP request failed inside mailsync'),
     api: createApi({ operations, emails, tokens: () => current.config.api.tokens, maxEmailBytes: () => current.config.sync.outgoing.maxEmailBytes }),
     ...(initial.server.statusPage ? { status: createStatusPages({ config: () => current.config, store, clock, operations }) } : {}),
   });
@@ -180,3 +202,4 @@ function closeServer(server: Server): Promise<void> {
   server.closeAllConnections();
   return closed;
 }
+
