@@ -2,42 +2,18 @@ import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Express } from 'express';
-import { parseConfig, type Config } from '../config/index.js';
-import { EmailOperations } from '../mailboxes/emails.js';
-import { MailboxOperations } from '../mailboxes/operations.js';
-import { openStore, type Store } from '../store/index.js';
-import { createApi } from './api.js';
-import { createApp } from './app.js';
-import { createStatusPages } from './status.js';
-
-const TOKEN = 'operator-token-0123456789';
-const YAML = `
-organization: { id: acme, processOnlyApproved: true }
-api: { tokens: [{ name: alice, role: operator, token: "\${T}" }] }
-profiles: [{ id: plain, incoming: { host: imap.example.com }, outgoing: { host: smtp.example.com } }]
-mailboxes:
-  - { id: ann, address: ann@example.com, profile: plain, outgoing: true, credentials: { username: ann, password: "\${T}" } }
-`;
+import type { Store } from '../store/index.js';
+import { OPERATOR_TOKEN, openTestApp } from '../../../test/support/app.js';
 
 let store: Store;
 let app: Express;
 
 beforeEach(async () => {
-  const config: Config = parseConfig(YAML, '/etc/mailsync/mailsync.yaml', { env: { T: TOKEN } });
-  store = await openStore({ path: ':memory:' });
-  const clock = { now: () => 1_800_000_000_000 };
-  const operations = new MailboxOperations({ config: () => config, store, clock, wake: () => undefined, startTest: () => undefined, disconnect: () => undefined });
-  const emails = new EmailOperations({ config: () => config, store, clock, wakeOutgoing: () => undefined });
-  app = createApp({
-    metrics: { contentType: 'text/plain', scrape: async () => '' },
-    notReadyReason: () => undefined,
-    api: createApi({ operations, emails, tokens: () => config.api.tokens, maxEmailBytes: () => config.sync.outgoing.maxEmailBytes }),
-    status: createStatusPages({ config: () => config, store, clock, operations }),
-  });
+  ({ app, store } = await openTestApp());
 });
 afterEach(() => store.close());
 
-const auth = { authorization: `Bearer ${TOKEN}` };
+const auth = { authorization: `Bearer ${OPERATOR_TOKEN}` };
 /** No install path, no stack frame, no HTML from Express's default handler. */
 const noInternals = (text: string) => {
   expect(text).not.toMatch(/node_modules|\/work\/|at \w+ \(|<pre>|Error: /);
