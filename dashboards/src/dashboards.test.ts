@@ -30,6 +30,13 @@ describe('dashboards as code', () => {
     }
   });
 
+  // The SDK wraps to a new row only once a row is full: a panel too wide for what is left would overhang.
+  it('fit every panel inside the 24 columns of the grid', () => {
+    for (const [name, build] of Object.entries(DASHBOARDS)) {
+      for (const p of build().panels ?? []) expect((p.gridPos?.x ?? 0) + (p.gridPos?.w ?? 0), `${name}: ${p.title}`).toBeLessThanOrEqual(24);
+    }
+  });
+
   it('read only metrics of the contract (docs/metrics.md)', () => {
     for (const build of Object.values(DASHBOARDS)) {
       for (const expr of expressions(build())) {
