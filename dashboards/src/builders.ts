@@ -1,149 +1,75 @@
 /**
- * Small typed builders for the Grafana dashboard JSON model (schemaVersion 39): just the panel
- * kinds mailsync's dashboards use. Layout is computed: panels flow left to right in rows of 24.
+ * mailsync's panel shapes, on Grafana's dashboards-as-code SDK (@grafana/grafana-foundation-sdk):
+ * each function fixes the look a kind of panel has on every mailsync dashboard, and the SDK's
+ * typed builders make a schema change a type error here rather than a broken dashboard.
  */
-export interface Target {
-  refId: string;
-  expr: string;
-  instant?: boolean;
-  range?: boolean;
-  format?: 'time_series' | 'table';
-  legendFormat?: string;
-}
+import type * as cog from '@grafana/grafana-foundation-sdk/cog';
+import { BigValueColorMode, BigValueGraphMode, BigValueTextMode, LegendDisplayMode, LegendPlacement, ReduceDataOptionsBuilder, SortOrder, StackingConfigBuilder, StackingMode, TableCellHeight, TooltipDisplayMode, VizLegendOptionsBuilder, VizTooltipOptionsBuilder } from '@grafana/grafana-foundation-sdk/common';
+import { ThresholdsConfigBuilder, ThresholdsMode, type Panel, type Threshold, type ValueMapping } from '@grafana/grafana-foundation-sdk/dashboard';
+import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
+import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
+import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/table';
+import { PanelBuilder as TextBuilder, TextMode } from '@grafana/grafana-foundation-sdk/text';
+import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
 
-export interface Panel {
-  type: string;
-  title: string;
-  description?: string;
-  gridPos: { x: number; y: number; w: number; h: number };
-  targets?: Target[];
-  options?: Record<string, unknown>;
-  fieldConfig?: { defaults: Record<string, unknown>; overrides: unknown[] };
-  transformations?: unknown[];
-  links?: { title: string; url: string }[];
-}
-
-export interface Variable {
-  name: string;
-  label: string;
-  type: 'datasource' | 'query' | 'custom' | 'textbox';
-  query: string;
-  includeAll?: boolean;
-  multi?: boolean;
-  current?: { text: string; value: string };
-}
-
+/** Every panel reads the data source the dashboard's `datasource` variable selects. */
 export const DS = { type: 'prometheus', uid: '${datasource}' };
 
-export const target = (refId: string, expr: string, o: Omit<Target, 'refId' | 'expr'> = {}): Target => ({ refId, expr, range: !o.instant, ...o });
-export const instant = (refId: string, expr: string): Target => target(refId, expr, { instant: true, range: false, format: 'table' });
-
-type PanelInput = Omit<Panel, 'gridPos'> & { w: number; h: number };
-
-export function timeseries(title: string, targets: Target[], o: { unit?: string; stack?: boolean; description?: string; w?: number; h?: number } = {}): PanelInput {
-  return {
-    type: 'timeseries', title, targets, w: o.w ?? 12, h: o.h ?? 8, ...(o.description ? { description: o.description } : {}),
-    fieldConfig: { defaults: { unit: o.unit ?? 'short', custom: { stacking: { mode: o.stack ? 'normal' : 'none' }, fillOpacity: o.stack ? 60 : 10 } }, overrides: [] },
-    options: { legend: { displayMode: 'table', placement: 'right', calcs: ['lastNotNull'] }, tooltip: { mode: 'multi' } },
-  };
+/** What every panel builder of the SDK (and the summary panel's) offers: sizing, identity, the data source. */
+export interface PanelLike extends cog.Builder<Panel> {
+  id(id: number): this;
+  span(w: number): this;
+  height(h: number): this;
+  datasource(datasource: typeof DS): this;
 }
 
-export function stat(title: string, t: Target, o: { unit?: string; mappings?: unknown[]; thresholds?: { color: string; value: number | null }[]; w?: number; h?: number; description?: string } = {}): PanelInput {
-  return {
-    type: 'stat', title, targets: [t], w: o.w ?? 4, h: o.h ?? 4, ...(o.description ? { description: o.description } : {}),
-    fieldConfig: {
-      defaults: {
-        unit: o.unit ?? 'short', mappings: o.mappings ?? [],
-        thresholds: { mode: 'absolute', steps: o.thresholds ?? [{ color: 'green', value: null }] },
-      },
-      overrides: [],
-    },
-    options: { reduceOptions: { calcs: ['lastNotNull'] }, colorMode: 'value', graphMode: 'none', textMode: 'auto' },
-  };
+interface Size { w?: number; h?: number; description?: string }
+
+/** A range query (a time series per label set). */
+export const target = (refId: string, expr: string, legendFormat?: string): DataqueryBuilder => {
+  const query = new DataqueryBuilder().refId(refId).expr(expr).range();
+  return legendFormat === undefined ? query : query.legendFormat(legendFormat);
+};
+
+/** An instant query as a table: one row per series, its labels as columns. */
+export const instant = (refId: string, expr: string): DataqueryBuilder => new DataqueryBuilder().refId(refId).expr(expr).instant().format(PromQueryFormat.Table);
+
+function sized<T extends PanelLike & { description(d: string): T }>(panel: T, o: Size, w: number, h: number): T {
+  panel.span(o.w ?? w).height(o.h ?? h);
+  return o.description ? panel.description(o.description) : panel;
 }
 
-export function table(title: string, targets: Target[], o: { w?: number; h?: number; description?: string; links?: { field: string; title: string; url: string }[]; exclude?: string[]; rename?: Record<string, string>; unit?: string } = {}): PanelInput {
-  return {
-    type: 'table', title, targets, w: o.w ?? 24, h: o.h ?? 8, ...(o.description ? { description: o.description } : {}),
-    fieldConfig: {
-      defaults: { unit: o.unit ?? 'short' },
-      overrides: (o.links ?? []).map((l) => ({ matcher: { id: 'byName', options: l.field }, properties: [{ id: 'links', value: [{ title: l.title, url: l.url }] }] })),
-    },
-    transformations: [{ id: 'organize', options: { excludeByName: Object.fromEntries(['Time', '__name__', 'job', 'instance', ...(o.exclude ?? [])].map((k) => [k, true])), renameByName: o.rename ?? {} } }],
-    options: { showHeader: true, cellHeight: 'sm' },
-  };
+export function timeseries(title: string, targets: DataqueryBuilder[], o: Size & { unit?: string; stack?: boolean } = {}): TimeseriesBuilder {
+  const panel = new TimeseriesBuilder().title(title).targets(targets).unit(o.unit ?? 'short')
+    // Stacked areas read as a whole (mailboxes by health); lines as separate series.
+    .stacking(new StackingConfigBuilder().mode(o.stack ? StackingMode.Normal : StackingMode.None)).fillOpacity(o.stack ? 60 : 10)
+    .legend(new VizLegendOptionsBuilder().showLegend(true).displayMode(LegendDisplayMode.Table).placement(LegendPlacement.Right).calcs(['lastNotNull']))
+    .tooltip(new VizTooltipOptionsBuilder().mode(TooltipDisplayMode.Multi).sort(SortOrder.None));
+  return sized(panel, o, 12, 8);
 }
 
-export function text(title: string, content: string, o: { w?: number; h?: number } = {}): PanelInput {
-  return { type: 'text', title, w: o.w ?? 24, h: o.h ?? 3, options: { mode: 'markdown', content } };
+export function stat(title: string, query: DataqueryBuilder, o: Size & { unit?: string; mappings?: ValueMapping[]; thresholds?: Threshold[] } = {}): StatBuilder {
+  const panel = new StatBuilder().title(title).withTarget(query).unit(o.unit ?? 'short').mappings(o.mappings ?? [])
+    .thresholds(new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(o.thresholds ?? [{ color: 'green', value: null }]))
+    .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']))
+    .colorMode(BigValueColorMode.Value).graphMode(BigValueGraphMode.None).textMode(BigValueTextMode.Auto);
+  return sized(panel, o, 4, 4);
 }
 
-/** Places panels left to right, wrapping at 24 columns; each row is as tall as its tallest panel. */
-export function layout(panels: PanelInput[]): Panel[] {
-  let x = 0;
-  let y = 0;
-  let rowHeight = 0;
-  return panels.map(({ w, h, ...p }) => {
-    if (x + w > 24) {
-      x = 0;
-      y += rowHeight;
-      rowHeight = 0;
-    }
-    const placed = { ...p, datasource: DS, gridPos: { x, y, w, h } } as Panel;
-    x += w;
-    rowHeight = Math.max(rowHeight, h);
-    return placed;
-  });
+/** A link on the cells of one column of a table. */
+export interface CellLink { field: string; title: string; url: string }
+
+/** Labels Prometheus adds to every series that a table of mailboxes has no use for. */
+const NOISE_COLUMNS = ['Time', '__name__', 'job', 'instance'];
+
+export function table(title: string, targets: DataqueryBuilder[], o: Size & { links?: CellLink[]; exclude?: string[]; rename?: Record<string, string>; unit?: string } = {}): TableBuilder {
+  const panel = new TableBuilder().title(title).targets(targets).unit(o.unit ?? 'short').showHeader(true).cellHeight(TableCellHeight.Sm)
+    // The SDK types no transformation's options: `organize` is written as Grafana stores it.
+    .withTransformation({ id: 'organize', options: { excludeByName: Object.fromEntries([...NOISE_COLUMNS, ...(o.exclude ?? [])].map((k) => [k, true])), renameByName: o.rename ?? {} } });
+  for (const l of o.links ?? []) panel.overrideByName(l.field, [{ id: 'links', value: [{ title: l.title, url: l.url }] }]);
+  return sized(panel, o, 24, 8);
 }
 
-export function variable(v: Variable): Record<string, unknown> {
-  const base = { name: v.name, label: v.label, type: v.type, hide: 0, skipUrlSync: false };
-  if (v.type === 'datasource') return { ...base, query: v.query, current: { text: 'Prometheus', value: 'prometheus' } };
-  if (v.type === 'custom') {
-    const options = v.query.split(',').map((s) => ({ text: s, value: s, selected: false }));
-    return { ...base, query: v.query, options, includeAll: v.includeAll ?? false, multi: v.multi ?? false, current: v.current ?? { text: 'All', value: '$__all' } };
-  }
-  if (v.type === 'textbox') return { ...base, query: v.query, current: v.current ?? { text: v.query, value: v.query } };
-  return {
-    ...base, datasource: DS, query: { query: v.query, refId: `${v.name}-query` }, definition: v.query, refresh: 2, sort: 1,
-    includeAll: v.includeAll ?? false, multi: v.multi ?? false, ...(v.current ? { current: v.current } : {}),
-  };
-}
-
-export interface DashboardInput {
-  uid: string;
-  title: string;
-  description: string;
-  tags: string[];
-  variables: Variable[];
-  panels: PanelInput[];
-  links: { title: string; url: string; icon?: string }[];
-}
-
-export function dashboard(d: DashboardInput): Record<string, unknown> {
-  return {
-    uid: d.uid,
-    title: d.title,
-    description: d.description,
-    tags: d.tags,
-    timezone: 'utc',
-    editable: true,
-    graphTooltip: 1,
-    refresh: '30s',
-    schemaVersion: 39,
-    time: { from: 'now-6h', to: 'now' },
-    templating: { list: d.variables.map(variable) },
-    links: d.links.map((l) => ({ type: 'link', title: l.title, url: l.url, icon: l.icon ?? 'dashboard', targetBlank: false, keepTime: true, includeVars: false, asDropdown: false, tags: [], tooltip: '' })),
-    annotations: { list: [] },
-    panels: layout(d.panels).map((p, i) => ({ id: i + 1, ...p })),
-  };
-}
-
-/** Every PromQL expression of a generated dashboard, for the tests that check them on a real Prometheus. */
-export function expressions(dash: Record<string, unknown>): string[] {
-  const panels = dash.panels as Panel[];
-  const fromPanels = panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
-  const fromVars = ((dash.templating as { list: { type: string; definition?: string }[] }).list)
-    .filter((v) => v.type === 'query' && v.definition).map((v) => v.definition as string);
-  return [...fromPanels, ...fromVars];
+export function text(title: string, content: string, o: Size = {}): TextBuilder {
+  return sized(new TextBuilder().title(title).mode(TextMode.Markdown).content(content), o, 24, 3);
 }

@@ -1,7 +1,10 @@
 import { DIRECTIONS, RUNBOOK_BASE_URL as RUNBOOK } from '@mailsync/contract';
 import { QUERIES } from '../../grafana-plugin/src/data/queries.js';
 import { DEFAULT_OPTIONS } from '../../grafana-plugin/src/options.js';
-import { dashboard, instant, stat, table, target, text, timeseries } from './builders.js';
+import { MappingType, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { customVariable, dashboard, datasourceVariable, queryVariable, textboxVariable } from './assemble.js';
+import { instant, stat, table, target, text, timeseries } from './builders.js';
+import { SummaryPanelBuilder } from './summaryPanel.js';
 
 export const PERFORMANCE_UID = 'mailsync-performance';
 export const MAILBOX_UID = 'mailsync-mailbox';
@@ -12,52 +15,50 @@ const inProfile = (expr: string) => `(${expr}) and on(mailbox) mailsync_mailbox_
 const withInfo = (expr: string) => `(${expr}) * on(mailbox) group_left(address, profile) mailsync_mailbox_info{profile=~"$profile"}`;
 const fleet = 'profile=~"$profile", direction=~"$direction"';
 
-const datasource = { name: 'datasource', label: 'Data source', type: 'datasource' as const, query: 'prometheus' };
-const profile = { name: 'profile', label: 'Profile', type: 'query' as const, query: 'label_values(mailsync_profile_info, profile)', includeAll: true, multi: true, current: { text: 'All', value: '$__all' } };
+const datasource = () => datasourceVariable('datasource', 'Data source', 'prometheus');
+const profile = () => queryVariable('profile', 'Profile', 'label_values(mailsync_profile_info, profile)', { all: true });
 
 /** The summary panel's queries (grafana-plugin/src/data/queries.ts), filtered by profile. */
-const summaryTargets = Object.entries(QUERIES).map(([ref, expr]) => instant(ref, inProfile(expr)));
+const summaryTargets = () => Object.entries(QUERIES).map(([ref, expr]) => instant(ref, inProfile(expr)));
 
-export function performanceDashboard(): Record<string, unknown> {
+export function performanceDashboard(): Dashboard {
   return dashboard({
     uid: PERFORMANCE_UID,
     title: 'mailsync: Server-Side Synchronization Performance',
     description: 'Generated from dashboards/src by `npm run dashboards:generate`; do not edit in Grafana (changes are overwritten).',
     tags: ['mailsync'],
-    variables: [datasource, profile, { name: 'direction', label: 'Direction', type: 'custom', query: DIRECTIONS.join(','), includeAll: true, multi: true }],
+    variables: [datasource(), profile(), customVariable('direction', 'Direction', DIRECTIONS)],
     links: [{ title: 'Runbook', url: RUNBOOK, icon: 'doc' }],
     panels: [
-      {
-        type: 'mailsync-summary-panel', title: 'Server-side synchronization', w: 10, h: 10, targets: summaryTargets,
-        description: 'Every number opens the mailboxes behind it; a mailbox opens its status.',
-        options: { ...DEFAULT_OPTIONS, mailboxLinkTemplate: `/d/${MAILBOX_UID}/mailsync-mailbox-status?var-mailbox=\${mailbox}` },
-      },
+      new SummaryPanelBuilder().title('Server-side synchronization').span(10).height(10).targets(summaryTargets())
+        .description('Every number opens the mailboxes behind it; a mailbox opens its status.')
+        .options({ ...DEFAULT_OPTIONS, mailboxLinkTemplate: `/d/${MAILBOX_UID}/mailsync-mailbox-status?var-mailbox=\${mailbox}` }),
       table('System-disabled mailboxes', [instant('A', withInfo('(mailsync_mailbox_last_error_timestamp_seconds * 1000) * on(mailbox, direction) group_left() (mailsync_mailbox_disabled == 1)'))], {
         w: 14, h: 10, unit: 'dateTimeAsIso', exclude: ['class', 'scope'], rename: { Value: 'since' },
         description: 'Mailboxes the system keeps disabled, with the code of the failure. A row opens the mailbox dashboard.',
         links: [{ field: 'mailbox', title: 'Mailbox status', url: mailboxLink('${__data.fields.mailbox}') }],
       }),
-      timeseries('Mailboxes by health', [target('A', 'sum by (health) (mailsync_profile_mailboxes{profile=~"$profile"})', { legendFormat: '{{health}}' })], { stack: true }),
-      timeseries('Failures by code, class and scope (per hour)', [target('A', `sum by (code, class, scope) (increase(mailsync_sync_errors_total{${fleet}}[1h]))`, { legendFormat: '{{code}} ({{class}}, {{scope}})' })]),
+      timeseries('Mailboxes by health', [target('A', 'sum by (health) (mailsync_profile_mailboxes{profile=~"$profile"})', '{{health}}')], { stack: true }),
+      timeseries('Failures by code, class and scope (per hour)', [target('A', `sum by (code, class, scope) (increase(mailsync_sync_errors_total{${fleet}}[1h]))`, '{{code}} ({{class}}, {{scope}})')]),
       timeseries('Items processed and failed per hour', [
-        target('A', `sum by (direction) (increase(mailsync_items_processed_total{${fleet}}[1h]))`, { legendFormat: 'processed {{direction}}' }),
-        target('B', `sum by (direction, code) (increase(mailsync_items_failed_total{${fleet}}[1h]))`, { legendFormat: 'failed {{direction}} {{code}}' }),
+        target('A', `sum by (direction) (increase(mailsync_items_processed_total{${fleet}}[1h]))`, 'processed {{direction}}'),
+        target('B', `sum by (direction, code) (increase(mailsync_items_failed_total{${fleet}}[1h]))`, 'failed {{direction}} {{code}}'),
       ]),
-      timeseries('Retries per hour', [target('A', `sum by (direction) (increase(mailsync_sync_retries_total{${fleet}}[1h]))`, { legendFormat: '{{direction}}' })]),
+      timeseries('Retries per hour', [target('A', `sum by (direction) (increase(mailsync_sync_retries_total{${fleet}}[1h]))`, '{{direction}}')]),
       timeseries('Pending Send', [
-        target('A', 'sum(mailsync_profile_pending_send_emails{profile=~"$profile"})', { legendFormat: 'emails waiting' }),
-        target('B', withInfo('max by (mailbox) (mailsync_mailbox_pending_send_oldest_age_seconds)'), { legendFormat: 'oldest (s): {{address}}' }),
+        target('A', 'sum(mailsync_profile_pending_send_emails{profile=~"$profile"})', 'emails waiting'),
+        target('B', withInfo('max by (mailbox) (mailsync_mailbox_pending_send_oldest_age_seconds)'), 'oldest (s): {{address}}'),
       ], { description: 'Emails queued and not sent yet, and how long the oldest of each mailbox has waited.' }),
       timeseries('Sync duration (p50, p95)', [
-        target('A', `histogram_quantile(0.5, sum by (le, direction, profile) (rate(mailsync_sync_duration_seconds_bucket{${fleet}}[$__rate_interval])))`, { legendFormat: 'p50 {{direction}} {{profile}}' }),
-        target('B', `histogram_quantile(0.95, sum by (le, direction, profile) (rate(mailsync_sync_duration_seconds_bucket{${fleet}}[$__rate_interval])))`, { legendFormat: 'p95 {{direction}} {{profile}}' }),
+        target('A', `histogram_quantile(0.5, sum by (le, direction, profile) (rate(mailsync_sync_duration_seconds_bucket{${fleet}}[$__rate_interval])))`, 'p50 {{direction}} {{profile}}'),
+        target('B', `histogram_quantile(0.95, sum by (le, direction, profile) (rate(mailsync_sync_duration_seconds_bucket{${fleet}}[$__rate_interval])))`, 'p95 {{direction}} {{profile}}'),
       ], { unit: 's' }),
       timeseries('Share of each profile\'s mailboxes failing (last hour)', [
-        target('A', 'mailsync_profile_mailboxes_recently_failed{profile=~"$profile"} / on(profile, instance, job) sum by (profile, instance, job) (mailsync_profile_mailboxes{profile=~"$profile"})', { legendFormat: '{{profile}}' }),
+        target('A', 'mailsync_profile_mailboxes_recently_failed{profile=~"$profile"} / on(profile, instance, job) sum by (profile, instance, job) (mailsync_profile_mailboxes{profile=~"$profile"})', '{{profile}}'),
       ], { unit: 'percentunit', description: 'Over 50 % alerts the profile owner (MailsyncProfileMailboxesFailing).' }),
       stat('Runners up', target('A', 'sum(up{job=~"mailsync.*"})'), { w: 4, thresholds: [{ color: 'red', value: null }, { color: 'green', value: 1 }] }),
       stat('Config reload', target('A', 'min(mailsync_config_last_reload_successful)'), {
-        w: 4, mappings: [{ type: 'value', options: { 0: { text: 'rejected', color: 'red' }, 1: { text: 'ok', color: 'green' } } }],
+        w: 4, mappings: [{ type: MappingType.ValueToText, options: { 0: { text: 'rejected', color: 'red' }, 1: { text: 'ok', color: 'green' } } }],
       }),
       stat('Cycles in flight', target('A', 'sum(mailsync_scheduler_in_flight)'), { w: 4 }),
       stat('Cycles waiting for a slot', target('A', 'sum(mailsync_scheduler_queue_depth)'), { w: 4, thresholds: [{ color: 'green', value: null }, { color: 'orange', value: 1 }] }),
@@ -67,7 +68,7 @@ export function performanceDashboard(): Record<string, unknown> {
   });
 }
 
-export function mailboxDashboard(): Record<string, unknown> {
+export function mailboxDashboard(): Dashboard {
   const mb = 'mailbox="$mailbox"';
   return dashboard({
     uid: MAILBOX_UID,
@@ -75,9 +76,9 @@ export function mailboxDashboard(): Record<string, unknown> {
     description: 'Generated from dashboards/src by `npm run dashboards:generate`; do not edit in Grafana (changes are overwritten).',
     tags: ['mailsync'],
     variables: [
-      datasource,
-      { name: 'mailbox', label: 'Mailbox', type: 'query', query: 'label_values(mailsync_mailbox_info, mailbox)' },
-      { name: 'mailsync', label: 'mailsync URL', type: 'textbox', query: 'http://localhost:9782' },
+      datasource(),
+      queryVariable('mailbox', 'Mailbox', 'label_values(mailsync_mailbox_info, mailbox)'),
+      textboxVariable('mailsync', 'mailsync URL', 'http://localhost:9782'),
     ],
     links: [
       { title: 'Synchronization performance', url: `/d/${PERFORMANCE_UID}/mailsync-server-side-synchronization-performance` },
@@ -97,13 +98,13 @@ export function mailboxDashboard(): Record<string, unknown> {
         w: 12, h: 6, unit: 'dateTimeAsIso', rename: { Value: 'at' },
         links: [{ field: 'code', title: 'Runbook', url: `${RUNBOOK}#\${__value.raw}` }],
       }),
-      timeseries('Failures by code (per hour)', [target('A', `sum by (code, direction) (increase(mailsync_mailbox_sync_errors_total{${mb}}[1h]))`, { legendFormat: '{{direction}} {{code}}' })]),
+      timeseries('Failures by code (per hour)', [target('A', `sum by (code, direction) (increase(mailsync_mailbox_sync_errors_total{${mb}}[1h]))`, '{{direction}} {{code}}')]),
       timeseries('Items per hour', [
-        target('A', `sum by (direction) (increase(mailsync_mailbox_items_processed_total{${mb}}[1h]))`, { legendFormat: 'processed {{direction}}' }),
-        target('B', `sum by (direction, code) (increase(mailsync_mailbox_items_failed_total{${mb}}[1h]))`, { legendFormat: 'failed {{direction}} {{code}}' }),
+        target('A', `sum by (direction) (increase(mailsync_mailbox_items_processed_total{${mb}}[1h]))`, 'processed {{direction}}'),
+        target('B', `sum by (direction, code) (increase(mailsync_mailbox_items_failed_total{${mb}}[1h]))`, 'failed {{direction}} {{code}}'),
       ]),
-      timeseries('Runs per hour', [target('A', `sum by (direction, result) (increase(mailsync_mailbox_sync_runs_total{${mb}}[1h]))`, { legendFormat: '{{direction}} {{result}}' })]),
-      timeseries('Pending Send: oldest email waiting', [target('A', `mailsync_mailbox_pending_send_oldest_age_seconds{${mb}}`, { legendFormat: 'oldest' })], { unit: 's' }),
+      timeseries('Runs per hour', [target('A', `sum by (direction, result) (increase(mailsync_mailbox_sync_runs_total{${mb}}[1h]))`, '{{direction}} {{result}}')]),
+      timeseries('Pending Send: oldest email waiting', [target('A', `mailsync_mailbox_pending_send_oldest_age_seconds{${mb}}`, 'oldest')], { unit: 's' }),
       text('Bringing the mailbox back', `Fix the cause named by the last error (see the [runbook](${RUNBOOK})), then run Test & Enable: \`mailsync mailboxes test-enable $mailbox\`.`),
     ],
   });

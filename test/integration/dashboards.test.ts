@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expressions } from '../../dashboards/src/builders.js';
+import { expressions } from '../../dashboards/src/assemble.js';
 import { DASHBOARDS } from '../../dashboards/src/dashboards.js';
 import { callApi, startCli, type Running } from '../harness/cli.js';
 import { labProfile, writeLabConfig } from '../harness/config.js';
