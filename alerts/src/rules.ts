@@ -26,6 +26,9 @@ export interface AlertDef {
 const who = '{{ with printf "mailsync_mailbox_info{mailbox=%q, instance=%q, job=%q}" $labels.mailbox $labels.instance $labels.job | query }}'
   + '{{ with . | first }}{{ .Labels.address }} (mailbox {{ $labels.mailbox }}, profile {{ .Labels.profile }}){{ end }}'
   + '{{ else }}mailbox {{ $labels.mailbox }}{{ end }}';
+/** The runner's configured retry budget (organization.retry.maxTransientRetries), from its own gauge. */
+const retryBudget = '{{ with printf "mailsync_config_max_transient_retries{instance=%q, job=%q}" $labels.instance $labels.job | query }}'
+  + '{{ . | first | value }}{{ else }}configured{{ end }}';
 const disabled = (codes: string) => `mailsync_mailbox_disabled{${C.selector}, code=~"${codes}"} == 1`;
 const bringBack = 'Fix the cause, then run Test & Enable (`mailsync mailboxes test-enable {{ $labels.mailbox }}`).';
 
@@ -88,7 +91,7 @@ export const ALERTS: AlertDef[] = [
     name: 'MailsyncMailboxRetryBudgetBurning', group: 'mailsync-mailboxes', severity: 'warning', for: '0s',
     expr: `(mailsync_mailbox_consecutive_failures{${C.selector}} >= ${C.retryBudgetWarnFailures})\nand on(mailbox, direction) (mailsync_mailbox_enabled{${C.selector}} == 1)`,
     summary: 'Mailbox keeps failing and will soon be disabled.',
-    description: `{{ $labels.direction }} sync of ${who} failed {{ $value }} times in a row; mailsync disables it when the retries are used up. See \`mailsync mailboxes show {{ $labels.mailbox }}\` for the error.`,
+    description: `{{ $labels.direction }} sync of ${who} failed {{ $value }} times in a row; mailsync disables it once its ${retryBudget} retries (organization.retry.maxTransientRetries) are used up. See \`mailsync mailboxes show {{ $labels.mailbox }}\` for the error.`,
   },
   {
     name: 'MailsyncMailboxNotSyncing', group: 'mailsync-mailboxes', severity: 'warning', for: C.conditionFor,
