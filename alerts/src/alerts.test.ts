@@ -131,7 +131,7 @@ describe('Alertmanager example', () => {
   });
 
   it.each([
-    ['a disabled mailbox pages', ['severity=critical', 'alertname=MailsyncMailboxCredentialsRejected', 'profile=corp'], 'page'],
+    ['a disabled mailbox pages', ['severity=critical', 'alertname=MailsyncMailboxCredentialsRejected', 'mailbox=m-cred', 'code=credentials_rejected'], 'page'],
     ['a runner down pages', ['severity=critical', 'alertname=MailsyncExporterDown'], 'page'],
     ['a warning opens a ticket', ['severity=warning', 'alertname=MailsyncMailboxRetryBudgetBurning'], 'ticket'],
     ['the profile owner hears about a failing profile, and a ticket is opened', ['severity=warning', 'notify=owner', 'alertname=MailsyncProfileMailboxesFailing', 'owner=ops@example.com'], 'profile-owner,ticket'],

@@ -29,8 +29,9 @@ export const ALERT_CONFIG = {
   exporterDownFor: '5m',
   /**
    * Mailbox-disabled alerts fire at once (`for: 0s`): the state is already debounced by mailsync's
-   * policy (a permanent failure was confirmed, or a transient one failed 11 times over ~50 min)
-   * and kept in the store, so it does not flap with scrapes.
+   * policy (a permanent failure was confirmed, or a transient one failed again after its last
+   * retry: the 11th time in a row, over ~50 min, with the defaults) and kept in the store, so it
+   * does not flap with scrapes.
    */
   disabledFor: '0s',
   /** Conditions measured over time need a little patience so that one bad scrape does not page. */

@@ -15,10 +15,21 @@ export interface AlertDef {
   labels?: Record<string, string>;
 }
 
-/** Adds the address and profile of the mailbox to each series (the only place they are). */
-const withInfo = (expr: string) => `(${expr})\n* on(mailbox) group_left(address, profile) mailsync_mailbox_info{${C.selector}}`;
-const disabled = (codes: string) => withInfo(`mailsync_mailbox_disabled{${C.selector}, code=~"${codes}"} == 1`);
-const who = '{{ $labels.address }} (mailbox {{ $labels.mailbox }}, profile {{ $labels.profile }})';
+/**
+ * Who the alert is about, for the person paged: the address and profile of the mailbox, looked up
+ * in mailsync_mailbox_info when the annotation is rendered. They are not labels on purpose: an
+ * alert's labels are its identity, and the fix for some causes (a profile with an explicit host
+ * for an unknown location) changes the profile while the cause lasts. As a label, that would
+ * resolve the alert and page again under the new profile; as an annotation, the same alert
+ * just reads the new profile. Its labels stay what defines the cause: mailbox, direction, code.
+ */
+const who = '{{ with printf "mailsync_mailbox_info{mailbox=%q, instance=%q, job=%q}" $labels.mailbox $labels.instance $labels.job | query }}'
+  + '{{ with . | first }}{{ .Labels.address }} (mailbox {{ $labels.mailbox }}, profile {{ .Labels.profile }}){{ end }}'
+  + '{{ else }}mailbox {{ $labels.mailbox }}{{ end }}';
+/** The runner's configured retry budget (organization.retry.maxTransientRetries), from its own gauge. */
+const retryBudget = '{{ with printf "mailsync_config_max_transient_retries{instance=%q, job=%q}" $labels.instance $labels.job | query }}'
+  + '{{ . | first | value }}{{ else }}configured{{ end }}';
+const disabled = (codes: string) => `mailsync_mailbox_disabled{${C.selector}, code=~"${codes}"} == 1`;
 const bringBack = 'Fix the cause, then run Test & Enable (`mailsync mailboxes test-enable {{ $labels.mailbox }}`).';
 
 /** Codes that have an alert of their own; MailsyncMailboxDisabled covers every other one. */
@@ -72,49 +83,49 @@ export const ALERTS: AlertDef[] = [
   },
   {
     name: 'MailsyncMailboxDisabled', group: 'mailsync-mailboxes', severity: 'critical', for: C.disabledFor,
-    expr: withInfo(`mailsync_mailbox_disabled{${C.selector}, code!~"${NAMED_DISABLE_CODES.join('|')}"} == 1`),
+    expr: `mailsync_mailbox_disabled{${C.selector}, code!~"${NAMED_DISABLE_CODES.join('|')}"} == 1`,
     summary: 'Mailbox disabled for synchronization.',
     description: `mailsync disabled {{ $labels.direction }} sync of ${who} with {{ $labels.code }} (a permanent failure, or a transient one that used up its retries). ${bringBack}`,
   },
   {
     name: 'MailsyncMailboxRetryBudgetBurning', group: 'mailsync-mailboxes', severity: 'warning', for: '0s',
-    expr: withInfo(`(mailsync_mailbox_consecutive_failures{${C.selector}} >= ${C.retryBudgetWarnFailures})\nand on(mailbox, direction) (mailsync_mailbox_enabled{${C.selector}} == 1)`),
+    expr: `(mailsync_mailbox_consecutive_failures{${C.selector}} >= ${C.retryBudgetWarnFailures})\nand on(mailbox, direction) (mailsync_mailbox_enabled{${C.selector}} == 1)`,
     summary: 'Mailbox keeps failing and will soon be disabled.',
-    description: `{{ $labels.direction }} sync of ${who} failed {{ $value }} times in a row; mailsync disables it when the retries are used up. See \`mailsync mailboxes show {{ $labels.mailbox }}\` for the error.`,
+    description: `{{ $labels.direction }} sync of ${who} failed {{ $value }} times in a row; mailsync disables it once its ${retryBudget} retries (organization.retry.maxTransientRetries) are used up. See \`mailsync mailboxes show {{ $labels.mailbox }}\` for the error.`,
   },
   {
     name: 'MailsyncMailboxNotSyncing', group: 'mailsync-mailboxes', severity: 'warning', for: C.conditionFor,
-    expr: withInfo(`(time() - mailsync_mailbox_last_success_timestamp_seconds{${C.selector}} > ${C.notSyncingSeconds})\nand on(mailbox, direction) (mailsync_mailbox_enabled{${C.selector}} == 1)`),
+    expr: `(time() - mailsync_mailbox_last_success_timestamp_seconds{${C.selector}} > ${C.notSyncingSeconds})\nand on(mailbox, direction) (mailsync_mailbox_enabled{${C.selector}} == 1)`,
     summary: 'Enabled mailbox has not synced successfully for a long time.',
     description: `{{ $labels.direction }} sync of ${who} is enabled but last succeeded {{ $value | humanizeDuration }} ago.`,
   },
   {
     name: 'MailsyncMailboxTestEnableTakingLong', group: 'mailsync-mailboxes', severity: 'warning', for: '0s',
-    expr: withInfo(`time() - mailsync_mailbox_test_started_timestamp_seconds{${C.selector}} > ${C.testEnableLongSeconds}`),
+    expr: `time() - mailsync_mailbox_test_started_timestamp_seconds{${C.selector}} > ${C.testEnableLongSeconds}`,
     summary: 'Test & Enable has been scheduled or running for a long time.',
     description: `Test & Enable of ${who} was requested {{ $value | humanizeDuration }} ago and has not finished.`,
   },
   {
     name: 'MailsyncAppointmentOrganizerMissing', group: 'mailsync-mailboxes', severity: 'warning', for: '0s',
-    expr: withInfo(`increase(mailsync_mailbox_items_failed_total{${C.selector}, code="appointment_organizer_missing"}[1h]) > 0`),
+    expr: `increase(mailsync_mailbox_items_failed_total{${C.selector}, code="appointment_organizer_missing"}[1h]) > 0`,
     summary: 'Appointments cannot be synchronized: organizer missing.',
     description: `{{ $value | humanize }} appointments of ${who} had no organizer in the last hour and were not synchronized; the mailbox keeps syncing.`,
   },
   {
     name: 'MailsyncItemsFailing', group: 'mailsync-mailboxes', severity: 'info', for: '0s',
-    expr: withInfo(`increase(mailsync_mailbox_items_failed_total{${C.selector}, code!="appointment_organizer_missing"}[1h]) > 0`),
+    expr: `increase(mailsync_mailbox_items_failed_total{${C.selector}, code!="appointment_organizer_missing"}[1h]) > 0`,
     summary: 'Some emails of a mailbox failed to sync.',
     description: `{{ $value | humanize }} items of ${who} failed with {{ $labels.code }} in the last hour; the mailbox keeps syncing. \`mailsync mailboxes show {{ $labels.mailbox }}\` lists them.`,
   },
   {
     name: 'MailsyncPendingSendStuck', group: 'mailsync-mailboxes', severity: 'warning', for: C.conditionFor,
-    expr: withInfo(`mailsync_mailbox_pending_send_oldest_age_seconds{${C.selector}} > ${C.pendingSendStuckSeconds}`),
+    expr: `mailsync_mailbox_pending_send_oldest_age_seconds{${C.selector}} > ${C.pendingSendStuckSeconds}`,
     summary: 'Email stays Pending Send.',
     description: `The oldest email waiting to be sent from ${who} has waited {{ $value | humanizeDuration }}: outgoing sync is not enabled or not working for the mailbox.`,
   },
   {
     name: 'MailsyncProviderLimitsReached', group: 'mailsync-mailboxes', severity: 'warning', for: '0s',
-    expr: withInfo(`increase(mailsync_mailbox_sync_errors_total{${C.selector}, code=~"provider_throttled|sending_limit_exceeded"}[1h]) > 0`),
+    expr: `increase(mailsync_mailbox_sync_errors_total{${C.selector}, code=~"provider_throttled|sending_limit_exceeded"}[1h]) > 0`,
     summary: 'The mail provider throttled the mailbox or its sending limit was reached.',
     description: `${who} hit the provider's limits ({{ $labels.code }}, {{ $value | humanize }} times in the last hour). mailsync waits as the provider asks; if it persists, spread the load or raise the provider's limits.`,
   },

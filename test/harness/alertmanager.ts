@@ -110,6 +110,16 @@ export class Alertmanager {
     return groups.flatMap((g) => g.alerts.map((a) => ({ receiver: g.receiver.name, state: a.status.state, labels: a.labels })));
   }
 
+  /**
+   * The alerts Alertmanager holds and has not seen resolved. The fingerprint is the hash of the
+   * labels, the alert's identity: the same fingerprint and startsAt means the same alert, never
+   * resolved and fired again in between.
+   */
+  async alerts(): Promise<{ fingerprint: string; startsAt: string; labels: Record<string, string>; annotations: Record<string, string> }[]> {
+    return await (await fetch(`http://${this.url}/api/v2/alerts`)).json() as
+      { fingerprint: string; startsAt: string; labels: Record<string, string>; annotations: Record<string, string> }[];
+  }
+
   async stop(): Promise<void> {
     if (this.#child.exitCode === null && this.#child.signalCode === null) {
       this.#child.kill('SIGTERM');

@@ -44,6 +44,9 @@ export class Prometheus {
     const child = spawn('prometheus', [
       `--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn',
+      // Unchanged firing alerts are re-sent to Alertmanager after this delay (1 min by default):
+      // shortened like the evaluation, so that an updated annotation reaches it within seconds.
+      '--rules.alert.resend-delay=1s',
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     const p = new Prometheus(dir, port, child);
     const ready = async () => {

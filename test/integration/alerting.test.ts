@@ -141,29 +141,58 @@ describe('alerts end to end', () => {
     expect(seen()).toEqual([...FIRING].sort());
 
     const cred = sink.alerts().find((a) => a.labels.alertname === 'MailsyncMailboxCredentialsRejected');
-    expect(cred?.labels).toMatchObject({ severity: 'critical', mailbox: 'm-cred', address: 'a-cred@lab.example', profile: 'lab', direction: 'incoming', code: 'credentials_rejected', job: 'mailsync' });
+    // The labels are the cause's identity; who it is about is in the description.
+    expect(cred?.labels).toMatchObject({ severity: 'critical', mailbox: 'm-cred', direction: 'incoming', code: 'credentials_rejected', job: 'mailsync' });
+    expect(cred?.labels).not.toHaveProperty('profile');
+    expect(cred?.labels).not.toHaveProperty('address');
     expect(cred?.annotations).toMatchObject({
       runbook_url: `${RUNBOOK}mailsyncmailboxcredentialsrejected`,
       description: expect.stringContaining('mailsync disabled incoming sync of a-cred@lab.example (mailbox m-cred, profile lab) with credentials_rejected.'),
     });
     const tls = sink.alerts().find((a) => a.labels.alertname === 'MailsyncMailboxSecureConnectionFailed');
-    expect(tls?.labels).toMatchObject({ mailbox: 'm-tls', code: 'secure_connection_failed', profile: 'tlsp' });
+    expect(tls?.labels).toMatchObject({ mailbox: 'm-tls', code: 'secure_connection_failed' });
+    expect(tls?.annotations.description).toContain('a-tls@lab.example (mailbox m-tls, profile tlsp)');
     expect(tls?.annotations.runbook_url).toBe(`${RUNBOOK}mailsyncmailboxsecureconnectionfailed`);
     const owner = sink.alerts().find((a) => a.receiver === 'profile-owner' && a.labels.profile === 'auto');
     expect(owner?.labels).toMatchObject({ notify: 'owner', owner: 'auto-owner@lab.example', severity: 'warning' });
   });
 
-  it('resolves each alert after its fix and Test & Enable (or approval) through the API', async () => {
+  it('keeps each alert while its fix is applied, resolving it once after Test & Enable (or approval)', async () => {
+    const locAlert = async () => (await alertmanager.alerts()).filter((a) => subject(a.labels) === 'MailsyncMailboxLocationUnknown m-loc');
+    const [before] = await locAlert();
+    expect(before?.annotations.description).toContain('(mailbox m-loc, profile auto)');
+
     // Credentials: the server gets the rotated password.
     dovecot.addUser('a-cred', 'rotated-password');
-    // TLS: the profile learns the CA; location: the mailbox moves to a profile with an explicit host.
-    const doc = parse(readFileSync(lab.file, 'utf8')) as { profiles: { id: string; incoming: Record<string, unknown> }[]; mailboxes: { id: string; profile: string; address: string }[] };
-    doc.profiles.find((p) => p.id === 'tlsp')!.incoming.caFile = dovecot.cert.cert;
-    const loc = doc.mailboxes.find((m) => m.id === 'm-loc')!;
-    loc.profile = 'lab';
+    // TLS: the profile learns the CA. Location, as the runbook says: the mailbox gets a new profile
+    // with an explicit host, and a reload. Both stay disabled until Test & Enable.
+    const doc = parse(readFileSync(lab.file, 'utf8')) as { profiles: Record<string, unknown>[]; mailboxes: { id: string; profile: string }[] };
+    (doc.profiles.find((p) => p.id === 'tlsp')!.incoming as Record<string, unknown>).caFile = dovecot.cert.cert;
+    doc.profiles.push(labProfile(dovecot, 'loc-explicit', { owner: 'loc-owner@lab.example' }));
+    doc.mailboxes.find((m) => m.id === 'm-loc')!.profile = 'loc-explicit';
     writeFileSync(lab.file, stringify(doc));
     const reloaded = await fetch(`${url}/-/reload`, { method: 'POST' });
     expect(reloaded.status).toBe(200);
+
+    // Positive evidence that the change went all the way through before asserting what did not
+    // happen: Prometheus scraped the new profile and evaluated every rule on it; Alertmanager holds
+    // the alert with the new profile in its description; and the notifications the same change
+    // causes have arrived (the emptied profile resolved, the new one, whose mailbox failed within
+    // the hour, fired).
+    await prometheus.waitFor('mailsync_mailbox_info{mailbox="m-loc", profile="loc-explicit"} unless on(mailbox) mailsync_mailbox_info{profile="auto"}', (r) => r.length === 1);
+    const scraped = Date.now();
+    await waitFor(() => prometheus.rulesEvaluatedAt(), { what: 'every rule group to be evaluated on the new profile', until: (at) => at > scraped });
+    const [after] = await waitFor(locAlert, {
+      what: 'Alertmanager to hold the location alert with its new profile',
+      until: (a) => a.length === 1 && (a[0]?.annotations.description ?? '').includes('(mailbox m-loc, profile loc-explicit)'),
+    });
+    await waitForNotifications(['profile-owner resolved MailsyncProfileMailboxesFailing auto', 'profile-owner firing MailsyncProfileMailboxesFailing loc-explicit']);
+    // One alert throughout: same identity, same start; one series in Prometheus; nothing resolved.
+    expect({ fingerprint: after?.fingerprint, startsAt: after?.startsAt }).toEqual({ fingerprint: before?.fingerprint, startsAt: before?.startsAt });
+    const series = await prometheus.query('count(count_over_time(ALERTS{alertname="MailsyncMailboxLocationUnknown", alertstate="firing", mailbox="m-loc"}[1h]))');
+    expect(series.map((r) => r.value[1])).toEqual(['1']);
+    expect(seen().filter((l) => l.startsWith('page resolved'))).toEqual([]);
+
     for (const id of ['m-cred', 'm-tls', 'm-loc']) expect((await api('POST', `/mailboxes/${id}/test-enable`, OPERATOR, {})).status).toBe(202);
     // Approval: only an admin may approve a mailbox of a trusted profile.
     expect((await api('POST', '/mailboxes/m-adm/approve', OPERATOR, {})).status).toBe(403);
@@ -179,5 +208,8 @@ describe('alerts end to end', () => {
       const view = await (await api('GET', `/mailboxes/${id}`)).json() as { directions: { incoming: { enabled: boolean } } };
       expect(view.directions.incoming.enabled, id).toBe(true);
     }
-  });
+    // The location alert was notified once firing and once resolved: the profile change in between
+    // neither resolved it nor paged again (a second page would have come before its resolve).
+    expect(sink.alerts().filter((a) => subject(a.labels) === 'MailsyncMailboxLocationUnknown m-loc').map((a) => a.status)).toEqual(['firing', 'resolved']);
+  }, 90_000);
 });

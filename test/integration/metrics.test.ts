@@ -103,12 +103,15 @@ describe('the exporter scraped by a real Prometheus', () => {
   });
 
   it('reloads the config on SIGHUP, and rejects a bad one on POST /-/reload without applying it', async () => {
-    const doc = parse(readFileSync(lab.file, 'utf8')) as { mailboxes: Record<string, unknown>[] };
+    const doc = parse(readFileSync(lab.file, 'utf8')) as { mailboxes: Record<string, unknown>[]; organization: { retry?: Record<string, unknown> } };
     const original = readFileSync(lab.file, 'utf8');
     doc.mailboxes.push({ id: 'm-new', address: 'new@lab.example', profile: 'lab', incoming: false, credentials: { username: 'new', password: 'inline-but-fine' } });
+    doc.organization.retry = { ...doc.organization.retry, maxTransientRetries: 3 };
     writeFileSync(lab.file, stringify(doc));
     run.child.kill('SIGHUP');
     await prometheus.waitFor('mailsync_mailboxes_configured == 6', (r) => r.length === 1);
+    // The retry budget the alert texts quote follows the running config.
+    await prometheus.waitFor('mailsync_config_max_transient_retries == 3', (r) => r.length === 1);
     await prometheus.waitFor('mailsync_mailbox_info{mailbox="m-new"}', (r) => r.length === 1);
     expect((await prometheus.query('mailsync_config_last_reload_successful'))[0]?.value[1]).toBe('1');
 
@@ -119,6 +122,7 @@ describe('the exporter scraped by a real Prometheus', () => {
     await prometheus.waitFor('mailsync_config_last_reload_successful == 0', (r) => r.length === 1);
     // The running config is still the last good one.
     expect((await prometheus.query('mailsync_mailboxes_configured'))[0]?.value[1]).toBe('6');
+    expect((await prometheus.query('mailsync_config_max_transient_retries'))[0]?.value[1]).toBe('3');
   });
 });
 

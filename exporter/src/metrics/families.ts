@@ -55,6 +55,8 @@ export const FAMILIES = [
     help: '1 if the last config (re)load was applied, 0 if it was rejected.' },
   { name: 'mailsync_config_last_reload_success_timestamp_seconds', type: 'gauge', producer: 'process', labels: [],
     help: 'When the config was last loaded or reloaded successfully.' },
+  { name: 'mailsync_config_max_transient_retries', type: 'gauge', producer: 'process', labels: [],
+    help: 'organization.retry.maxTransientRetries of the running config: transient failures retried before the next one disables the direction.' },
   { name: 'mailsync_store_errors_total', type: 'counter', producer: 'process', labels: [],
     help: 'Failed reads of the store while serving a scrape (the state families are then missing).' },
 

@@ -12,6 +12,8 @@ export interface MetricsDeps {
   inFlight: () => number;
   queueDepth: () => number;
   mailboxes: () => number;
+  /** The running config's organization.retry.maxTransientRetries (alert texts quote it). */
+  retryBudget: () => number;
   /** Reads the fleet's state from the store; called once on every scrape. */
   fleet: () => Promise<FleetInput>;
   /** Told when reading the fleet failed (the rest of the scrape is still served). */
@@ -36,6 +38,7 @@ export function createMetrics(registry: Registry, deps: MetricsDeps) {
   gauge(registry, 'mailsync_scheduler_in_flight', function () { this.set(deps.inFlight()); });
   gauge(registry, 'mailsync_scheduler_queue_depth', function () { this.set(deps.queueDepth()); });
   gauge(registry, 'mailsync_mailboxes_configured', function () { this.set(deps.mailboxes()); });
+  gauge(registry, 'mailsync_config_max_transient_retries', function () { this.set(deps.retryBudget()); });
   const reloadOk = gauge(registry, 'mailsync_config_last_reload_successful');
   const reloadAt = gauge(registry, 'mailsync_config_last_reload_success_timestamp_seconds');
   const storeErrors = counter(registry, 'mailsync_store_errors_total');

@@ -11,7 +11,7 @@ const NOW = 1_800_000_000_000;
 
 function configWith(extra = ''): Config {
   return parseConfig(`
-organization: { id: acme }
+organization: { id: acme, retry: { maxTransientRetries: 4 } }
 ${extra}
 profiles:
   - { id: corp, owner: 'Mail "Team"', incoming: { host: imap.example.com }, outgoing: { host: smtp.example.com } }
@@ -42,6 +42,7 @@ async function seeded(config: Config) {
   await store.outgoing.queue({ mailboxId: 'bob', messageId: '<1@x>', envelopeFrom: 'bob@example.com', recipients: ['a@x.example'], subject: 's', raw: Buffer.from('x'), at: NOW - 90_000, by: 't' });
   const metrics = createMetrics(new Registry(), {
     inFlight: () => 2, queueDepth: () => 0, mailboxes: () => config.mailboxes.length,
+    retryBudget: () => config.organization.retry.maxTransientRetries,
     fleet: () => readFleet(store, config, NOW),
   });
   return { store, metrics };
@@ -85,6 +86,7 @@ describe('/metrics exposition', () => {
       'mailsync_profile_mailboxes_testing_long{profile="corp"} 1',
       'mailsync_scheduler_in_flight 2',
       'mailsync_mailboxes_configured 3',
+      'mailsync_config_max_transient_retries 4',
     ]));
     // Series that must not exist: no disabled series for healthy mailboxes, no aborted runs yet.
     expect(text).not.toMatch(/mailsync_mailbox_disabled\{mailbox="ann"/);

@@ -70,6 +70,7 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
     inFlight: () => schedulers.inFlight,
     queueDepth: () => schedulers.queueDepth,
     mailboxes: () => current.mailboxCount,
+    retryBudget: () => current.config.organization.retry.maxTransientRetries,
     fleet: () => readFleet(store, current.config, clock.now()),
     onFleetError: (error) => logger.error({ err: error }, 'could not read the store for /metrics'),
   });
