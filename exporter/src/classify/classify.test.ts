@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { APPROVAL_CODES, approvalBlock } from '../policy/approval.js';
 import { renderTaxonomyDoc } from './doc.js';
 import { ClassifiedError, classifyError, TAXONOMY, type ClassifyContext } from './index.js';
 
@@ -134,7 +135,19 @@ describe('TAXONOMY', () => {
       // A permanent failure needs a person; retrying it would only hammer the server.
       if (e.class === 'permanent') expect(e.retry).toBe('never');
       else expect(e.retry).not.toBe('never');
+      // An item failure never disables the mailbox, so nothing has to re-enable it.
+      expect(e.level === 'item', e.code).toBe(e.reenabledBy === 'not_disabled');
     }
+  });
+});
+
+describe('approval codes', () => {
+  it('are the codes an approval block can raise, which approving re-enables', () => {
+    const raised = new Set([false, true].flatMap((trusted) => [false, true].flatMap((processOnlyApproved) => [false, true].map((requireAdmin) =>
+      approvalBlock({ approval: 'empty', approvedByRole: null }, trusted, { processOnlyApproved, requireAdminApprovalForTrustedProfiles: requireAdmin })))));
+    raised.delete(null);
+    expect([...raised].sort()).toEqual([...APPROVAL_CODES].sort());
+    expect(TAXONOMY.filter((e) => e.reenabledBy === 'approval').map((e) => e.code)).toEqual(APPROVAL_CODES);
   });
 });
 
