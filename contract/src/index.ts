@@ -6,5 +6,5 @@ export { APPROVALS, TEST_STATES, type Approval, type TestState } from './lifecyc
 export { RUNBOOK_BASE_URL } from './runbook.js';
 export { DEFAULT_RETRY_BUDGET, INTERMITTENT_WINDOW_SECONDS, LONG_TEST_ENABLE_SECONDS } from './thresholds.js';
 export {
-  TAXONOMY, type ErrorClass, type ErrorCode, type Level, type RetryRule, type Scope, type ScopeRule, type TaxonomyEntry,
+  TAXONOMY, type ErrorClass, type ErrorCode, type Level, type ReenableRule, type RetryRule, type Scope, type ScopeRule, type TaxonomyEntry,
 } from './taxonomy.js';

@@ -20,6 +20,14 @@ export type ScopeRule = Scope | 'credential_source';
  */
 export type RetryRule = 'interval' | 'server_hint' | 'never';
 
+/**
+ * What brings a direction disabled with this code back. `test_enable`: a person fixes the cause,
+ * then Test & Enable. `approval`: approving the address re-enables it by itself (the approval
+ * was the missing thing; Test & Enable is not needed). `not_disabled`: item-level, the mailbox
+ * was never disabled.
+ */
+export type ReenableRule = 'test_enable' | 'approval' | 'not_disabled';
+
 export interface TaxonomyEntry {
   code: string;
   class: ErrorClass;
@@ -30,13 +38,15 @@ export interface TaxonomyEntry {
   /** Anchor of the section in alerts/runbook.md (the code itself, so links survive reordering). */
   runbook: string;
   retry: RetryRule;
+  reenabledBy: ReenableRule;
   /** One line for operators: what happened. */
   summary: string;
 }
 
 const row = (
   code: string, cls: ErrorClass, scope: ScopeRule, level: Level, retry: RetryRule, documentedAlert: string, summary: string,
-): TaxonomyEntry => ({ code, class: cls, scope, level, retry, documentedAlert, runbook: code, summary });
+  reenabledBy: ReenableRule = level === 'item' ? 'not_disabled' : 'test_enable',
+): TaxonomyEntry => ({ code, class: cls, scope, level, retry, documentedAlert, runbook: code, reenabledBy, summary });
 
 export const TAXONOMY = [
   row('secure_connection_failed', 'permanent', 'server', 'mailbox', 'never', 'Error establishing a secure connection',
@@ -46,9 +56,9 @@ export const TAXONOMY = [
   row('insufficient_permissions', 'permanent', 'credential_source', 'mailbox', 'never', 'Credentials are incorrect or have insufficient permissions',
     'The login worked but may not act for this mailbox (no impersonation right, send-as denied, protocol disabled for the user).'),
   row('email_address_not_approved', 'permanent', 'mailbox', 'mailbox', 'never', 'Email addresses must be approved',
-    'The organization processes mail only for approved mailboxes and this one is not approved; it was not contacted.'),
+    'The organization processes mail only for approved mailboxes and this one is not approved; it was not contacted.', 'approval'),
   row('admin_approval_required', 'permanent', 'mailbox', 'mailbox', 'never', 'Email address requires approval by an administrator',
-    'The profile authenticates with trusted (impersonation) credentials; an admin must approve each address.'),
+    'The profile authenticates with trusted (impersonation) credentials; an admin must approve each address.', 'approval'),
   row('mailbox_location_unknown', 'permanent', 'mailbox', 'mailbox', 'never', 'Mailbox location could not be determined',
     'Autodiscover found no server for the address (no DNS SRV record, no autoconfig document).'),
   row('insecure_channel_refused', 'permanent', 'server', 'mailbox', 'never', 'Can\'t set user name and password: secure mode required',

@@ -14,6 +14,8 @@ export interface DovecotOptions {
   extraConfig?: string;
   /** The server certificate (default: valid for localhost and 127.0.0.1 for 30 days). */
   cert?: CertOptions;
+  /** Per-user annotations (RFC 5464 METADATA), where the ownership mark lives (default on); off is a server that cannot be marked. */
+  metadata?: boolean;
 }
 
 export interface DovecotUser {
@@ -68,7 +70,7 @@ export class Dovecot {
     chownSync(this.mailRoot, MAIL_UID, MAIL_UID);
     mkdirSync(path.join(this.dir, 'users.d'));
     writeFileSync(path.join(this.dir, 'masters'), `${this.master.name}:{PLAIN}${this.master.password}\n`);
-    writeFileSync(path.join(this.dir, 'dovecot.conf'), this.#config(options.extraConfig ?? ''));
+    writeFileSync(path.join(this.dir, 'dovecot.conf'), this.#config(options.extraConfig ?? '', options.metadata ?? true));
     const child = spawn('dovecot', ['-F', '-c', path.join(this.dir, 'dovecot.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#process = child;
     let output = '';
@@ -89,7 +91,7 @@ export class Dovecot {
     }
   }
 
-  #config(extra: string): string {
+  #config(extra: string, metadata: boolean): string {
     const d = this.dir;
     return `
 base_dir = ${d}/run
@@ -148,11 +150,11 @@ service anvil {
 service stats {
   chroot =
 }
-# Per-user annotations (RFC 5464 METADATA), where mailsync keeps its ownership mark.
+${metadata ? `# Per-user annotations (RFC 5464 METADATA), where mailsync keeps its ownership mark.
 mail_attribute_dict = file:%h/dovecot-attributes
 protocol imap {
   imap_metadata = yes
-}
+}` : '# No METADATA: a server that cannot store the ownership mark.'}
 namespace inbox {
   inbox = yes
   separator = /

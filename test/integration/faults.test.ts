@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CycleOutcome } from '../../exporter/src/directions/run.js';
+import { mailboxView, OWNERSHIP_UNSUPPORTED } from '../../exporter/src/mailboxes/view.js';
 import { labProfile, type LabOptions } from '../harness/config.js';
 import { Dnsmasq } from '../harness/dnsmasq.js';
 import { Dovecot } from '../harness/dovecot.js';
@@ -73,6 +74,8 @@ describe('credentials', () => {
     await withLab({ mailboxes: [{ id: 'm', user: user.name, password: 'wrong' }] }, async (lab) => {
       const { outcome, nextDueAt } = await lab.turn('m');
       expect(failure(outcome)).toMatchObject({ code: 'credentials_rejected', class: 'permanent', scope: 'mailbox', disabled: true });
+      // Dovecot's words once, without the IMAP tag or imapflow's "Command failed".
+      expect(failure(outcome).message).toBe('IMAP AUTHENTICATE PLAIN: server said NO [AUTHENTICATIONFAILED] Authentication failed.');
       expect(nextDueAt).toBeNull();
       expect(await lab.state('m')).toMatchObject({ disabled: true, disabledCode: 'credentials_rejected', disabledBy: 'system' });
       expect(await lab.store.lifecycle.alerts('mailbox', 'm')).toMatchObject([{ code: 'credentials_rejected', count: 1 }]);
@@ -296,6 +299,25 @@ describe('lifecycle: approval and ownership', () => {
       expect((await lab.store.lifecycle.get('m')).test).toMatchObject({ state: 'completed', thisOrgOnly: true });
       expect((await lab.turn('m')).outcome).toMatchObject({ result: 'success', itemsProcessed: 1 });
     });
+  });
+
+  it('a server without METADATA: Test & Enable passes, and the mailbox says ownership is not supported', async () => {
+    const bare = await Dovecot.start({ metadata: false });
+    try {
+      const user = bare.addUser(unique('nometa'));
+      const lab = await openLab(bare, { mailboxes: [{ id: 'm', user: user.name }] });
+      try {
+        const result = await lab.testEnable('m');
+        expect(result).toMatchObject({ ownership: 'unsupported', checks: [{ direction: 'incoming', ok: true, steps: expect.arrayContaining(['server has no METADATA: ownership not marked']) }] });
+        const view = mailboxView(lab.config.mailboxes[0]!, new Map(), await lab.store.lifecycle.get('m'), lab.config, Date.now());
+        expect(view).toMatchObject({ ownership: 'unsupported', warnings: [OWNERSHIP_UNSUPPORTED] });
+        expect((await lab.turn('m')).outcome?.result).toBe('success');
+      } finally {
+        await lab.close();
+      }
+    } finally {
+      await bare.stop();
+    }
   });
 
   it('Test & Enable marks an unmarked mailbox as this organization\'s', async () => {

@@ -2,15 +2,21 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { APPROVAL_CODES, approvalBlock } from '../policy/approval.js';
 import { renderTaxonomyDoc } from './doc.js';
 import { ClassifiedError, classifyError, TAXONOMY, type ClassifyContext } from './index.js';
 
 const incoming = (credentialSource: ClassifyContext['credentialSource'] = 'mailbox'): ClassifyContext => ({ direction: 'incoming', credentialSource });
 const outgoing: ClassifyContext = { direction: 'outgoing', credentialSource: 'mailbox' };
 
-/** An error shaped as imapflow rejects a tagged NO/BAD (see its imap-flow.js and commands/login.js). */
+/**
+ * An error shaped as imapflow rejects a tagged NO/BAD (its imap-flow.js and commands/login.js;
+ * the fields were recorded from Dovecot): the text without the response code, and `response` the
+ * whole tagged line again.
+ */
 function imapNo(text: string, extra: Record<string, unknown> = {}) {
-  return Object.assign(new Error('Command failed'), { responseStatus: 'NO', responseText: text, ...extra });
+  const code = typeof extra.serverResponseCode === 'string' ? `[${extra.serverResponseCode}] ` : '';
+  return Object.assign(new Error('Command failed'), { responseStatus: 'NO', responseText: text, response: `7 NO ${code}${text}`, ...extra });
 }
 /** An error shaped as nodemailer's SMTP connection raises for a negative reply. */
 function smtpReply(responseCode: number, response: string, command: string, code = 'EMESSAGE') {
@@ -21,12 +27,12 @@ const nodeError = (code: string, message = code) => Object.assign(new Error(mess
 describe('classifyError', () => {
   it.each([
     // [case, error, context, code, class, scope]
-    ['Dovecot wrong password (mailbox credentials)', imapNo('[AUTHENTICATIONFAILED] Authentication failed.', { authenticationFailed: true, serverResponseCode: 'AUTHENTICATIONFAILED' }), incoming('mailbox'), 'credentials_rejected', 'permanent', 'mailbox'],
-    ['Dovecot wrong master password (impersonation)', imapNo('[AUTHENTICATIONFAILED] Authentication failed.', { authenticationFailed: true, serverResponseCode: 'AUTHENTICATIONFAILED' }), incoming('impersonation'), 'credentials_rejected', 'permanent', 'server'],
+    ['Dovecot wrong password (mailbox credentials)', imapNo('Authentication failed.', { authenticationFailed: true, serverResponseCode: 'AUTHENTICATIONFAILED' }), incoming('mailbox'), 'credentials_rejected', 'permanent', 'mailbox'],
+    ['Dovecot wrong master password (impersonation)', imapNo('Authentication failed.', { authenticationFailed: true, serverResponseCode: 'AUTHENTICATIONFAILED' }), incoming('impersonation'), 'credentials_rejected', 'permanent', 'server'],
     ['profile credentials rejected', imapNo('LOGIN failed.', { authenticationFailed: true }), incoming('profile'), 'credentials_rejected', 'permanent', 'server'],
-    ['RFC 5530 AUTHORIZATIONFAILED (may not act as the user)', imapNo('[AUTHORIZATIONFAILED] Authorization failed', { authenticationFailed: true, serverResponseCode: 'AUTHORIZATIONFAILED' }), incoming('impersonation'), 'insufficient_permissions', 'permanent', 'server'],
+    ['RFC 5530 AUTHORIZATIONFAILED (may not act as the user)', imapNo('Authorization failed', { authenticationFailed: true, serverResponseCode: 'AUTHORIZATIONFAILED' }), incoming('impersonation'), 'insufficient_permissions', 'permanent', 'server'],
     ['Microsoft 365 IMAP disabled for the user', imapNo('User is authenticated but not connected.', { authenticationFailed: true }), incoming('mailbox'), 'insufficient_permissions', 'permanent', 'mailbox'],
-    ['temporary authentication failure', imapNo('[UNAVAILABLE] Temporary authentication failure.', { authenticationFailed: true, serverResponseCode: 'UNAVAILABLE' }), incoming(), 'server_unavailable', 'transient', 'server'],
+    ['temporary authentication failure', imapNo('Temporary authentication failure.', { authenticationFailed: true, serverResponseCode: 'UNAVAILABLE' }), incoming(), 'server_unavailable', 'transient', 'server'],
     ['Microsoft 365 throttling with a backoff hint', Object.assign(new Error('Command failed'), { code: 'ETHROTTLE', throttleReset: 92415, responseText: 'Request is throttled. Suggested Backoff Time: 92415 milliseconds' }), incoming(), 'provider_throttled', 'transient', 'mailbox'],
     ['[THROTTLED] response text', imapNo('[THROTTLED] Too many concurrent connections'), incoming(), 'provider_throttled', 'transient', 'mailbox'],
     ['Gmail bandwidth limit', Object.assign(new Error('Connection closed'), { responseStatus: 'BYE', responseText: 'Account exceeded command or bandwidth limits. abc123' }), incoming(), 'provider_throttled', 'transient', 'mailbox'],
@@ -37,7 +43,7 @@ describe('classifyError', () => {
     ['TLS spoken to a plaintext port', nodeError('EPROTO', 'write EPROTO ... SSL routines:ssl3_get_record:wrong version number'), incoming(), 'secure_connection_failed', 'permanent', 'server'],
     ['folder missing', Object.assign(new Error('Mailbox does not exist'), { code: 'NotFound' }), incoming(), 'mailbox_not_found', 'permanent', 'mailbox'],
     ['SELECT of a missing folder', imapNo("Mailbox doesn't exist: Archive", { mailboxMissing: true, serverResponseCode: 'NONEXISTENT' }), incoming(), 'mailbox_not_found', 'permanent', 'mailbox'],
-    ['no permission on a folder', imapNo('[NOPERM] Permission denied', { serverResponseCode: 'NOPERM' }), incoming(), 'insufficient_permissions', 'permanent', 'mailbox'],
+    ['no permission on a folder', imapNo('Permission denied', { serverResponseCode: 'NOPERM' }), incoming(), 'insufficient_permissions', 'permanent', 'mailbox'],
     ['closed port', nodeError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:1'), incoming(), 'connect_failed', 'transient', 'server'],
     ['connect timeout', nodeError('CONNECT_TIMEOUT', 'Failed to establish connection in required time'), incoming(), 'connect_failed', 'transient', 'server'],
     ['NXDOMAIN', nodeError('ENOTFOUND', 'getaddrinfo ENOTFOUND imap.nowhere.example'), incoming(), 'dns_failed', 'transient', 'server'],
@@ -70,6 +76,49 @@ describe('classifyError', () => {
     }
   });
 
+  it.each([
+    // [case, error, the message people see]
+    ['Dovecot LOGIN refused (recorded)', imapNo('Authentication failed.', { authenticationFailed: true, serverResponseCode: 'AUTHENTICATIONFAILED', executedCommand: '2 AUTHENTICATE PLAIN' }),
+      'IMAP AUTHENTICATE PLAIN: server said NO [AUTHENTICATIONFAILED] Authentication failed.'],
+    ['LOGIN: the arguments (username, hidden password) are not shown', imapNo('LOGIN failed.', { authenticationFailed: true, executedCommand: '4 LOGIN "ann@lab.example" "(* value hidden *)"' }),
+      'IMAP LOGIN: server said NO LOGIN failed.'],
+    ['Dovecot EXAMINE of a missing folder, its timing dropped (recorded)', imapNo("Mailbox doesn't exist: Nope (0.001 + 0.000 secs).", { mailboxMissing: true, executedCommand: '8 EXAMINE Nope' }),
+      "IMAP EXAMINE: server said NO Mailbox doesn't exist: Nope."],
+    ['a response code in the text as well is shown once', imapNo('[NOPERM] Permission denied', { serverResponseCode: 'NOPERM', executedCommand: '9 UID FETCH 1:* (UID)' }),
+      'IMAP UID FETCH: server said NO [NOPERM] Permission denied'],
+    ['only the tagged line: the tag is dropped', Object.assign(new Error('Command failed'), { responseStatus: 'BAD', response: '12 BAD Error in IMAP command received by server.' }),
+      'IMAP: server said BAD Error in IMAP command received by server.'],
+    ['BYE: the reason once', Object.assign(new Error('Connection closed'), { responseStatus: 'BYE', responseText: 'Account exceeded command or bandwidth limits. abc123' }),
+      'IMAP: server said BYE Account exceeded command or bandwidth limits. abc123'],
+    ['BYE without text: imapflow\'s reason', Object.assign(new Error('Server shutting down'), { responseStatus: 'BYE', code: 'NoConnection' }),
+      'IMAP: server said BYE Server shutting down'],
+    ['SMTP 535 (recorded from smtp-server)', smtpReply(535, '535 5.7.8 Error: authentication failed: UGFzc3dvcmQ6', 'AUTH PLAIN', 'EAUTH'),
+      'SMTP AUTH PLAIN: server said 535 5.7.8 Error: authentication failed: UGFzc3dvcmQ6'],
+    ['SMTP recipient refused (recorded)', Object.assign(new Error("Can't send mail - all recipients were rejected: 550 5.1.1 <x@lab.example>: Recipient address rejected: User unknown"),
+      { code: 'EENVELOPE', response: '550 5.1.1 <x@lab.example>: Recipient address rejected: User unknown', responseCode: 550, command: 'RCPT TO' }),
+    'SMTP RCPT TO: server said 550 5.1.1 <x@lab.example>: Recipient address rejected: User unknown'],
+    ['SMTP multi-line greeting refusal', smtpReply(421, '421-4.7.0 Try again later\n421 4.7.0 closing', 'CONN'), 'SMTP connection: server said 421-4.7.0 Try again later 421 4.7.0 closing'],
+    ['SMTP without a reply: nodemailer\'s words', Object.assign(new Error('Connection closed unexpectedly'), { code: 'ECONNECTION', command: 'CONN' }), 'Connection closed unexpectedly'],
+    ['a socket error', nodeError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:1'), 'connect ECONNREFUSED 127.0.0.1:1'],
+    ['a TLS error', nodeError('CERT_HAS_EXPIRED', 'certificate has expired'), 'certificate has expired'],
+    ['our own error', new ClassifiedError('mailbox_location_unknown', 'autodiscover found no server for ann@nowhere.test'), 'autodiscover found no server for ann@nowhere.test'],
+    ['control characters cannot forge a log line', imapNo('bad\r\n* OK [ALERT] forged\u001b[31m', { executedCommand: '3 SELECT INBOX' }), 'IMAP SELECT: server said NO bad * OK [ALERT] forged [31m'],
+    ['not an error', 'a string', 'a string'],
+  ] as const)('message: %s', (_name, error, message) => {
+    expect(classifyError(error, incoming()).message).toBe(message);
+  });
+
+  it('never shows the login\'s password, even when the server echoes it', () => {
+    const password = 'hunter2 with spaces';
+    const echo = imapNo(`Error in IMAP command LOGIN: "ann" "${password}" rejected`, { executedCommand: '2 LOGIN "ann" "(* value hidden *)"' });
+    const smtp = smtpReply(535, `535 5.7.8 bad credentials ${password}`, 'AUTH PLAIN', 'EAUTH');
+    for (const error of [echo, smtp, new Error(`odd ${password}`)]) {
+      const c = classifyError(error, { ...incoming(), secrets: [{ reveal: () => password }] });
+      expect(c.message).not.toContain('hunter2');
+      expect(c.message).toContain('[redacted]');
+    }
+  });
+
   it('bounds the message so that a hostile server cannot fill the store', () => {
     const c = classifyError(imapNo('x'.repeat(10_000), { authenticationFailed: true }), incoming());
     expect(c.message.length).toBeLessThanOrEqual(500);
@@ -86,7 +135,19 @@ describe('TAXONOMY', () => {
       // A permanent failure needs a person; retrying it would only hammer the server.
       if (e.class === 'permanent') expect(e.retry).toBe('never');
       else expect(e.retry).not.toBe('never');
+      // An item failure never disables the mailbox, so nothing has to re-enable it.
+      expect(e.level === 'item', e.code).toBe(e.reenabledBy === 'not_disabled');
     }
+  });
+});
+
+describe('approval codes', () => {
+  it('are the codes an approval block can raise, which approving re-enables', () => {
+    const raised = new Set([false, true].flatMap((trusted) => [false, true].flatMap((processOnlyApproved) => [false, true].map((requireAdmin) =>
+      approvalBlock({ approval: 'empty', approvedByRole: null }, trusted, { processOnlyApproved, requireAdminApprovalForTrustedProfiles: requireAdmin })))));
+    raised.delete(null);
+    expect([...raised].sort()).toEqual([...APPROVAL_CODES].sort());
+    expect(TAXONOMY.filter((e) => e.reenabledBy === 'approval').map((e) => e.code)).toEqual(APPROVAL_CODES);
   });
 });
 

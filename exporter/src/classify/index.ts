@@ -1,4 +1,5 @@
 import type { Direction } from '@mailsync/contract';
+import { failureMessage, type MessageFields } from './message.js';
 import { taxonomyEntry, type ErrorClass, type ErrorCode, type Level, type Scope } from './taxonomy.js';
 
 export { TAXONOMY, taxonomyEntry, isErrorCode } from './taxonomy.js';
@@ -10,6 +11,8 @@ export type CredentialSource = 'mailbox' | 'profile' | 'impersonation';
 export interface ClassifyContext {
   direction: Direction;
   credentialSource: CredentialSource;
+  /** The failed login's secrets (its password), kept out of the message whatever the server echoed. */
+  secrets?: readonly { reveal(): string }[];
 }
 
 export interface Classification {
@@ -19,7 +22,10 @@ export interface Classification {
   level: Level;
   /** The delay the server asked for before the next attempt, when it named one. */
   retryAfterMs: number | null;
-  /** What happened, bounded, for the store and the API: never contains credentials. */
+  /**
+   * What happened, for people (the store, the API, the status page, the logs): the command and
+   * the server's reply once, without IMAP tags or library prefixes; bounded; never a credential.
+   */
   message: string;
   /** False when no rule matched and the code is the `internal_error` fallback. */
   recognised: boolean;
@@ -40,22 +46,14 @@ export class ClassifiedError extends Error {
 }
 
 /** The fields of imapflow, nodemailer and Node errors the rules read. */
-interface ErrorFields {
-  message?: string;
+interface ErrorFields extends MessageFields {
   code?: string;
   mailsyncCode?: string;
   // imapflow
   authenticationFailed?: boolean;
   tlsFailed?: boolean;
-  serverResponseCode?: string;
-  responseStatus?: string;
-  responseText?: string;
   mailboxMissing?: boolean;
   throttleReset?: number;
-  // nodemailer
-  responseCode?: number;
-  command?: string;
-  response?: unknown;
 }
 
 /** Node and OpenSSL codes for a TLS handshake or certificate failure. */
@@ -73,8 +71,6 @@ const BACKOFF_HINT = /Backoff Time[:=\s]+(\d+)/i;
 const PERMISSION_TEXT = /User is authenticated but not connected|not authorized to (act|log ?in) as|impersonat|IMAP access is disabled|SendAsDenied|does not have permissions? to send|not owned by (the )?(authenticated )?user|Sender address rejected/i;
 /** Sending quota replies (Microsoft 365 5.2.0 SubmissionQuotaExceeded, Gmail 5.4.5 daily limit, Yahoo). */
 const QUOTA_TEXT = /\b5\.4\.5\b|SubmissionQuotaExceeded|quota exceeded|sending limit|daily (user )?sending|message limit|recipient rate limit|too many recipients|exceeded .*limit/i;
-
-const MAX_MESSAGE = 500;
 
 /**
  * Classifies a failure against the taxonomy. Pure: reads only the error's own fields, never the
@@ -100,7 +96,7 @@ export function classifyError(error: unknown, context: ClassifyContext): Classif
     scope,
     level: entry.level,
     retryAfterMs: entry.retry === 'server_hint' ? (match?.retryAfterMs ?? null) : null,
-    message: bound(text || String(error)),
+    message: failureMessage(error, e, { secrets: context.secrets?.map((s) => s.reveal()) ?? [] }),
     recognised: match !== undefined,
   };
 }
@@ -175,9 +171,4 @@ function hintFrom(text: string): number | null {
 function fieldsOf(error: unknown): ErrorFields {
   if (typeof error === 'object' && error !== null) return error as ErrorFields;
   return { message: String(error) };
-}
-
-/** Server texts are bounded so that a hostile server cannot fill the store through our history. */
-function bound(text: string): string {
-  return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 3)}...` : text;
 }

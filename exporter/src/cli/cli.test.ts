@@ -1,7 +1,12 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
+import { parseConfig } from '../config/index.js';
+import { mailboxView, OWNERSHIP_UNSUPPORTED } from '../mailboxes/view.js';
+import { emptyLifecycle } from '../store/types.js';
 import { VERSION } from '../version.js';
 import { COMMANDS, helpFor, MAIN_HELP } from './commands.js';
-import { mailboxesRequest } from './mailboxes.js';
+import { mailboxesCommand, mailboxesRequest } from './mailboxes.js';
 import { main } from './main.js';
 import { helpText, parseCommandLine, type CommandSpec } from './options.js';
 import { UsageError } from './usage-error.js';
@@ -96,5 +101,33 @@ describe('mailboxes requests', () => {
     });
     expect(mailboxesRequest(['-h'])).toBe('help');
     expect(() => mailboxesRequest(['show'])).toThrow('mailboxes show: the mailbox ID is required');
+  });
+});
+
+describe('mailboxes show', () => {
+  it('prints the ownership warning of a server without METADATA right under the state', async () => {
+    const config = parseConfig(`organization: { id: acme }
+profiles: [{ id: corp, incoming: { host: imap.example.com } }]
+mailboxes: [{ id: m, address: m@example.com, profile: corp, credentials: { username: m, password: "\${PW}" } }]
+`, '/etc/mailsync.yaml', { env: { PW: 'pw' } });
+    const lifecycle = emptyLifecycle('m');
+    lifecycle.test = { ...lifecycle.test, state: 'completed', result: { checks: [{ direction: 'incoming', ok: true, steps: [] }], untested: [], ownership: 'unsupported' } };
+    // The body the API sends: the real view, so the CLI is tested against what it will be given.
+    const body = { ...mailboxView(config.mailboxes[0]!, new Map(), lifecycle, config, 0), alerts: [] };
+    const server = createServer((_req, res) => res.setHeader('content-type', 'application/json').end(JSON.stringify(body)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const lines: string[] = [];
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const code = await mailboxesCommand(['show', 'm', '--url', url], { env: { MAILSYNC_TOKEN: 't' }, out: (l) => lines.push(...l.split('\n')), err: (l) => lines.push(l) });
+      expect(code).toBe(0);
+      expect(lines.slice(0, 3)).toEqual([
+        'm <m@example.com> profile corp',
+        '  health: inactive   approval: empty   Test & Enable: completed',
+        `  WARNING: ${OWNERSHIP_UNSUPPORTED}`,
+      ]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -97,6 +97,7 @@ export async function mailboxesCommand(args: string[], io: CliIo): Promise<numbe
 type View = {
   id: string; address: string; profile: string; health: string; approval: { state: string };
   testEnable: { state: string };
+  warnings?: string[];
   directions: Record<string, { configured: boolean; enabled: boolean; status: string; disabled: { code: string | null; by: string | null } | null; lastError: { code: string } | null; consecutiveFailures: number; retriesLeft: number }>;
 };
 
@@ -114,6 +115,8 @@ function render(request: ApiRequest, body: Record<string, unknown>): string {
   const lines = [
     `${v.id} <${v.address}> profile ${v.profile}`,
     `  health: ${v.health}   approval: ${v.approval.state}   Test & Enable: ${v.testEnable.state}`,
+    // Right under the state, before the directions: a line at the end of the output would be missed.
+    ...(v.warnings ?? []).map((w) => `  WARNING: ${w}`),
   ];
   for (const [name, d] of Object.entries(v.directions)) {
     if (!d.configured) continue;

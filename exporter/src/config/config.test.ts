@@ -105,6 +105,15 @@ describe('valid config', () => {
     expect(config.profiles[0]?.incoming.port).toBe(143);
     expect(config.warnings).toEqual(['profiles[0].incoming.security: "none" sends mail without encryption']);
   });
+
+  it('accepts a plain http autoconfig URL when both insecure-channel settings allow it', () => {
+    const yaml = (org: string) => `organization: { id: o${org} }
+autodiscover: { autoconfigUrls: ["http://autoconfig.{domain}/mail/config-v1.1.xml"] }
+profiles: [{ id: p, incoming: { autodiscover: true } }]
+`;
+    expect(parseConfig(yaml(', allowNonTlsServers: true, allowCredentialsOverInsecureChannel: true'), '/tmp/x.yaml').autodiscover.autoconfigUrls).toHaveLength(1);
+    expect(() => parseConfig(yaml(', allowCredentialsOverInsecureChannel: true'), '/tmp/x.yaml')).toThrow('autodiscover.autoconfigUrls[0]: "http://autoconfig.{domain}');
+  });
 });
 
 describe('resolveConfigPath', () => {

@@ -63,6 +63,7 @@ function resolve(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Config {
   });
   reportDuplicates(tokens.map((t) => t.name), 'api.tokens', 'name', problems);
   reportDuplicates(tokens.map((t) => t.token.reveal()).filter((v) => v !== ''), 'api.tokens', 'token', problems, false);
+  problems.push(...plaintextAutoconfigProblems(raw));
 
   if (problems.length > 0) throw new ConfigError(file, problems);
   return {
@@ -74,6 +75,27 @@ function resolve(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Config {
     file,
     warnings,
   };
+}
+
+/** Hosts whose traffic never leaves the machine: nothing on a network path can rewrite their answer. */
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+
+/**
+ * An autoconfig document carries no credentials, but it names the server they are sent to: over
+ * plain http anyone on the path can point every autodiscovered mailbox at a server of their own
+ * (with a valid certificate for it). So an http URL needs what a server without TLS needs, both
+ * organization settings, unless it is on loopback. Refused at load, not warned about: a
+ * warning scrolls by, and the next login would already go wherever the forged document said.
+ */
+function plaintextAutoconfigProblems(raw: RawConfig): string[] {
+  const { allowNonTlsServers, allowCredentialsOverInsecureChannel } = raw.organization;
+  if (allowNonTlsServers && allowCredentialsOverInsecureChannel) return [];
+  return raw.autodiscover.autoconfigUrls.flatMap((url, i) => {
+    const host = /^http:\/\/(\[[^\]]*\]|[^/:?#]*)/.exec(url)?.[1];
+    if (host === undefined || LOOPBACK.test(host)) return [];
+    return [`autodiscover.autoconfigUrls[${i}]: "${url}" is plain http, which decides where credentials go; use https, or set`
+      + ' organization.allowNonTlsServers and organization.allowCredentialsOverInsecureChannel (loopback hosts are exempt)'];
+  });
 }
 
 /** What resolving finds, in file order: problems reject the config, warnings do not. */

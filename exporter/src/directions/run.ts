@@ -1,4 +1,4 @@
-import { classifyError, type Classification } from '../classify/index.js';
+import type { Classification } from '../classify/index.js';
 import type { Mailbox, Profile } from '../config/index.js';
 import { recordFailure } from '../lifecycle/failure.js';
 import type { Logger } from '../log.js';
@@ -6,6 +6,7 @@ import { failureEffects } from '../policy/failure.js';
 import { retrySettings } from '../policy/retry.js';
 import { loginFor } from '../protocols/login.js';
 import type { Direction } from '../store/index.js';
+import { classifyFailure } from './classify.js';
 import type { CycleConfig, CycleWork, DirectionDeps, DirectionRunner } from './contract.js';
 
 export type CycleFailure = Pick<Classification, 'code' | 'class' | 'scope' | 'message'> & {
@@ -71,8 +72,7 @@ async function finishFailed(
   { store, clock }: DirectionDeps, log: Logger,
 ): Promise<CycleFailure> {
   const at = clock.now();
-  const c = classifyError(error, { direction, credentialSource: loginFor(mailbox, profile).source });
-  if (!c.recognised) log.warn({ err: rawError(error) }, 'unrecognised error, classified as internal_error: please report it so it can be classified');
+  const c = classifyFailure(error, direction, loginFor(mailbox, profile), log);
   const effects = await store.transaction(async (tx) => {
     const before = (await tx.runs.getDirectionState(mailbox.id, direction))?.consecutiveFailures ?? 0;
     const e = failureEffects(c, before, retrySettings(config.organization.retry), at, { mailboxId: mailbox.id, profileId: profile.id });
@@ -94,12 +94,4 @@ async function finishFailed(
     code: c.code, class: c.class, scope: c.scope, message: c.message,
     disabled: effects.disable, nextAttemptAt: effects.nextAttemptAt, consecutiveFailures: decision.consecutiveFailures,
   };
-}
-
-/** The fields of an error worth keeping to improve the classifier; never the whole object (it may hold a socket). */
-export function rawError(error: unknown): Record<string, unknown> {
-  if (typeof error !== 'object' || error === null) return { value: String(error) };
-  const e = error as Record<string, unknown>;
-  const keep = ['name', 'message', 'code', 'responseStatus', 'responseText', 'serverResponseCode', 'responseCode', 'command', 'response'];
-  return Object.fromEntries(keep.filter((k) => e[k] !== undefined).map((k) => [k, typeof e[k] === 'string' ? (e[k] as string).slice(0, 500) : e[k]]));
 }

@@ -33,6 +33,12 @@ ${mailboxes.join('\n')}
     mailboxId: 'cat', profileId: 'corp', direction: 'incoming', startedAt: NOW - 2_000, at: NOW - 2_000, code: 'connect_failed', message: 'refused',
     class: 'transient', scope: 'server', disable: false, nextAttemptAt: NOW + 300_000,
   });
+  // dan's server has no METADATA: Test & Enable passed, but it could not mark the mailbox.
+  await store.lifecycle.requestTest('dan', 'oncall', false, NOW - 10_000, false);
+  await store.lifecycle.setTestState('dan', 'running', NOW - 9_000);
+  await store.lifecycle.setTestState('dan', 'completed', NOW - 8_000, {
+    checks: [{ direction: 'incoming', ok: true, steps: ['authenticated', 'server has no METADATA: ownership not marked'] }], untested: [], ownership: 'unsupported',
+  });
   const operations = new MailboxOperations({ config: () => config, store, clock, wake: () => undefined, startTest: () => undefined, disconnect: () => undefined });
   app = express().use('/', createStatusPages({ config: () => config, store, clock, operations }));
 });
@@ -72,5 +78,15 @@ describe('status page', () => {
     expect(res.text).not.toContain('<b>Inbox');
     expect(res.text).toMatch(/Failed runs \(the last 100 are kept\)/);
     expect((await request(app).get('/mailboxes/nobody')).status).toBe(404);
+  });
+
+  it('says prominently when the server cannot store the ownership mark, and marks the mailbox in lists', async () => {
+    const page = await request(app).get('/mailboxes/dan');
+    expect(page.text).toContain('<p class="notice" role="status"><strong>Warning:</strong> ownership not supported by this server:');
+    expect(page.text).toContain('configured_in_another_org cannot fire');
+    expect((await request(app).get('/mailboxes/ann')).text).not.toContain('class="notice"');
+    const list = await request(app).get('/mailboxes');
+    expect(list.text).toMatch(/<a href="mailboxes\/dan">dan<\/a> <span class="mark" title="ownership not supported by this server:[^"]*">no ownership mark<\/span>/);
+    expect(list.text.match(/no ownership mark/g)).toHaveLength(1);
   });
 });

@@ -2,7 +2,7 @@ import express, { type Request, type Router } from 'express';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/index.js';
 import type { MailboxOperations } from '../mailboxes/operations.js';
-import { DIRECTIONS, fleetViews, matches, type MailboxFilter, type MailboxView } from '../mailboxes/view.js';
+import { DIRECTIONS, fleetViews, matches, OWNERSHIP_UNSUPPORTED, type MailboxFilter, type MailboxView } from '../mailboxes/view.js';
 import { HEALTH_BUCKETS, isLongTestEnable, type Health } from '../policy/health.js';
 import type { Store, SyncRun } from '../store/index.js';
 import { html, raw, type SafeHtml } from './html.js';
@@ -26,6 +26,7 @@ th{background:#f6f8fa}.n{font-size:1.4rem;font-weight:600}
 .healthy{color:#1a7f37}.failing{color:#cf222e}.warning,.intermittent,.inactive,.testing{color:#9a6700}
 ul.summary{list-style:none;padding:0}ul.summary li{margin:.4rem 0}ul.summary ul{list-style:none;margin-left:1.5rem}
 code{background:#f6f8fa;padding:0 .2rem}nav a{margin-right:1rem}form input,form select{margin-right:.5rem}
+.notice{border-left:4px solid #9a6700;background:#fff8c5;padding:.5rem .75rem;margin:.75rem 0}.mark{color:#9a6700;font-size:.85em}
 </style>`);
 
 const LABELS: Record<Health, string> = {
@@ -129,7 +130,9 @@ ${mailboxTable(shown, '')}`;
 function mailboxTable(views: MailboxView[], prefix: string): SafeHtml {
   const row = (v: MailboxView) => {
     const i = v.directions.incoming;
-    return html`<tr><td><a href="${prefix}mailboxes/${encodeURIComponent(v.id)}">${v.id}</a></td><td>${v.address}</td><td>${v.profile}</td>
+    // The page of the mailbox says why; the list only has to make it findable.
+    const mark = v.ownership === 'unsupported' ? html` <span class="mark" title="${OWNERSHIP_UNSUPPORTED}">no ownership mark</span>` : '';
+    return html`<tr><td><a href="${prefix}mailboxes/${encodeURIComponent(v.id)}">${v.id}</a>${mark}</td><td>${v.address}</td><td>${v.profile}</td>
 <td class="${v.health}">${v.health}</td><td>${directionState(i)}</td><td>${i.lastError ? html`<code>${i.lastError.code}</code>` : '-'}</td><td>${time(i.lastSuccessAt)}</td></tr>`;
   };
   return html`<table><tr><th>mailbox</th><th>address</th><th>profile</th><th>health</th><th>incoming</th><th>last error</th><th>last success</th></tr>
@@ -143,6 +146,7 @@ async function mailboxPage(deps: StatusDeps, id: string): Promise<SafeHtml> {
   return html`<h1>${m.id} <small>&lt;${m.address}&gt;</small></h1>
 <p>Profile <a href="../mailboxes?profile=${m.profile}">${m.profile}</a> · health <span class="${m.health}">${m.health}</span> ·
 approval ${m.approval.state}${m.approval.by ? html` (by ${m.approval.by})` : ''} · Test &amp; Enable ${m.testEnable.state}${m.testEnable.requestedAt ? html` (requested ${time(m.testEnable.requestedAt)})` : ''}</p>
+${m.warnings.map((w) => html`<p class="notice" role="status"><strong>Warning:</strong> ${w}</p>`)}
 <table><tr><th>direction</th><th>state</th><th>last run</th><th>last success</th><th>last error</th><th>failures in a row</th><th>retries left</th><th>next attempt</th><th>items</th></tr>
 ${DIRECTIONS.filter((d) => m.directions[d].configured).map((d) => {
     const v = m.directions[d];

@@ -1,7 +1,6 @@
-import { classifyError } from '../classify/index.js';
 import type { Config, Mailbox, Profile } from '../config/index.js';
 import type { CheckOptions, DirectionCheck, DirectionDeps, Ownership } from '../directions/contract.js';
-import { rawError } from '../directions/run.js';
+import { classifyFailure } from '../directions/classify.js';
 import { ImapSession } from '../protocols/imap.js';
 import { loginFor } from '../protocols/login.js';
 import { foreignOwner, resolveEndpoint } from '../protocols/mailbox.js';
@@ -39,8 +38,7 @@ export async function checkIncoming(
     }
     return { direction: 'incoming', ok: true, steps, ownership };
   } catch (error) {
-    const c = classifyError(error, { direction: 'incoming', credentialSource: loginFor(mailbox, profile).source });
-    if (!c.recognised && !options.signal?.aborted) deps.logger.warn({ mailbox: mailbox.id, err: rawError(error) }, 'unrecognised error, classified as internal_error: please report it so it can be classified');
+    const c = classifyFailure(error, 'incoming', loginFor(mailbox, profile), deps.logger.child({ mailbox: mailbox.id }), { aborted: options.signal?.aborted ?? false });
     return { direction: 'incoming', ok: false, steps, code: c.code, class: c.class, scope: c.scope, message: c.message, ownership };
   } finally {
     await session?.close();

@@ -1,6 +1,7 @@
 import { DIRECTIONS } from '@mailsync/contract';
 import { taxonomyEntry, isErrorCode } from '../classify/index.js';
 import type { Config, Mailbox } from '../config/index.js';
+import type { Ownership } from '../directions/contract.js';
 import { healthOf, type Health } from '../policy/health.js';
 import { retriesLeft } from '../policy/retry.js';
 import type { Store } from '../store/index.js';
@@ -9,6 +10,15 @@ import { emptyLifecycle, type Direction, type DirectionState, type Lifecycle } f
 export { DIRECTIONS } from '@mailsync/contract';
 
 type ViewConfig = Pick<Config, 'organization' | 'metrics'>;
+
+/**
+ * Shown wherever the mailbox is shown when its server cannot store the ownership mark: without
+ * RFC 5464 METADATA another deployment syncing the same mailbox goes unnoticed, so
+ * `configured_in_another_org` can never fire for it. Easy to miss in a list of steps, hence a
+ * warning of its own.
+ */
+export const OWNERSHIP_UNSUPPORTED = 'ownership not supported by this server: the mailbox cannot be marked as this organization\'s, '
+  + 'so another deployment syncing it would go unnoticed (configured_in_another_org cannot fire); the server needs IMAP METADATA (RFC 5464)';
 
 export interface DirectionView {
   configured: boolean;
@@ -36,6 +46,10 @@ export interface MailboxView {
   health: Health;
   approval: { state: Lifecycle['approval']; by: string | null; role: string | null; at: number | null };
   testEnable: Lifecycle['test'];
+  /** What the last completed Test & Enable found about the ownership mark; null before one completed. */
+  ownership: Ownership | null;
+  /** Things about the mailbox a person must know that no failure says (OWNERSHIP_UNSUPPORTED). */
+  warnings: string[];
   directions: Record<Direction, DirectionView>;
 }
 
@@ -51,6 +65,7 @@ export function mailboxView(
       return { configured: v.configured, status: v.status, disabled: v.disabled !== null, disabledCode: v.disabled?.code ?? null, consecutiveFailures: v.consecutiveFailures, lastFailureAt: s?.lastFailureAt ?? null };
     }),
   }, now, config.metrics.intermittentWindowSeconds * 1_000);
+  const ownership = ownershipOf(lifecycle.test.result);
   return {
     id: mailbox.id,
     address: mailbox.address,
@@ -58,8 +73,18 @@ export function mailboxView(
     health,
     approval: { state: lifecycle.approval, by: lifecycle.approvalBy, role: lifecycle.approvalRole, at: lifecycle.approvalAt },
     testEnable: lifecycle.test,
+    ownership,
+    warnings: ownership === 'unsupported' ? [OWNERSHIP_UNSUPPORTED] : [],
     directions,
   };
+}
+
+const OWNERSHIPS: readonly Ownership[] = ['marked', 'taken_over', 'unsupported', 'not_checked'];
+
+/** The stored result is JSON from an older or newer version too: read the field, trust nothing else. */
+function ownershipOf(result: unknown): Ownership | null {
+  const value = typeof result === 'object' && result !== null ? (result as { ownership?: unknown }).ownership : undefined;
+  return OWNERSHIPS.find((o) => o === value) ?? null;
 }
 
 function directionView(configured: boolean, s: DirectionState | undefined, config: ViewConfig): DirectionView {

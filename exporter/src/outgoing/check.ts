@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { ClassifiedError, classifyError } from '../classify/index.js';
+import { ClassifiedError } from '../classify/index.js';
 import type { Config, Mailbox, Profile } from '../config/index.js';
+import { classifyFailure } from '../directions/classify.js';
 import type { CheckOptions, DirectionCheck, DirectionDeps } from '../directions/contract.js';
 import { loginFor } from '../protocols/login.js';
 import { openMailbox } from '../protocols/mailbox.js';
@@ -54,7 +55,7 @@ export async function checkOutgoing(
     steps.push(`the test message arrived in INBOX after ${latencyMs} ms`);
     return { direction: 'outgoing', ok: true, steps, latencyMs };
   } catch (error) {
-    const c = classifyError(error, { direction: 'outgoing', credentialSource: login.source });
+    const c = classifyFailure(error, 'outgoing', login, deps.logger.child({ mailbox: mailbox.id }), { aborted: options.signal?.aborted ?? false });
     return { direction: 'outgoing', ok: false, steps, code: c.code, class: c.class, scope: c.scope, message: c.message };
   } finally {
     transports.closeAll();

@@ -1,5 +1,6 @@
-import { ClassifiedError, classifyError } from '../classify/index.js';
+import { ClassifiedError } from '../classify/index.js';
 import type { Mailbox, OutgoingServer, Profile } from '../config/index.js';
+import { classifyFailure } from '../directions/classify.js';
 import type { CycleConfig, CycleWork, DirectionDeps } from '../directions/contract.js';
 import type { Logger } from '../log.js';
 import { clearlyWithinLimits, DAY_MS, limitDecision } from '../policy/limits.js';
@@ -169,7 +170,7 @@ class SendRun {
 
   async #sendFailed(email: OutgoingEmail, error: unknown): Promise<Step> {
     const { store, clock } = this.deps;
-    const c = classifyError(error, { direction: 'outgoing', credentialSource: this.#login.source });
+    const c = classifyFailure(error, 'outgoing', this.#login, this.log);
     const at = clock.now();
     if (c.level === 'item') {
       await store.outgoing.markFailed(email.id, at, c.code, c.message);

@@ -1,5 +1,5 @@
 import type { Approval } from '@mailsync/contract';
-import type { ErrorCode } from '../classify/index.js';
+import { TAXONOMY, type ErrorCode } from '../classify/index.js';
 import type { Role } from '../config/index.js';
 
 export type { Role };
@@ -40,5 +40,9 @@ export function mayDecideApproval(role: Role, trustedProfile: boolean, rules: Ap
   return { ok: true };
 }
 
-/** Codes that approval itself clears: once approved, a direction disabled for them is enabled again. */
-export const APPROVAL_CODES: readonly ErrorCode[] = ['email_address_not_approved', 'admin_approval_required'];
+/**
+ * Codes that approval itself clears: once approved, a direction disabled for them is enabled again.
+ * Read from the taxonomy's `reenabledBy`, which docs/taxonomy.md is generated from, so the page
+ * and `approve` cannot disagree.
+ */
+export const APPROVAL_CODES: readonly ErrorCode[] = TAXONOMY.filter((e) => e.reenabledBy === 'approval').map((e) => e.code);
