@@ -7,7 +7,8 @@ export const MAILBOXES = defineCommand({
   name: 'mailboxes',
   usage: 'mailsync mailboxes <action> [options]',
   about: `Talks to a running mailsync through its admin API (/api), so every change is checked against the
-token's role and audited like any API call.
+token's role and audited like any API call. The one exception is 'approve --config FILE', for the
+first deployment: it works on the store before the service has ever run on it.
 
 Actions:
   list                       list mailboxes (filters below), one line each
