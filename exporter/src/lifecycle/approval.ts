@@ -1,7 +1,7 @@
 import { DIRECTIONS, type Direction } from '@mailsync/contract';
 import type { Config, Mailbox, Profile, Role } from '../config/index.js';
 import { APPROVAL_CODES, approvalBlock, type ApprovalState } from '../policy/approval.js';
-import type { Lifecycle, Store, StoreTx } from '../store/index.js';
+import { emptyLifecycle, type Lifecycle, type Store, type StoreTx } from '../store/index.js';
 
 /** A profile whose one account can read every mailbox: each address needs an admin's approval. */
 export function isTrustedProfile(profile: Profile): boolean {
@@ -16,6 +16,12 @@ export function approvalOf(lifecycle: Lifecycle): ApprovalState {
 /** Why the mailbox may not be contacted yet (an approval code), or null. */
 export async function approvalBlockFor(store: Store | StoreTx, mailbox: Mailbox, profile: Profile, organization: Config['organization']) {
   return approvalBlock(approvalOf(await store.lifecycle.get(mailbox.id)), isTrustedProfile(profile), organization);
+}
+
+/** Every mailbox's lifecycle in one read: a bulk decision looks at the whole fleet, not one row at a time. */
+export async function lifecyclesOf(tx: StoreTx): Promise<(mailboxId: string) => Lifecycle> {
+  const byId = new Map((await tx.lifecycle.list()).map((l) => [l.mailboxId, l]));
+  return (mailboxId) => byId.get(mailboxId) ?? emptyLifecycle(mailboxId);
 }
 
 export interface ApprovalDecision {

@@ -1,7 +1,7 @@
 import type { Config } from '../config/index.js';
 import { furtherApproval } from '../policy/approval.js';
 import type { Store } from '../store/index.js';
-import { approvalOf, recordApproval } from './approval.js';
+import { approvalOf, lifecyclesOf, recordApproval } from './approval.js';
 
 export interface ConfigApprovalOutcome {
   /** Mailboxes approved now, with the directions an approval code had disabled and are enabled again. */
@@ -22,9 +22,10 @@ export async function applyConfigApprovals(store: Store, config: Config, at: num
   const declared = config.mailboxes.filter((m) => m.approval !== undefined);
   if (declared.length === 0) return outcome;
   await store.transaction(async (tx) => {
+    const lifecycleOf = await lifecyclesOf(tx);
     for (const mailbox of declared) {
       const approval = mailbox.approval!;
-      const lifecycle = await tx.lifecycle.get(mailbox.id);
+      const lifecycle = lifecycleOf(mailbox.id);
       const effect = furtherApproval(approvalOf(lifecycle), approval.role);
       if (effect === 'rejected') outcome.rejected.push({ id: mailbox.id, by: lifecycle.approvalBy, declaredAt: approval.declaredAt });
       if (effect !== 'apply') continue;

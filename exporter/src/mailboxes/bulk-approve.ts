@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/index.js';
-import { approvalOf, isTrustedProfile, recordApproval } from '../lifecycle/approval.js';
+import { approvalOf, isTrustedProfile, lifecyclesOf, recordApproval } from '../lifecycle/approval.js';
 import { furtherApproval, mayDecideApproval } from '../policy/approval.js';
 import type { Store } from '../store/index.js';
 import { OperationError, type Actor } from './operation-error.js';
@@ -36,10 +36,14 @@ export async function approveMany(deps: BulkApprovalDeps, selection: ApprovalSel
   const ids = selectedIds(config, selection);
   const at = deps.clock.now();
   const result: BulkApprovalResult = { approved: [], alreadyApproved: [], refused: [] };
+  // Maps, not scans: a selection can be the whole fleet.
+  const mailboxes = new Map(config.mailboxes.map((m) => [m.id, m]));
+  const profiles = new Map(config.profiles.map((p) => [p.id, p]));
   await store.transaction(async (tx) => {
+    const lifecycleOf = await lifecyclesOf(tx);
     for (const id of ids) {
-      const mailbox = config.mailboxes.find((m) => m.id === id);
-      const profile = mailbox && config.profiles.find((p) => p.id === mailbox.profile);
+      const mailbox = mailboxes.get(id);
+      const profile = mailbox && profiles.get(mailbox.profile);
       if (!mailbox || !profile) {
         result.refused.push({ id, reason: `no mailbox "${id}" in the config` });
         continue;
@@ -49,7 +53,7 @@ export async function approveMany(deps: BulkApprovalDeps, selection: ApprovalSel
         result.refused.push({ id, reason: allowed.reason });
         continue;
       }
-      const lifecycle = await tx.lifecycle.get(id);
+      const lifecycle = lifecycleOf(id);
       const effect = furtherApproval(approvalOf(lifecycle), actor.role);
       if (effect === 'rejected') {
         result.refused.push({ id, reason: `rejected by ${lifecycle.approvalBy ?? 'someone'}: approve it by its ID to overturn the rejection` });
