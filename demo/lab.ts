@@ -19,7 +19,6 @@ import { makeMessage } from '../test/harness/mail.js';
 import { freePort } from '../test/harness/ports.js';
 import { Prometheus } from '../test/harness/prometheus.js';
 import { SilentServer } from '../test/harness/responder.js';
-import { openStore } from '../exporter/src/store/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
@@ -59,7 +58,10 @@ try {
   const closed = await freePort();
   process.env.DEMO_TOKEN = TOKEN;
   process.env.DEMO_MASTER_PW = dovecot.master.password;
-  const mailbox = (id: string, extra: Partial<LabMailbox> = {}): LabMailbox => ({ id, user: id, password: 'demo-password', ...extra });
+  // Approved in the config, as a deployment would be on day one; the new hire is not, and the CEO's
+  // trusted-profile mailbox would need an admin's approval: those two show the approval alerts.
+  const approval = { approvedBy: 'Demo Operator', role: 'operator' } as const;
+  const mailbox = (id: string, extra: Partial<LabMailbox> = {}): LabMailbox => ({ id, user: id, password: 'demo-password', approval, ...extra });
   const lab = writeLabConfig(dovecot, {
     listen: process.env.DEMO_LISTEN ?? `127.0.0.1:${await freePort()}`,
     mailboxes: [
@@ -72,7 +74,7 @@ try {
       mailbox('partner-desk'), // → configured_in_another_org
       mailbox('flaky', { user: 'sales', address: 'flaky@lab.example', profile: 'flaky' }), // → connect_failed, retried
       mailbox('outbox', { outgoing: true, profile: 'outbox' }), // → Pending Send stays
-      mailbox('newhire', { user: 'sales', address: 'newhire@lab.example' }), // not approved → email_address_not_approved
+      mailbox('newhire', { user: 'sales', address: 'newhire@lab.example', approval: undefined }), // not approved → email_address_not_approved
       mailbox('intern', { user: 'sales', address: 'intern@lab.example', incoming: false }), // nothing enabled yet → inactive
       mailbox('newdesk', { user: 'sales', address: 'newdesk@lab.example', profile: 'slow' }), // Test & Enable running → testing
     ],
@@ -94,11 +96,6 @@ try {
       api: { tokens: [{ name: 'demo', role: 'operator', token: '${DEMO_TOKEN}' }] },
     },
   });
-
-  // An operator approved every mailbox but the new hire's; the trusted profile's one needs an admin.
-  const store = await openStore({ path: lab.config.store.path });
-  for (const m of lab.config.mailboxes) if (m.id !== 'newhire') await store.lifecycle.setApproval(m.id, 'approved', 'demo', 'operator', Date.now());
-  await store.close();
 
   const runner: Running = startCli(['run', '--config', lab.file, '--log-level', 'info'], lab.env);
   stops.push(() => runner.stop());

@@ -18,6 +18,8 @@ export interface LabMailbox {
   profile?: string;
   folders?: string[];
   startFrom?: string;
+  /** Declared approved in the config (mailboxes[].approval). */
+  approval?: { approvedBy: string; role: 'admin' | 'operator' };
 }
 
 export interface LabOptions {
@@ -66,6 +68,7 @@ export function writeLabConfig(dovecot: Dovecot, options: LabOptions): { file: s
       ...(m.incoming === false ? { incoming: false } : {}),
       ...(m.outgoing ? { outgoing: true } : {}),
       ...(m.startFrom ? { startFrom: m.startFrom } : {}),
+      ...(m.approval ? { approval: m.approval } : {}),
       ...(needsOwn ? { credentials: { username: m.user, password: `\${${envName}}` } } : {}),
     };
   });

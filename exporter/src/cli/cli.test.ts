@@ -1,9 +1,14 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../config/index.js';
 import { mailboxView, OWNERSHIP_UNSUPPORTED } from '../mailboxes/view.js';
+import { openStore } from '../store/index.js';
 import { emptyLifecycle } from '../store/types.js';
+import { parseIdsFile } from './approve.js';
 import { VERSION } from '../version.js';
 import { COMMANDS, helpFor, MAIN_HELP } from './commands.js';
 import { mailboxesCommand, mailboxesRequest } from './mailboxes.js';
@@ -129,5 +134,67 @@ mailboxes: [{ id: m, address: m@example.com, profile: corp, credentials: { usern
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+describe('mailboxes approve on a selection', () => {
+  it('turns a filter into a bulk approve, through the API unless --config is given', () => {
+    expect(mailboxesRequest(['approve', '--profile', 'corp', '--comment', 'go', '--url', 'http://h:1'])).toEqual({
+      bulk: { selection: { profile: 'corp' }, comment: 'go', configFile: undefined, json: false, target: { url: 'http://h:1', tokenFile: undefined } },
+    });
+    expect(mailboxesRequest(['approve', '--all', '--config', 'm.yaml'])).toMatchObject({ bulk: { selection: { all: true }, configFile: 'm.yaml' } });
+    expect(mailboxesRequest(['approve', '--ids-file', 'ids.txt'])).toMatchObject({ bulk: { selection: { idsFile: 'ids.txt' } } });
+    // One ID offline is a selection of one; online it stays the single approval.
+    expect(mailboxesRequest(['approve', 'ann', '-c', 'm.yaml'])).toMatchObject({ bulk: { selection: { ids: ['ann'] }, configFile: 'm.yaml' } });
+    expect(mailboxesRequest(['approve', 'ann'])).toMatchObject({ request: { method: 'POST', path: '/api/mailboxes/ann/approve' } });
+  });
+
+  it('asks for exactly one way of naming the mailboxes', () => {
+    expect(() => mailboxesRequest(['approve'])).toThrow('mailboxes approve: name the mailboxes: an ID, --profile P, --all or --ids-file FILE');
+    expect(() => mailboxesRequest(['approve', 'ann', '--all'])).toThrow('mailboxes approve: give one of ID, --profile, --all, --ids-file (got ID and --all)');
+    expect(() => mailboxesRequest(['approve', '--profile', 'p', '--ids-file', 'f'])).toThrow('(got --profile and --ids-file)');
+    expect(() => mailboxesRequest(['reject', 'ann', '--all'])).toThrow('mailboxes reject: --all works only with approve');
+    expect(() => mailboxesRequest(['list', '--config', 'm.yaml'])).toThrow('mailboxes list: --config works only with approve');
+  });
+
+  it('reads one id a line from --ids-file, skipping blanks and # comments', () => {
+    expect(parseIdsFile('# sales team\nann\n\n  ben   # moved from support\r\ncat\n#dan\n')).toEqual(['ann', 'ben', 'cat']);
+  });
+});
+
+describe('mailboxes approve --config (offline, before the first run)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mailsync-approve-'));
+  const file = path.join(dir, 'mailsync.yaml');
+  writeFileSync(file, `
+store: { path: ./store.db }
+organization: { id: acme }
+profiles:
+  - { id: corp, incoming: { host: imap.example.com } }
+  - { id: trusted, incoming: { host: imap.example.com }, auth: { mode: impersonation, credentials: { username: svc, password: { file: ./pw } } } }
+mailboxes:
+  - { id: ann, address: ann@example.com, profile: corp, credentials: { username: ann, password: { file: ./pw } } }
+  - { id: ben, address: ben@example.com, profile: corp, credentials: { username: ben, password: { file: ./pw } } }
+  - { id: ceo, address: ceo@example.com, profile: trusted }
+`);
+  writeFileSync(path.join(dir, 'pw'), 'a-password\n');
+  writeFileSync(path.join(dir, 'ids.txt'), 'ceo # the board asked\nghost\n');
+
+  it('approves in the store as the local user with the admin role, each mailbox audited', async () => {
+    const result = await run(['mailboxes', 'approve', '--profile', 'corp', '--config', file, '--comment', 'day one']);
+    expect(result).toEqual({ code: 0, stdout: ['approved 2: ann, ben'], stderr: [] });
+    const partial = await run(['mailboxes', 'approve', '--ids-file', path.join(dir, 'ids.txt'), '--config', file]);
+    expect(partial).toEqual({ code: 1, stdout: ['approved 1: ceo', 'refused 1:', '  ghost: no mailbox "ghost" in the config'], stderr: [] });
+    const store = await openStore({ path: path.join(dir, 'store.db') });
+    try {
+      expect(await store.lifecycle.get('ceo')).toMatchObject({ approval: 'approved', approvalBy: `local:${userInfo().username}`, approvalRole: 'admin' });
+      expect(await store.lifecycle.auditLog('ann')).toMatchObject([{ action: 'approve', role: 'admin', detail: { bulk: 'profile corp', comment: 'day one' } }]);
+      // Once the service has run on the store, approvals go through its API.
+      await store.runs.startRun('ann', 'incoming', 1, false);
+    } finally {
+      await store.close();
+    }
+    expect(await run(['mailboxes', 'approve', '--all', '--config', file])).toMatchObject({
+      code: 1, stderr: [expect.stringMatching(/the service has already run on .*store\.db: approve through its API/)],
+    });
   });
 });

@@ -16,7 +16,8 @@ Commands:
   help [command] show help for a command
 
 run, check-config and sync-once take --config FILE (or the MAILSYNC_CONFIG environment variable);
-mailboxes and send talk to a running service (--url, MAILSYNC_TOKEN).
+mailboxes and send talk to a running service (--url, MAILSYNC_TOKEN); before the first run,
+'mailboxes approve --config FILE' approves in the store directly.
 Run 'mailsync <command> --help' for its options. See docs/configuration.md for the file format.`;
 
 /** The options of the commands that read the config file. */

@@ -1,4 +1,5 @@
 import { API_OPTIONS, apiTarget, callApi, type ApiRequest, type ApiTarget, type CliIo } from './api-client.js';
+import { bulkApproveCommand, type BulkApprove } from './approve.js';
 import { defineCommand, helpText, parseCommandLine } from './options.js';
 import { UsageError } from './usage-error.js';
 
@@ -6,12 +7,19 @@ export const MAILBOXES = defineCommand({
   name: 'mailboxes',
   usage: 'mailsync mailboxes <action> [options]',
   about: `Talks to a running mailsync through its admin API (/api), so every change is checked against the
-token's role and audited like any API call.
+token's role and audited like any API call. The one exception is 'approve --config FILE', for the
+first deployment: it works on the store before the service has ever run on it.
 
 Actions:
   list                       list mailboxes (filters below), one line each
   show ID                    one mailbox: state per direction, approval, Test & Enable, alert records
   approve ID [--comment C]   approve the address (trusted profiles need an admin token)
+  approve --profile P | --all | --ids-file FILE [--comment C]
+                             approve a selection at once (POST /api/mailboxes/approve); each
+                             mailbox is judged as a single approval is, a rejected one is left
+                             alone, and the refused ones are listed with the reason (exit 1)
+  approve ... --config FILE  before the first 'run' (no API yet): approve directly in the store
+                             the config names, as the local user with the admin role
   reject ID [--comment C]    reject the address
   test-enable ID [--this-organization-only] [--send-test-message]
                              test connect, TLS, login and folders (and the SMTP login for
@@ -29,7 +37,10 @@ Actions:
     'send-test-message': { type: 'boolean', description: 'test-enable: send the mailbox an email to itself and wait for it' },
     state: { type: 'string', value: 'enabled|disabled', description: 'list filter: enabled or disabled' },
     health: { type: 'string', value: 'H', description: 'list filter: healthy, failing, intermittent, inactive or testing' },
-    profile: { type: 'string', value: 'P', description: 'list filter: the profile id' },
+    profile: { type: 'string', value: 'P', description: 'list filter, approve: the profile id' },
+    all: { type: 'boolean', description: 'approve: every mailbox in the config' },
+    'ids-file': { type: 'string', value: 'FILE', description: 'approve: the mailbox ids in FILE, one a line (# starts a comment)' },
+    config: { type: 'string', short: 'c', value: 'FILE', description: "approve: work on this config's store, before the first 'run'" },
     approval: { type: 'string', value: 'A', description: 'list filter: empty, pending, approved or rejected' },
     q: { type: 'string', value: 'TEXT', description: 'list filter: id or address contains TEXT' },
     page: { type: 'string', value: 'N', description: 'list: the page (from 1)' },
@@ -42,13 +53,20 @@ Actions:
 export const MAILBOXES_HELP = helpText(MAILBOXES);
 
 /** Parses `mailsync mailboxes ...` into one API request. Pure, so tests cover every action. */
-export function mailboxesRequest(args: string[]): ({ request: ApiRequest; json: boolean } & ApiTarget) | 'help' {
+export function mailboxesRequest(args: string[]): ({ request: ApiRequest; json: boolean } & ApiTarget) | { bulk: BulkApprove } | 'help' {
   const parsed = parseCommandLine(MAILBOXES, args);
   if (parsed.help) return 'help';
   const { values: o, positionals } = parsed;
   const [action, id, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`mailboxes: unexpected argument "${extra[0]}"`);
   const common = { json: o.json ?? false, ...apiTarget(o) };
+  if (action !== undefined && action !== 'approve') {
+    for (const name of ['all', 'ids-file', 'config'] as const) {
+      if (o[name] !== undefined) throw new UsageError(`mailboxes ${action}: --${name} works only with approve`);
+    }
+  }
+  const selecting = o.profile !== undefined || o.all === true || o['ids-file'] !== undefined || o.config !== undefined;
+  if (action === 'approve' && (id === undefined || selecting)) return { bulk: bulkRequest(id, o, common) };
   const needId = () => {
     if (!id) throw new UsageError(`mailboxes ${action}: the mailbox ID is required`);
     return `/api/mailboxes/${encodeURIComponent(id)}`;
@@ -81,6 +99,22 @@ export function mailboxesRequest(args: string[]): ({ request: ApiRequest; json: 
   }
 }
 
+/** approve with a filter, or with --config (offline): exactly one way of naming the mailboxes. */
+function bulkRequest(
+  id: string | undefined,
+  o: { profile?: string; all?: boolean; 'ids-file'?: string; config?: string; comment?: string },
+  common: { json: boolean } & ApiTarget,
+): BulkApprove {
+  const given: [string, boolean][] = [['ID', id !== undefined], ['--profile', o.profile !== undefined], ['--all', o.all === true], ['--ids-file', o['ids-file'] !== undefined]];
+  const selectors = given.filter(([, present]) => present).map(([name]) => name);
+  if (selectors.length === 0) throw new UsageError('mailboxes approve: name the mailboxes: an ID, --profile P, --all or --ids-file FILE');
+  if (selectors.length > 1) throw new UsageError(`mailboxes approve: give one of ID, --profile, --all, --ids-file (got ${selectors.join(' and ')})`);
+  const selection = id !== undefined ? { ids: [id] }
+    : o.profile !== undefined ? { profile: o.profile }
+      : o.all ? { all: true as const } : { idsFile: o['ids-file'] as string };
+  return { selection, comment: o.comment, configFile: o.config, json: common.json, target: { url: common.url, tokenFile: common.tokenFile } };
+}
+
 /** Runs `mailsync mailboxes ...`; returns the exit status. */
 export async function mailboxesCommand(args: string[], io: CliIo): Promise<number> {
   const parsed = mailboxesRequest(args);
@@ -88,6 +122,7 @@ export async function mailboxesCommand(args: string[], io: CliIo): Promise<numbe
     io.out(MAILBOXES_HELP);
     return 0;
   }
+  if ('bulk' in parsed) return bulkApproveCommand(parsed.bulk, io);
   const body = await callApi(parsed, parsed.request, io, 'mailboxes');
   if (!body) return 1;
   io.out(parsed.json ? JSON.stringify(body, null, 2) : render(parsed.request, body));

@@ -49,7 +49,14 @@ function resolve(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Config {
   const byId = new Map(profiles.map((p) => [p.id, p]));
   // With a duplicated profile id (already a problem) the first one's outgoing server is the one checked.
   const hasOutgoing = (id: string) => raw.profiles.find((p) => p.id === id)?.outgoing !== undefined;
+  const profileIndex = new Map(raw.profiles.map((p, i) => [p.id, i] as const).reverse());
   const mailboxes = raw.mailboxes.map((m, i) => resolveMailbox(m, `mailboxes[${i}]`, { byId, hasOutgoing, startFrom: raw.sync.startFrom }, found));
+  for (const m of mailboxes) {
+    if (m.approval) continue;
+    const declared = byId.get(m.profile)?.approval;
+    if (declared) m.approval = { ...declared, declaredAt: `profiles[${profileIndex.get(m.profile)}].approval` };
+  }
+  warnWeakApprovals(mailboxes, byId, raw.organization, warnings);
   reportDuplicates(mailboxes.map((m) => m.id), 'mailboxes', 'id', problems);
   reportDuplicates(mailboxes.map((m) => m.address), 'mailboxes', 'address', problems);
 
@@ -179,7 +186,23 @@ function resolveMailbox(
     address: m.address.toLowerCase(),
     credentials: found.credentials(m.credentials, `${where}.credentials`),
     startFrom: m.startFrom ?? profiles.startFrom,
+    approval: m.approval && { ...m.approval, declaredAt: `${where}.approval` },
   };
+}
+
+/**
+ * An operator's approval does not count for a trusted (impersonation) profile when the
+ * organization requires an admin's: allowed, but the mailbox will be disabled with
+ * admin_approval_required, so say so once per declaring key.
+ */
+function warnWeakApprovals(mailboxes: Mailbox[], byId: Map<string, Profile>, organization: RawConfig['organization'], warnings: string[]): void {
+  if (!organization.requireAdminApprovalForTrustedProfiles) return;
+  const keys = new Set<string>();
+  for (const m of mailboxes) {
+    const profile = byId.get(m.profile);
+    if (m.approval?.role === 'operator' && profile?.auth.mode === 'impersonation') keys.add(m.approval.declaredAt);
+  }
+  for (const key of keys) warnings.push(`${key}.role: "operator" does not approve a mailbox of a trusted (impersonation) profile; it needs "admin"`);
 }
 
 const MIN_TOKEN_LENGTH = 16;

@@ -127,6 +127,16 @@ export const outgoingSchema = z.strictObject({
   // Submission ports by security; a port written in the file wins.
   .transform((o) => ({ ...o, port: o.port ?? SMTP_PORTS[o.security] }));
 
+/**
+ * An approval an administrator vouches for in the file, applied at start and on reload before any
+ * mailbox is contacted (docs/configuration.md: approvals). The role is the approver's, as an API
+ * token's would be; viewers cannot approve, so only these two are accepted.
+ */
+export const declaredApproval = z.strictObject({
+  approvedBy: z.string().trim().min(1, { error: 'must name who approved (the audit log records it)' }).max(64),
+  role: z.enum(['admin', 'operator'], { error: 'must be "admin" or "operator"' }),
+});
+
 export const profileSchema = z.strictObject({
   id,
   owner: z.string().min(1).optional(),
@@ -158,6 +168,8 @@ export const profileSchema = z.strictObject({
       socketSeconds: seconds(3_600).default(DEFAULTS.socketTimeoutSeconds),
     })
     .prefault({}),
+  /** The approval of every mailbox of this profile that declares none of its own. */
+  approval: declaredApproval.optional(),
 });
 
 export const mailboxSchema = z.strictObject({
@@ -170,6 +182,8 @@ export const mailboxSchema = z.strictObject({
   folders: z.array(z.string().min(1)).min(1).default([...DEFAULTS.folders]),
   credentials: credentials.optional(),
   startFrom: startFrom.optional(),
+  /** Approved in the file; wins over the profile's `approval`. */
+  approval: declaredApproval.optional(),
 });
 
 export const configSchema = z.strictObject({

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { authMode, configSchema, credentials, mailboxSchema, outgoingSchema, profileSchema, role, security } from './schema.js';
+import type { authMode, configSchema, credentials, declaredApproval, mailboxSchema, outgoingSchema, profileSchema, role, security } from './schema.js';
 import type { Secret } from './secret.js';
 
 // The config's types are the schema's output types (defaults applied, ports and sending limits
@@ -26,8 +26,13 @@ export type Profile = With<RawProfile, {
   auth: With<RawProfile['auth'], { credentials: Credentials | undefined }>;
 }>;
 
+/** An approval written in the config, and which key declared it (for messages and the audit log). */
+export type DeclaredApproval = z.output<typeof declaredApproval> & { declaredAt: string };
+
 export type Mailbox = With<z.output<typeof mailboxSchema>, {
   credentials: Credentials | undefined;
+  /** The mailbox's own `approval`, else its profile's, else undefined. */
+  approval: DeclaredApproval | undefined;
   /** 'all' or a YYYY-MM-DD date; the mailbox's own value, else the sync default. */
   startFrom: string;
 }>;

@@ -32,6 +32,14 @@ const listQuery = z.strictObject({
   pageSize: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
 });
 const approvalBody = z.strictObject({ comment: z.string().max(500).optional() });
+const MAILBOX_ID = z.string().min(1).max(64);
+/** POST /api/mailboxes/approve: exactly one selector (checked with the same words offline). */
+const bulkApprovalBody = z.strictObject({
+  ids: z.array(MAILBOX_ID).max(100_000).optional(),
+  profile: z.string().min(1).max(64).optional(),
+  all: z.literal(true, { error: 'must be true (leave it out otherwise)' }).optional(),
+  comment: z.string().max(500).optional(),
+});
 const testEnableBody = z.strictObject({ thisOrganizationOnly: z.boolean().default(false), sendTestMessage: z.boolean().default(false) });
 const address = z.email({ error: 'must be an email address' });
 const addresses = z.union([address.transform((a) => [a]), z.array(address).max(1_000)]);
@@ -82,6 +90,11 @@ export function createApi({ operations, emails, tokens, maxEmailBytes }: ApiDeps
     } catch (error) {
       next(error);
     }
+  });
+  // A list of ids from a file can be long: 4 MB holds 100,000 of them.
+  api.post('/mailboxes/approve', needs('operator'), express.json({ limit: '4mb', strict: false }), async (req, res) => {
+    const { comment, ...selection } = parse(bulkApprovalBody, bodyOf(req), 'body');
+    res.json(await operations.approveMany(selection, actor(res), comment));
   });
   // strict: false so that a body which is JSON but not an object ("x", null) is named as such by
   // the schema, not called invalid JSON.

@@ -1,24 +1,14 @@
 import type { Clock } from '../clock.js';
-import type { Config, Mailbox, Profile, Role } from '../config/index.js';
-import { APPROVAL_CODES, mayDecideApproval } from '../policy/approval.js';
+import type { Config, Mailbox, Profile } from '../config/index.js';
+import { mayDecideApproval } from '../policy/approval.js';
 import { mayRequestTest } from '../policy/test-enable.js';
 import type { Direction, DirectionState, Store } from '../store/index.js';
-import { isTrustedProfile } from '../lifecycle/approval.js';
+import { isTrustedProfile, recordApproval } from '../lifecycle/approval.js';
+import { approveMany, type ApprovalSelection, type BulkApprovalResult } from './bulk-approve.js';
+import { OperationError, type Actor } from './operation-error.js';
 import { DIRECTIONS, fleetViews, mailboxView, matches, type MailboxFilter, type MailboxView } from './view.js';
 
-/** A refusal the API turns into an HTTP status with a JSON body. */
-export class OperationError extends Error {
-  constructor(readonly status: 400 | 403 | 404 | 409, message: string) {
-    super(message);
-    this.name = 'OperationError';
-  }
-}
-
-export interface Actor {
-  /** The API token's name (never the token). */
-  name: string;
-  role: Role;
-}
+export { OperationError, type Actor };
 
 export interface OperationsDeps {
   config: () => Config;
@@ -67,28 +57,20 @@ export class MailboxOperations {
     const { mailbox, profile } = this.#find(id);
     const allowed = mayDecideApproval(actor.role, isTrustedProfile(profile), this.#d.config().organization);
     if (!allowed.ok) throw new OperationError(403, allowed.reason);
-    const { store } = this.#d;
     const at = this.#d.clock.now();
-    const reenabled: Direction[] = [];
-    await store.transaction(async (tx) => {
-      await tx.lifecycle.setApproval(id, decision, actor.name, actor.role, at);
-      if (decision === 'approved') {
-        // The cause of an approval disable is gone: those directions run again.
-        for (const d of DIRECTIONS) {
-          const s = await tx.runs.getDirectionState(id, d);
-          if (s?.disabled && s.disabledCode !== null && (APPROVAL_CODES as readonly string[]).includes(s.disabledCode)) {
-            await tx.lifecycle.enable(id, d);
-            reenabled.push(d);
-          }
-        }
-      }
-      await tx.lifecycle.audit({
-        at, actor: actor.name, role: actor.role, action: decision === 'approved' ? 'approve' : 'reject', mailboxId: id,
-        detail: { ...(comment ? { comment } : {}), reenabled },
-      });
-    });
+    await this.#d.store.transaction((tx) => recordApproval(tx, id, {
+      decision, actor: actor.name, role: actor.role, action: decision === 'approved' ? 'approve' : 'reject', at,
+      detail: comment ? { comment } : {},
+    }));
     this.#d.wake(mailbox.id);
     return this.#view(mailbox);
+  }
+
+  /** Bulk "Approve Email": see approveMany; each approved mailbox's next cycle is due now. */
+  async approveMany(selection: ApprovalSelection, actor: Actor, comment?: string): Promise<BulkApprovalResult> {
+    const result = await approveMany({ config: this.#d.config(), store: this.#d.store, clock: this.#d.clock }, selection, actor, comment);
+    for (const { id } of result.approved) this.#d.wake(id);
+    return result;
   }
 
   async testEnable(id: string, actor: Actor, options: { thisOrganizationOnly: boolean; sendTestMessage: boolean }): Promise<MailboxView> {

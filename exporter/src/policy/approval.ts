@@ -46,3 +46,17 @@ export function mayDecideApproval(role: Role, trustedProfile: boolean, rules: Ap
  * and `approve` cannot disagree.
  */
 export const APPROVAL_CODES: readonly ErrorCode[] = TAXONOMY.filter((e) => e.reenabledBy === 'approval').map((e) => e.code);
+
+const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+
+/**
+ * What a further approval by `role` does to a mailbox's recorded decision. It never overturns a
+ * rejection (a person said no; only an approval of that one mailbox by its ID overturns it), and an
+ * approval at least as strong as `role`'s is already there. Used by the config's declared approvals
+ * and by the bulk approve, so that neither rewrites decisions made one by one.
+ */
+export function furtherApproval(state: ApprovalState, role: Role): 'apply' | 'already_approved' | 'rejected' {
+  if (state.approval === 'rejected') return 'rejected';
+  if (state.approval === 'approved' && state.approvedByRole !== null && RANK[state.approvedByRole] >= RANK[role]) return 'already_approved';
+  return 'apply';
+}

@@ -16,6 +16,7 @@ import type { Timers } from '../scheduler/scheduler.js';
 import type { Store } from '../store/index.js';
 import { TestQueue } from '../test-enable/queue.js';
 import { runTestEnable } from '../test-enable/run.js';
+import { approveFromConfig } from './approvals.js';
 import { CurrentConfig } from './current.js';
 import { listen } from './listen.js';
 import { startLoadGuard } from './load-guard.js';
@@ -57,6 +58,8 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
   const store = await openStoreFor(initial.store.path);
   const aborted = await store.runs.abortUnfinishedRuns(clock.now());
   if (aborted > 0) logger.warn({ runs: aborted }, 'closed runs left open by an earlier stop as aborted');
+  // Before any scheduler exists: a mailbox approved in the file is never disabled (and paged) for want of it.
+  await approveFromConfig(store, initial, clock.now(), logger);
 
   const current = new CurrentConfig(initial, clock);
   const directionDeps: DirectionDeps = { store, clock, logger, autodiscover: () => current.autodiscover };
@@ -91,7 +94,7 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
     schedulers.wake(id);
   }, TEST_ENABLE_CONCURRENCY);
 
-  const reload = createReload(current, { ...deps, clock, metrics, directions, schedulers });
+  const reload = createReload(current, { ...deps, clock, metrics, directions, schedulers, store });
   let stopping = false;
   const http = createHttp({ current, store, clock, logger, schedulers, directions, tests, metrics, reload, stopping: () => stopping });
   let listening: Awaited<ReturnType<typeof listen>>;
@@ -167,6 +170,7 @@ interface ReloadDeps extends ServiceDeps {
   metrics: Metrics;
   directions: Directions;
   schedulers: DirectionSchedulers;
+  store: Store;
 }
 
 /** SIGHUP and POST /-/reload: a file with problems is reported and never applied. */
@@ -187,7 +191,14 @@ function createReload(current: CurrentConfig, deps: ReloadDeps): () => Promise<R
     current.replace(next);
     // Idle sessions may belong to a changed server or password: the next cycle logs in afresh.
     for (const d of deps.directions.values()) d.closeIdle();
+    // Declared approvals first, so a mailbox added with its approval is never blocked by a cycle in between.
+    const approved = await approveFromConfig(deps.store, next, clock.now(), logger).catch((error: unknown) => {
+      logger.error({ err: error }, 'could not apply the approvals declared in the reloaded config');
+      return [];
+    });
     deps.schedulers.setJobs(next);
+    // Re-enabled mailboxes need not wait for their next due time.
+    for (const id of approved) deps.schedulers.wake(id);
     const level = deps.logLevelOverride ?? next.log.level;
     if (level !== logger.level) logger.level = level;
     metrics.configLoaded(true, clock.now());
