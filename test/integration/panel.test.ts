@@ -9,10 +9,20 @@ import { PanelHarness } from '../harness/browser.js';
  * The built panel in headless Chromium with the real @grafana/ui and theme, fed with frames made
  * from recorded Prometheus answers (a real exporter scraped by a real Prometheus: see
  * test/panel/record-fixture.ts). Screenshots go to grafana-plugin/tmp/; with UPDATE_SCREENSHOTS=1
- * the summary also replaces the plugin README's screenshot.
+ * the summary in each theme also replaces the screenshots of plugin.json (and so of the plugin's
+ * README) and of the root README.
  */
-const plugin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../grafana-plugin');
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const plugin = path.join(repo, 'grafana-plugin');
 const shots = path.join(plugin, 'tmp');
+const published = {
+  light: [path.join(plugin, 'src/img/screenshot-summary.png'), path.join(repo, 'docs/img/panel-summary.png')],
+  dark: [path.join(plugin, 'src/img/screenshot-summary-dark.png'), path.join(repo, 'docs/img/panel-summary-dark.png')],
+};
+function publish(theme: keyof typeof published, shot: string): void {
+  if (process.env.UPDATE_SCREENSHOTS !== '1') return;
+  for (const target of published[theme]) copyFileSync(shot, target);
+}
 let harness: PanelHarness;
 
 beforeAll(async () => {
@@ -34,7 +44,7 @@ describe('the summary panel in a real browser', () => {
     expect(await count('total')).toBe(String(responses.info!.data.result.length));
     for (const h of HEALTH_BUCKETS) expect(await count(h), h).toBe(String(buckets[h]?.length ?? 0));
     await page.screenshot({ path: path.join(shots, 'summary-light.png') });
-    if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(path.join(shots, 'summary-light.png'), path.join(plugin, 'src/img/screenshot-summary.png'));
+    publish('light', path.join(shots, 'summary-light.png'));
 
     await page.getByTestId('mailsync-count-failing').click();
     const rows = page.locator('[data-testid^="mailsync-row-"]');
@@ -65,5 +75,6 @@ describe('the summary panel in a real browser', () => {
     await harness.renderFixture('dark');
     expect(await count('failing')).toBe(String(buckets.failing!.length));
     await page.screenshot({ path: path.join(shots, 'summary-dark.png') });
+    publish('dark', path.join(shots, 'summary-dark.png'));
   });
 });

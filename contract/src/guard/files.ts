@@ -7,7 +7,7 @@ import path from 'node:path';
 
 export const SCANNED = [
   'exporter/src', 'exporter/scripts', 'exporter/bin', 'alerts/src', 'alerts/scripts', 'dashboards/src', 'dashboards/scripts',
-  'grafana-plugin/src', 'grafana-plugin/test', 'grafana-plugin/webpack.config.mjs', 'test', 'demo',
+  'grafana-plugin/src', 'grafana-plugin/test', 'grafana-plugin/webpack.config.ts', 'test', 'demo',
 ];
 const SOURCE = /\.(ts|tsx|js|mjs|cjs|json|ya?ml)$/;
 const SKIPPED = /(^|\/)(node_modules|dist|tmp)(\/|$)/;

@@ -18,6 +18,8 @@ import { instantToFrame } from './prometheus';
 const modules: Record<string, unknown> = {
   react: React, 'react-dom': ReactDOM, '@grafana/data': grafanaData, '@grafana/ui': grafanaUi,
   '@grafana/runtime': grafanaRuntime, '@emotion/css': emotion,
+  // AMD's own `module`: create-plugin's build reads its uri to find the plugin's other files.
+  module: { uri: new URL('/module.js', window.location.href).href },
 };
 
 type Harness = { plugin?: grafanaData.PanelPlugin };
