@@ -102,6 +102,24 @@ describe('the exporter scraped by a real Prometheus', () => {
     expect(contractProblems(text)).toEqual([]);
   });
 
+  it('serves OpenMetrics to a scraper that asks for it, and Prometheus (which asks for it first) parses it', async () => {
+    // The Accept header of Prometheus' scrapes: OpenMetrics first, the text format as a fallback.
+    const accept = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+    const res = await fetch(`${url}/metrics`, { headers: { accept } });
+    expect(res.headers.get('content-type')).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
+    const om = await res.text();
+    expect(om.endsWith('\n# EOF\n')).toBe(true);
+    expect(om).toContain('\n# TYPE mailsync_mailbox_sync_runs counter\n');
+    expect(om).toContain('mailsync_mailbox_health{mailbox="m-failing",health="failing"} 1\n');
+    expect(contractProblems(om)).toEqual([]);
+    // Prometheus' OpenMetrics parser is strict (a missing # EOF or a counter sample without
+    // _total fails the scrape): the target is up and its last scrape had no error.
+    const targets = await (await fetch(`${prometheus.url}/api/v1/targets`)).json() as { data: { activeTargets: { health: string; lastError: string }[] } };
+    expect(targets.data.activeTargets.map((t) => [t.health, t.lastError])).toEqual([['up', '']]);
+    // promtool reads the text format only; the text-format scrape of the same process is clean.
+    expect(promtoolCheckMetrics(await (await fetch(`${url}/metrics`)).text())).toEqual({ ok: true, output: '' });
+  });
+
   it('reloads the config on SIGHUP, and rejects a bad one on POST /-/reload without applying it', async () => {
     const doc = parse(readFileSync(lab.file, 'utf8')) as { mailboxes: Record<string, unknown>[]; organization: { retry?: Record<string, unknown> } };
     const original = readFileSync(lab.file, 'utf8');

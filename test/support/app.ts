@@ -27,7 +27,7 @@ export async function openTestApp(): Promise<{ app: Express; store: Store; confi
   const operations = new MailboxOperations({ config: () => config, store, clock, wake: () => undefined, startTest: () => undefined, disconnect: () => undefined });
   const emails = new EmailOperations({ config: () => config, store, clock, wakeOutgoing: () => undefined });
   const app = createApp({
-    metrics: { contentType: 'text/plain', scrape: async () => '' },
+    metrics: { contentType: () => 'text/plain', scrape: async () => '' },
     notReadyReason: () => undefined,
     api: createApi({ operations, emails, tokens: () => config.api.tokens, maxEmailBytes: () => config.sync.outgoing.maxEmailBytes }),
     status: createStatusPages({ config: () => config, store, clock, operations }),

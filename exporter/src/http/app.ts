@@ -1,9 +1,10 @@
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
+import { formatOfMediaType, OFFERED_MEDIA_TYPES, type ExpositionFormat } from '../metrics/index.js';
 import { describeRequestError } from './errors.js';
 
 export interface AppDeps {
   /** The exposition for /metrics. */
-  metrics: { contentType: string; scrape: () => Promise<string> };
+  metrics: { contentType: (format: ExpositionFormat) => string; scrape: (format: ExpositionFormat) => Promise<string> };
   /** Why the runner is not ready, or undefined when it is. */
   notReadyReason: () => string | undefined;
   /** Re-reads the config (POST /-/reload); resolves with the reason when it was rejected. */
@@ -25,10 +26,13 @@ export function createApp({ metrics, notReadyReason, reload, api, status, onErro
   app.set('etag', false);
   if (api) app.use('/api', api);
 
-  app.get('/metrics', async (_req, res, next) => {
+  app.get('/metrics', async (req, res, next) => {
     try {
-      const body = await metrics.scrape();
-      res.type(metrics.contentType).send(body);
+      // OpenMetrics when the scraper asks for it (Prometheus does, first); else, and for a
+      // browser or curl, the text format.
+      const format = formatOfMediaType(req.accepts([...OFFERED_MEDIA_TYPES]));
+      const body = await metrics.scrape(format);
+      res.vary('Accept').type(metrics.contentType(format)).send(body);
     } catch (error) {
       next(error);
     }

@@ -3,7 +3,8 @@ import { FAMILIES, type Family } from './families.js';
 /**
  * Holds a scrape to the table of families: what a test needs to catch a family written twice, a
  * family served but not in the table, or a series with labels the table does not give it. Parses
- * only what mailsync writes (text format 0.0.4, no timestamps).
+ * only what mailsync writes (text format 0.0.4 or OpenMetrics 1.0, no timestamps). In OpenMetrics
+ * a counter's family is named without `_total`: it is recorded under the table's `_total` name.
  */
 export interface Exposition {
   /** Every `# TYPE` line, in order (a family written twice appears twice). */
@@ -17,11 +18,13 @@ const HISTOGRAM_SUFFIXES = ['_bucket', '_sum', '_count'];
 
 export function parseExposition(text: string): Exposition {
   const out: Exposition = { types: [], samples: [] };
+  const openMetrics = text.endsWith('\n# EOF\n');
   for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('# HELP ')) continue;
+    if (line === '' || line === '# EOF' || line.startsWith('# HELP ') || line.startsWith('# UNIT ')) continue;
     const type = /^# TYPE (\S+) (\S+)$/.exec(line);
     if (type) {
-      out.types.push({ name: type[1] as string, type: type[2] as string });
+      const [name, kind] = [type[1] as string, type[2] as string];
+      out.types.push({ name: openMetrics && kind === 'counter' && !name.endsWith('_total') ? `${name}_total` : name, type: kind });
       continue;
     }
     const sample = SAMPLE.exec(line);

@@ -9,7 +9,7 @@ const docs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 
 /** The rows of docs/metrics.md's family tables: `| \`name\` | type | \`label\`, ... | meaning |`. */
 function documented(): { name: string; type: string; labels: string[] }[] {
-  return [...readFileSync(docs, 'utf8').matchAll(/^\| `(mailsync_[a-z_]+)` \| ([a-z]+) \|([^|]*)\|/gm)]
+  return [...readFileSync(docs, 'utf8').matchAll(/^\| `((?:mailsync|process|nodejs)_[a-z0-9_]+)` \| ([a-z]+) \|([^|]*)\|/gm)]
     .map((m) => ({ name: m[1] as string, type: m[2] as string, labels: [...(m[3] as string).matchAll(/`([a-z_]+)`/g)].map((l) => l[1] as string) }));
 }
 

@@ -10,9 +10,11 @@
  * - `process`: prom-client, counted or set in this process (cycles, config loads, the scheduler);
  * - `store`: prom-client `collect()`, from the per-profile aggregates of the scrape's store read;
  * - `text`: written per mailbox as text (TextWriter) from the same read: ~10 series per mailbox,
- *   too many for prom-client's per-series objects (docs/decisions.md, docs/performance.md).
+ *   too many for prom-client's per-series objects (docs/decisions.md, docs/performance.md);
+ * - `runtime`: prom-client's standard process and Node.js metrics (`collectDefaultMetrics`), the
+ *   ones every exporter serves; the name, type and labels here are prom-client's own.
  */
-export type Producer = 'process' | 'store' | 'text';
+export type Producer = 'process' | 'store' | 'text' | 'runtime';
 
 export interface Family {
   name: string;
@@ -26,6 +28,65 @@ const DIRECTION_PROFILE = ['direction', 'profile'] as const;
 const MAILBOX_DIRECTION = ['mailbox', 'direction'] as const;
 
 export const FAMILIES = [
+  // The process and the Node.js runtime: prom-client's collectDefaultMetrics, less the three
+  // `nodejs_active_*_total` gauges, which `promtool check metrics` rejects (a gauge named _total).
+  { name: 'process_cpu_user_seconds_total', type: 'counter', producer: 'runtime', labels: [],
+    help: 'Total user CPU time spent in seconds.' },
+  { name: 'process_cpu_system_seconds_total', type: 'counter', producer: 'runtime', labels: [],
+    help: 'Total system CPU time spent in seconds.' },
+  { name: 'process_cpu_seconds_total', type: 'counter', producer: 'runtime', labels: [],
+    help: 'Total user and system CPU time spent in seconds.' },
+  { name: 'process_start_time_seconds', type: 'gauge', producer: 'runtime', labels: [],
+    help: 'Start time of the process since unix epoch in seconds.' },
+  { name: 'process_resident_memory_bytes', type: 'gauge', producer: 'runtime', labels: [],
+    help: 'Resident memory size in bytes.' },
+  { name: 'process_virtual_memory_bytes', type: 'gauge', producer: 'runtime', labels: [],
+    help: 'Virtual memory size in bytes.' },
+  { name: 'process_heap_bytes', type: 'gauge', producer: 'runtime', labels: [],
+    help: 'Process heap size in bytes.' },
+  { name: 'process_open_fds', type: 'gauge', producer: 'runtime', labels: [],
+    help: 'Number of open file descriptors.' },
+  { name: 'process_max_fds', type: 'gauge', producer: 'runtime', labels: [],
+    help: 'Maximum number of open file descriptors.' },
+  { name: 'nodejs_eventloop_lag_seconds', type: 'gauge', producer: 'runtime', labels: [],
+    help: 'Lag of event loop in seconds.' },
+  { name: 'nodejs_eventloop_lag_min_seconds', type: 'gauge', producer: 'runtime', labels: [],
+    help: 'The minimum recorded event loop delay.' },
+  { name: 'nodejs_eventloop_lag_max_seconds', type: 'gauge', producer: 'runtime', labels: [],
+    help: 'The maximum recorded event loop delay.' },
+  { name: 'nodejs_eventloop_lag_mean_seconds', type: 'gauge', producer: 'runtime', labels: [],
+    help: 'The mean of the recorded event loop delays.' },
+  { name: 'nodejs_eventloop_lag_stddev_seconds', type: 'gauge', producer: 'runtime', labels: [],
+    help: 'The standard deviation of the recorded event loop delays.' },
+  { name: 'nodejs_eventloop_lag_p50_seconds', type: 'gauge', producer: 'runtime', labels: [],
+    help: 'The 50th percentile of the recorded event loop delays.' },
+  { name: 'nodejs_eventloop_lag_p90_seconds', type: 'gauge', producer: 'runtime', labels: [],
+    help: 'The 90th percentile of the recorded event loop delays.' },
+  { name: 'nodejs_eventloop_lag_p99_seconds', type: 'gauge', producer: 'runtime', labels: [],
+    help: 'The 99th percentile of the recorded event loop delays.' },
+  { name: 'nodejs_active_resources', type: 'gauge', producer: 'runtime', labels: ['type'],
+    help: 'Number of active resources that are currently keeping the event loop alive, grouped by async resource type.' },
+  { name: 'nodejs_active_handles', type: 'gauge', producer: 'runtime', labels: ['type'],
+    help: 'Number of active libuv handles grouped by handle type. Every handle type is C++ class name.' },
+  { name: 'nodejs_active_requests', type: 'gauge', producer: 'runtime', labels: ['type'],
+    help: 'Number of active libuv requests grouped by request type. Every request type is C++ class name.' },
+  { name: 'nodejs_heap_size_total_bytes', type: 'gauge', producer: 'runtime', labels: [],
+    help: 'Process heap size from Node.js in bytes.' },
+  { name: 'nodejs_heap_size_used_bytes', type: 'gauge', producer: 'runtime', labels: [],
+    help: 'Process heap size used from Node.js in bytes.' },
+  { name: 'nodejs_external_memory_bytes', type: 'gauge', producer: 'runtime', labels: [],
+    help: 'Node.js external memory size in bytes.' },
+  { name: 'nodejs_heap_space_size_total_bytes', type: 'gauge', producer: 'runtime', labels: ['space'],
+    help: 'Process heap space size total from Node.js in bytes.' },
+  { name: 'nodejs_heap_space_size_used_bytes', type: 'gauge', producer: 'runtime', labels: ['space'],
+    help: 'Process heap space size used from Node.js in bytes.' },
+  { name: 'nodejs_heap_space_size_available_bytes', type: 'gauge', producer: 'runtime', labels: ['space'],
+    help: 'Process heap space size available from Node.js in bytes.' },
+  { name: 'nodejs_version_info', type: 'gauge', producer: 'runtime', labels: ['version', 'major', 'minor', 'patch'],
+    help: 'Node.js version info.' },
+  { name: 'nodejs_gc_duration_seconds', type: 'histogram', producer: 'runtime', labels: ['kind'],
+    help: 'Garbage collection duration by kind, one of major, minor, incremental or weakcb.' },
+
   // Activity of this process: counted as cycles finish, by direction and profile (never by mailbox).
   { name: 'mailsync_sync_runs_total', type: 'counter', producer: 'process', labels: ['direction', 'profile', 'result'],
     help: 'Sync runs finished in this process, by direction, profile and result (success, failure, aborted).' },

@@ -2,11 +2,14 @@ import type { Registry } from 'prom-client';
 import type { CycleOutcome } from '../directions/run.js';
 import { VERSION } from '../version.js';
 import { assemble, type FleetInput } from './fleet.js';
+import { CONTENT_TYPES, OPENMETRICS_EOF, registryText, type ExpositionFormat } from './format.js';
 import { renderMailboxes } from './mailbox-text.js';
 import { profileAggregates, registerProfileFamilies, type ProfileAggregates } from './profiles.js';
 import { counter, gauge, histogram } from './prom.js';
+import { registerRuntimeMetrics } from './runtime.js';
 
 export { readFleet } from './fleet.js';
+export { formatOfMediaType, OFFERED_MEDIA_TYPES, type ExpositionFormat } from './format.js';
 
 export interface MetricsDeps {
   inFlight: () => number;
@@ -27,6 +30,7 @@ export interface MetricsDeps {
  * (`scrape`). Sync code never touches metrics.
  */
 export function createMetrics(registry: Registry, deps: MetricsDeps) {
+  registerRuntimeMetrics(registry);
   const runs = counter(registry, 'mailsync_sync_runs_total');
   const retries = counter(registry, 'mailsync_sync_retries_total');
   const errors = counter(registry, 'mailsync_sync_errors_total');
@@ -68,20 +72,22 @@ export function createMetrics(registry: Registry, deps: MetricsDeps) {
       if (ok) reloadAt.set(at / 1_000);
     },
 
-    contentType: registry.contentType,
+    contentType(format: ExpositionFormat): string {
+      return CONTENT_TYPES[format];
+    },
 
     /**
      * The whole exposition: the store is read once, its per-profile aggregates go to the
      * prom-client collectors and its per-mailbox state is written as text after the registry's
-     * output.
+     * output, in the text format or OpenMetrics (then ended by `# EOF` after the mailbox text).
      */
-    async scrape(): Promise<string> {
+    async scrape(format: ExpositionFormat = 'prometheus'): Promise<string> {
       let mailboxText = '';
       try {
         const input = await deps.fleet();
         const fleet = assemble(input);
         const aggregates = profileAggregates(fleet, input);
-        if (input.config.metrics.perMailboxSeries) mailboxText = renderMailboxes(fleet, input).text;
+        if (input.config.metrics.perMailboxSeries) mailboxText = renderMailboxes(fleet, input, format).text;
         profiles = aggregates;
       } catch (error) {
         profiles = undefined;
@@ -90,7 +96,8 @@ export function createMetrics(registry: Registry, deps: MetricsDeps) {
       }
       // No await between setting `profiles` and this call: prom-client runs every collect()
       // synchronously when metrics() starts, so a concurrent scrape cannot swap the aggregates.
-      return (await registry.metrics()) + mailboxText;
+      const text = await registryText(registry, format);
+      return format === 'openmetrics' ? text.slice(0, -OPENMETRICS_EOF.length) + mailboxText + OPENMETRICS_EOF : text + mailboxText;
     },
   };
 }

@@ -2,6 +2,7 @@ import { SCRAPE_COLUMNS as C, type ScrapeRow } from '../store/index.js';
 import { escapeLabel, labels, TextWriter } from './exposition.js';
 import { family, type NameOf } from './families.js';
 import type { Entry, Fleet, FleetInput } from './fleet.js';
+import type { ExpositionFormat } from './format.js';
 
 /** The families written here: the table says which (producer `text`). */
 type MailboxFamily = NameOf<'gauge' | 'counter', 'text'>;
@@ -12,8 +13,8 @@ const seconds = (ms: number) => ms / 1_000;
  * The per-mailbox state families (docs/metrics.md describes each), written straight to the text
  * format from the store's rows: this runs on every scrape for every mailbox, ~10 series each.
  */
-export function renderMailboxes(fleet: Fleet, input: FleetInput): { text: string; series: number } {
-  const w = new TextWriter();
+export function renderMailboxes(fleet: Fleet, input: FleetInput, format: ExpositionFormat = 'prometheus'): { text: string; series: number } {
+  const w = new TextWriter(format);
   const open = (name: MailboxFamily): MailboxFamily => {
     w.family(family(name));
     return name;

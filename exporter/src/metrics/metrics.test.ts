@@ -1,4 +1,4 @@
-import { Registry } from 'prom-client';
+import { register as globalRegistry, Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig, type Config } from '../config/index.js';
 import { openStore, type Store } from '../store/index.js';
@@ -134,7 +134,46 @@ describe('/metrics exposition', () => {
     expect(contractProblems(text)).toEqual([]);
     const { types, samples } = parseExposition(text);
     const sampled = new Set(samples.map((s) => s.name.replace(/_(bucket|sum|count)$/, '')));
-    expect(FAMILIES.filter((f) => !types.some((t) => t.name === f.name) || !sampled.has(f.name)).map((f) => f.name)).toEqual([]);
+    // Declared always, but with samples only while there are some: no libuv request in flight,
+    // no garbage collection yet.
+    const comeAndGo = ['nodejs_active_requests', 'nodejs_gc_duration_seconds'];
+    expect(FAMILIES.filter((f) => !types.some((t) => t.name === f.name) || (!sampled.has(f.name) && !comeAndGo.includes(f.name))).map((f) => f.name)).toEqual([]);
+  });
+
+  it('serves the same samples in OpenMetrics, counters named without _total, ended by # EOF', async () => {
+    const { metrics } = await seeded(configWith());
+    metrics.observeCycle({ mailbox: 'ann', direction: 'incoming', result: 'success', itemsProcessed: 3, itemsFailed: 0, stored: 2, failedByCode: {}, durationSeconds: 0.2, folders: [] }, 'corp', false);
+    const om = await metrics.scrape('openmetrics');
+    expect(om.endsWith('\n# EOF\n')).toBe(true);
+    expect(om.split('# EOF').length).toBe(2);
+    expect(om).not.toContain('\n\n');
+    expect(contractProblems(om)).toEqual([]);
+    // A prom-client counter and a per-mailbox text counter alike.
+    for (const name of ['mailsync_sync_runs', 'mailsync_mailbox_sync_runs', 'process_cpu_seconds']) {
+      expect(om).toContain(`\n# TYPE ${name} counter\n`);
+      expect(om).toMatch(new RegExp(`\n${name}_total(\\{|\\s)`));
+    }
+    const text = await metrics.scrape('prometheus');
+    const series = (t: string) => parseExposition(t).samples.map((x) => `${x.name}{${x.labels.join(',')}}`).sort();
+    expect(series(om)).toEqual(series(text));
+  });
+
+  it('keeps counters\' _total in the text format after an OpenMetrics scrape, also when both run at once', async () => {
+    const { metrics } = await seeded(configWith());
+    const [om, text] = await Promise.all([metrics.scrape('openmetrics'), metrics.scrape('prometheus')]);
+    const again = await metrics.scrape('prometheus');
+    for (const t of [text, again]) {
+      expect(t).toContain('\n# TYPE mailsync_store_errors_total counter\n');
+      expect(t).toContain('\n# TYPE process_cpu_seconds_total counter\n');
+      expect(contractProblems(t)).toEqual([]);
+    }
+    expect(om).toContain('\n# TYPE mailsync_store_errors counter\nmailsync_store_errors_total 0\n');
+  });
+
+  it('registers the process metrics on the registry it is given, not prom-client\'s global one', async () => {
+    const { metrics } = await seeded(configWith());
+    expect(await metrics.scrape()).toContain('\nprocess_resident_memory_bytes ');
+    expect(globalRegistry.getMetricsAsArray()).toEqual([]);
   });
 
   it('keeps the contract when the store cannot be read', async () => {
