@@ -136,7 +136,7 @@ describe('the exporter scraped by a real Prometheus', () => {
     writeFileSync(lab.file, `${original}\nnot: [valid`);
     const res = await fetch(`${url}/-/reload`, { method: 'POST' });
     expect(res.status).toBe(500);
-    expect(await res.text()).toMatch(/^config not reloaded: YAML: /);
+    expect(await res.text()).toMatch(/^config not reloaded: YAML \(line \d+, column \d+\): /);
     await prometheus.waitFor('mailsync_config_last_reload_successful == 0', (r) => r.length === 1);
     // The running config is still the last good one.
     expect((await prometheus.query('mailsync_mailboxes_configured'))[0]?.value[1]).toBe('6');
