@@ -1,6 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { RUNBOOK_BASE_URL } from '@mailsync/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -11,7 +9,8 @@ import { Dnsmasq } from '../harness/dnsmasq.js';
 import { Dovecot } from '../harness/dovecot.js';
 import { makeMessage } from '../harness/mail.js';
 import { freePort } from '../harness/ports.js';
-import { Prometheus } from '../harness/prometheus.js';
+import type { Prometheus } from '../harness/prometheus.js';
+import { startAlertingStack } from '../harness/alerting-stack.js';
 import { waitFor } from '../harness/wait.js';
 
 /**
@@ -21,7 +20,6 @@ import { waitFor } from '../harness/wait.js';
  * causes; the alerts must arrive with their labels and runbook, nothing else may fire; after each
  * fix and a Test & Enable (or an approval) through the API, the alert must resolve.
  */
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const OPERATOR = 'operator-token-for-the-alerting-test';
 const ADMIN = 'admin-token-for-the-alerting-test';
 const RUNBOOK = `${RUNBOOK_BASE_URL}#`;
@@ -70,13 +68,7 @@ beforeAll(async () => {
   });
   run = startCli(['run', '--config', lab.file, '--log-level', 'info'], lab.env);
   url = String((await run.waitForLog((e) => e.msg === 'mailsync started')).url);
-  alertmanager = await Alertmanager.start(path.join(root, 'alerts/alertmanager.yml'), sink);
-  const rulesDir = path.join(root, 'alerts/rules');
-  prometheus = await Prometheus.start({
-    targets: [new URL(url).host],
-    rules: readdirSync(rulesDir).map((f) => path.join(rulesDir, f)),
-    alertmanagers: [alertmanager.url],
-  });
+  ({ prometheus, alertmanager } = await startAlertingStack(url, sink));
 }, 60_000);
 
 afterAll(async () => {

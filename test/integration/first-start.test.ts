@@ -1,6 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { Alertmanager, WebhookSink } from '../harness/alertmanager.js';
@@ -9,7 +7,8 @@ import { labProfile, writeLabConfig, type LabMailbox } from '../harness/config.j
 import { Dovecot } from '../harness/dovecot.js';
 import { makeMessage } from '../harness/mail.js';
 import { freePort } from '../harness/ports.js';
-import { Prometheus } from '../harness/prometheus.js';
+import type { Prometheus } from '../harness/prometheus.js';
+import { startAlertingStack } from '../harness/alerting-stack.js';
 import { waitFor } from '../harness/wait.js';
 
 /**
@@ -20,7 +19,6 @@ import { waitFor } from '../harness/wait.js';
  * the offline `mailboxes approve --profile` before the first run. One control mailbox, approved but
  * with a wrong password, proves that the pipeline delivers pages while no approval page comes.
  */
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const VIEWER = 'viewer-token-for-the-first-start-test';
 const APPROVAL_ALERT = /Approval/;
 
@@ -68,13 +66,7 @@ beforeAll(async () => {
 
   run = startCli(['run', '--config', lab.file, '--log-level', 'info'], lab.env);
   url = String((await run.waitForLog((e) => e.msg === 'mailsync started')).url);
-  alertmanager = await Alertmanager.start(path.join(root, 'alerts/alertmanager.yml'), sink);
-  const rulesDir = path.join(root, 'alerts/rules');
-  prometheus = await Prometheus.start({
-    targets: [new URL(url).host],
-    rules: readdirSync(rulesDir).map((f) => path.join(rulesDir, f)),
-    alertmanagers: [alertmanager.url],
-  });
+  ({ prometheus, alertmanager } = await startAlertingStack(url, sink));
 }, 60_000);
 
 afterAll(async () => {
