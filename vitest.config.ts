@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
  * node_modules; `integration` needs the Debian packages .ci/run installs: it starts Dovecot,
  * dnsmasq, Prometheus, Alertmanager and Chromium, and runs promtool, amtool and openssl. A test
  * file goes by what it spawns, wherever it lives: alerts/src/alerts.test.ts runs promtool and
- * amtool, so it is an integration test.
+ * amtool, mixin/src/mixin.test.ts jsonnet, so they are integration tests.
  */
 const integration = ['test/integration/**/*.test.ts', 'alerts/src/**/*.test.ts', 'mixin/src/mixin.test.ts'];
 
