@@ -28,7 +28,7 @@ export default tseslint.config(
   },
   {
     // The CLI, scripts and benchmarks print their results to stdout on purpose.
-    files: ['exporter/src/cli/**', 'exporter/scripts/**', 'alerts/scripts/**', 'dashboards/scripts/**', 'deploy/kubernetes/scripts/**', 'demo/**', 'test/bench/**', 'test/soak/**', 'test/panel/**', 'exporter/bin/**'],
+    files: ['exporter/src/cli/**', 'exporter/scripts/**', 'alerts/scripts/**', 'dashboards/scripts/**', 'deploy/kubernetes/scripts/**', 'mixin/scripts/**', 'demo/**', 'test/bench/**', 'test/soak/**', 'test/panel/**', 'exporter/bin/**'],
     rules: { 'no-console': 'off' },
   },
   {

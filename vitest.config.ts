@@ -5,9 +5,9 @@ import { defineConfig } from 'vitest/config';
  * node_modules; `integration` needs the Debian packages .ci/run installs: it starts Dovecot,
  * dnsmasq, Prometheus, Alertmanager and Chromium, and runs promtool, amtool and openssl. A test
  * file goes by what it spawns, wherever it lives: alerts/src/alerts.test.ts runs promtool and
- * amtool, so it is an integration test.
+ * amtool, mixin/src/mixin.test.ts jsonnet, so they are integration tests.
  */
-const integration = ['test/integration/**/*.test.ts', 'alerts/src/**/*.test.ts'];
+const integration = ['test/integration/**/*.test.ts', 'alerts/src/**/*.test.ts', 'mixin/src/mixin.test.ts'];
 
 export default defineConfig({
   test: {
@@ -22,7 +22,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['exporter/src/**/*.test.ts', 'dashboards/src/**/*.test.ts', 'deploy/**/*.test.ts', 'contract/**/*.test.ts', 'test/**/*.test.ts', 'grafana-plugin/src/**/*.test.{ts,tsx}'],
+          include: ['exporter/src/**/*.test.ts', 'dashboards/src/**/*.test.ts', 'deploy/**/*.test.ts', 'mixin/src/**/*.test.ts', 'contract/**/*.test.ts', 'test/**/*.test.ts', 'grafana-plugin/src/**/*.test.{ts,tsx}'],
           exclude: ['**/node_modules/**', '**/dist/**', ...integration],
           // The panel's tests (its code imports @grafana packages, which need a DOM) ask for jsdom in
           // their first line; the setup file's browser stand-ins apply only there.

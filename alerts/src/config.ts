@@ -1,14 +1,32 @@
-import { DEFAULT_RETRY_BUDGET, LONG_TEST_ENABLE_SECONDS, RUNBOOK_BASE_URL } from '@mailsync/contract';
+import { DEFAULT_RETRY_BUDGET, JOB_SELECTOR, LONG_TEST_ENABLE_SECONDS, RUNBOOK_BASE_URL } from '@mailsync/contract';
 
 /**
- * Every threshold and selector of the alert rules, in one place, each with the reason for its
- * value (the kubernetes-mixin way). Change a value here and run `npm run alerts:generate`.
+ * Every threshold and selector of the alert rules (the kubernetes-mixin way). The rules are built
+ * from such an object (`buildAlerts`), not from module constants, so the mixin generator can build
+ * them once more with stand-ins and turn those into jsonnet `_config` references. `N` is the type
+ * of the numeric thresholds: numbers here, the generator's stand-in strings there; both only ever
+ * land in PromQL text.
  */
-export const ALERT_CONFIG = {
-  /** Selects the mailsync scrape job(s). Prometheus jobs are named by whoever deploys us. */
-  selector: 'job=~"mailsync.*"',
-  /** Where runbook_url points: the runbook in the repository, one section per alert. */
-  runbookBaseUrl: RUNBOOK_BASE_URL,
+export interface AlertConfig<N extends number | string = number> {
+  selector: string;
+  /** runbook_url of an alert: `%s` is replaced by its name in lower case (the runbook's anchors). */
+  runbookUrlPattern: string;
+  retryBudgetWarnFailures: N;
+  notSyncingSeconds: N;
+  profileFailingShare: N;
+  pendingSendStuckSeconds: N;
+  testEnableLongSeconds: N;
+  exporterDownFor: string;
+  disabledFor: string;
+  conditionFor: string;
+}
+
+/** mailsync's own values, each with the reason for it. Change one here and run `npm run alerts:generate`. */
+export const ALERT_CONFIG: AlertConfig = {
+  /** Selects the mailsync scrape job(s) (the reason is in @mailsync/contract). */
+  selector: JOB_SELECTOR,
+  /** The runbook in the repository, one section per alert. */
+  runbookUrlPattern: `${RUNBOOK_BASE_URL}#%s`,
   /**
    * Warn when half the default retry budget is used: with the default policy (10 retries, 5 minutes
    * apart) the 11th failure disables the mailbox, so 5 leaves about half an hour to act before the page.
@@ -36,4 +54,4 @@ export const ALERT_CONFIG = {
   disabledFor: '0s',
   /** Conditions measured over time need a little patience so that one bad scrape does not page. */
   conditionFor: '15m',
-} as const;
+};

@@ -1,4 +1,4 @@
-import { ALERT_CONFIG as C } from './config.js';
+import { ALERT_CONFIG, type AlertConfig } from './config.js';
 
 export type Severity = 'critical' | 'warning' | 'info';
 export type Group = 'mailsync-mailboxes' | 'mailsync-profiles' | 'mailsync-exporter';
@@ -29,7 +29,7 @@ const who = '{{ with printf "mailsync_mailbox_info{mailbox=%q, instance=%q, job=
 /** The runner's configured retry budget (organization.retry.maxTransientRetries), from its own gauge. */
 const retryBudget = '{{ with printf "mailsync_config_max_transient_retries{instance=%q, job=%q}" $labels.instance $labels.job | query }}'
   + '{{ . | first | value }}{{ else }}configured{{ end }}';
-const disabled = (codes: string) => `mailsync_mailbox_disabled{${C.selector}, code=~"${codes}"} == 1`;
+const disabled = (C: Config, codes: string) => `mailsync_mailbox_disabled{${C.selector}, code=~"${codes}"} == 1`;
 const bringBack = 'Fix the cause, then run Test & Enable (`mailsync mailboxes test-enable {{ $labels.mailbox }}`).';
 
 /** Codes that have an alert of their own; MailsyncMailboxDisabled covers every other one. */
@@ -38,46 +38,50 @@ const NAMED_DISABLE_CODES = [
   'credentials_rejected', 'insufficient_permissions', 'configured_in_another_org', 'insecure_channel_refused',
 ];
 
-export const ALERTS: AlertDef[] = [
+/** What the rules are built from: mailsync's values, or the mixin generator's stand-ins. */
+type Config = AlertConfig<number | string>;
+
+/** A mailbox disabled, by cause: each pages at once. */
+const disableAlerts = (C: Config): AlertDef[] => [
   {
     name: 'MailsyncMailboxSecureConnectionFailed', group: 'mailsync-mailboxes', severity: 'critical', for: C.disabledFor,
-    expr: disabled('secure_connection_failed'),
+    expr: disabled(C, 'secure_connection_failed'),
     summary: 'Mailbox disabled: no secure connection to its mail server.',
     description: `mailsync disabled {{ $labels.direction }} sync of ${who}: TLS to the server failed (untrusted, expired or wrong-name certificate, or STARTTLS not offered). ${bringBack}`,
   },
   {
     name: 'MailsyncMailboxAdminApprovalRequired', group: 'mailsync-mailboxes', severity: 'critical', for: C.disabledFor,
-    expr: disabled('admin_approval_required'),
+    expr: disabled(C, 'admin_approval_required'),
     summary: 'Mailbox waits for an administrator to approve its address.',
     description: `${who} uses a trusted (impersonation) profile and has not been approved by an admin, so mailsync does not contact it. An admin approves it with \`mailsync mailboxes approve {{ $labels.mailbox }}\`.`,
   },
   {
     name: 'MailsyncMailboxApprovalRequired', group: 'mailsync-mailboxes', severity: 'critical', for: C.disabledFor,
-    expr: disabled('email_address_not_approved'),
+    expr: disabled(C, 'email_address_not_approved'),
     summary: 'Mailbox not synced: its email address is not approved.',
     description: `The organization processes mail only for approved mailboxes and ${who} is not approved; mailsync does not contact it. Approve it with \`mailsync mailboxes approve {{ $labels.mailbox }}\` (or reject it).`,
   },
   {
     name: 'MailsyncMailboxLocationUnknown', group: 'mailsync-mailboxes', severity: 'critical', for: C.disabledFor,
-    expr: disabled('mailbox_location_unknown'),
+    expr: disabled(C, 'mailbox_location_unknown'),
     summary: 'Mailbox disabled: autodiscover cannot find its mail server.',
     description: `mailsync disabled {{ $labels.direction }} sync of ${who}: autodiscover found no server for the address (no DNS SRV record, no autoconfig document). ${bringBack}`,
   },
   {
     name: 'MailsyncMailboxCredentialsRejected', group: 'mailsync-mailboxes', severity: 'critical', for: C.disabledFor,
-    expr: disabled('credentials_rejected|insufficient_permissions'),
+    expr: disabled(C, 'credentials_rejected|insufficient_permissions'),
     summary: 'Mailbox disabled: credentials are incorrect or lack permissions.',
     description: `mailsync disabled {{ $labels.direction }} sync of ${who} with {{ $labels.code }}. Scope tells whose credentials: see the mailbox's last error (\`mailsync mailboxes show {{ $labels.mailbox }}\`). ${bringBack}`,
   },
   {
     name: 'MailsyncMailboxConfiguredInAnotherOrg', group: 'mailsync-mailboxes', severity: 'critical', for: C.disabledFor,
-    expr: disabled('configured_in_another_org'),
+    expr: disabled(C, 'configured_in_another_org'),
     summary: 'Mailbox disabled: another deployment marked it as its own.',
     description: `${who} carries another organization's ownership mark, so mailsync does not sync it. If this deployment should own it, run \`mailsync mailboxes test-enable {{ $labels.mailbox }} --this-organization-only\`.`,
   },
   {
     name: 'MailsyncMailboxInsecureChannelRefused', group: 'mailsync-mailboxes', severity: 'critical', for: C.disabledFor,
-    expr: disabled('insecure_channel_refused'),
+    expr: disabled(C, 'insecure_channel_refused'),
     summary: 'Mailbox disabled: credentials would cross a channel without TLS.',
     description: `mailsync refused to send the credentials of ${who} over a channel without TLS (secure mode required). Configure TLS for the profile, or allow it deliberately in the organization settings. ${bringBack}`,
   },
@@ -87,6 +91,10 @@ export const ALERTS: AlertDef[] = [
     summary: 'Mailbox disabled for synchronization.',
     description: `mailsync disabled {{ $labels.direction }} sync of ${who} with {{ $labels.code }} (a permanent failure, or a transient one that used up its retries). ${bringBack}`,
   },
+];
+
+/** A mailbox still enabled, in trouble: tickets, not pages. */
+const conditionAlerts = (C: Config): AlertDef[] => [
   {
     name: 'MailsyncMailboxRetryBudgetBurning', group: 'mailsync-mailboxes', severity: 'warning', for: '0s',
     expr: `(mailsync_mailbox_consecutive_failures{${C.selector}} >= ${C.retryBudgetWarnFailures})\nand on(mailbox, direction) (mailsync_mailbox_enabled{${C.selector}} == 1)`,
@@ -129,12 +137,18 @@ export const ALERTS: AlertDef[] = [
     summary: 'The mail provider throttled the mailbox or its sending limit was reached.',
     description: `${who} hit the provider's limits ({{ $labels.code }}, {{ $value | humanize }} times in the last hour). mailsync waits as the provider asks; if it persists, spread the load or raise the provider's limits.`,
   },
+];
+
+const profileAlerts = (C: Config): AlertDef[] => [
   {
     name: 'MailsyncProfileMailboxesFailing', group: 'mailsync-profiles', severity: 'warning', for: '0s', labels: { notify: 'owner' },
     expr: `(\n  mailsync_profile_mailboxes_recently_failed{${C.selector}}\n  / on(profile, instance, job) sum by (profile, instance, job) (mailsync_profile_mailboxes{${C.selector}})\n  > ${C.profileFailingShare}\n)\n* on(profile, instance, job) group_left(owner) mailsync_profile_info{${C.selector}}`,
     summary: 'More than half of a profile\'s mailboxes failed within the last hour.',
     description: `{{ $value | humanizePercentage }} of the mailboxes of profile {{ $labels.profile }} failed within the last hour: the server or the profile's settings are the likely cause. Owner: {{ $labels.owner }}.`,
   },
+];
+
+const exporterAlerts = (C: Config): AlertDef[] => [
   {
     name: 'MailsyncExporterDown', group: 'mailsync-exporter', severity: 'critical', for: C.exporterDownFor,
     expr: `up{${C.selector}} == 0`,
@@ -155,22 +169,32 @@ export const ALERTS: AlertDef[] = [
   },
 ];
 
-export function runbookUrl(name: string): string {
-  return `${C.runbookBaseUrl}#${name.toLowerCase()}`;
+export const buildAlerts = (C: Config): AlertDef[] => [...disableAlerts(C), ...conditionAlerts(C), ...profileAlerts(C), ...exporterAlerts(C)];
+
+/** mailsync's alerts with its own values: what alerts/rules holds. */
+export const ALERTS: AlertDef[] = buildAlerts(ALERT_CONFIG);
+
+export function runbookUrl(name: string, C: Config = ALERT_CONFIG): string {
+  if (C.runbookUrlPattern.split('%s').length !== 2) {
+    throw new Error(`runbookUrlPattern must contain %s exactly once, where the alert's anchor goes: ${JSON.stringify(C.runbookUrlPattern)}`);
+  }
+  return C.runbookUrlPattern.replace('%s', name.toLowerCase());
 }
 
+export const GROUPS: readonly Group[] = ['mailsync-mailboxes', 'mailsync-profiles', 'mailsync-exporter'];
+
 /** The rule files, one per group, as Prometheus loads them. */
-export function ruleFiles(): Record<Group, { groups: object[] }> {
-  const groups: Group[] = ['mailsync-mailboxes', 'mailsync-profiles', 'mailsync-exporter'];
-  return Object.fromEntries(groups.map((g) => [g, {
+export function ruleFiles(C: Config = ALERT_CONFIG): Record<Group, { groups: object[] }> {
+  const alerts = buildAlerts(C);
+  return Object.fromEntries(GROUPS.map((g) => [g, {
     groups: [{
       name: g,
-      rules: ALERTS.filter((a) => a.group === g).map((a) => ({
+      rules: alerts.filter((a) => a.group === g).map((a) => ({
         alert: a.name,
         expr: a.expr,
         for: a.for,
         labels: { severity: a.severity, ...a.labels },
-        annotations: { summary: a.summary, description: a.description, runbook_url: runbookUrl(a.name) },
+        annotations: { summary: a.summary, description: a.description, runbook_url: runbookUrl(a.name, C) },
       })),
     }],
   }])) as Record<Group, { groups: object[] }>;

@@ -1,14 +1,15 @@
-import { DIRECTIONS, RUNBOOK_BASE_URL as RUNBOOK } from '@mailsync/contract';
+import { DIRECTIONS } from '@mailsync/contract';
 import { QUERIES } from '../../grafana-plugin/src/data/queries.js';
 import { DEFAULT_OPTIONS } from '../../grafana-plugin/src/options.js';
 import { MappingType, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { DASHBOARD_CONFIG, runbookSection, type DashboardConfig } from './config.js';
 import { customVariable, dashboard, datasourceVariable, queryVariable, textboxVariable } from './assemble.js';
 import { instant, stat, table, target, text, timeseries } from './builders.js';
 import { SummaryPanelBuilder } from './summaryPanel.js';
 
-export const PERFORMANCE_UID = 'mailsync-performance';
-export const MAILBOX_UID = 'mailsync-mailbox';
-const mailboxLink = (mailbox: string) => `/d/${MAILBOX_UID}/mailsync-mailbox-status?var-mailbox=${mailbox}&\${__url_time_range}&var-datasource=\${datasource}`;
+export const PERFORMANCE_UID = DASHBOARD_CONFIG.performanceUid;
+export const MAILBOX_UID = DASHBOARD_CONFIG.mailboxUid;
+const mailboxLink = (c: DashboardConfig, mailbox: string) => `/d/${c.mailboxUid}/mailsync-mailbox-status?var-mailbox=${mailbox}&\${__url_time_range}&var-datasource=\${datasource}`;
 
 /** Per-mailbox series carry no profile: they are filtered through the info series. */
 const inProfile = (expr: string) => `(${expr}) and on(mailbox) mailsync_mailbox_info{profile=~"$profile"}`;
@@ -21,22 +22,25 @@ const profile = () => queryVariable('profile', 'Profile', 'label_values(mailsync
 /** The summary panel's queries (grafana-plugin/src/data/queries.ts), filtered by profile. */
 const summaryTargets = () => Object.entries(QUERIES).map(([ref, expr]) => instant(ref, inProfile(expr)));
 
-export function performanceDashboard(): Dashboard {
+export function performanceDashboard(c: DashboardConfig = DASHBOARD_CONFIG): Dashboard {
   return dashboard({
-    uid: PERFORMANCE_UID,
+    uid: c.performanceUid,
     title: 'mailsync: Server-Side Synchronization Performance',
     description: 'Generated from dashboards/src by `npm run dashboards:generate`; do not edit in Grafana (changes are overwritten).',
     tags: ['mailsync'],
     variables: [datasource(), profile(), customVariable('direction', 'Direction', DIRECTIONS)],
-    links: [{ title: 'Runbook', url: RUNBOOK, icon: 'doc' }],
+    links: [{ title: 'Runbook', url: c.runbookUrl, icon: 'doc' }],
     panels: [
       new SummaryPanelBuilder().title('Server-side synchronization').span(10).height(10).targets(summaryTargets())
         .description('Every number opens the mailboxes behind it; a mailbox opens its status.')
-        .options({ ...DEFAULT_OPTIONS, mailboxLinkTemplate: `/d/${MAILBOX_UID}/mailsync-mailbox-status?var-mailbox=\${mailbox}` }),
+        .options({
+          ...DEFAULT_OPTIONS, longTestMinutes: c.testEnableLongMinutes, runbookBaseUrl: c.runbookUrl,
+          mailboxLinkTemplate: `/d/${c.mailboxUid}/mailsync-mailbox-status?var-mailbox=\${mailbox}`,
+        }),
       table('System-disabled mailboxes', [instant('A', withInfo('(mailsync_mailbox_last_error_timestamp_seconds * 1000) * on(mailbox, direction) group_left() (mailsync_mailbox_disabled == 1)'))], {
         w: 14, h: 10, unit: 'dateTimeAsIso', exclude: ['class', 'scope'], rename: { Value: 'since' },
         description: 'Mailboxes the system keeps disabled, with the code of the failure. A row opens the mailbox dashboard.',
-        links: [{ field: 'mailbox', title: 'Mailbox status', url: mailboxLink('${__data.fields.mailbox}') }],
+        links: [{ field: 'mailbox', title: 'Mailbox status', url: mailboxLink(c, '${__data.fields.mailbox}') }],
       }),
       timeseries('Mailboxes by health', [target('A', 'sum by (health) (mailsync_profile_mailboxes{profile=~"$profile"})', '{{health}}')], { stack: true }),
       timeseries('Failures by code, class and scope (per hour)', [target('A', `sum by (code, class, scope) (increase(mailsync_sync_errors_total{${fleet}}[1h]))`, '{{code}} ({{class}}, {{scope}})')]),
@@ -56,7 +60,7 @@ export function performanceDashboard(): Dashboard {
       timeseries('Share of each profile\'s mailboxes failing (last hour)', [
         target('A', 'mailsync_profile_mailboxes_recently_failed{profile=~"$profile"} / on(profile, instance, job) sum by (profile, instance, job) (mailsync_profile_mailboxes{profile=~"$profile"})', '{{profile}}'),
       ], { unit: 'percentunit', description: 'Over 50 % alerts the profile owner (MailsyncProfileMailboxesFailing).' }),
-      stat('Runners up', target('A', 'sum(up{job=~"mailsync.*"})'), { w: 4, thresholds: [{ color: 'red', value: null }, { color: 'green', value: 1 }] }),
+      stat('Runners up', target('A', `sum(up{${c.selector}})`), { w: 4, thresholds: [{ color: 'red', value: null }, { color: 'green', value: 1 }] }),
       stat('Config reload', target('A', 'min(mailsync_config_last_reload_successful)'), {
         w: 4, mappings: [{ type: MappingType.ValueToText, options: { 0: { text: 'rejected', color: 'red' }, 1: { text: 'ok', color: 'green' } } }],
       }),
@@ -68,10 +72,10 @@ export function performanceDashboard(): Dashboard {
   });
 }
 
-export function mailboxDashboard(): Dashboard {
+export function mailboxDashboard(c: DashboardConfig = DASHBOARD_CONFIG): Dashboard {
   const mb = 'mailbox="$mailbox"';
   return dashboard({
-    uid: MAILBOX_UID,
+    uid: c.mailboxUid,
     title: 'mailsync: Mailbox status',
     description: 'Generated from dashboards/src by `npm run dashboards:generate`; do not edit in Grafana (changes are overwritten).',
     tags: ['mailsync'],
@@ -81,10 +85,10 @@ export function mailboxDashboard(): Dashboard {
       textboxVariable('mailsync', 'mailsync URL', 'http://localhost:9782'),
     ],
     links: [
-      { title: 'Synchronization performance', url: `/d/${PERFORMANCE_UID}/mailsync-server-side-synchronization-performance` },
+      { title: 'Synchronization performance', url: `/d/${c.performanceUid}/mailsync-server-side-synchronization-performance` },
       { title: 'Status page', url: '${mailsync}/mailboxes/${mailbox}', icon: 'external link' },
       { title: 'API record', url: '${mailsync}/api/mailboxes/${mailbox}', icon: 'external link' },
-      { title: 'Runbook', url: RUNBOOK, icon: 'doc' },
+      { title: 'Runbook', url: c.runbookUrl, icon: 'doc' },
     ],
     panels: [
       table('Mailbox', [instant('A', `mailsync_mailbox_info{${mb}}`), instant('B', `mailsync_mailbox_health{${mb}} == 1`)], { w: 12, h: 4, exclude: ['Value', 'Value #A', 'Value #B'] }),
@@ -96,7 +100,7 @@ export function mailboxDashboard(): Dashboard {
       ], { w: 12, h: 6, description: 'Per direction: enabled (1) or disabled (0), and failures in a row (the 11th transient one disables by default).' }),
       table('Last error', [instant('A', `mailsync_mailbox_last_error_timestamp_seconds{${mb}} * 1000`)], {
         w: 12, h: 6, unit: 'dateTimeAsIso', rename: { Value: 'at' },
-        links: [{ field: 'code', title: 'Runbook', url: `${RUNBOOK}#\${__value.raw}` }],
+        links: [{ field: 'code', title: 'Runbook', url: runbookSection(c, '${__value.raw}') }],
       }),
       timeseries('Failures by code (per hour)', [target('A', `sum by (code, direction) (increase(mailsync_mailbox_sync_errors_total{${mb}}[1h]))`, '{{direction}} {{code}}')]),
       timeseries('Items per hour', [
@@ -105,7 +109,7 @@ export function mailboxDashboard(): Dashboard {
       ]),
       timeseries('Runs per hour', [target('A', `sum by (direction, result) (increase(mailsync_mailbox_sync_runs_total{${mb}}[1h]))`, '{{direction}} {{result}}')]),
       timeseries('Pending Send: oldest email waiting', [target('A', `mailsync_mailbox_pending_send_oldest_age_seconds{${mb}}`, 'oldest')], { unit: 's' }),
-      text('Bringing the mailbox back', `Fix the cause named by the last error (see the [runbook](${RUNBOOK})), then run Test & Enable: \`mailsync mailboxes test-enable $mailbox\`.`),
+      text('Bringing the mailbox back', `Fix the cause named by the last error (see the [runbook](${c.runbookUrl})), then run Test & Enable: \`mailsync mailboxes test-enable $mailbox\`.`),
     ],
   });
 }

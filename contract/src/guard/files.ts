@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 export const SCANNED = [
-  'exporter/src', 'exporter/scripts', 'exporter/bin', 'alerts/src', 'alerts/scripts', 'dashboards/src', 'dashboards/scripts',
+  'exporter/src', 'exporter/scripts', 'exporter/bin', 'alerts/src', 'alerts/scripts', 'dashboards/src', 'dashboards/scripts', 'mixin/src', 'mixin/scripts',
   'grafana-plugin/src', 'grafana-plugin/test', 'grafana-plugin/webpack.config.ts', 'test', 'demo',
 ];
 const SOURCE = /\.(ts|tsx|js|mjs|cjs|json|ya?ml)$/;

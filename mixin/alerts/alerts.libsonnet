@@ -1,0 +1,4 @@
+// Generated from alerts/src and dashboards/src by `npm run mixin:generate`; do not edit by hand.
+(import 'mailboxes.libsonnet') +
+(import 'profiles.libsonnet') +
+(import 'exporter.libsonnet')

@@ -1,0 +1,51 @@
+// Generated from alerts/src and dashboards/src by `npm run mixin:generate`; do not edit by hand.
+{
+  prometheusAlerts+:: {
+    groups+: [
+      {
+        name: 'mailsync-exporter',
+        rules: [
+          {
+            alert: 'MailsyncExporterDown',
+            expr: 'up{%(mailsyncSelector)s} == 0' % $._config,
+            'for': $._config.exporterDownFor,
+            labels: {
+              severity: 'critical',
+            },
+            annotations: {
+              summary: 'mailsync is down: no mailbox is being synced or watched.',
+              description: 'Prometheus cannot scrape mailsync at {{ $labels.instance }}; while it is down no mail is synced and no mailbox alert can fire.',
+              runbook_url: $._config.runbookURLPattern % 'mailsyncexporterdown',
+            },
+          },
+          {
+            alert: 'MailsyncExporterAbsent',
+            expr: 'absent(up{%(mailsyncSelector)s})' % $._config,
+            'for': $._config.exporterDownFor,
+            labels: {
+              severity: 'critical',
+            },
+            annotations: {
+              summary: 'Prometheus has no mailsync target.',
+              description: 'No scrape target matches the mailsync selector: the runner is not deployed or the scrape configuration lost it, so every mailsync alert is silent.',
+              runbook_url: $._config.runbookURLPattern % 'mailsyncexporterabsent',
+            },
+          },
+          {
+            alert: 'MailsyncConfigReloadFailed',
+            expr: 'mailsync_config_last_reload_successful{%(mailsyncSelector)s} == 0' % $._config,
+            'for': '5m',
+            labels: {
+              severity: 'warning',
+            },
+            annotations: {
+              summary: 'mailsync rejected its config file.',
+              description: 'The last reload of the config at {{ $labels.instance }} was rejected; the previous config keeps running. The log line "config reload rejected" lists the problems; `mailsync check-config` shows them too.',
+              runbook_url: $._config.runbookURLPattern % 'mailsyncconfigreloadfailed',
+            },
+          },
+        ],
+      },
+    ],
+  },
+}

@@ -1,0 +1,2 @@
+// Generated from alerts/src and dashboards/src by `npm run mixin:generate`; do not edit by hand.
+(import 'mixin.libsonnet').grafanaDashboards

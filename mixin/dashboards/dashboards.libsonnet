@@ -1,0 +1,3 @@
+// Generated from alerts/src and dashboards/src by `npm run mixin:generate`; do not edit by hand.
+(import 'performance.libsonnet') +
+(import 'mailbox.libsonnet')
