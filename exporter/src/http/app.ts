@@ -1,5 +1,6 @@
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import { describeRequestError } from './errors.js';
+import { securityHeaders } from './security-headers.js';
 
 export interface AppDeps {
   /** The exposition for /metrics. */
@@ -23,6 +24,7 @@ export function createApp({ metrics, notReadyReason, reload, api, status, onErro
   // Express would hash every response for an ETag: for a 10,000-mailbox scrape that is 8 MB of
   // SHA-1 per scrape, and nobody revalidates /metrics or API answers.
   app.set('etag', false);
+  app.use(securityHeaders);
   if (api) app.use('/api', api);
 
   app.get('/metrics', async (_req, res, next) => {
