@@ -21,7 +21,6 @@ import { webGate } from './web-gate.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = (name: string) => path.join(here, 'testdata/web-config', name);
-const quiet = { warn: () => undefined, error: () => undefined };
 
 describe('web config file', () => {
   it('reads users and headers', () => {
