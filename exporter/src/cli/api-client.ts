@@ -43,12 +43,13 @@ export async function callApi(target: ApiTarget, request: ApiRequest, io: CliIo,
   const base = (target.url ?? io.env.MAILSYNC_URL ?? `http://${DEFAULTS.listen}`).replace(/\/+$/, '');
   const token = target.tokenFile !== undefined ? readToken(target.tokenFile, command) : io.env.MAILSYNC_TOKEN;
   if (!token) throw new UsageError(`${command}: no API token: set MAILSYNC_TOKEN or pass --token-file FILE`);
+  const { url, auth } = splitCredentials(`${base}${request.path}`);
   let response: Response;
   try {
-    response = await fetch(`${base}${request.path}`, {
+    response = await fetch(url, {
       method: request.method,
       // One request per process: a kept-alive socket would hold the process open for seconds after.
-      headers: { authorization: `Bearer ${token}`, connection: 'close', ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: { ...auth(token), connection: 'close', ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}) },
       ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
       signal: AbortSignal.timeout(30_000),
     });
@@ -62,6 +63,20 @@ export async function callApi(target: ApiTarget, request: ApiRequest, io: CliIo,
     return undefined;
   }
   return body;
+}
+
+/**
+ * https://user:password@host/ means the runner's web config asks for basic auth: it takes the
+ * Authorization header, and the token travels in X-Mailsync-Token. fetch refuses URLs with
+ * credentials, so they are taken out of it.
+ */
+function splitCredentials(text: string): { url: string; auth: (token: string) => Record<string, string> } {
+  const url = new URL(text);
+  if (url.username === '' && url.password === '') return { url: text, auth: (token) => ({ authorization: `Bearer ${token}` }) };
+  const basic = Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64');
+  url.username = '';
+  url.password = '';
+  return { url: url.toString(), auth: (token) => ({ authorization: `Basic ${basic}`, 'x-mailsync-token': token }) };
 }
 
 function readToken(file: string, command: string): string {

@@ -21,7 +21,7 @@ const specs = Object.values(COMMANDS);
 /** The option names the help's Options section lists, in order. */
 function listedOptions(help: string): string[] {
   const section = help.split('\n\nOptions:\n')[1]!.split('\n\n')[0]!;
-  return section.split('\n').map((line) => /^ {2}(?:-\w, | {4})--([\w-]+)/.exec(line)?.[1] ?? `unparsable: ${line}`);
+  return section.split('\n').map((line) => /^ {2}(?:-\w, | {4})--([\w.-]+)/.exec(line)?.[1] ?? `unparsable: ${line}`);
 }
 
 /** Arguments that give every required option of `spec`, plus `extra`. */

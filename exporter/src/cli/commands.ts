@@ -28,7 +28,7 @@ const CONFIG_OPTIONS = {
 
 export const RUN = defineCommand({
   name: 'run',
-  usage: 'mailsync run --config FILE [--log-level LEVEL]',
+  usage: 'mailsync run --config FILE [--log-level LEVEL] [--web.config.file FILE]',
   about: `Runs the service: each mailbox enabled for incoming mail is synced every poll interval; HTTP
 serves /metrics, /-/healthy, /-/ready, the admin API (/api) and the status page (/) on
 server.listen. SIGHUP or POST /-/reload re-read the config file; a file with problems is not
@@ -37,7 +37,11 @@ no new cycles start, running ones stop between two batches, the store is closed.
 exits at once (everything committed stays committed). Exit status: 0 stopped cleanly, 1 it could
 not start (the store or the listen address, named on one line) or failed while stopping, 2 bad
 usage or an invalid config (the same problems check-config lists, for which check-config exits 1).`,
-  options: CONFIG_OPTIONS,
+  options: {
+    ...CONFIG_OPTIONS,
+    // Prometheus' flag name and file format (exporter-toolkit), so one file serves both.
+    'web.config.file': { type: 'string', value: 'FILE', description: 'TLS, basic auth and response headers, in exporter-toolkit\'s web config format; checked like the config (exit 2), re-read on reload (docs/configuration.md, "Securing the endpoints")' },
+  },
 });
 
 export const CHECK_CONFIG = defineCommand({

@@ -1,5 +1,6 @@
 import { systemClock } from '../clock.js';
 import { ConfigError, loadConfigFile, resolveConfigPath, type Config } from '../config/index.js';
+import { loadWebConfig } from '../http/web-config.js';
 import { createLogger, type Logger } from '../log.js';
 import { createAutodiscover } from '../protocols/autodiscover.js';
 import { createTurn } from '../directions/turn.js';
@@ -117,9 +118,15 @@ async function runCommand(args: string[]): Promise<number> {
   if (parsed.help) return print(helpText(RUN));
   const o = parsed.values;
   const config = load(o.config);
+  const webFile = o['web.config.file'];
+  const web = webFile === undefined ? undefined : loadWebConfig(webFile);
   const logger = createLogger(o['log-level'] ?? config.log.level);
   for (const w of config.warnings) logger.warn({ config: config.file }, w);
-  const service = await startService(config, { logger, ...(o['log-level'] ? { logLevelOverride: o['log-level'] } : {}) });
+  const service = await startService(config, {
+    logger,
+    ...(o['log-level'] ? { logLevelOverride: o['log-level'] } : {}),
+    ...(webFile !== undefined ? { webConfigFile: webFile, web } : {}),
+  });
   // SIGHUP re-reads the config, as Prometheus does; the outcome is logged and exported.
   process.on('SIGHUP', () => {
     logger.info({ signal: 'SIGHUP' }, 'reloading the config');

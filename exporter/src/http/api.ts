@@ -8,6 +8,8 @@ import { DIRECTIONS, type Direction } from '@mailsync/contract';
 import { OUTGOING_STATES, type OutgoingState } from '../store/index.js';
 import { HEALTH_BUCKETS } from '../policy/health.js';
 import { APPROVALS } from '../policy/approval.js';
+import type { Logger } from '../log.js';
+import type { FailedAuthLimiter } from './auth-failures.js';
 import { describeRequestError } from './errors.js';
 
 export interface ApiDeps {
@@ -17,6 +19,9 @@ export interface ApiDeps {
   maxEmailBytes: () => number;
   /** Read on each request so a config reload changes the tokens. */
   tokens: () => ApiToken[];
+  /** Unknown tokens: counted per client address (429 past the budget) and logged without the token. */
+  failures?: FailedAuthLimiter;
+  logger?: Pick<Logger, 'warn'>;
 }
 
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
@@ -70,10 +75,10 @@ const disableBody = z.strictObject({
  * The admin API under /api: bearer tokens from the config, roles viewer < operator < admin.
  * Bodies and queries are validated strictly; every refusal is a JSON `{ error }` with a 4xx.
  */
-export function createApi({ operations, emails, tokens, maxEmailBytes }: ApiDeps): Router {
+export function createApi({ operations, emails, tokens, maxEmailBytes, failures, logger }: ApiDeps): Router {
   const api = express.Router();
   // Authentication first: an unauthenticated client never gets its body read.
-  api.use(authenticate(tokens));
+  api.use(authenticate(tokens, failures, logger));
   api.use(jsonBodiesOnly);
 
   // Base64 attachments grow by a third; the composed email is checked against the limit itself.
@@ -150,20 +155,41 @@ export function createApi({ operations, emails, tokens, maxEmailBytes }: ApiDeps
   return api;
 }
 
-function authenticate(tokens: () => ApiToken[]) {
+function authenticate(tokens: () => ApiToken[], failures?: FailedAuthLimiter, logger?: Pick<Logger, 'warn'>) {
   return (req: Request, res: Response, next: NextFunction) => {
-    const header = req.get('authorization') ?? '';
-    const presented = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    const presented = presentedToken(req);
     const found = presented === undefined ? undefined : findToken(tokens(), presented);
-    if (!found) {
-      res.set('WWW-Authenticate', 'Bearer realm="mailsync"').status(401).json({
-        error: presented === undefined ? 'missing bearer token (Authorization: Bearer <token>)' : 'unknown bearer token',
-      });
+    if (found) {
+      res.locals.actor = { name: found.name, role: found.role } satisfies Actor;
+      next();
       return;
     }
-    res.locals.actor = { name: found.name, role: found.role } satisfies Actor;
-    next();
+    if (presented !== undefined) {
+      // The audit of a failed attempt is a log line, not a store audit entry: it has no actor,
+      // and an unauthenticated client must not be able to grow the store. The token is never logged.
+      const client = req.socket.remoteAddress ?? 'unknown';
+      const verdict = failures?.fail(client) ?? { limited: false };
+      if (verdict.limited) {
+        if (verdict.first) logger?.warn({ client, method: req.method, path: req.originalUrl }, 'API: too many unknown bearer tokens from this address, answering 429');
+        res.set('Retry-After', String(verdict.retryAfterSeconds)).status(429).json({ error: `too many failed authentications from ${client}; retry after ${verdict.retryAfterSeconds} s` });
+        return;
+      }
+      logger?.warn({ client, method: req.method, path: req.originalUrl }, 'API: unknown bearer token');
+    }
+    res.set('WWW-Authenticate', 'Bearer realm="mailsync"').status(401).json({
+      error: presented === undefined ? 'missing bearer token (Authorization: Bearer <token>, or X-Mailsync-Token when Authorization carries basic auth)' : 'unknown bearer token',
+    });
   };
+}
+
+/**
+ * The bearer token: from `Authorization: Bearer`, or from X-Mailsync-Token when the web config's
+ * basic auth occupies the Authorization header (one request cannot carry two schemes there).
+ */
+function presentedToken(req: Request): string | undefined {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+  const header = req.get('x-mailsync-token')?.trim();
+  return bearer ?? (header ? header : undefined);
 }
 
 /** Compares digests in constant time, so response timing says nothing about a token's prefix. */

@@ -1,6 +1,7 @@
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import { formatOfMediaType, OFFERED_MEDIA_TYPES, type ExpositionFormat } from '../metrics/index.js';
 import { describeRequestError } from './errors.js';
+import { securityHeaders } from './security-headers.js';
 
 export interface AppDeps {
   /** The exposition for /metrics. */
@@ -24,6 +25,7 @@ export function createApp({ metrics, notReadyReason, reload, api, status, onErro
   // Express would hash every response for an ETag: for a 10,000-mailbox scrape that is 8 MB of
   // SHA-1 per scrape, and nobody revalidates /metrics or API answers.
   app.set('etag', false);
+  app.use(securityHeaders);
   if (api) app.use('/api', api);
 
   app.get('/metrics', async (req, res, next) => {

@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import { Registry } from 'prom-client';
 import { systemClock, type Clock } from '../clock.js';
 import { ConfigError, loadConfigFile, type Config } from '../config/index.js';
@@ -7,6 +6,10 @@ import { createDirections } from '../directions/registry.js';
 import { createTurn } from '../directions/turn.js';
 import { createApi } from '../http/api.js';
 import { createApp } from '../http/app.js';
+import { DEFAULT_FAILURE_LIMITS, FailedAuthLimiter } from '../http/auth-failures.js';
+import { BasicAuthVerifier } from '../http/basic-auth.js';
+import type { WebConfig } from '../http/web-config.js';
+import { webGate } from '../http/web-gate.js';
 import { createStatusPages } from '../http/status.js';
 import type { Logger } from '../log.js';
 import { EmailOperations } from '../mailboxes/emails.js';
@@ -23,6 +26,7 @@ import { startLoadGuard } from './load-guard.js';
 import { restartOnlyChanges } from './reload.js';
 import { openStoreFor, StartupError } from './errors.js';
 import { DirectionSchedulers } from './schedulers.js';
+import { CurrentWeb } from './web.js';
 
 /** Test & Enable runs at most this many mailboxes at once: it is interactive, not bulk work. */
 const TEST_ENABLE_CONCURRENCY = 4;
@@ -36,6 +40,9 @@ export interface ServiceDeps {
   loadConfig?: (file: string) => Config;
   /** --log-level: wins over the file's log.level, also after a reload. */
   logLevelOverride?: string;
+  /** --web.config.file and what it held at start (TLS, basic auth, headers); re-read on reload. */
+  webConfigFile?: string;
+  web?: WebConfig;
 }
 
 export type ReloadResult = { ok: true } | { ok: false; error: string };
@@ -94,19 +101,24 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
     schedulers.wake(id);
   }, TEST_ENABLE_CONCURRENCY);
 
-  const reload = createReload(current, { ...deps, clock, metrics, directions, schedulers, store });
+  const web = new CurrentWeb(deps.webConfigFile, deps.web);
+  const reload = createReload(current, { ...deps, clock, metrics, directions, schedulers, store, currentWeb: web });
   let stopping = false;
-  const http = createHttp({ current, store, clock, logger, schedulers, directions, tests, metrics, reload, stopping: () => stopping });
+  // One budget of failed authentications per client address, for basic auth and API tokens alike.
+  const failures = new FailedAuthLimiter(DEFAULT_FAILURE_LIMITS, clock);
+  const http = createHttp({ current, store, clock, logger, schedulers, directions, tests, metrics, reload, failures, stopping: () => stopping });
+  const gated = webGate(http, { web: () => web.config, verifier: new BasicAuthVerifier(), failures, logger });
   let listening: Awaited<ReturnType<typeof listen>>;
   try {
-    listening = await listen(http, initial.server.listen);
+    listening = await listen(gated, initial.server.listen, { ...(deps.web?.tls ? { tls: deps.web.tls } : {}) });
   } catch (error) {
     await Promise.all([schedulers.stop(), tests.stop()]);
     guard.stop();
     await store.close();
     throw new StartupError((error as Error).message, { cause: error });
   }
-  const { server, url } = listening;
+  const { url } = listening;
+  web.attach(listening);
   schedulers.start();
   for (const id of await store.lifecycle.pendingTests()) tests.push(id);
   logger.info({ url, mailboxes: current.mailboxCount, store: initial.store.path }, 'mailsync started');
@@ -122,7 +134,7 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
       await Promise.all([schedulers.stop(), tests.stop()]);
       guard.stop();
       await Promise.all([...directions.values()].map((d) => d.close()));
-      await closeServer(server);
+      await listening.close();
       await store.close();
       logger.info('mailsync stopped');
     },
@@ -141,10 +153,11 @@ interface HttpParts {
   tests: TestQueue;
   metrics: Metrics;
   reload: () => Promise<ReloadResult>;
+  failures: FailedAuthLimiter;
   stopping: () => boolean;
 }
 
-function createHttp({ current, store, clock, logger, schedulers, directions, tests, metrics, reload, stopping }: HttpParts) {
+function createHttp({ current, store, clock, logger, schedulers, directions, tests, metrics, reload, failures, stopping }: HttpParts) {
   const operations = new MailboxOperations({
     config: () => current.config,
     store,
@@ -160,7 +173,7 @@ function createHttp({ current, store, clock, logger, schedulers, directions, tes
     notReadyReason: () => (stopping() ? 'shutting down' : undefined),
     reload,
     onError: (error) => logger.error({ err: error }, 'HTTP request failed inside mailsync'),
-    api: createApi({ operations, emails, tokens: () => current.config.api.tokens, maxEmailBytes: () => current.config.sync.outgoing.maxEmailBytes }),
+    api: createApi({ operations, emails, tokens: () => current.config.api.tokens, maxEmailBytes: () => current.config.sync.outgoing.maxEmailBytes, failures, logger }),
     ...(initial.server.statusPage ? { status: createStatusPages({ config: () => current.config, store, clock, operations }) } : {}),
   });
 }
@@ -171,6 +184,7 @@ interface ReloadDeps extends ServiceDeps {
   directions: Directions;
   schedulers: DirectionSchedulers;
   store: Store;
+  currentWeb: CurrentWeb;
 }
 
 /** SIGHUP and POST /-/reload: a file with problems is reported and never applied. */
@@ -179,15 +193,18 @@ function createReload(current: CurrentConfig, deps: ReloadDeps): () => Promise<R
   const loadConfig = deps.loadConfig ?? loadConfigFile;
   return async () => {
     let next: Config;
+    let nextWeb: WebConfig | undefined;
     try {
       next = loadConfig(current.config.file);
+      // Both files or neither: a bad web config keeps the running config too.
+      nextWeb = deps.currentWeb.read();
     } catch (error) {
       metrics.configLoaded(false, clock.now());
       const problems = error instanceof ConfigError ? error.problems : [(error as Error).message];
       logger.error({ config: current.config.file, problems }, 'config reload rejected: keeping the running config');
       return { ok: false, error: problems.join('; ') };
     }
-    const ignored = restartOnlyChanges(current.config, next);
+    const ignored = [...restartOnlyChanges(current.config, next), ...deps.currentWeb.apply(nextWeb)];
     current.replace(next);
     // Idle sessions may belong to a changed server or password: the next cycle logs in afresh.
     for (const d of deps.directions.values()) d.closeIdle();
@@ -208,10 +225,3 @@ function createReload(current: CurrentConfig, deps: ReloadDeps): () => Promise<R
     return { ok: true };
   };
 }
-
-function closeServer(server: Server): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeAllConnections();
-  return closed;
-}
-
