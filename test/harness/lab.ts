@@ -87,6 +87,16 @@ export async function openLab(dovecot: Dovecot, options: LabOptions, clock: Cloc
 
 export type Lab = Awaited<ReturnType<typeof openLab>>;
 
+/** Runs `body` on the lab being opened, and closes the lab whatever happens. */
+export async function withOpenLab<T>(opening: Promise<Lab>, body: (lab: Lab) => Promise<T>): Promise<T> {
+  const lab = await opening;
+  try {
+    return await body(lab);
+  } finally {
+    await lab.close();
+  }
+}
+
 /** A clock the test moves by hand. */
 export function manualClock(start = Date.UTC(2026, 10, 28, 12)): Clock & { set(t: number): void } {
   let t = start;

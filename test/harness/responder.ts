@@ -79,44 +79,6 @@ export class ScriptedImap {
   }
 }
 
-/**
- * A TCP proxy that forwards to `target` and cuts both sides once the server has sent `cutAfter`
- * bytes: a real connection dropped in the middle of a FETCH.
- */
-export class CuttingProxy {
-  #server: net.Server;
-  port = 0;
-
-  private constructor(target: number, cutAfter: number) {
-    this.#server = net.createServer((client) => {
-      const upstream = net.connect(target, '127.0.0.1');
-      let sent = 0;
-      const cut = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('error', cut).on('close', cut).pipe(upstream);
-      upstream.on('error', cut).on('close', cut);
-      upstream.on('data', (chunk: Buffer) => {
-        sent += chunk.length;
-        if (sent > cutAfter) cut();
-        else client.write(chunk);
-      });
-    });
-  }
-
-  static async start(target: number, cutAfter: number): Promise<CuttingProxy> {
-    const p = new CuttingProxy(target, cutAfter);
-    await new Promise<void>((resolve) => p.#server.listen(0, '127.0.0.1', resolve));
-    p.port = (p.#server.address() as net.AddressInfo).port;
-    return p;
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-  }
-}
-
 /** Accepts connections and never says a word: a server stuck before its greeting. */
 export class SilentServer {
   #server: net.Server;

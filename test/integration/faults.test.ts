@@ -9,10 +9,11 @@ import { mailboxView, OWNERSHIP_UNSUPPORTED } from '../../exporter/src/mailboxes
 import { labProfile, type LabOptions } from '../harness/config.js';
 import { Dnsmasq } from '../harness/dnsmasq.js';
 import { Dovecot } from '../harness/dovecot.js';
+import { FaultProxy } from '../harness/fault-proxy.js';
 import { manualClock, openLab, type Lab } from '../harness/lab.js';
 import { makeMessage } from '../harness/mail.js';
 import { freePort } from '../harness/ports.js';
-import { CuttingProxy, ScriptedImap, type ImapScript } from '../harness/responder.js';
+import { ScriptedImap, type ImapScript } from '../harness/responder.js';
 import { makeCert } from '../harness/tls.js';
 import { seedFailure } from '../support/seed.js';
 
@@ -189,7 +190,8 @@ describe('network', () => {
   it('a connection dropped mid-fetch is server_unavailable, transient; what was committed stays', async () => {
     const user = dovecot.addUser(unique('drop'));
     dovecot.seedMaildir(user.name, Array.from({ length: 40 }, (_, i) => makeMessage(i, { attachmentBytes: 20_000 })));
-    const proxy = await CuttingProxy.start(dovecot.imapsPort, 300_000);
+    const proxy = await FaultProxy.start(dovecot.imapsPort);
+    proxy.set({ kind: 'reset', afterBytes: 300_000 });
     try {
       const profile = labProfile(dovecot, 'cut', { incoming: { host: 'localhost', port: proxy.port, security: 'tls', caFile: dovecot.cert.cert } });
       await withLab({ mailboxes: [{ id: 'm', user: user.name, profile: 'cut' }], profiles: [profile], sync: { batchSize: 5 } }, async (lab) => {

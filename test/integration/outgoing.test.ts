@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labProfile, type LabOptions } from '../harness/config.js';
 import { Dovecot } from '../harness/dovecot.js';
-import { manualClock, openLab, type Lab } from '../harness/lab.js';
+import { manualClock, openLab, withOpenLab as withLab, type Lab } from '../harness/lab.js';
 import { SmtpLab, type SmtpOptions } from '../harness/smtp.js';
 import { makeCert } from '../harness/tls.js';
 
@@ -42,15 +42,6 @@ function outLab(server: SmtpLab, caFile: string, user: string, outgoing: Record<
     outgoing: { host: 'localhost', port: server.port, security: 'starttls', caFile, ...outgoing },
   };
   return openLab(dovecot, { mailboxes: [{ id: 'm', user, outgoing: true }], profiles: [profile], ...extra }, clock);
-}
-
-async function withLab<T>(opening: Promise<Lab>, body: (lab: Lab) => Promise<T>): Promise<T> {
-  const lab = await opening;
-  try {
-    return await body(lab);
-  } finally {
-    await lab.close();
-  }
 }
 
 describe('sending the Pending Send queue', () => {

@@ -49,6 +49,10 @@ describe('classifyError', () => {
     ['NXDOMAIN', nodeError('ENOTFOUND', 'getaddrinfo ENOTFOUND imap.nowhere.example'), incoming(), 'dns_failed', 'transient', 'server'],
     ['connection dropped mid-fetch', nodeError('NoConnection', 'Connection not available'), incoming(), 'server_unavailable', 'transient', 'server'],
     ['connection reset', nodeError('ECONNRESET', 'read ECONNRESET'), incoming(), 'server_unavailable', 'transient', 'server'],
+    // nodemailer's shapes, as the fault proxy produced them (test/integration/fault-proxy.test.ts).
+    ['SMTP server silent mid-session', Object.assign(nodeError('ETIMEDOUT', 'Timeout'), { timeoutType: 'SOCKET_TIMEOUT', command: 'CONN' }), outgoing, 'server_unavailable', 'transient', 'server'],
+    ['SMTP greeting never received', Object.assign(nodeError('ETIMEDOUT', 'Greeting never received'), { timeoutType: 'GREETING_TIMEOUT', command: 'CONN' }), outgoing, 'connect_failed', 'transient', 'server'],
+    ['SMTP connection closed mid-session', Object.assign(nodeError('ECONNECTION', 'Connection closed unexpectedly'), { command: 'CONN' }), outgoing, 'server_unavailable', 'transient', 'server'],
     ['garbage from the server', nodeError('ParserError11', 'Unexpected char'), incoming(), 'protocol_error', 'transient', 'server'],
     ['our own refusal of a plaintext channel', new ClassifiedError('insecure_channel_refused', 'no TLS'), incoming(), 'insecure_channel_refused', 'permanent', 'server'],
     ['SMTP 535 bad password', smtpReply(535, '535 5.7.8 Error: authentication failed: UGFzc3dvcmQ6', 'AUTH PLAIN', 'EAUTH'), outgoing, 'credentials_rejected', 'permanent', 'mailbox'],

@@ -54,14 +54,19 @@ interface ErrorFields extends MessageFields {
   tlsFailed?: boolean;
   mailboxMissing?: boolean;
   throttleReset?: number;
+  // nodemailer: which of its timers fired (every one is reported as ETIMEDOUT)
+  timeoutType?: string;
 }
 
 /** Node and OpenSSL codes for a TLS handshake or certificate failure. */
 const TLS_CODES = /^(CERT_|ERR_TLS_|ERR_SSL_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_VERIFY_LEAF_SIGNATURE$|UNABLE_TO_GET_ISSUER_CERT|HOSTNAME_MISMATCH$|ETLS$)/;
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'ENODATA', 'ESERVFAIL', 'EREFUSED', 'EDNS']);
-const CONNECT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'UPGRADE_TIMEOUT', 'ECONNECTION']);
-/** The connection went away after it was established: the server or the path dropped it. */
-const DROPPED_CODES = new Set(['ECONNRESET', 'EPIPE', 'NoConnection', 'EConnectionClosed', 'ClosedAfterConnectText', 'ClosedAfterConnectTLS', 'ETIMEOUT', 'ESOCKET', 'StateLogout']);
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'UPGRADE_TIMEOUT']);
+/**
+ * The connection went away after it was established: the server or the path dropped it.
+ * nodemailer's ECONNECTION is a close it did not ask for (mid-session, or right after accepting).
+ */
+const DROPPED_CODES = new Set(['ECONNECTION', 'ECONNRESET', 'EPIPE', 'NoConnection', 'EConnectionClosed', 'ClosedAfterConnectText', 'ClosedAfterConnectTLS', 'ETIMEOUT', 'ESOCKET', 'StateLogout']);
 const PROTOCOL_CODES = /^(ParserError|InvalidResponse$|UnexpectedTag$|MissingTag$|LineTooLarge$|LiteralTooLarge$|ResponseTooLarge$|TooManyTokens$|TooManyResponses$|MAX_IMAP_NESTING_REACHED$|ResponseProcessingFailed$|STARTTLS_INJECTION$|COMPRESS_TRAILING_DATA$|EPROTOCOL$)/;
 
 /** Texts hosted providers use when they throttle a client (Microsoft 365, Gmail, Yahoo). */
@@ -122,6 +127,9 @@ function rules(e: ErrorFields, text: string): Match | undefined {
   if (rc === 'UNAVAILABLE' || rc === 'INUSE' || rc === 'SERVERBUG') return { code: 'server_unavailable' };
   if (rc === 'PRIVACYREQUIRED') return { code: 'insecure_channel_refused' };
   if (e.code && DNS_CODES.has(e.code)) return { code: 'dns_failed' };
+  // A session that was up and then stopped answering, as imapflow's ETIMEOUT says for IMAP; not
+  // a connect failure, although nodemailer gives it the same ETIMEDOUT as its connect timeout.
+  if (e.timeoutType === 'SOCKET_TIMEOUT') return { code: 'server_unavailable' };
   if (e.code && CONNECT_CODES.has(e.code)) return { code: 'connect_failed' };
   if (e.responseStatus === 'BYE' || (e.code && DROPPED_CODES.has(e.code))) return { code: 'server_unavailable' };
   if (e.code && PROTOCOL_CODES.test(e.code)) return { code: 'protocol_error' };

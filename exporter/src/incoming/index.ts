@@ -38,6 +38,10 @@ async function incomingCycle(
   const attempt = async () => {
     const { session, reused } = await sessions.acquire(mailbox.id, profile.id, open);
     let reusable = false;
+    // A stop waits for the next batch boundary, but a command hung on a dead connection would hold
+    // it until the socket timeout (minutes): the stop closes the session (LOGOUT, at most a second).
+    const stop = () => void session.close();
+    signal?.addEventListener('abort', stop, { once: true });
     try {
       const result = await syncIncoming(session, mailbox, options, { store, clock, logger }, signal);
       reusable = true;
@@ -45,9 +49,10 @@ async function incomingCycle(
     } catch (error) {
       // A kept session the server dropped while idle is not the mailbox's failure: releasing it
       // below closes it, so the second attempt logs in afresh.
-      if (reused && !session.usable) return undefined;
+      if (reused && !session.usable && !signal?.aborted) return undefined;
       throw error;
     } finally {
+      signal?.removeEventListener('abort', stop);
       sessions.release(mailbox.id, profile.id, session, reusable);
     }
   };

@@ -186,7 +186,12 @@ class SendRun {
       this.log.warn({ email: email.id, code: c.code, until: new Date(this.postponedUntil).toISOString() }, 'provider limit reached: email postponed');
       return 'stop';
     }
-    await store.outgoing.backToPending(email.id, at, `not sent (${c.code}): ${c.message}`, c.code);
+    if (outcomeUnknown(c.code, error, this.server)) {
+      // Left in `sending`: the next cycle's reconciliation asks the Sent folder, as after a crash.
+      this.log.warn({ email: email.id, code: c.code, err: c.message }, 'connection lost during a send: outcome unknown, to be reconciled against the Sent folder');
+    } else {
+      await store.outgoing.backToPending(email.id, at, `not sent (${c.code}): ${c.message}`, c.code);
+    }
     this.#mailboxError ??= error;
     return 'stop';
   }
@@ -194,4 +199,15 @@ class SendRun {
   #countFailed(code: string): void {
     this.failedByCode[code] = (this.failedByCode[code] ?? 0) + 1;
   }
+}
+
+/**
+ * Whether a send that failed may still have been delivered: the connection dropped with no reply
+ * from the server, which may have taken the email and lost its 250 on the way (a resend would
+ * deliver it twice). Only a server that files its own Sent copy can answer that later; otherwise
+ * the email is sent again with the same Message-ID (at-least-once, as after a crash).
+ */
+export function outcomeUnknown(code: string, error: unknown, server: Pick<OutgoingServer, 'sentCopy'>): boolean {
+  const replied = typeof (error as { responseCode?: unknown } | null)?.responseCode === 'number';
+  return code === 'server_unavailable' && !replied && server.sentCopy === 'server';
 }
