@@ -95,7 +95,10 @@ export function npmInstallStale(lock, installedLock) {
   const present = installedLock.packages ?? {};
   for (const [key, entry] of Object.entries(present)) {
     if (!(key in locked)) return `${key} is installed but not in package-lock.json`;
-    if (canonical(entry) !== canonical(locked[key])) return `${key} differs from package-lock.json (installed ${entry.version ?? entry.resolved}, locked ${locked[key].version ?? locked[key].resolved})`;
+    if (canonical(entry) !== canonical(locked[key])) {
+      const version = (e) => e.version ?? e.resolved;
+      return `${key} differs from package-lock.json (installed ${version(entry)}, locked ${version(locked[key])})`;
+    }
   }
   for (const [key, entry] of Object.entries(locked)) {
     if (key !== '' && !(key in present) && !entry.optional) return `${key} is in package-lock.json but not installed`;
@@ -121,7 +124,8 @@ const readJson = (file, { optional = false } = {}) => {
 };
 
 function ensureNpmPackages(say) {
-  const stale = npmInstallStale(readJson(path.join(ROOT, 'package-lock.json')), readJson(path.join(ROOT, 'node_modules/.package-lock.json'), { optional: true }));
+  const lock = readJson(path.join(ROOT, 'package-lock.json'));
+  const stale = npmInstallStale(lock, readJson(path.join(ROOT, 'node_modules/.package-lock.json'), { optional: true }));
   if (stale === null) return;
   say(`installing npm packages (npm ci): ${stale}`);
   run('npm', ['ci', '--no-audit', '--no-fund']);
