@@ -86,8 +86,9 @@ async function main(): Promise<void> {
         queued.push({ mailbox: from, messageId: ((await res.json()) as { email: { messageId: string } }).email.messageId });
       }
       if (random() < 0.2) await callApi(url, TOKEN, 'POST', `/mailboxes/${INCOMING[pick(INCOMING.length)]}/test-enable`, {});
-      // The random moment: a crash campaign kills on a clock, by design (no test waits on it).
-      await new Promise((resolve) => setTimeout(resolve, 20 + pick(900)));
+      // The random moment: a crash campaign kills on a clock, by design (it waits for no condition).
+      const killAfterMs = 20 + pick(900);
+      await new Promise((resolve) => setTimeout(resolve, killAfterMs));
       run.child.kill('SIGKILL');
       await run.exited;
       integrityErrors += integrityProblems(dbPath);
