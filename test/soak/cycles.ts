@@ -92,7 +92,7 @@ function countingLog() {
   return { seen, logger: createLogger('warn', stream) };
 }
 
-interface Sample { rssMb: number; heapMb: number; fds: number; resources: number; storeMb: number }
+interface Sample { rssMb: number; heapMb: number; externalMb: number; fds: number; resources: number; storeMb: number }
 
 function sample(dbPath: string): Sample {
   (globalThis as { gc?: () => void }).gc?.();
@@ -100,6 +100,8 @@ function sample(dbPath: string): Sample {
   return {
     rssMb: process.memoryUsage().rss / MB,
     heapMb: process.memoryUsage().heapUsed / MB,
+    // Buffers and native memory (TLS, better-sqlite3): where a leak outside the JS heap would show.
+    externalMb: process.memoryUsage().external / MB,
     fds: readdirSync('/proc/self/fd').length,
     resources: process.getActiveResourcesInfo().length,
     storeMb: (size(dbPath) + size(`${dbPath}-wal`)) / MB,
@@ -198,11 +200,11 @@ async function main(): Promise<void> {
       if (cycle % 25 === 0) await scrape(url);
       if (cycle === WARMUP) {
         start = sample(dbPath);
-        progress(`after warm-up (${cycle} passes): rss ${start.rssMb.toFixed(1)} MB, heap ${start.heapMb.toFixed(1)} MB, ${start.fds} fds, ${start.resources} resources, store ${start.storeMb.toFixed(2)} MB`);
+        progress(`after warm-up (${cycle} passes): rss ${start.rssMb.toFixed(1)} MB, heap ${start.heapMb.toFixed(1)} MB, external ${start.externalMb.toFixed(1)} MB, ${start.fds} fds, ${start.resources} resources, store ${start.storeMb.toFixed(2)} MB`);
       }
       if (cycle % Math.max(1, Math.floor(CYCLES / 10)) === 0) {
         const s = sample(dbPath);
-        progress(`${cycle} passes: rss ${s.rssMb.toFixed(1)} MB, heap ${s.heapMb.toFixed(1)} MB, ${s.fds} fds, ${s.resources} resources, store ${s.storeMb.toFixed(2)} MB, ${log.seen.errors} error lines`);
+        progress(`${cycle} passes: rss ${s.rssMb.toFixed(1)} MB, heap ${s.heapMb.toFixed(1)} MB, external ${s.externalMb.toFixed(1)} MB, ${s.fds} fds, ${s.resources} resources, store ${s.storeMb.toFixed(2)} MB, ${log.seen.errors} error lines`);
       }
     }
     // The last mail that arrived is stored by one more pass.
