@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import { failureEffects } from '../policy/failure.js';
 import { retrySettings } from '../policy/retry.js';
 import { loginFor } from '../protocols/login.js';
-import type { Direction } from '../store/index.js';
+import { StoreUnavailableError, type Direction } from '../store/index.js';
 import { classifyFailure } from './classify.js';
 import type { CycleConfig, CycleWork, DirectionDeps, DirectionRunner } from './contract.js';
 
@@ -22,6 +22,8 @@ export type CycleSuccess = Omit<CycleWork, 'aborted'> & {
   direction: Direction;
   result: 'success' | 'aborted';
   durationSeconds: number;
+  /** Set when the cycle was cut short by the store (full disk...): the run is aborted, not the mailbox's failure. */
+  storeFault?: StoreUnavailableError;
 };
 
 export type CycleOutcome = CycleSuccess | ({ mailbox: string; direction: Direction; result: 'failure'; durationSeconds: number } & CycleFailure);
@@ -40,10 +42,11 @@ export async function runCycle(
   const { store, clock } = deps;
   const direction = runner.name;
   const started = clock.now();
-  const runId = await store.runs.startRun(mailbox.id, direction, started, options.retry);
   const log = deps.logger.child({ mailbox: mailbox.id, profile: profile.id, direction });
   const seconds = () => (clock.now() - started) / 1_000;
+  let runId: number | undefined;
   try {
+    runId = await store.runs.startRun(mailbox.id, direction, started, options.retry);
     const { aborted, ...work } = await runner.cycle(mailbox, profile, config, options.signal);
     const result = aborted ? 'aborted' : 'success';
     await store.runs.finishRun(runId, { result, at: clock.now(), itemsProcessed: work.itemsProcessed, itemsFailed: work.itemsFailed });
@@ -52,15 +55,44 @@ export async function runCycle(
     else log.debug(fields, `${direction} cycle finished, nothing new`);
     return { mailbox: mailbox.id, direction, result, durationSeconds: seconds(), ...work };
   } catch (error) {
-    if (options.signal?.aborted) {
-      // Stopped by a shutdown: recorded as aborted, not as the mailbox's failure.
-      await store.runs.finishRun(runId, { result: 'aborted', at: clock.now(), itemsProcessed: 0, itemsFailed: 0 });
-      log.info({ seconds: seconds() }, `${direction} cycle aborted: the runner is stopping`);
-      return { mailbox: mailbox.id, direction, result: 'aborted', durationSeconds: seconds(), ...NOTHING };
+    if (runId === undefined && !(error instanceof StoreUnavailableError)) throw error;
+    try {
+      if (error instanceof StoreUnavailableError) throw error;
+      if (options.signal?.aborted) {
+        // Stopped by a shutdown: recorded as aborted, not as the mailbox's failure.
+        await store.runs.finishRun(runId!, { result: 'aborted', at: clock.now(), itemsProcessed: 0, itemsFailed: 0 });
+        log.info({ seconds: seconds() }, `${direction} cycle aborted: the runner is stopping`);
+        return { mailbox: mailbox.id, direction, result: 'aborted', durationSeconds: seconds(), ...NOTHING };
+      }
+      const failure = await finishFailed(runId!, error, mailbox, profile, direction, config, deps, log);
+      return { mailbox: mailbox.id, direction, result: 'failure', durationSeconds: seconds(), ...failure };
+    } catch (recording) {
+      // The store's fault, met by the cycle or while recording its failure: not the mailbox's.
+      if (recording instanceof StoreUnavailableError) return storeUnavailable(runId, recording, mailbox, direction, deps, log, seconds);
+      throw recording;
     }
-    const failure = await finishFailed(runId, error, mailbox, profile, direction, config, deps, log);
-    return { mailbox: mailbox.id, direction, result: 'failure', durationSeconds: seconds(), ...failure };
   }
+}
+
+/**
+ * The store could not record the cycle's work (full disk, I/O error). That is the same for every
+ * mailbox and none of its doing, so nothing is held against it: no failure, no retry used, no
+ * disable. The run is closed as aborted if the store still takes that much (else the next start
+ * closes it), the batch that could not be committed left its cursor where it was, and the next
+ * cycle fetches the same mail again.
+ */
+async function storeUnavailable(
+  runId: number | undefined, fault: StoreUnavailableError, mailbox: Mailbox, direction: Direction,
+  { store, clock }: DirectionDeps, log: Logger, seconds: () => number,
+): Promise<CycleSuccess> {
+  // The reason in words and the driver's code; the stack says nothing an operator can act on.
+  log.error({ code: fault.code, err: fault.message }, `${direction} cycle aborted: ${fault.message}; its work is done again once the store takes writes`);
+  if (runId !== undefined) {
+    await store.runs.finishRun(runId, { result: 'aborted', at: clock.now(), itemsProcessed: 0, itemsFailed: 0 }).catch((error: unknown) => {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+    });
+  }
+  return { mailbox: mailbox.id, direction, result: 'aborted', durationSeconds: seconds(), ...NOTHING, storeFault: fault };
 }
 
 /**

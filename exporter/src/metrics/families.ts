@@ -119,7 +119,7 @@ export const FAMILIES = [
   { name: 'mailsync_config_max_transient_retries', type: 'gauge', producer: 'process', labels: [],
     help: 'organization.retry.maxTransientRetries of the running config: transient failures retried before the next one disables the direction.' },
   { name: 'mailsync_store_errors_total', type: 'counter', producer: 'process', labels: [],
-    help: 'Failed reads of the store while serving a scrape (the state families are then missing).' },
+    help: 'Store operations that failed: scrapes that could not read it (the state families are then missing) and sync cycles that could not record their work (full disk, I/O error).' },
 
   // Profile aggregates: a few series per profile, from the store at each scrape.
   { name: 'mailsync_profile_info', type: 'gauge', producer: 'store', labels: ['profile', 'owner', 'protocol'],

@@ -57,6 +57,9 @@ export function createMetrics(registry: Registry, deps: MetricsDeps) {
       runs.inc({ direction, profile, result: outcome.result });
       if (retry) retries.inc({ direction, profile });
       duration.observe({ direction, profile }, outcome.durationSeconds);
+      // A cycle the store could not record counts with the scrapes that could not read it: one
+      // family for "the store is failing", whatever the operation.
+      if (outcome.result !== 'failure' && outcome.storeFault) storeErrors.inc();
       if (outcome.result === 'failure') {
         errors.inc({ direction, profile, class: outcome.class, scope: outcome.scope, code: outcome.code });
         return;

@@ -6,6 +6,7 @@ export type * from './types.js';
 export { emptyLifecycle, OUTGOING_STATES, SCRAPE_COLUMNS } from './types.js';
 export { RUN_HISTORY } from './sqlite/runs.js';
 export { SqliteStore } from './sqlite/store.js';
+export { StoreUnavailableError, type StoreFault } from './errors.js';
 
 export interface StoreOptions {
   /** The SQLite file; ':memory:' for tests. */

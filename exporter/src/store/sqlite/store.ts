@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Store, StoreTx } from '../store.js';
+import { storageFaults } from './faults.js';
 import { promised, TransactionGate } from './gate.js';
 import { SqliteLifecycle } from './lifecycle.js';
 import { SqliteMail } from './mail.js';
@@ -23,6 +24,8 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #gate = new TransactionGate();
   readonly #tx: StoreTx;
+  /** Turns SQLITE_FULL and other storage faults into StoreUnavailableError (store/errors.ts). */
+  readonly #faults: <R>(fn: () => R) => R;
 
   constructor(options: SqliteOptions) {
     if (options.path !== ':memory:') mkdirSync(path.dirname(options.path), { recursive: true });
@@ -43,8 +46,10 @@ export class SqliteStore implements Store {
     db.pragma('busy_timeout = 5000');
     migrate(db);
     const parts = { mail: new SqliteMail(db), runs: new SqliteRuns(db), lifecycle: new SqliteLifecycle(db), outgoing: new SqliteOutgoing(db) };
-    const gated = <R>(fn: () => R) => this.#gate.run(fn);
-    const direct = <R>(fn: () => R) => Promise.resolve().then(fn);
+    const faults = storageFaults(options.path);
+    this.#faults = faults;
+    const gated = <R>(fn: () => R) => this.#gate.run(() => faults(fn));
+    const direct = <R>(fn: () => R) => Promise.resolve().then(() => faults(fn));
     this.mail = promised(parts.mail, gated);
     this.runs = promised(parts.runs, gated);
     this.lifecycle = promised(parts.lifecycle, gated);
@@ -62,10 +67,10 @@ export class SqliteStore implements Store {
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     return this.#gate.hold(async () => {
-      this.#db.exec('BEGIN IMMEDIATE');
+      this.#faults(() => this.#db.exec('BEGIN IMMEDIATE'));
       try {
         const result = await fn(this.#tx);
-        this.#db.exec('COMMIT');
+        this.#faults(() => this.#db.exec('COMMIT'));
         return result;
       } catch (error) {
         if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
