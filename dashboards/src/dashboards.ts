@@ -66,7 +66,7 @@ export function performanceDashboard(c: DashboardConfig = DASHBOARD_CONFIG): Das
       }),
       stat('Cycles in flight', target('A', 'sum(mailsync_scheduler_in_flight)'), { w: 4 }),
       stat('Cycles waiting for a slot', target('A', 'sum(mailsync_scheduler_queue_depth)'), { w: 4, thresholds: [{ color: 'green', value: null }, { color: 'orange', value: 1 }] }),
-      stat('Store read errors (1h)', target('A', 'sum(increase(mailsync_store_errors_total[1h]))'), { w: 4, thresholds: [{ color: 'green', value: null }, { color: 'red', value: 1 }] }),
+      stat('Store errors (1h)', target('A', 'sum(increase(mailsync_store_errors_total[1h]))'), { w: 4, thresholds: [{ color: 'green', value: null }, { color: 'red', value: 1 }] }),
       stat('Mailboxes configured', target('A', 'sum(mailsync_mailboxes_configured)'), { w: 4 }),
     ],
   });

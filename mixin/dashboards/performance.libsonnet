@@ -940,7 +940,7 @@
             percentChangeColorMode: 'standard',
             orientation: 'auto',
           },
-          title: 'Store read errors (1h)',
+          title: 'Store errors (1h)',
           targets: [
             {
               expr: 'sum(increase(mailsync_store_errors_total[1h]))',
