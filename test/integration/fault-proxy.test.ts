@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CycleOutcome } from '../../exporter/src/directions/run.js';
 import { openStore } from '../../exporter/src/store/index.js';
-import { runCli, startCli } from '../harness/cli.js';
+import { callApi, runCli, startCli } from '../harness/cli.js';
 import { labProfile, writeLabConfig } from '../harness/config.js';
 import { Dovecot } from '../harness/dovecot.js';
 import { FaultProxy, type Fault } from '../harness/fault-proxy.js';
@@ -262,6 +262,52 @@ describe('SMTP (smtp-server over STARTTLS) through the fault proxy', () => {
 });
 
 describe('a graceful stop while a fault holds the connection', () => {
+  it('mailsync run, SIGTERMed while an SMTP send hangs on a half-open connection, exits 0; the next run delivers the email once', async () => {
+    const user = dovecot.addUser(unique('tsend'));
+    const cert = makeCert(certDir, unique('smtp'));
+    const server = await SmtpLab.start({ cert, users: { [user.name]: user.password }, dovecot, saveToSent: true });
+    smtpServers.push(server);
+    const proxy = await proxyTo(server.port);
+    process.env.LAB_FP_TOKEN = 'operator-token-for-the-fault-proxy';
+    const lab = writeLabConfig(dovecot, {
+      mailboxes: [{ id: 'm', user: user.name, profile: 'fp', incoming: false, outgoing: true }],
+      profiles: [{
+        // A socket timeout far longer than the test's: only the stop itself can end the send in time.
+        ...labProfile(dovecot, 'fp', { timeouts: { ...TIMEOUTS, socketSeconds: 600 } }),
+        outgoing: { host: 'localhost', port: proxy.port, security: 'starttls', caFile: cert.cert, sentCopy: 'server' },
+      }],
+      // No spread of first cycles: the restarted runner looks at the queue at once.
+      sync: { jitterRatio: 0 },
+      extra: { api: { tokens: [{ name: 'oncall', role: 'operator', token: '${LAB_FP_TOKEN}' }] } },
+    });
+    const env = { ...lab.env, LAB_FP_TOKEN: process.env.LAB_FP_TOKEN };
+    proxy.set({ kind: 'silent', afterBytes: 1_650 });
+    let run = startCli(['run', '--config', lab.file, '--log-level', 'info'], env);
+    let messageId: string;
+    try {
+      const url = String((await run.waitForLog((e) => e.msg === 'mailsync started')).url);
+      const res = await callApi(url, 'operator-token-for-the-fault-proxy', 'POST', '/mailboxes/m/emails', { to: ['to@remote.example'], subject: 'held', text: 'x' });
+      messageId = ((await res.json()) as { email: { messageId: string } }).email.messageId;
+      await waitFor(() => proxy.delivered >= 1_650, { what: 'the fault to hold the SMTP connection in the middle of the send' });
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toEqual({ code: 0, signal: null });
+      expect(run.stdout()).toContain('"msg":"mailsync stopped"');
+    } finally {
+      await run.stop();
+    }
+
+    proxy.clear();
+    run = startCli(['run', '--config', lab.file, '--log-level', 'info'], env);
+    try {
+      await waitFor(() => server.count(messageId), { what: 'the email to be delivered after the restart', until: (n) => n > 0 });
+      await run.waitForLog((e) => e.msg === 'outgoing cycle finished');
+    } finally {
+      await run.stop();
+    }
+    expect(server.count(messageId)).toBe(1);
+  });
+
+
   it('mailsync run, SIGTERMed while its IMAP connection is half-open mid-fetch, exits 0; the next run stores the rest once', async () => {
     const proxy = await proxyTo(dovecot.imapPort);
     const user = dovecot.addUser(unique('term'));

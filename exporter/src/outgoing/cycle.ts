@@ -31,9 +31,14 @@ export async function outgoingCycle(
   if (!server) throw new ClassifiedError('profile_invalid', `profile ${profile.id} has no outgoing server`);
   await reconcile(mailbox, profile, server, config, deps, log);
   const run = new SendRun(mailbox, profile, server, config, deps, log);
+  // A stop aborts the sends under way instead of waiting out a hung connection; what was in flight
+  // stays `sending` or goes back to the queue, and the next start reconciles it as after a crash.
+  const abortSends = () => deps.transports.close(run.transport);
+  signal?.addEventListener('abort', abortSends, { once: true });
   try {
     await run.sendDue(signal);
   } finally {
+    signal?.removeEventListener('abort', abortSends);
     await run.sentCopy.close();
   }
   const { sent, failedByCode } = run;
@@ -54,7 +59,7 @@ class SendRun {
   readonly sentCopy: SentCopy;
   readonly #inFlight = { messages: 0, recipients: 0 };
   readonly #login;
-  readonly #transport;
+  readonly transport;
   #due: OutgoingEmail[] = [];
   #next = 0;
   #stop = false;
@@ -69,7 +74,7 @@ class SendRun {
   ) {
     this.sentCopy = new SentCopy(() => openMailbox(mailbox, profile, config.organization, { autodiscover: deps.autodiscover(), logger: log }), server.sentFolder, log);
     this.#login = loginFor(mailbox, profile);
-    this.#transport = deps.transports.get(
+    this.transport = deps.transports.get(
       { ...server, timeouts: profile.timeouts }, { user: this.#login.login.user, password: this.#login.login.password }, config.organization,
     );
   }
@@ -116,7 +121,7 @@ class SendRun {
     let raw: Buffer;
     try {
       raw = await store.outgoing.raw(email.id) as Buffer;
-      const result = await sendRaw(this.#transport, email.envelopeFrom, email.recipients, raw);
+      const result = await sendRaw(this.transport, email.envelopeFrom, email.recipients, raw);
       const refused = result.rejected.length > 0 ? `; refused: ${result.rejected.join(', ')}` : '';
       await store.outgoing.markSent(email.id, clock.now(), result.response, this.profile.id, result.accepted.length, `accepted: ${result.response}${refused}`);
       this.sent += 1;

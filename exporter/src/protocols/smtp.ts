@@ -66,6 +66,23 @@ export async function composeEmail(content: EmailContent): Promise<Buffer> {
 export class SmtpTransports {
   readonly #pools = new Map<string, Transporter>();
 
+  /**
+   * Closes one pool and forgets it, so the next `get` opens afresh: a stopping runner must not wait
+   * for a send hung on a silent connection until the socket timeout. The send fails at once.
+   */
+  close(transport: Transporter): void {
+    for (const [key, pool] of this.#pools) {
+      if (pool !== transport) continue;
+      this.#pools.delete(key);
+      // nodemailer's pool.close() closes only its idle connections; a busy one would first finish
+      // its send, or time out. Its connections are closed here too (an internal field of the
+      // pinned nodemailer; the fault-proxy test of a SIGTERM during a hung send catches a change).
+      const connections = (pool.transporter as unknown as { _connections?: { close(): void }[] })._connections ?? [];
+      for (const connection of [...connections]) connection.close();
+      pool.close();
+    }
+  }
+
   get(endpoint: SmtpEndpoint, login: SmtpLogin, policy: ChannelPolicy): Transporter {
     assertChannelAllowed(endpoint, policy);
     const key = `${endpoint.host}:${endpoint.port}:${endpoint.security}:${login.user}:${endpoint.caFile ?? ''}`;
