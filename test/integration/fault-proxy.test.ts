@@ -300,8 +300,8 @@ describe('a graceful stop while a fault holds the connection', () => {
     run = startCli(['run', '--config', lab.file, '--log-level', 'info'], env);
     try {
       await waitFor(() => server.count(messageId), { what: 'the email to be delivered after the restart', until: (n) => n > 0 });
-      await run.waitForLog((e) => e.msg === 'outgoing cycle finished');
     } finally {
+      // A graceful stop lets the cycle under way finish: a second send, if any, would be in by now.
       await run.stop();
     }
     expect(server.count(messageId)).toBe(1);
