@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CycleOutcome } from '../../exporter/src/directions/run.js';
 import { openStore } from '../../exporter/src/store/index.js';
-import { callApi, runCli, startCli } from '../harness/cli.js';
+import { callApi, runCli, startCli, type Running } from '../harness/cli.js';
 import { labProfile, writeLabConfig } from '../harness/config.js';
 import { Dovecot } from '../harness/dovecot.js';
 import { FaultProxy, type Fault } from '../harness/fault-proxy.js';
@@ -261,6 +261,13 @@ describe('SMTP (smtp-server over STARTTLS) through the fault proxy', () => {
   });
 });
 
+/** SIGTERM while the fault holds the connection: the runner must stop cleanly on its own (the test timeout bounds it). */
+async function expectGracefulStop(run: Running): Promise<void> {
+  run.child.kill('SIGTERM');
+  expect(await run.exited).toEqual({ code: 0, signal: null });
+  expect(run.stdout()).toContain('"msg":"mailsync stopped"');
+}
+
 describe('a graceful stop while a fault holds the connection', () => {
   it('mailsync run, SIGTERMed while an SMTP send hangs on a half-open connection, exits 0; the next run delivers the email once', async () => {
     const user = dovecot.addUser(unique('tsend'));
@@ -289,9 +296,7 @@ describe('a graceful stop while a fault holds the connection', () => {
       const res = await callApi(url, 'operator-token-for-the-fault-proxy', 'POST', '/mailboxes/m/emails', { to: ['to@remote.example'], subject: 'held', text: 'x' });
       messageId = ((await res.json()) as { email: { messageId: string } }).email.messageId;
       await waitFor(() => proxy.delivered >= 1_650, { what: 'the fault to hold the SMTP connection in the middle of the send' });
-      run.child.kill('SIGTERM');
-      expect(await run.exited).toEqual({ code: 0, signal: null });
-      expect(run.stdout()).toContain('"msg":"mailsync stopped"');
+      await expectGracefulStop(run);
     } finally {
       await run.stop();
     }
@@ -307,7 +312,6 @@ describe('a graceful stop while a fault holds the connection', () => {
     expect(server.count(messageId)).toBe(1);
   });
 
-
   it('mailsync run, SIGTERMed while its IMAP connection is half-open mid-fetch, exits 0; the next run stores the rest once', async () => {
     const proxy = await proxyTo(dovecot.imapPort);
     const user = dovecot.addUser(unique('term'));
@@ -322,9 +326,7 @@ describe('a graceful stop while a fault holds the connection', () => {
     const run = startCli(['run', '--config', lab.file, '--log-level', 'info'], lab.env);
     try {
       await waitFor(() => proxy.delivered >= MID_FETCH, { what: 'the fault to hold the connection in the middle of a FETCH' });
-      run.child.kill('SIGTERM');
-      expect(await run.exited).toEqual({ code: 0, signal: null });
-      expect(run.stdout()).toContain('"msg":"mailsync stopped"');
+      await expectGracefulStop(run);
     } finally {
       await run.stop();
     }
