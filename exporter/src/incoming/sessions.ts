@@ -10,6 +10,9 @@ export class SessionPool {
   readonly #idle = new Map<string, { session: ImapSession; profile: string }>();
   readonly #openByProfile = new Map<string, number>();
   readonly #limit: (profile: string) => number;
+  /** Which config a session was opened under: one opened before a reload is not kept after it. */
+  readonly #openedIn = new WeakMap<ImapSession, number>();
+  #generation = 0;
 
   constructor(limit: (profile: string) => number) {
     this.#limit = limit;
@@ -28,7 +31,10 @@ export class SessionPool {
     }
     this.#openByProfile.set(profile, (this.#openByProfile.get(profile) ?? 0) + 1);
     try {
-      return { session: await open(), reused: false };
+      const generation = this.#generation;
+      const session = await open();
+      this.#openedIn.set(session, generation);
+      return { session, reused: false };
     } catch (error) {
       this.#openByProfile.set(profile, (this.#openByProfile.get(profile) ?? 1) - 1);
       throw error;
@@ -37,7 +43,9 @@ export class SessionPool {
 
   /** Keeps the session for the mailbox's next cycle, or closes it when it should not be reused. */
   release(mailboxId: string, profile: string, session: ImapSession, reusable: boolean): void {
-    if (reusable && session.usable) this.#idle.set(mailboxId, { session, profile });
+    // A session in use during a reload may carry the old server or password: it is not kept.
+    const current = this.#openedIn.get(session) === this.#generation;
+    if (reusable && session.usable && current) this.#idle.set(mailboxId, { session, profile });
     else this.#closed(profile, session);
   }
 
@@ -59,6 +67,7 @@ export class SessionPool {
 
   /** Closes every idle session (after a config reload); sessions in use close when released. */
   closeIdle(): void {
+    this.#generation += 1;
     for (const id of [...this.#idle.keys()]) this.discard(id);
   }
 
