@@ -5,6 +5,7 @@ import path from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { freePort, waitForGreeting } from './ports.js';
 import { makeCert, type CertFiles, type CertOptions } from './tls.js';
+import { waitFor } from './wait.js';
 
 /** Dovecot refuses to run mail processes as root; this uid/gid needs no /etc/passwd entry. */
 const MAIL_UID = 5000;
@@ -173,6 +174,27 @@ ${extra}
     const home = path.join(this.mailRoot, name);
     writeFileSync(path.join(this.dir, 'users.d', name), `${name}:{PLAIN}${password}:${MAIL_UID}:${MAIL_UID}::${home}::\n`);
     return { name, password };
+  }
+
+  /**
+   * Gives an existing user a new password and returns once Dovecot logs in with it. Dovecot looks
+   * at a passwd-file again at most once a second, so a rewrite within the second of the last
+   * login would otherwise go unseen by the next one; `doveadm auth test` asks the same auth
+   * process a login asks.
+   */
+  async changePassword(name: string, password: string): Promise<DovecotUser> {
+    const user = this.addUser(name, password);
+    await waitFor(() => this.#accepts(name, password), { what: `Dovecot to accept ${name}'s new password` });
+    return user;
+  }
+
+  #accepts(name: string, password: string): boolean {
+    try {
+      this.doveadm(['auth', 'test', name, password]);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Runs doveadm against this instance (as root, which doveadm needs to switch to the mail user). */

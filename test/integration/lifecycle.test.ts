@@ -51,7 +51,7 @@ describe('a mailbox broken on purpose, fixed, and brought back with Test & Enabl
       expect(stillBroken.directions.incoming.enabled).toBe(false);
 
       // The fix: the server gets the rotated password.
-      dovecot.addUser(user.name, 'rotated-pw');
+      await dovecot.changePassword(user.name, 'rotated-pw');
       expect((await cli('test-enable', 'broken')).code).toBe(0);
       const fixed = await waitFor(show, { until: (m) => m.testEnable.state === 'completed' && m.directions.incoming.enabled, what: 'Test & Enable to enable the mailbox' });
       expect(fixed.testEnable.result.checks).toMatchObject([{ ok: true }]);
