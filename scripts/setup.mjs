@@ -38,6 +38,15 @@ export const DEBIAN_PACKAGES = [
   { name: 'docker-compose', commands: ['docker-compose'], purposes: ['test'] },
   // jsonnet and jsonnetfmt render and check the monitoring mixin (mixin/).
   { name: 'jsonnet', commands: ['jsonnet', 'jsonnetfmt'], purposes: ['test'] },
+  // POP3 incoming: Dovecot's POP3 server, and the POP3 benchmark's references.
+  { name: 'dovecot-pop3d', commands: ['/usr/lib/dovecot/pop3'], purposes: ['test', 'demo'] },
+  { name: 'getmail6', commands: ['getmail'], purposes: ['test'] },
+  { name: 'fetchmail', commands: ['fetchmail'], purposes: ['test'] },
+  // The CalDAV/CardDAV server of the appointments, contacts and tasks direction (bcrypt for its
+  // htpasswd file), and vdirsyncer, the ACT benchmark's reference.
+  { name: 'radicale', commands: ['radicale'], purposes: ['test', 'demo'] },
+  { name: 'python3-bcrypt', commands: ['/usr/lib/python3/dist-packages/bcrypt/__init__.py'], purposes: ['test', 'demo'] },
+  { name: 'vdirsyncer', commands: ['vdirsyncer'], purposes: ['test'] },
   // The reference the web config test compares mailsync's answers with, request for request.
   { name: 'prometheus-node-exporter', commands: ['prometheus-node-exporter'], purposes: ['test'] },
 ];
