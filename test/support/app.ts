@@ -6,6 +6,7 @@ import { createStatusPages } from '../../exporter/src/http/status.js';
 import { EmailOperations } from '../../exporter/src/mailboxes/emails.js';
 import { MailboxOperations } from '../../exporter/src/mailboxes/operations.js';
 import { openStore, type Store } from '../../exporter/src/store/index.js';
+import { EmailRecords, FailureRecords, recordRoutes } from '../../exporter/src/records/index.js';
 
 export const OPERATOR_TOKEN = 'operator-token-0123456789';
 
@@ -29,7 +30,8 @@ export async function openTestApp(): Promise<{ app: Express; store: Store; confi
   const app = createApp({
     metrics: { contentType: () => 'text/plain', scrape: async () => '' },
     notReadyReason: () => undefined,
-    api: createApi({ operations, emails, tokens: () => config.api.tokens, maxEmailBytes: () => config.sync.outgoing.maxEmailBytes }),
+    api: createApi({ operations, emails, tokens: () => config.api.tokens, maxEmailBytes: () => config.sync.outgoing.maxEmailBytes,
+      records: recordRoutes({ emails: new EmailRecords({ store, config: () => config }), failures: new FailureRecords(store, () => config) }) }),
     status: createStatusPages({ config: () => config, store, clock, operations }),
     onError: (error) => internalErrors.push(error),
   });
