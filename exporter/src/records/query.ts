@@ -1,3 +1,4 @@
+import { DIRECTIONS, type Direction } from '@mailsync/contract';
 import { z } from 'zod';
 import { OperationError } from '../mailboxes/operation-error.js';
 import type { EmailFilter } from './emails.js';
@@ -26,7 +27,7 @@ const emailsQuery = z.strictObject({
 
 const failuresQuery = z.strictObject({
   code: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, { error: 'must be a taxonomy code such as item_too_large' }).optional(),
-  direction: z.enum(['incoming', 'outgoing', 'act']).optional(),
+  direction: z.enum(DIRECTIONS as [Direction, ...Direction[]]).optional(),
   since: time.optional(),
   until: time.optional(),
   ...paging,
