@@ -19,20 +19,26 @@ export function decodeCursor(kind: CursorKind, cursor: string | undefined): numb
   const match = /^([a-z]+):([1-9][0-9]{0,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   if (!match || match[1] !== kind) throw refuse();
   const key = Number(match[2]);
-  if (!Number.isSafeInteger(key)) throw refuse();
+  // Only the exact text we gave out: base64 has other spellings of the same bytes.
+  if (!Number.isSafeInteger(key) || encodeCursor(kind, key) !== cursor) throw refuse();
   return key;
 }
 
 /** One page of records: emails today, appointments, contacts and tasks the same way later. */
 export interface Page<T> {
   items: T[];
-  /** The cursor for the next page; null when this page is the last one. */
+  /**
+   * Where to continue from: after this page's last record (or the cursor given, when the page is
+   * empty). Present on the last page too, so a consumer can come back later for what arrived since.
+   */
   next: string | null;
+  /** Whether more records matched when the page was read. */
+  more: boolean;
 }
 
 /** Builds a page from `limit + 1` fetched rows: the extra row only says that there is more. */
-export function pageOf<T extends { id: number }>(kind: CursorKind, rows: T[], limit: number): Page<T> {
+export function pageOf<T extends { id: number }>(kind: CursorKind, rows: T[], limit: number, given: string | undefined): Page<T> {
   const items = rows.slice(0, limit);
   const last = items.at(-1);
-  return { items, next: rows.length > limit && last ? encodeCursor(kind, last.id) : null };
+  return { items, next: last ? encodeCursor(kind, last.id) : (given ?? null), more: rows.length > limit };
 }

@@ -42,7 +42,7 @@ export class EmailRecords {
     this.#mailbox(mailboxId);
     const afterId = decodeCursor('emails', cursor);
     const rows = await this.#d.store.mail.queryEmails({ ...filter, mailboxId, afterId, limit: limit + 1 });
-    return pageOf('emails', rows, limit);
+    return pageOf('emails', rows, limit, cursor);
   }
 
   async get(mailboxId: string, id: number): Promise<EmailWithBody> {

@@ -24,6 +24,6 @@ export class FailureRecords {
     }
     const beforeId = decodeCursor('failures', cursor);
     const rows = await this.#store.mail.queryItemFailures({ ...filter, mailboxId, beforeId, limit: limit + 1 });
-    return pageOf('failures', rows, limit);
+    return pageOf('failures', rows, limit, cursor);
   }
 }
