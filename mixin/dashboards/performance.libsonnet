@@ -196,6 +196,13 @@
               range: false,
               format: 'table',
             },
+            {
+              expr: '(mailsync_mailbox_items_failed_total > 0) and on(mailbox) mailsync_mailbox_info{profile=~"$profile"}',
+              refId: 'items',
+              instant: true,
+              range: false,
+              format: 'table',
+            },
           ],
           description: 'Every number opens the mailboxes behind it; a mailbox opens its status.',
           id: 1,
