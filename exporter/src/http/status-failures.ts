@@ -30,7 +30,7 @@ export async function failuresPage(failures: FailureRecords, req: Request): Prom
     if (!(error instanceof OperationError)) throw error;
     return { status: error.status, body: html`${title}${form(query)}<p class="notice" role="alert">${error.message}</p>` };
   }
-  const next = page.next === null ? '' : html`<p><a href="failures?${new URLSearchParams({ ...(query as Record<string, string>), cursor: page.next }).toString()}">older failures</a></p>`;
+  const next = !page.more || page.next === null ? '' : html`<p><a href="failures?${new URLSearchParams({ ...(query as Record<string, string>), cursor: page.next }).toString()}">older failures</a></p>`;
   return {
     status: 200,
     body: html`${title}${form(query)}

@@ -162,7 +162,7 @@ ${m.alerts.map((a) => html`<tr><td>${a.direction}</td><td><code>${a.code}</code>
 <h2>Recent runs</h2>${runTable(recent)}
 <h2>Failed runs (the last ${KEPT_FAILURES} are kept)</h2>${failures.length === 0 ? html`<p>None.</p>` : runTable(failures)}
 <h2>Item failures</h2>
-${items.items.length === 0 ? html`<p>None.</p>` : html`${failureTable(items.items, '../', false)}${items.next ? html`<p><a href="../failures?mailbox=${encodeURIComponent(id)}">all of them</a></p>` : ''}`}`;
+${items.items.length === 0 ? html`<p>None.</p>` : html`${failureTable(items.items, '../', false)}${items.more ? html`<p><a href="../failures?mailbox=${encodeURIComponent(id)}">all of them</a></p>` : ''}`}`;
 }
 
 function runTable(runs: SyncRun[]): SafeHtml {
