@@ -89,6 +89,11 @@ export const TAXONOMY = [
     'A message could not be parsed; its raw bytes are kept.'),
   row('item_too_large', 'permanent', 'mailbox', 'item', 'never', 'Incoming emails failed to sync',
     'A message is larger than sync.maxMessageBytes and was not downloaded.'),
+  // D (records API, failures view): the incoming filter's item-level records; the feed/filter work writes them.
+  row('no_correlation_match', 'permanent', 'mailbox', 'item', 'never', 'Incoming emails failed to sync',
+    'The mailbox\'s incoming filter is `responses` and the email answers nothing mailsync sent; it is stored but not published.'),
+  row('no_recipient_match', 'permanent', 'mailbox', 'item', 'never', 'Incoming emails failed to sync',
+    'The mailbox\'s incoming filter is `known-senders` and the sender is not among its known addresses; it is stored but not published.'),
   row('appointment_organizer_missing', 'permanent', 'mailbox', 'item', 'never', 'Appointments can\'t be synchronized: organizer missing',
     'An appointment has no organizer (appointments, contacts and tasks sync; reserved until that direction exists).'),
 ] as const satisfies readonly TaxonomyEntry[];

@@ -49,6 +49,13 @@ export function performanceDashboard(c: DashboardConfig = DASHBOARD_CONFIG): Das
         target('B', `sum by (direction, code) (increase(mailsync_items_failed_total{${fleet}}[1h]))`, 'failed {{direction}} {{code}}'),
       ]),
       timeseries('Retries per hour', [target('A', `sum by (direction) (increase(mailsync_sync_retries_total{${fleet}}[1h]))`, '{{direction}}')]),
+      // D: the product's "Incoming Emails Failed To Sync" in numbers; subject and Message-ID are
+      // on the status page's Failed items view and /api/failures (not labels: unbounded).
+      table('Item failures by mailbox and code', [instant('A', withInfo('sum by (mailbox, direction, code) (mailsync_mailbox_items_failed_total{direction=~"$direction"})'))], {
+        w: 12, h: 8, rename: { Value: 'failures' },
+        description: 'Item-level failures recorded in the store (each repeat counted; the mailbox kept syncing), by mailbox, direction and taxonomy code. A row opens the mailbox dashboard; its runner\'s status page lists each item (Failed items).',
+        links: [{ field: 'mailbox', title: 'Mailbox status', url: mailboxLink(c, '${__data.fields.mailbox}') }],
+      }),
       timeseries('Pending Send', [
         target('A', 'sum(mailsync_profile_pending_send_emails{profile=~"$profile"})', 'emails waiting'),
         target('B', withInfo('max by (mailbox) (mailsync_mailbox_pending_send_oldest_age_seconds)'), 'oldest (s): {{address}}'),

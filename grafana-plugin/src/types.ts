@@ -23,4 +23,6 @@ export interface MailboxRow {
   directions: Partial<Record<Direction, DirectionRow>>;
   /** While Test & Enable is scheduled or running: when it was requested (epoch ms). */
   testStartedAt: number | null;
+  /** Item-level failures recorded for the mailbox (each repeat counted), by direction and code. */
+  itemFailures: { direction: string; code: string; count: number }[];
 }

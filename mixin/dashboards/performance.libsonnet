@@ -196,6 +196,13 @@
               range: false,
               format: 'table',
             },
+            {
+              expr: '(mailsync_mailbox_items_failed_total > 0) and on(mailbox) mailsync_mailbox_info{profile=~"$profile"}',
+              refId: 'items',
+              instant: true,
+              range: false,
+              format: 'table',
+            },
           ],
           description: 'Every number opens the mailboxes behind it; a mailbox opens its status.',
           id: 1,
@@ -504,6 +511,88 @@
           },
         },
         {
+          type: 'table',
+          transparent: false,
+          repeatDirection: 'h',
+          options: {
+            frameIndex: 0,
+            showHeader: true,
+            showTypeIcons: false,
+            footer: {
+              show: false,
+              reducer: [],
+              countRows: false,
+            },
+            cellHeight: 'sm',
+          },
+          fieldConfig: {
+            defaults: {
+              custom: {
+                align: 'auto',
+                inspect: false,
+              },
+              unit: 'short',
+            },
+            overrides: [
+              {
+                matcher: {
+                  id: 'byName',
+                  options: 'mailbox',
+                },
+                properties: [
+                  {
+                    id: 'links',
+                    value: [
+                      {
+                        title: 'Mailbox status',
+                        url: '/d/%(mailboxDashboardUid)s/mailsync-mailbox-status?var-mailbox=${__data.fields.mailbox}&${__url_time_range}&var-datasource=${datasource}' % $._config,
+                      },
+                    ],
+                  },
+                ],
+              },
+            ],
+          },
+          title: 'Item failures by mailbox and code',
+          targets: [
+            {
+              expr: '(sum by (mailbox, direction, code) (mailsync_mailbox_items_failed_total{direction=~"$direction"})) * on(mailbox) group_left(address, profile) mailsync_mailbox_info{profile=~"$profile"}',
+              refId: 'A',
+              instant: true,
+              range: false,
+              format: 'table',
+            },
+          ],
+          transformations: [
+            {
+              id: 'organize',
+              options: {
+                excludeByName: {
+                  Time: true,
+                  __name__: true,
+                  job: true,
+                  instance: true,
+                },
+                renameByName: {
+                  Value: 'failures',
+                },
+              },
+            },
+          ],
+          gridPos: {
+            h: 8,
+            w: 12,
+            x: 0,
+            y: 26,
+          },
+          description: "Item-level failures recorded in the store (each repeat counted; the mailbox kept syncing), by mailbox, direction and taxonomy code. A row opens the mailbox dashboard; its runner's status page lists each item (Failed items).",
+          id: 7,
+          datasource: {
+            type: 'prometheus',
+            uid: '${datasource}',
+          },
+        },
+        {
           type: 'timeseries',
           transparent: false,
           repeatDirection: 'h',
@@ -553,11 +642,11 @@
           gridPos: {
             h: 8,
             w: 12,
-            x: 0,
+            x: 12,
             y: 26,
           },
           description: 'Emails queued and not sent yet, and how long the oldest of each mailbox has waited.',
-          id: 7,
+          id: 8,
           datasource: {
             type: 'prometheus',
             uid: '${datasource}',
@@ -613,10 +702,10 @@
           gridPos: {
             h: 8,
             w: 12,
-            x: 12,
-            y: 26,
+            x: 0,
+            y: 34,
           },
-          id: 8,
+          id: 9,
           datasource: {
             type: 'prometheus',
             uid: '${datasource}',
@@ -665,11 +754,11 @@
           gridPos: {
             h: 8,
             w: 12,
-            x: 0,
+            x: 12,
             y: 34,
           },
           description: 'Over 50 % alerts the profile owner (MailsyncProfileMailboxesFailing).',
-          id: 9,
+          id: 10,
           datasource: {
             type: 'prometheus',
             uid: '${datasource}',
@@ -726,10 +815,10 @@
           gridPos: {
             h: 4,
             w: 4,
-            x: 12,
-            y: 34,
+            x: 0,
+            y: 42,
           },
-          id: 10,
+          id: 11,
           datasource: {
             type: 'prometheus',
             uid: '${datasource}',
@@ -796,10 +885,10 @@
           gridPos: {
             h: 4,
             w: 4,
-            x: 16,
-            y: 34,
+            x: 4,
+            y: 42,
           },
-          id: 11,
+          id: 12,
           datasource: {
             type: 'prometheus',
             uid: '${datasource}',
@@ -852,10 +941,10 @@
           gridPos: {
             h: 4,
             w: 4,
-            x: 20,
-            y: 34,
+            x: 8,
+            y: 42,
           },
-          id: 12,
+          id: 13,
           datasource: {
             type: 'prometheus',
             uid: '${datasource}',
@@ -912,10 +1001,10 @@
           gridPos: {
             h: 4,
             w: 4,
-            x: 0,
+            x: 12,
             y: 42,
           },
-          id: 13,
+          id: 14,
           datasource: {
             type: 'prometheus',
             uid: '${datasource}',
@@ -972,10 +1061,10 @@
           gridPos: {
             h: 4,
             w: 4,
-            x: 4,
+            x: 16,
             y: 42,
           },
-          id: 14,
+          id: 15,
           datasource: {
             type: 'prometheus',
             uid: '${datasource}',
@@ -1028,10 +1117,10 @@
           gridPos: {
             h: 4,
             w: 4,
-            x: 8,
+            x: 20,
             y: 42,
           },
-          id: 15,
+          id: 16,
           datasource: {
             type: 'prometheus',
             uid: '${datasource}',

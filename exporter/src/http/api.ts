@@ -22,6 +22,8 @@ export interface ApiDeps {
   /** Unknown tokens: counted per client address (429 past the budget) and logged without the token. */
   failures?: FailedAuthLimiter;
   logger?: Pick<Logger, 'warn'>;
+  /** The records API (records/routes.ts): reads only, for any authenticated token (viewer and up). */
+  records?: Router;
 }
 
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
@@ -75,11 +77,13 @@ const disableBody = z.strictObject({
  * The admin API under /api: bearer tokens from the config, roles viewer < operator < admin.
  * Bodies and queries are validated strictly; every refusal is a JSON `{ error }` with a 4xx.
  */
-export function createApi({ operations, emails, tokens, maxEmailBytes, failures, logger }: ApiDeps): Router {
+export function createApi({ operations, emails, tokens, maxEmailBytes, failures, logger, records }: ApiDeps): Router {
   const api = express.Router();
   // Authentication first: an unauthenticated client never gets its body read.
   api.use(authenticate(tokens, failures, logger));
   api.use(jsonBodiesOnly);
+  // Before /mailboxes/:id/emails/:emailId, which would take "incoming" for an outgoing email id.
+  if (records) api.use(records);
 
   // Base64 attachments grow by a third; the composed email is checked against the limit itself.
   const emailJson = (req: Request, res: Response, next: NextFunction) =>

@@ -7,12 +7,16 @@ import { HEALTH_BUCKETS, isLongTestEnable, type Health } from '../policy/health.
 import type { Store, SyncRun } from '../store/index.js';
 import { html, raw, type SafeHtml } from './html.js';
 import { STATUS_CSS } from './status-style.js';
+import { FailureRecords } from '../records/index.js';
+import { failuresPage, failureTable } from './status-failures.js';
 
 export interface StatusDeps {
   config: () => Config;
   store: Store;
   clock: Clock;
   operations: MailboxOperations;
+  /** The item failures (records/failures.ts): the failures page, and each mailbox's table. */
+  itemFailures?: FailureRecords;
 }
 
 const PAGE_SIZE = 100;
@@ -34,7 +38,8 @@ const LABELS: Record<Health, string> = {
  * summary; every number links to the mailboxes behind it; a mailbox shows its status, its alert
  * records and its runs, failures kept longer than successes.
  */
-export function createStatusPages(deps: StatusDeps): Router {
+export function createStatusPages(given: StatusDeps): Router {
+  const deps = { ...given, itemFailures: given.itemFailures ?? new FailureRecords(given.store, given.config) };
   const router = express.Router();
   // Relative links keep working behind a reverse proxy that serves mailsync under a path prefix.
   router.get('/', async (_req, res) => {
@@ -42,6 +47,10 @@ export function createStatusPages(deps: StatusDeps): Router {
   });
   router.get('/mailboxes', async (req, res) => {
     res.type('html').send(page('Mailboxes · mailsync', await mailboxList(deps, req), '../').value);
+  });
+  router.get('/failures', async (req, res) => {
+    const { status, body } = await failuresPage(deps.itemFailures, req);
+    res.status(status).type('html').send(page('Failed items · mailsync', body, '').value);
   });
   router.get('/mailboxes/:id', async (req, res) => {
     const id = String(req.params.id);
@@ -57,7 +66,7 @@ export function createStatusPages(deps: StatusDeps): Router {
 function page(title: string, body: SafeHtml, base: string): SafeHtml {
   return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>${title}</title>${STYLE}</head><body>
-<nav><a href="${base}./">Summary</a><a href="${base}mailboxes">Mailboxes</a><a href="${base}metrics">Metrics</a><a href="${base}-/healthy">Health</a><a href="${base}-/ready">Readiness</a></nav>
+<nav><a href="${base}./">Summary</a><a href="${base}mailboxes">Mailboxes</a><a href="${base}failures">Failed items</a><a href="${base}metrics">Metrics</a><a href="${base}-/healthy">Health</a><a href="${base}-/ready">Readiness</a></nav>
 ${body}</body></html>`;
 }
 
@@ -131,10 +140,11 @@ function mailboxTable(views: MailboxView[], prefix: string): SafeHtml {
 ${views.map(row)}</table>`;
 }
 
-async function mailboxPage(deps: StatusDeps, id: string): Promise<SafeHtml> {
+async function mailboxPage(deps: Required<StatusDeps>, id: string): Promise<SafeHtml> {
   const m = await deps.operations.show(id);
   const recent = await deps.store.runs.listRuns(id, RECENT_RUNS);
   const failures = await deps.store.runs.listRuns(id, KEPT_FAILURES, 'failure');
+  const items = await deps.itemFailures.list(id, {}, undefined, KEPT_FAILURES);
   return html`<h1>${m.id} <small>&lt;${m.address}&gt;</small></h1>
 <p>Profile <a href="../mailboxes?profile=${m.profile}">${m.profile}</a> · health <span class="${m.health}">${m.health}</span> ·
 approval ${m.approval.state}${m.approval.by ? html` (by ${m.approval.by})` : ''} · Test &amp; Enable ${m.testEnable.state}${m.testEnable.requestedAt ? html` (requested ${time(m.testEnable.requestedAt)})` : ''}</p>
@@ -152,8 +162,7 @@ ${m.alerts.map((a) => html`<tr><td>${a.direction}</td><td><code>${a.code}</code>
 <h2>Recent runs</h2>${runTable(recent)}
 <h2>Failed runs (the last ${KEPT_FAILURES} are kept)</h2>${failures.length === 0 ? html`<p>None.</p>` : runTable(failures)}
 <h2>Item failures</h2>
-${m.itemFailures.length === 0 ? html`<p>None.</p>` : html`<table><tr><th>folder</th><th>UID</th><th>code</th><th>detail</th><th>count</th><th>last seen</th></tr>
-${m.itemFailures.map((f) => html`<tr><td>${f.folder}</td><td>${f.uid}</td><td><code>${f.code}</code></td><td>${f.detail}</td><td>${f.count}</td><td>${time(f.lastSeenAt)}</td></tr>`)}</table>`}`;
+${items.items.length === 0 ? html`<p>None.</p>` : html`${failureTable(items.items, '../', false)}${items.more ? html`<p><a href="../failures?mailbox=${encodeURIComponent(id)}">all of them</a></p>` : ''}`}`;
 }
 
 function runTable(runs: SyncRun[]): SafeHtml {

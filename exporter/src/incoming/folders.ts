@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { FolderStatus, ImapSession, MessageSize } from '../protocols/imap.js';
 import type { FolderResult } from '../directions/contract.js';
 import type { FolderCursor, IngestedEmail, ItemFailureInput, Store } from '../store/index.js';
+import { hasAttachmentParts } from './attachments.js';
 import { parseHeaderBlock } from './headers.js';
 
 export interface IncomingOptions {
@@ -171,7 +172,7 @@ async function fetchBatch(session: ImapSession, batch: MessageSize[], maxBytes: 
     const sha256 = createHash('sha256').update(source).digest();
     const parsed = parseHeaderBlock(source);
     // A message we cannot read is still kept, raw, so nothing is lost and it can be looked at.
-    emails.push({ uid, raw: source, sha256, headers: parsed.headers });
+    emails.push({ uid, raw: source, sha256, headers: parsed.headers, hasAttachments: hasAttachmentParts(source) });
     if (!parsed.ok) failures.push({ uid, code: 'item_parse_failed', detail: parsed.reason, size: source.length });
   }
   return { emails, failures };

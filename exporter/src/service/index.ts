@@ -13,6 +13,7 @@ import { webGate } from '../http/web-gate.js';
 import { createStatusPages } from '../http/status.js';
 import type { Logger } from '../log.js';
 import { EmailOperations } from '../mailboxes/emails.js';
+import { EmailRecords, FailureRecords, recordRoutes } from '../records/index.js';
 import { MailboxOperations } from '../mailboxes/operations.js';
 import { createMetrics, readFleet, type Metrics } from '../metrics/index.js';
 import type { Timers } from '../scheduler/scheduler.js';
@@ -167,14 +168,16 @@ function createHttp({ current, store, clock, logger, schedulers, directions, tes
     disconnect: (id) => { for (const d of directions.values()) d.release(id); },
   });
   const emails = new EmailOperations({ config: () => current.config, store, clock, wakeOutgoing: (id) => schedulers.wake(id, 'outgoing') });
+  const itemFailures = new FailureRecords(store, () => current.config);
+  const records = recordRoutes({ emails: new EmailRecords({ store, config: () => current.config }), failures: itemFailures });
   const initial = current.config;
   return createApp({
     metrics,
     notReadyReason: () => (stopping() ? 'shutting down' : undefined),
     reload,
     onError: (error) => logger.error({ err: error }, 'HTTP request failed inside mailsync'),
-    api: createApi({ operations, emails, tokens: () => current.config.api.tokens, maxEmailBytes: () => current.config.sync.outgoing.maxEmailBytes, failures, logger }),
-    ...(initial.server.statusPage ? { status: createStatusPages({ config: () => current.config, store, clock, operations }) } : {}),
+    api: createApi({ operations, emails, tokens: () => current.config.api.tokens, maxEmailBytes: () => current.config.sync.outgoing.maxEmailBytes, failures, logger, records }),
+    ...(initial.server.statusPage ? { status: createStatusPages({ config: () => current.config, store, clock, operations, itemFailures }) } : {}),
   });
 }
 

@@ -1,8 +1,10 @@
+import type { Readable } from 'node:stream';
 import type {
   AlertRecord, AlertRecordInput, Approval, AuditEntry, AuditInput, BatchOutcome, Direction, DirectionState, FolderBatch,
   FolderCursor, ItemFailure, Lifecycle, OutgoingEmail, OutgoingEvent, OutgoingState, QueuedEmailInput, RunFinish, ScrapeRow,
   StoredEmail, SyncRun, TestState,
 } from './types.js';
+import type { EmailQuery, EmailRecord, ItemFailureQuery, ItemFailureRecord } from './record-types.js';
 
 /**
  * What mailsync keeps, as one interface that each store driver implements (SQLite today,
@@ -51,6 +53,18 @@ export interface MailStore {
   listItemFailures(mailboxId: string): Promise<ItemFailure[]>;
   /** Item failures per mailbox, direction and code (each repeat counted), for the scrape. */
   itemFailureCounts(): Promise<{ mailboxId: string; direction: Direction; code: string; count: number }[]>;
+  // Records API (read side). Pages are bounded by `limit`; nothing here loads a whole mailbox.
+  queryEmails(q: EmailQuery): Promise<EmailRecord[]>;
+  getEmail(mailboxId: string, id: number): Promise<EmailRecord | undefined>;
+  /**
+   * The raw RFC 822 bytes of one email as a stream, read in chunks (never the whole blob at once);
+   * undefined when there is no such email. The one way the API reads raw bytes, so another layout
+   * (pack files) only re-implements this.
+   */
+  openRaw(emailId: number): Promise<Readable | undefined>;
+  /** Records what a parse found, for emails stored before ingest looked (NULL until then). */
+  setHasAttachments(emailId: number, hasAttachments: boolean): Promise<void>;
+  queryItemFailures(q: ItemFailureQuery): Promise<ItemFailureRecord[]>;
 }
 
 export interface RunStore {

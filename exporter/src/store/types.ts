@@ -23,6 +23,8 @@ export interface IngestedEmail {
   raw: Buffer;
   sha256: Buffer;
   headers: EmailHeaders;
+  /** Whether the MIME structure has attachment parts (records API filter); undefined when not looked at. */
+  hasAttachments?: boolean;
 }
 
 export interface ItemFailureInput {
@@ -34,6 +36,9 @@ export interface ItemFailureInput {
    * is also in the batch's `emails` under the same UID and the failure links to it.
    */
   size: number | null;
+  /** What the failures view shows of the item, when known (its email, if stored, is the fallback). */
+  subject?: string | null;
+  messageId?: string | null;
 }
 
 export interface FolderBatch {

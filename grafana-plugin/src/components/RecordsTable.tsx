@@ -34,7 +34,29 @@ export function RecordsTable({ rows }: { rows: MailboxRow[] }) {
         </tbody>
       </table>
       {records.length > 1_000 && <p>Showing the first 1,000 of {records.length} records.</p>}
+      <ItemFailures rows={rows} className={styles.table} />
     </div>
+  );
+}
+
+/**
+ * "Incoming Emails Failed To Sync" for the mailboxes of the view: counts by direction and code.
+ * Subject and Message-ID are no metric labels (unbounded): the runner's status page (Failed items)
+ * and /api/failures list each item.
+ */
+function ItemFailures({ rows, className }: { rows: MailboxRow[]; className: string }) {
+  const failures = rows.flatMap((r) => r.itemFailures.map((f) => ({ mailbox: r.mailbox, ...f }))).sort((a, b) => b.count - a.count);
+  if (failures.length === 0) return <p data-testid={testIds.itemFailures}>No item failures recorded for these mailboxes.</p>;
+  return (
+    <table className={className} data-testid={testIds.itemFailures}>
+      <caption>Item failures (each email that failed; the mailbox kept syncing)</caption>
+      <thead><tr><th>mailbox</th><th>direction</th><th>code</th><th>count</th></tr></thead>
+      <tbody>
+        {failures.slice(0, 1_000).map((f) => (
+          <tr key={`${f.mailbox}/${f.direction}/${f.code}`}><td>{f.mailbox}</td><td>{f.direction}</td><td>{f.code}</td><td>{f.count}</td></tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 

@@ -101,6 +101,23 @@ describe('SummaryPanel', () => {
     expect(screen.getByRole('heading').textContent).toBe('Healthy and running (1)');
   });
 
+  it('lists the item failures of the mailboxes in view in its records view', async () => {
+    const user = userEvent.setup();
+    const items = table('items', [
+      { mailbox: 'bob', direction: 'incoming', code: 'item_too_large', Value: 3 },
+      { mailbox: 'cat', direction: 'incoming', code: 'no_correlation_match', Value: 7 },
+    ]);
+    render(<SummaryPanel {...props([...fleet(), items])} />);
+    await user.click(screen.getByTestId(testIds.recordsToggle));
+    const all = within(screen.getByTestId(testIds.itemFailures)).getAllByRole('row').map((r) => r.textContent);
+    expect(all).toEqual(['mailboxdirectioncodecount', 'catincomingno_correlation_match7', 'bobincomingitem_too_large3']);
+    // Drilled down to the failing mailboxes, only bob's remain.
+    await user.click(screen.getByTestId(testIds.recordsToggle));
+    await user.click(count('failing'));
+    await user.click(screen.getByTestId(testIds.recordsToggle));
+    expect(within(screen.getByTestId(testIds.itemFailures)).getAllByRole('row').map((r) => r.textContent)).toEqual(['mailboxdirectioncodecount', 'bobincomingitem_too_large3']);
+  });
+
   it('renders the data error view with the expected queries when the data is wrong', () => {
     render(<SummaryPanel {...props([table('health', [])])} />);
     expect(document.body.textContent).toContain('missing info (mailsync_mailbox_info)');

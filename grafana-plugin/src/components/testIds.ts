@@ -10,4 +10,5 @@ export const testIds = {
   search: 'mailsync-search',
   row: (mailbox: string) => `mailsync-row-${mailbox}`,
   card: 'mailsync-status-card',
+  itemFailures: 'mailsync-item-failures',
 };

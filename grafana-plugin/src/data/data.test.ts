@@ -11,7 +11,7 @@ describe('joinFrames', () => {
     if (!joined.ok) throw new Error(joined.problem);
     const bob = joined.mailboxes.find((m) => m.mailbox === 'bob');
     expect(bob).toEqual({
-      mailbox: 'bob', address: 'bob@example.com', profile: 'corp', health: 'failing', testStartedAt: null,
+      mailbox: 'bob', address: 'bob@example.com', profile: 'corp', health: 'failing', testStartedAt: null, itemFailures: [],
       directions: {
         incoming: { enabled: false, disabledCode: 'credentials_rejected', consecutiveFailures: 1, lastSuccessAt: null, lastError: { code: 'credentials_rejected', class: 'permanent', scope: 'mailbox', at: NOW - 30_000 } },
         outgoing: { enabled: true, disabledCode: null, consecutiveFailures: 0, lastSuccessAt: null, lastError: null },

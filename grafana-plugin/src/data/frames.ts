@@ -49,7 +49,7 @@ export function joinFrames(frames: DataFrame[]): JoinResult {
   for (const s of byRef.get('info') ?? []) {
     const mailbox = s.labels.mailbox;
     if (!mailbox) return { ok: false, problem: 'the info query has no mailbox label: query mailsync_mailbox_info as an instant table' };
-    rows.set(mailbox, { mailbox, address: s.labels.address ?? '', profile: s.labels.profile ?? '', health: 'inactive', directions: {}, testStartedAt: null });
+    rows.set(mailbox, { mailbox, address: s.labels.address ?? '', profile: s.labels.profile ?? '', health: 'inactive', directions: {}, testStartedAt: null, itemFailures: [] });
   }
   const each = (ref: QueryRef, fn: (row: MailboxRow, s: Sample) => void) => {
     for (const s of byRef.get(ref) ?? []) {
@@ -91,6 +91,9 @@ export function joinFrames(frames: DataFrame[]): JoinResult {
   });
   each('test', (row, s) => {
     row.testStartedAt = s.value * 1_000;
+  });
+  each('items', (row, s) => {
+    if (s.value > 0 && s.labels.code) row.itemFailures.push({ direction: s.labels.direction ?? '', code: s.labels.code, count: s.value });
   });
   return { ok: true, mailboxes: [...rows.values()] };
 }

@@ -12,5 +12,7 @@ export const QUERIES = {
   success: 'mailsync_mailbox_last_success_timestamp_seconds',
   error: 'mailsync_mailbox_last_error_timestamp_seconds',
   test: 'mailsync_mailbox_test_started_timestamp_seconds',
+  // Item-level failures per mailbox, direction and code (store-backed): the records view lists them.
+  items: 'mailsync_mailbox_items_failed_total > 0',
 } as const;
 export type QueryRef = keyof typeof QUERIES;

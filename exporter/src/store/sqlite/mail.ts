@@ -1,13 +1,18 @@
+import type { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
+import { SqliteMailRecords } from './mail-records.js';
+import type { EmailQuery, EmailRecord, ItemFailureQuery, ItemFailureRecord } from '../record-types.js';
 import type { BatchOutcome, Direction, FolderBatch, FolderCursor, ItemFailure, StoredEmail } from '../types.js';
 
 /** Incoming mail in SQLite: cursors, emails (unique per mailbox and content), locations, item failures. */
 export class SqliteMail {
   readonly #s;
   readonly #commitTx: (batch: FolderBatch) => BatchOutcome;
+  readonly #records: SqliteMailRecords;
 
   constructor(db: Database.Database) {
     this.#s = prepare(db);
+    this.#records = new SqliteMailRecords(db);
     this.#commitTx = db.transaction((b: FolderBatch) => writeBatch(this.#s, b));
   }
 
@@ -47,6 +52,27 @@ export class SqliteMail {
   itemFailureCounts(): { mailboxId: string; direction: Direction; code: string; count: number }[] {
     return this.#s.itemFailureCounts.all() as { mailboxId: string; direction: Direction; code: string; count: number }[];
   }
+
+  // The records API's reads (store/sqlite/mail-records.ts).
+  queryEmails(q: EmailQuery): EmailRecord[] {
+    return this.#records.queryEmails(q);
+  }
+
+  getEmail(mailboxId: string, id: number): EmailRecord | undefined {
+    return this.#records.getEmail(mailboxId, id);
+  }
+
+  openRaw(emailId: number): Readable | undefined {
+    return this.#records.openRaw(emailId);
+  }
+
+  setHasAttachments(emailId: number, hasAttachments: boolean): void {
+    this.#records.setHasAttachments(emailId, hasAttachments);
+  }
+
+  queryItemFailures(q: ItemFailureQuery): ItemFailureRecord[] {
+    return this.#records.queryItemFailures(q);
+  }
 }
 
 type Statements = ReturnType<typeof prepare>;
@@ -54,10 +80,12 @@ type Statements = ReturnType<typeof prepare>;
 function writeBatch(s: Statements, b: FolderBatch): BatchOutcome {
   let inserted = 0;
   const emailIdByUid = new Map<number, number>();
+  const headersByUid = new Map(b.emails.map((e) => [e.uid, e.headers]));
   for (const e of b.emails) {
     const h = e.headers;
     const row = s.insertEmail.get(
       b.mailboxId, e.sha256, h.messageId, h.from, h.to, h.cc, h.subject, h.sentAt, e.raw.length, e.raw, b.at,
+      e.hasAttachments === undefined ? null : Number(e.hasAttachments),
     ) as { id: number } | undefined;
     let id = row?.id;
     if (id === undefined) id = (s.findEmail.get(b.mailboxId, e.sha256) as { id: number }).id;
@@ -69,6 +97,7 @@ function writeBatch(s: Statements, b: FolderBatch): BatchOutcome {
     s.upsertFailure.run({
       mailbox: b.mailboxId, direction: 'incoming', folder: b.folder, uidvalidity: b.uidvalidity, uid: f.uid,
       code: f.code, detail: f.detail, size: f.size, emailId: emailIdByUid.get(f.uid) ?? null, at: b.at,
+      subject: f.subject ?? headersByUid.get(f.uid)?.subject ?? null, messageId: f.messageId ?? headersByUid.get(f.uid)?.messageId ?? null,
     });
   }
   s.upsertCursor.run(b.mailboxId, b.folder, b.uidvalidity, b.lastUid, b.at);
@@ -94,16 +123,17 @@ function prepare(db: Database.Database) {
       VALUES (?, ?, ?, ?, ?) ON CONFLICT (mailbox_id, folder) DO UPDATE
       SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, updated_at = excluded.updated_at`),
     insertEmail: db.prepare(`INSERT INTO email (mailbox_id, content_sha256, message_id, from_addr, to_addrs, cc_addrs,
-      subject, sent_at, size, raw, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      subject, sent_at, size, raw, first_seen_at, has_attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (mailbox_id, content_sha256) DO NOTHING RETURNING id`),
     findEmail: db.prepare('SELECT id FROM email WHERE mailbox_id = ? AND content_sha256 = ?'),
     upsertLocation: db.prepare(`INSERT INTO email_location (mailbox_id, folder, uidvalidity, uid, email_id)
       VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET email_id = excluded.email_id`),
     upsertFailure: db.prepare(`INSERT INTO item_failure (mailbox_id, direction, folder, uidvalidity, uid, code, detail,
-      size, email_id, first_seen_at, last_seen_at)
-      VALUES (@mailbox, @direction, @folder, @uidvalidity, @uid, @code, @detail, @size, @emailId, @at, @at)
+      size, email_id, first_seen_at, last_seen_at, subject, message_id)
+      VALUES (@mailbox, @direction, @folder, @uidvalidity, @uid, @code, @detail, @size, @emailId, @at, @at, @subject, @messageId)
       ON CONFLICT (mailbox_id, folder, uidvalidity, uid, code) DO UPDATE
-      SET count = count + 1, last_seen_at = excluded.last_seen_at, detail = excluded.detail`),
+      SET count = count + 1, last_seen_at = excluded.last_seen_at, detail = excluded.detail,
+        subject = coalesce(excluded.subject, subject), message_id = coalesce(excluded.message_id, message_id)`),
     countEmails: db.prepare('SELECT count(*) AS n FROM email WHERE mailbox_id = ?'),
     listEmails: db.prepare(`SELECT id, mailbox_id, message_id, from_addr, to_addrs, cc_addrs, subject, sent_at, size,
       lower(hex(content_sha256)) AS sha, first_seen_at FROM email WHERE mailbox_id = ? ORDER BY id LIMIT ? OFFSET ?`),

@@ -202,4 +202,16 @@ export const MIGRATIONS: readonly string[] = [
   -- Test & Enable's outgoing round trip (send the mailbox a message and wait for it) is optional.
   ALTER TABLE mailbox_lifecycle ADD COLUMN test_send_message INTEGER NOT NULL DEFAULT 0;
   `,
+  // D: the records API and the failures view. Whether an email has attachments (found at ingest;
+  // NULL for emails stored before, until the API parses them once), keyset paging of a mailbox's
+  // emails, and what the failures view shows of an item: its subject and Message-ID (a message too
+  // large to download has no stored email to take them from).
+  `
+  ALTER TABLE email ADD COLUMN has_attachments INTEGER;
+  CREATE INDEX email_mailbox_order ON email (mailbox_id, id);
+  ALTER TABLE item_failure ADD COLUMN subject TEXT;
+  ALTER TABLE item_failure ADD COLUMN message_id TEXT;
+  CREATE INDEX item_failure_recent ON item_failure (last_seen_at);
+  CREATE INDEX item_failure_code ON item_failure (code, last_seen_at);
+  `,
 ];
