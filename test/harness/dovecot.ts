@@ -17,6 +17,11 @@ export interface DovecotOptions {
   cert?: CertOptions;
   /** Per-user annotations (RFC 5464 METADATA), where the ownership mark lives (default on); off is a server that cannot be marked. */
   metadata?: boolean;
+  /**
+   * POP3 listeners too (Debian's dovecot-pop3d): `pop3Port` plain with STLS, `pop3sPort` implicit
+   * TLS; `pop3_uidl_format` as shipped, and the maildrop locked per session as RFC 1939 describes.
+   */
+  pop3?: boolean;
 }
 
 export interface DovecotUser {
@@ -35,6 +40,9 @@ export class Dovecot {
   readonly master: DovecotUser = { name: 'mailsync-master', password: 'master-secret' };
   imapPort = 0;
   imapsPort = 0;
+  /** Plain POP3 with STLS, and implicit TLS (995-style); 0 unless started with `pop3: true`. */
+  pop3Port = 0;
+  pop3sPort = 0;
   #process: ChildProcess | undefined;
   #exited: Promise<void> | undefined;
 
@@ -65,13 +73,17 @@ export class Dovecot {
   async #start(options: DovecotOptions): Promise<void> {
     this.imapPort = await freePort();
     this.imapsPort = await freePort();
+    if (options.pop3) {
+      this.pop3Port = await freePort();
+      this.pop3sPort = await freePort();
+    }
     // Dovecot's auth process runs as the dovecot user and must reach the passwd files.
     chmodSync(this.dir, 0o755);
     for (const sub of ['run', 'state', 'mail']) mkdirSync(path.join(this.dir, sub), { recursive: true });
     chownSync(this.mailRoot, MAIL_UID, MAIL_UID);
     mkdirSync(path.join(this.dir, 'users.d'));
     writeFileSync(path.join(this.dir, 'masters'), `${this.master.name}:{PLAIN}${this.master.password}\n`);
-    writeFileSync(path.join(this.dir, 'dovecot.conf'), this.#config(options.extraConfig ?? '', options.metadata ?? true));
+    writeFileSync(path.join(this.dir, 'dovecot.conf'), this.#config(options.extraConfig ?? '', options.metadata ?? true, options.pop3 ?? false));
     const child = spawn('dovecot', ['-F', '-c', path.join(this.dir, 'dovecot.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#process = child;
     let output = '';
@@ -92,14 +104,14 @@ export class Dovecot {
     }
   }
 
-  #config(extra: string, metadata: boolean): string {
+  #config(extra: string, metadata: boolean, pop3: boolean): string {
     const d = this.dir;
     return `
 base_dir = ${d}/run
 state_dir = ${d}/state
 log_path = ${d}/dovecot.log
 listen = 127.0.0.1
-protocols = imap
+protocols = imap${pop3 ? ' pop3' : ''}
 ssl = yes
 ssl_cert = <${this.cert.cert}
 ssl_key = <${this.cert.key}
@@ -164,7 +176,31 @@ namespace inbox {
     auto = create
   }
 }
+${pop3 ? this.#pop3Config() : ''}
 ${extra}
+`;
+  }
+
+  #pop3Config(): string {
+    return `
+# POP3 (dovecot-pop3d): pop3_uidl_format stays Debian's default (%08Xu%08Xv: UID and UIDVALIDITY).
+pop3_lock_session = yes
+protocol pop3 {
+  # A second session on a locked maildrop answers [IN-USE] after this wait (default: minutes).
+  mail_max_lock_timeout = 1s
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = ${this.pop3Port}
+  }
+  inet_listener pop3s {
+    address = 127.0.0.1
+    port = ${this.pop3sPort}
+    ssl = yes
+  }
+  chroot =
+}
 `;
   }
 

@@ -147,6 +147,13 @@ function resolveProfile(p: RawConfig['profiles'][number], where: string, found: 
   if (p.incoming.host !== undefined && p.incoming.autodiscover) {
     problems.push(`${where}.incoming.autodiscover: cannot be combined with incoming.host; remove one`);
   }
+  // B: POP3 profiles
+  if (p.incoming.protocol === 'pop3' && p.incoming.autodiscover) {
+    problems.push(`${where}.incoming.autodiscover: not available with incoming.protocol "pop3"; set incoming.host`);
+  }
+  if (p.incoming.protocol !== 'pop3' && p.incoming.pop3.deleteAfterSync) {
+    problems.push(`${where}.incoming.pop3.deleteAfterSync: only for incoming.protocol "pop3"; IMAP sync never deletes`);
+  }
   if (p.incoming.security === 'none') {
     warnings.push(`${where}.incoming.security: "none" sends mail without encryption`);
   }
@@ -178,6 +185,9 @@ function resolveMailbox(
     problems.push(`${where}.credentials: not used because profile "${profile.id}" uses auth.mode "${profile.auth.mode}"`);
   }
   if (new Set(m.folders).size !== m.folders.length) problems.push(`${where}.folders: a folder is listed twice`);
+  if (profile?.incoming.protocol === 'pop3' && (m.folders.length !== 1 || m.folders[0] !== 'INBOX')) {
+    problems.push(`${where}.folders: profile "${profile.id}" uses POP3, which reads one maildrop (INBOX); remove folders`);
+  }
   if (m.outgoing && profile && !profiles.hasOutgoing(profile.id)) {
     problems.push(`${where}.outgoing: profile "${profile.id}" has no outgoing server (profiles[].outgoing)`);
   }

@@ -202,4 +202,16 @@ export const MIGRATIONS: readonly string[] = [
   -- Test & Enable's outgoing round trip (send the mailbox a message and wait for it) is optional.
   ALTER TABLE mailbox_lifecycle ADD COLUMN test_send_message INTEGER NOT NULL DEFAULT 0;
   `,
+  // B: POP3 leave-on-server sync: the UIDLs already stored, per mailbox. The id is what the email's
+  // location and item failures carry as their UID (folder INBOX, UIDVALIDITY 0), so POP3 emails go
+  // through the same insert as IMAP ones. AUTOINCREMENT: a pruned UIDL's id is never reused.
+  `
+  CREATE TABLE pop3_uidl (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    mailbox_id TEXT NOT NULL,
+    uidl TEXT NOT NULL,
+    seen_at INTEGER NOT NULL,
+    UNIQUE (mailbox_id, uidl)
+  ) STRICT;
+  `,
 ];
