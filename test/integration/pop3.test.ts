@@ -14,7 +14,9 @@ import { makeMessage } from '../harness/mail.js';
 
 let dovecot: Dovecot;
 beforeAll(async () => {
-  dovecot = await Dovecot.start({ pop3: true });
+  // XOAUTH2 too: with a passwd-file passdb, Dovecot 2.3 checks the bearer token as the password,
+  // which tests our SASL XOAUTH2 framing on a real server without a token service.
+  dovecot = await Dovecot.start({ pop3: true, extraConfig: 'auth_mechanisms = plain login xoauth2\n' });
 });
 afterAll(async () => {
   await dovecot?.stop();
@@ -145,6 +147,26 @@ describe('POP3 incoming against Dovecot', () => {
     } finally {
       await l.close();
     }
+  });
+});
+
+describe('POP3 with an OAuth2 access token (AUTH XOAUTH2)', () => {
+  const endpoint = () => ({ host: 'localhost', port: dovecot.pop3sPort, security: 'tls' as const, caFile: dovecot.cert.cert, timeouts: TIMEOUTS });
+
+  it('logs in with SASL XOAUTH2 and is refused as credentials_rejected with a bad token', async () => {
+    const user = dovecot.addUser('pop-token', 'token-value');
+    await dovecot.append(user, 'INBOX', [makeMessage(1)]);
+    const session = await Pop3Session.open(endpoint(), { user: user.name, accessToken: new Secret('token-value', 'inline') }, ORG, createLogger('silent'));
+    try {
+      expect(await session.stat()).toMatchObject({ messages: 1 });
+    } finally {
+      await session.close();
+    }
+    expect(readFileSync(dovecot.logFile, 'utf8')).toMatch(/pop3-login: Info: Login: user=<pop-token>, method=XOAUTH2/);
+    const refused = await Pop3Session.open(endpoint(), { user: user.name, accessToken: new Secret('expired-token', 'inline') }, ORG, createLogger('silent'))
+      .then(() => undefined, (error: unknown) => error);
+    expect(refused).toMatchObject({ mailsyncCode: 'credentials_rejected', command: 'AUTH' });
+    expect(String((refused as Error).message)).not.toContain('expired-token');
   });
 });
 
