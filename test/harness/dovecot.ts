@@ -15,8 +15,17 @@ export interface DovecotOptions {
   extraConfig?: string;
   /** The server certificate (default: valid for localhost and 127.0.0.1 for 30 days). */
   cert?: CertOptions;
-  /** Per-user annotations (RFC 5464 METADATA), where the ownership mark lives (default on); off is a server that cannot be marked. */
-  metadata?: boolean;
+  /**
+   * Per-user annotations (RFC 5464 METADATA), where the ownership mark lives (default on); off is
+   * a server that cannot be marked; `failing` advertises METADATA but cannot store an entry (its
+   * dictionary file is unwritable: SETMETADATA answers NO), as servers that refuse the mark do.
+   */
+  metadata?: boolean | 'failing';
+  /**
+   * The personal namespace: Dovecot's `/` with no prefix (default), or `INBOX.` with separator `.`
+   * (Courier's and Cyrus's layout: `Archive` is `INBOX.Archive`), with special-use folders.
+   */
+  namespace?: 'default' | 'inbox-prefix';
   /**
    * POP3 listeners too (Debian's dovecot-pop3d): `pop3Port` plain with STLS, `pop3sPort` implicit
    * TLS; `pop3_uidl_format` as shipped, and the maildrop locked per session as RFC 1939 describes.
@@ -83,7 +92,7 @@ export class Dovecot {
     chownSync(this.mailRoot, MAIL_UID, MAIL_UID);
     mkdirSync(path.join(this.dir, 'users.d'));
     writeFileSync(path.join(this.dir, 'masters'), `${this.master.name}:{PLAIN}${this.master.password}\n`);
-    writeFileSync(path.join(this.dir, 'dovecot.conf'), this.#config(options.extraConfig ?? '', options.metadata ?? true, options.pop3 ?? false));
+    writeFileSync(path.join(this.dir, 'dovecot.conf'), this.#config(options.extraConfig ?? '', options.metadata ?? true, options.pop3 ?? false, options.namespace ?? 'default'));
     const child = spawn('dovecot', ['-F', '-c', path.join(this.dir, 'dovecot.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#process = child;
     let output = '';
@@ -104,7 +113,7 @@ export class Dovecot {
     }
   }
 
-  #config(extra: string, metadata: boolean, pop3: boolean): string {
+  #config(extra: string, metadata: boolean | 'failing', pop3: boolean, namespace: 'default' | 'inbox-prefix'): string {
     const d = this.dir;
     return `
 base_dir = ${d}/run
@@ -164,22 +173,40 @@ service stats {
   chroot =
 }
 ${metadata ? `# Per-user annotations (RFC 5464 METADATA), where mailsync keeps its ownership mark.
-mail_attribute_dict = file:%h/dovecot-attributes
+mail_attribute_dict = file:${metadata === 'failing' ? '/proc/mailsync-unwritable/attributes' : '%h/dovecot-attributes'}
 protocol imap {
   imap_metadata = yes
 }` : '# No METADATA: a server that cannot store the ownership mark.'}
-namespace inbox {
+${namespace === 'inbox-prefix' ? Dovecot.#inboxPrefixNamespace : `namespace inbox {
   inbox = yes
   separator = /
   mailbox Sent {
     special_use = \\Sent
     auto = create
   }
-}
+}`}
 ${pop3 ? this.#pop3Config() : ''}
 ${extra}
 `;
   }
+
+  /** Personal folders under `INBOX.`, special-use names differing from Dovecot's defaults (as Exchange's and Gmail's do). */
+  static readonly #inboxPrefixNamespace = `namespace inbox {
+  inbox = yes
+  prefix = INBOX.
+  separator = .
+  mailbox "Sent Items" {
+    special_use = \\Sent
+    auto = create
+  }
+  mailbox "Old Mail" {
+    special_use = \\Archive
+    auto = create
+  }
+  mailbox Archive {
+    auto = create
+  }
+}`;
 
   #pop3Config(): string {
     return `

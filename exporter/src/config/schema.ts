@@ -111,7 +111,8 @@ export const outgoingSchema = z.strictObject({
    * `none`. `server` and `append` let a restart find out whether an interrupted send got through.
    */
   sentCopy: z.enum(['server', 'append', 'none']).default('none'),
-  sentFolder: z.string().min(1).default('Sent'),
+  /** A folder name, or an RFC 6154 special-use name: the server's `\\Sent` folder by default (`Sent Items`, `[Gmail]/Sent Mail`...). */
+  sentFolder: z.string().min(1).default('\\Sent'),
   limits: z.union([
     z.strictObject({ preset: z.enum(Object.keys(LIMIT_PRESETS) as [keyof typeof LIMIT_PRESETS]) }),
     z.strictObject({
