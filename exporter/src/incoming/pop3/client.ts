@@ -171,6 +171,8 @@ export class Pop3Session {
       throw new ClassifiedError('secure_connection_failed', `${endpoint.host}:${endpoint.port} does not offer STLS and the profile requires it (security: starttls)`);
     }
     await this.#command('STLS', 'STLS');
+    // Anything after the +OK came before TLS, unauthenticated: a reply injected in clear (CVE-2011-0411's kind).
+    if (this.#reader.buffered) throw protocolError('data after its +OK to STLS, before TLS');
     const plain = this.#socket;
     plain.removeAllListeners('data');
     plain.removeAllListeners('close');

@@ -60,6 +60,11 @@ export class ReplyReader {
     return this.#waiting.length;
   }
 
+  /** Bytes received that belong to no reply yet (before STLS: what a man in the middle injected). */
+  get buffered(): boolean {
+    return this.#line.length > 0 || this.#body !== undefined;
+  }
+
   push(chunk: Buffer): void {
     let rest: Buffer | undefined = chunk;
     while (rest && rest.length > 0 && !this.#failed) rest = this.#body ? this.#readBody(rest) : this.#readStatus(rest);
