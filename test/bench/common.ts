@@ -81,3 +81,20 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * Seeds `count` corpus messages (seed 42, the same corpus every benchmark reads) into a user's
+ * INBOX Maildir of the harness Dovecot; returns the total bytes.
+ */
+export function seedCorpus(dovecot: { seedMaildir(user: string, messages: Iterable<Buffer>): number }, user: string, count: number): number {
+  const random = seededRandom(42);
+  let bytes = 0;
+  dovecot.seedMaildir(user, (function* () {
+    for (let i = 0; i < count; i++) {
+      const m = corpusMessage(i, random);
+      bytes += m.length;
+      yield m;
+    }
+  })());
+  return bytes;
+}

@@ -16,7 +16,7 @@ import { createIncoming } from '../../exporter/src/incoming/index.js';
 import { openStore } from '../../exporter/src/store/index.js';
 import { writeLabConfig } from '../harness/config.js';
 import { Dovecot } from '../harness/dovecot.js';
-import { corpusMessage, fmt, peakRssMb, progress, seededRandom, sizeFromEnv, timed } from './common.js';
+import { fmt, peakRssMb, progress, seedCorpus, sizeFromEnv, timed } from './common.js';
 
 const N = sizeFromEnv('BENCH_MESSAGES', 5_000);
 
@@ -61,16 +61,8 @@ async function main(): Promise<void> {
   const dovecot = await Dovecot.start();
   try {
     const user = dovecot.addUser('bench');
-    const random = seededRandom(42);
     progress(`seeding ${N} messages into Dovecot`);
-    let corpusBytes = 0;
-    dovecot.seedMaildir(user.name, (function* () {
-      for (let i = 0; i < N; i++) {
-        const m = corpusMessage(i, random);
-        corpusBytes += m.length;
-        yield m;
-      }
-    })());
+    const corpusBytes = seedCorpus(dovecot, user.name, N);
     progress(`corpus: ${N} messages, ${fmt(corpusBytes / 1e6, 1)} MB; warming Dovecot's index and the page cache`);
     await rawFetch(dovecot, user);
 

@@ -15,8 +15,22 @@ export interface DovecotOptions {
   extraConfig?: string;
   /** The server certificate (default: valid for localhost and 127.0.0.1 for 30 days). */
   cert?: CertOptions;
-  /** Per-user annotations (RFC 5464 METADATA), where the ownership mark lives (default on); off is a server that cannot be marked. */
-  metadata?: boolean;
+  /**
+   * Per-user annotations (RFC 5464 METADATA), where the ownership mark lives (default on); off is
+   * a server that cannot be marked; `failing` advertises METADATA but cannot store an entry (its
+   * dictionary file is unwritable: SETMETADATA answers NO), as servers that refuse the mark do.
+   */
+  metadata?: boolean | 'failing';
+  /**
+   * The personal namespace: Dovecot's `/` with no prefix (default), or `INBOX.` with separator `.`
+   * (Courier's and Cyrus's layout: `Archive` is `INBOX.Archive`), with special-use folders.
+   */
+  namespace?: 'default' | 'inbox-prefix';
+  /**
+   * POP3 listeners too (Debian's dovecot-pop3d): `pop3Port` plain with STLS, `pop3sPort` implicit
+   * TLS; `pop3_uidl_format` as shipped, and the maildrop locked per session as RFC 1939 describes.
+   */
+  pop3?: boolean;
 }
 
 export interface DovecotUser {
@@ -35,6 +49,9 @@ export class Dovecot {
   readonly master: DovecotUser = { name: 'mailsync-master', password: 'master-secret' };
   imapPort = 0;
   imapsPort = 0;
+  /** Plain POP3 with STLS, and implicit TLS (995-style); 0 unless started with `pop3: true`. */
+  pop3Port = 0;
+  pop3sPort = 0;
   #process: ChildProcess | undefined;
   #exited: Promise<void> | undefined;
 
@@ -65,13 +82,17 @@ export class Dovecot {
   async #start(options: DovecotOptions): Promise<void> {
     this.imapPort = await freePort();
     this.imapsPort = await freePort();
+    if (options.pop3) {
+      this.pop3Port = await freePort();
+      this.pop3sPort = await freePort();
+    }
     // Dovecot's auth process runs as the dovecot user and must reach the passwd files.
     chmodSync(this.dir, 0o755);
     for (const sub of ['run', 'state', 'mail']) mkdirSync(path.join(this.dir, sub), { recursive: true });
     chownSync(this.mailRoot, MAIL_UID, MAIL_UID);
     mkdirSync(path.join(this.dir, 'users.d'));
     writeFileSync(path.join(this.dir, 'masters'), `${this.master.name}:{PLAIN}${this.master.password}\n`);
-    writeFileSync(path.join(this.dir, 'dovecot.conf'), this.#config(options.extraConfig ?? '', options.metadata ?? true));
+    writeFileSync(path.join(this.dir, 'dovecot.conf'), this.#config(options.extraConfig ?? '', options.metadata ?? true, options.pop3 ?? false, options.namespace ?? 'default'));
     const child = spawn('dovecot', ['-F', '-c', path.join(this.dir, 'dovecot.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#process = child;
     let output = '';
@@ -92,14 +113,14 @@ export class Dovecot {
     }
   }
 
-  #config(extra: string, metadata: boolean): string {
+  #config(extra: string, metadata: boolean | 'failing', pop3: boolean, namespace: 'default' | 'inbox-prefix'): string {
     const d = this.dir;
     return `
 base_dir = ${d}/run
 state_dir = ${d}/state
 log_path = ${d}/dovecot.log
 listen = 127.0.0.1
-protocols = imap
+protocols = imap${pop3 ? ' pop3' : ''}
 ssl = yes
 ssl_cert = <${this.cert.cert}
 ssl_key = <${this.cert.key}
@@ -152,19 +173,61 @@ service stats {
   chroot =
 }
 ${metadata ? `# Per-user annotations (RFC 5464 METADATA), where mailsync keeps its ownership mark.
-mail_attribute_dict = file:%h/dovecot-attributes
+mail_attribute_dict = file:${metadata === 'failing' ? '/proc/mailsync-unwritable/attributes' : '%h/dovecot-attributes'}
 protocol imap {
   imap_metadata = yes
 }` : '# No METADATA: a server that cannot store the ownership mark.'}
-namespace inbox {
+${namespace === 'inbox-prefix' ? Dovecot.#inboxPrefixNamespace : `namespace inbox {
   inbox = yes
   separator = /
   mailbox Sent {
     special_use = \\Sent
     auto = create
   }
-}
+}`}
+${pop3 ? this.#pop3Config() : ''}
 ${extra}
+`;
+  }
+
+  /** Personal folders under `INBOX.`, special-use names differing from Dovecot's defaults (as Exchange's and Gmail's do). */
+  static readonly #inboxPrefixNamespace = `namespace inbox {
+  inbox = yes
+  prefix = INBOX.
+  separator = .
+  mailbox "Sent Items" {
+    special_use = \\Sent
+    auto = create
+  }
+  mailbox "Old Mail" {
+    special_use = \\Archive
+    auto = create
+  }
+  mailbox Archive {
+    auto = create
+  }
+}`;
+
+  #pop3Config(): string {
+    return `
+# POP3 (dovecot-pop3d): pop3_uidl_format stays Debian's default (%08Xu%08Xv: UID and UIDVALIDITY).
+pop3_lock_session = yes
+protocol pop3 {
+  # A second session on a locked maildrop answers [IN-USE] after this wait (default: minutes).
+  mail_max_lock_timeout = 1s
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = ${this.pop3Port}
+  }
+  inet_listener pop3s {
+    address = 127.0.0.1
+    port = ${this.pop3sPort}
+    ssl = yes
+  }
+  chroot =
+}
 `;
   }
 

@@ -116,7 +116,7 @@ describe('a send interrupted by SIGKILL', () => {
     try {
       const done = await waitForState(second.url, 'copy', email.id, 'sent');
       expect(smtp.count(email.messageId)).toBe(1);
-      expect(done.history.map((e) => e.detail)).toContainEqual(expect.stringContaining('is not in Sent, the send did not complete'));
+      expect(done.history.map((e) => e.detail)).toContainEqual(expect.stringContaining('is not in \\Sent, the send did not complete'));
     } finally {
       await kill(second.run);
     }
@@ -175,7 +175,7 @@ describe('a send interrupted by SIGKILL', () => {
     const second = await startRunner();
     try {
       const done = await waitForState(second.url, 'copy', email.id, 'sent');
-      expect(done.history.map((e) => e.detail)).toContainEqual(expect.stringContaining('is in Sent'));
+      expect(done.history.map((e) => e.detail)).toContainEqual(expect.stringContaining('is in \\Sent'));
       // Not sent again: the cycle that found it in Sent, the one that would have sent it, has finished.
       await waitFor(() => runs(second.url, 'copy'), { what: 'the reconciling cycle to finish', until: (r) => r.every((run) => run.finishedAt !== null) });
       expect(smtp.count(email.messageId)).toBe(1);

@@ -44,6 +44,13 @@ describe('classifyError', () => {
     ['folder missing', Object.assign(new Error('Mailbox does not exist'), { code: 'NotFound' }), incoming(), 'mailbox_not_found', 'permanent', 'mailbox'],
     ['SELECT of a missing folder', imapNo("Mailbox doesn't exist: Archive", { mailboxMissing: true, serverResponseCode: 'NONEXISTENT' }), incoming(), 'mailbox_not_found', 'permanent', 'mailbox'],
     ['no permission on a folder', imapNo('Permission denied', { serverResponseCode: 'NOPERM' }), incoming(), 'insufficient_permissions', 'permanent', 'mailbox'],
+    // B: servers without response codes (docs/servers.md): the text stands for the code.
+    ['Cyrus login refused, text only', imapNo('Login failed: authentication failure', { authenticationFailed: true }), incoming(), 'credentials_rejected', 'permanent', 'mailbox'],
+    ['Courier missing folder, no NONEXISTENT', imapNo('Unknown mailbox: Archive'), incoming(), 'mailbox_not_found', 'permanent', 'mailbox'],
+    ['Exchange missing folder, no NONEXISTENT', imapNo('The specified folder could not be found in the store. Folder not found'), incoming(), 'mailbox_not_found', 'permanent', 'mailbox'],
+    ['Courier plaintext login refused, no PRIVACYREQUIRED', imapNo('STARTTLS required', { authenticationFailed: true }), incoming(), 'insecure_channel_refused', 'permanent', 'server'],
+    ['busy server, no UNAVAILABLE', imapNo('Server busy, try again later'), incoming(), 'server_unavailable', 'transient', 'server'],
+    ['login on a busy server, no UNAVAILABLE', imapNo('Temporary authentication failure', { authenticationFailed: true }), incoming(), 'server_unavailable', 'transient', 'server'],
     ['closed port', nodeError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:1'), incoming(), 'connect_failed', 'transient', 'server'],
     ['connect timeout', nodeError('CONNECT_TIMEOUT', 'Failed to establish connection in required time'), incoming(), 'connect_failed', 'transient', 'server'],
     ['NXDOMAIN', nodeError('ENOTFOUND', 'getaddrinfo ENOTFOUND imap.nowhere.example'), incoming(), 'dns_failed', 'transient', 'server'],

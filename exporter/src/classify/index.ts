@@ -78,6 +78,15 @@ const PERMISSION_TEXT = /User is authenticated but not connected|not authorized 
 const QUOTA_TEXT = /\b5\.4\.5\b|SubmissionQuotaExceeded|quota exceeded|sending limit|daily (user )?sending|message limit|recipient rate limit|too many recipients|exceeded .*limit/i;
 
 /**
+ * B: text fallbacks for the response codes read below, for servers that send none (Courier, older
+ * Cyrus, Exchange's IMAP4 service, hosted front ends); what each family was seen to send is in
+ * docs/servers.md. Each stands for one code: NONEXISTENT, UNAVAILABLE/INUSE, PRIVACYREQUIRED.
+ */
+const NONEXISTENT_TEXT = /\b(does ?n[o']t exist|no such (mailbox|folder)|unknown (mailbox|folder)|mailbox not found|folder not found)\b/i;
+const UNAVAILABLE_TEXT = /\b(temporar(y|ily) (authentication )?(unavailable|failure)|try again later|service unavailable|server busy|mailbox (is )?(in use|locked))\b/i;
+const PRIVACY_TEXT = /\b(plaintext authentication (is )?disallowed|(ssl|tls|starttls|encryption) (is )?required|must (issue a )?starttls|use starttls first)\b/i;
+
+/**
  * Classifies a failure against the taxonomy. Pure: reads only the error's own fields, never the
  * network. Rules run from the most specific (our own codes, TLS) to the most general (socket
  * codes); anything unmatched is `internal_error`, transient, with `recognised: false` so the caller
@@ -126,6 +135,11 @@ function rules(e: ErrorFields, text: string): Match | undefined {
   if (rc === 'NOPERM' || PERMISSION_TEXT.test(text)) return { code: 'insufficient_permissions' };
   if (rc === 'UNAVAILABLE' || rc === 'INUSE' || rc === 'SERVERBUG') return { code: 'server_unavailable' };
   if (rc === 'PRIVACYREQUIRED') return { code: 'insecure_channel_refused' };
+  if (!rc && isImapRefusal(e)) {
+    if (NONEXISTENT_TEXT.test(text)) return { code: 'mailbox_not_found' };
+    if (PRIVACY_TEXT.test(text)) return { code: 'insecure_channel_refused' };
+    if (UNAVAILABLE_TEXT.test(text)) return { code: 'server_unavailable' };
+  }
   if (e.code && DNS_CODES.has(e.code)) return { code: 'dns_failed' };
   // A session that was up and then stopped answering, as imapflow's ETIMEOUT says for IMAP; not
   // a connect failure, although nodemailer gives it the same ETIMEDOUT as its connect timeout.
@@ -146,6 +160,8 @@ function authRule(e: ErrorFields, text: string): Match {
     default: break;
   }
   if (PERMISSION_TEXT.test(text)) return { code: 'insufficient_permissions' };
+  if (PRIVACY_TEXT.test(text)) return { code: 'insecure_channel_refused' };
+  if (UNAVAILABLE_TEXT.test(text)) return { code: 'server_unavailable' };
   // Dovecot refuses a master user who may not act as the target in the same words as a bad
   // password, so without one of the codes above it is a rejected credential.
   return { code: 'credentials_rejected' };
@@ -169,6 +185,12 @@ function smtpRule(e: ErrorFields, text: string): Match {
   if (reply === 554 && command === 'CONN') return { code: 'server_unavailable' };
   if (reply >= 500) return { code: 'send_rejected' };
   return { code: 'protocol_error' };
+}
+
+/** A tagged NO or BAD from an IMAP server (not a socket or library error whose text could match by chance). */
+function isImapRefusal(e: ErrorFields): boolean {
+  const status = e.responseStatus?.toUpperCase();
+  return status === 'NO' || status === 'BAD';
 }
 
 function hintFrom(text: string): number | null {

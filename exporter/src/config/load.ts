@@ -4,6 +4,7 @@ import { parseDocument, type Document, type YAMLError } from 'yaml';
 import { configSchema, DEFAULTS, type RawConfig, type SecretInput } from './schema.js';
 import { ConfigError, formatIssue } from './errors.js';
 import { Secret } from './secret.js';
+import { SPECIAL_USE } from '../protocols/folder-names.js';
 import type { ApiToken, Config, Credentials, Mailbox, Profile } from './types.js';
 
 export interface LoadOptions {
@@ -147,6 +148,15 @@ function resolveProfile(p: RawConfig['profiles'][number], where: string, found: 
   if (p.incoming.host !== undefined && p.incoming.autodiscover) {
     problems.push(`${where}.incoming.autodiscover: cannot be combined with incoming.host; remove one`);
   }
+  // B: POP3 profiles
+  if (p.incoming.protocol === 'pop3' && p.incoming.autodiscover) {
+    problems.push(`${where}.incoming.autodiscover: not available with incoming.protocol "pop3"; set incoming.host`);
+  }
+  if (p.incoming.protocol !== 'pop3' && p.incoming.pop3.deleteAfterSync) {
+    problems.push(`${where}.incoming.pop3.deleteAfterSync: only for incoming.protocol "pop3"; IMAP sync never deletes`);
+  }
+  const sentProblem = p.outgoing && specialUseProblem(p.outgoing.sentFolder);
+  if (sentProblem) problems.push(`${where}.outgoing.sentFolder: ${sentProblem}`);
   if (p.incoming.security === 'none') {
     warnings.push(`${where}.incoming.security: "none" sends mail without encryption`);
   }
@@ -178,6 +188,13 @@ function resolveMailbox(
     problems.push(`${where}.credentials: not used because profile "${profile.id}" uses auth.mode "${profile.auth.mode}"`);
   }
   if (new Set(m.folders).size !== m.folders.length) problems.push(`${where}.folders: a folder is listed twice`);
+  m.folders.forEach((f, i) => {
+    const problem = specialUseProblem(f);
+    if (problem) problems.push(`${where}.folders[${i}]: ${problem}`);
+  });
+  if (profile?.incoming.protocol === 'pop3' && (m.folders.length !== 1 || m.folders[0] !== 'INBOX')) {
+    problems.push(`${where}.folders: profile "${profile.id}" uses POP3, which reads one maildrop (INBOX); remove folders`);
+  }
   if (m.outgoing && profile && !profiles.hasOutgoing(profile.id)) {
     problems.push(`${where}.outgoing: profile "${profile.id}" has no outgoing server (profiles[].outgoing)`);
   }
@@ -268,4 +285,11 @@ function toJS(doc: Document, file: string): unknown {
     if (error instanceof ReferenceError) throw new ConfigError(file, ['YAML: aliases expand to too many nodes (more than 100 alias uses): refusing it']);
     throw error;
   }
+}
+
+/** A folder name starting with a backslash must be an RFC 6154 special-use name. */
+function specialUseProblem(folder: string): string | undefined {
+  if (!folder.startsWith('\\')) return undefined;
+  if (SPECIAL_USE.some((u) => u.toLowerCase() === folder.toLowerCase())) return undefined;
+  return `"${folder}" is no RFC 6154 special-use name (one of ${SPECIAL_USE.join(', ')})`;
 }

@@ -93,6 +93,8 @@ export const LIMIT_PRESETS = {
   google_workspace: { messagesPerMinute: 60, recipientsPerDay: 10_000 },
 } as const;
 
+const INCOMING_PORTS = { imap: { tls: 993, plain: 143 }, pop3: { tls: 995, plain: 110 } } as const;
+
 const SMTP_PORTS = { tls: 465, starttls: 587, none: 25 } as const;
 
 export const outgoingSchema = z.strictObject({
@@ -109,7 +111,8 @@ export const outgoingSchema = z.strictObject({
    * `none`. `server` and `append` let a restart find out whether an interrupted send got through.
    */
   sentCopy: z.enum(['server', 'append', 'none']).default('none'),
-  sentFolder: z.string().min(1).default('Sent'),
+  /** A folder name, or an RFC 6154 special-use name: the server's `\\Sent` folder by default (`Sent Items`, `[Gmail]/Sent Mail`...). */
+  sentFolder: z.string().min(1).default('\\Sent'),
   limits: z.union([
     z.strictObject({ preset: z.enum(Object.keys(LIMIT_PRESETS) as [keyof typeof LIMIT_PRESETS]) }),
     z.strictObject({
@@ -141,16 +144,22 @@ export const profileSchema = z.strictObject({
   id,
   owner: z.string().min(1).optional(),
   incoming: z.strictObject({
-    protocol: z.literal('imap').default('imap'),
+    /** IMAP (folders, the ownership mark), or POP3 (the one maildrop, leave-on-server by UIDL). */
+    protocol: z.enum(['imap', 'pop3']).default('imap'),
     /** Absent when the server is found by autodiscover from each mailbox's address. */
     host: z.string().min(1).optional(),
     autodiscover: z.boolean().default(false),
     port: z.number().int().min(1).max(65535).optional(),
     security: security.default('tls'),
     caFile: z.string().min(1).optional(),
+    /** POP3 only. */
+    pop3: z.strictObject({
+      /** DELE each message once it is stored (off: mail stays on the server, like IMAP's read-only sync). */
+      deleteAfterSync: z.boolean().default(false),
+    }).prefault({}),
   })
-    // IMAPS on 993, else the plain IMAP port (STARTTLS upgrades on it); a port written in the file wins.
-    .transform((i) => ({ ...i, port: i.port ?? (i.security === 'tls' ? 993 : 143) })),
+    // IMAPS on 993 (POP3S on 995), else the plain port (STARTTLS/STLS upgrades on it); a port written in the file wins.
+    .transform((i) => ({ ...i, port: i.port ?? INCOMING_PORTS[i.protocol][i.security === 'tls' ? 'tls' : 'plain'] })),
   /** The SMTP server for outgoing email (Pending Send); required by mailboxes with `outgoing: true`. */
   outgoing: outgoingSchema.optional(),
   auth: z

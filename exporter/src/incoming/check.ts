@@ -3,7 +3,7 @@ import type { CheckOptions, DirectionCheck, DirectionDeps, Ownership } from '../
 import { classifyFailure } from '../directions/classify.js';
 import { ImapSession } from '../protocols/imap.js';
 import { loginFor } from '../protocols/login.js';
-import { foreignOwner, resolveEndpoint } from '../protocols/mailbox.js';
+import { foreignOwner, ownershipRefusal, resolveEndpoint } from '../protocols/mailbox.js';
 
 /**
  * Test & Enable's incoming check: locate the server, connect, secure the channel, authenticate,
@@ -21,20 +21,12 @@ export async function checkIncoming(
     steps.push(`located ${endpoint.host}:${endpoint.port}`);
     session = await ImapSession.open(endpoint, loginFor(mailbox, profile).login, organization, deps.logger, options.signal);
     steps.push(endpoint.security === 'none' ? 'connected without TLS (allowed by the organization)' : 'connected over TLS', 'authenticated');
-    if (session.supportsMetadata) {
-      const owner = await session.getOwnerMark();
-      if (owner !== null && owner !== organization.id && !options.thisOrgOnly) throw foreignOwner(mailbox, owner);
-      if (owner !== organization.id) await session.setOwnerMark(organization.id);
-      ownership = owner !== null && owner !== organization.id ? 'taken_over' : 'marked';
-      steps.push(ownership === 'taken_over' ? `took ownership over from "${owner}"` : 'ownership marked');
-    } else {
-      ownership = 'unsupported';
-      steps.push('server has no METADATA: ownership not marked');
-    }
+    ownership = await markOwnership(session, mailbox, organization.id, options.thisOrgOnly, steps);
     for (const folder of mailbox.folders) {
-      await session.examine(folder);
+      const path = await session.resolveFolder(folder);
+      await session.examine(path);
       await session.leaveFolder();
-      steps.push(`opened ${folder}`);
+      steps.push(path === folder ? `opened ${folder}` : `opened ${folder} (${path} on this server)`);
     }
     return { direction: 'incoming', ok: true, steps, ownership };
   } catch (error) {
@@ -43,4 +35,33 @@ export async function checkIncoming(
   } finally {
     await session?.close();
   }
+}
+
+/**
+ * Reads and sets the ownership mark. A server that advertises METADATA but refuses the private
+ * entry ("NO Permission denied", a stock setting on some servers) or cannot store it ("NO
+ * [SERVERBUG]", a failing dictionary) is one without METADATA for this purpose: ownership
+ * unsupported, and the check goes on. That refusal is the server's policy, not the mailbox's
+ * failure, and must neither disable the mailbox nor stand in for its real last error. A lost
+ * connection still fails the check.
+ */
+async function markOwnership(session: ImapSession, mailbox: Mailbox, orgId: string, thisOrgOnly: boolean, steps: string[]): Promise<Ownership> {
+  if (!session.supportsMetadata) {
+    steps.push('server has no METADATA: ownership not marked');
+    return 'unsupported';
+  }
+  let owner: string | null;
+  try {
+    owner = await session.getOwnerMark();
+    if (owner !== null && owner !== orgId && !thisOrgOnly) throw foreignOwner(mailbox, owner);
+    if (owner !== orgId) await session.setOwnerMark(orgId);
+  } catch (error) {
+    const refusal = ownershipRefusal(session, error);
+    if (refusal === undefined) throw error;
+    steps.push(`server refused the ownership mark (${refusal}): ownership not marked`);
+    return 'unsupported';
+  }
+  const ownership = owner !== null && owner !== orgId ? 'taken_over' : 'marked';
+  steps.push(ownership === 'taken_over' ? `took ownership over from "${owner}"` : 'ownership marked');
+  return ownership;
 }

@@ -46,7 +46,8 @@ export async function syncIncoming(
       result.aborted = true;
       break;
     }
-    const r = await syncFolder(session, mailbox.id, folder, options, deps, signal);
+    // The configured name as the server spells it (namespace prefix, special-use): the cursor is kept under that path.
+    const r = await syncFolder(session, mailbox.id, await session.resolveFolder(folder), options, deps, signal);
     result.folders.push(r);
     result.itemsProcessed += r.fetched;
     result.itemsFailed += r.failed;

@@ -3,12 +3,14 @@ import type { CycleConfig, CycleWork, DirectionDeps, DirectionRunner } from '../
 import { openMailbox } from '../protocols/mailbox.js';
 import { pollIntervalMs } from '../scheduler/scheduler.js';
 import { checkIncoming } from './check.js';
+import { checkPop3, pop3Cycle } from './pop3/index.js';
 import { syncIncoming } from './folders.js';
 import { SessionPool } from './sessions.js';
 
 /**
  * The incoming direction: mail pulled from each mailbox's folders into the store over IMAP, on a
- * logged-in session kept between cycles within the profile's `maxConnections`.
+ * logged-in session kept between cycles within the profile's `maxConnections`, or from its POP3
+ * maildrop (`incoming.protocol: pop3`, ./pop3/).
  */
 export type IncomingRunner = DirectionRunner & { readonly sessions: SessionPool };
 
@@ -19,8 +21,13 @@ export function createIncoming(deps: DirectionDeps, profileLimit: (profileId: st
     sessions,
     intervalMs: (config: Config, profile: Profile) => pollIntervalMs(config.sync.pollIntervalSeconds, profile.minPollIntervalSeconds),
     groupLimit: (profile) => profile.maxConnections,
-    cycle: (mailbox, profile, config, signal) => incomingCycle(mailbox, profile, config, deps, sessions, signal),
-    check: (mailbox, profile, config, options) => checkIncoming(mailbox, profile, config.organization, options, deps),
+    // One entry per incoming protocol: IMAP here, POP3 in ./pop3/.
+    cycle: (mailbox, profile, config, signal) => profile.incoming.protocol === 'pop3'
+      ? pop3Cycle(mailbox, profile, config, deps, signal)
+      : incomingCycle(mailbox, profile, config, deps, sessions, signal),
+    check: (mailbox, profile, config, options) => profile.incoming.protocol === 'pop3'
+      ? checkPop3(mailbox, profile, config.organization, options, deps)
+      : checkIncoming(mailbox, profile, config.organization, options, deps),
     release: (mailboxId) => sessions.discard(mailboxId),
     closeIdle: () => sessions.closeIdle(),
     close: () => sessions.closeAll(),

@@ -86,4 +86,10 @@ describe('Test & Enable', () => {
       { direction: 'outgoing', action: 'disable', code: 'connect_failed', message: 'refused' },
     ]);
   });
+
+  it('leaves a direction as it was when its check failed for a reason mailsync does not recognise', () => {
+    expect(testChanges([
+      { direction: 'incoming', ok: false, steps: ['connect', 'login'], code: 'internal_error', class: 'transient', scope: 'mailbox', message: 'IMAP SETMETADATA: server said NO ...' },
+    ])).toEqual([]);
+  });
 });

@@ -23,7 +23,12 @@ export type DirectionChange =
  * watching and a retry loop would only hide the answer.
  */
 export function testChanges(checks: DirectionCheck[]): DirectionChange[] {
-  return checks.map((c) => (c.ok
-    ? { direction: c.direction, action: 'enable' }
-    : { direction: c.direction, action: 'disable', code: c.code, message: c.message }));
+  return checks.flatMap((c): DirectionChange[] => {
+    if (c.ok) return [{ direction: c.direction, action: 'enable' }];
+    // B: an error mailsync does not recognise says nothing about the mailbox. Disabling with it
+    // would replace the mailbox's real reason (say credentials_rejected, still its last error)
+    // with internal_error: the direction stays as it was, and the result shows the failed check.
+    if (c.code === 'internal_error') return [];
+    return [{ direction: c.direction, action: 'disable', code: c.code, message: c.message }];
+  });
 }

@@ -1,5 +1,6 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { assertChannelAllowed, readCa, type ChannelPolicy } from './channel.js';
+import { resolveFolderName, type ListedFolder } from './folder-names.js';
 import type { Secret, Security } from '../config/index.js';
 import type { Logger } from '../log.js';
 
@@ -41,6 +42,8 @@ export const OWNER_ENTRY = '/private/vendor/vendor.mailsync/owner';
  */
 export class ImapSession {
   readonly #client: ImapFlow;
+  /** The server's folders, listed once per session (a kept session lists them once for many cycles). */
+  #folders: Promise<ListedFolder[]> | undefined;
 
   private constructor(client: ImapFlow) {
     this.#client = client;
@@ -81,6 +84,21 @@ export class ImapSession {
     const box = await this.examine(folder);
     await this.leaveFolder();
     return box;
+  }
+
+  /**
+   * The server's path for a configured folder name: special-use names, the personal namespace's
+   * prefix and separator (protocols/folder-names.ts). INBOX needs no LIST.
+   */
+  async resolveFolder(name: string): Promise<string> {
+    if (name.toUpperCase() === 'INBOX') return 'INBOX';
+    this.#folders ??= this.#client.list().then((list) => list.map((f) => ({
+      path: f.path, delimiter: f.delimiter, specialUse: f.specialUse, flagged: f.specialUseSource === 'extension',
+    })));
+    // A failed LIST is not kept: the next call asks again.
+    this.#folders.catch(() => { this.#folders = undefined; });
+    const ns = this.#client.namespace;
+    return resolveFolderName(name, await this.#folders, ns ? { prefix: ns.prefix ?? '', delimiter: ns.delimiter ?? '' } : undefined);
   }
 
   /** Opens a folder read-only (EXAMINE). */
@@ -126,7 +144,7 @@ export class ImapSession {
    * interrupted send is reconciled against the Sent folder.
    */
   async hasMessageId(folder: string, messageId: string): Promise<boolean> {
-    await this.examine(folder);
+    await this.examine(await this.resolveFolder(folder));
     try {
       const found = await this.#client.search({ header: { 'message-id': messageId } }, { uid: true });
       return Array.isArray(found) && found.length > 0;
@@ -140,7 +158,7 @@ export class ImapSession {
    * mailbox, and only when the profile asks for it (`outgoing.sentCopy: append`).
    */
   async appendSent(folder: string, raw: Buffer, date: Date): Promise<void> {
-    await this.#client.append(folder, raw, ['\\Seen'], date);
+    await this.#client.append(await this.resolveFolder(folder), raw, ['\\Seen'], date);
   }
 
   /** True when the server stores per-user annotations (RFC 5464 METADATA), where the ownership mark lives. */

@@ -33,7 +33,11 @@ export async function openMailbox(
   const endpoint = await resolveEndpoint(mailbox, profile, options.autodiscover);
   const session = await ImapSession.open(endpoint, loginFor(mailbox, profile).login, organization, options.logger, options.signal);
   try {
-    const owner = session.supportsMetadata ? await session.getOwnerMark() : null;
+    const owner = session.supportsMetadata ? await session.getOwnerMark().catch((error: unknown) => {
+      // A server that refuses the private entry cannot hold a mark: as if it had no METADATA.
+      if (ownershipRefusal(session, error) === undefined) throw error;
+      return null;
+    }) : null;
     if (owner !== null && owner !== organization.id) throw foreignOwner(mailbox, owner);
     return session;
   } catch (error) {
@@ -45,4 +49,18 @@ export async function openMailbox(
 export function foreignOwner(mailbox: Mailbox, owner: string): ClassifiedError {
   return new ClassifiedError('configured_in_another_org',
     `${mailbox.address} is marked as synced by organization "${owner}"; Test & Enable with thisOrganizationOnly takes it over`);
+}
+
+/**
+ * The server's words when it answered a METADATA command with NO or BAD on a connection that is
+ * still up (it refuses or cannot store the entry); undefined for any other error (a lost
+ * connection, our own foreign-owner error), which the caller rethrows.
+ */
+export function ownershipRefusal(session: ImapSession, error: unknown): string | undefined {
+  const e = error as { responseStatus?: unknown; responseText?: unknown; serverResponseCode?: unknown } | null;
+  const status = typeof e?.responseStatus === 'string' ? e.responseStatus.toUpperCase() : undefined;
+  if ((status !== 'NO' && status !== 'BAD') || !session.usable) return undefined;
+  const code = typeof e?.serverResponseCode === 'string' ? `[${e.serverResponseCode}] ` : '';
+  const text = typeof e?.responseText === 'string' ? e.responseText.replace(/^\[[^\]]*\]\s*/, '').slice(0, 120) : '';
+  return `${status} ${code}${text}`.trim();
 }

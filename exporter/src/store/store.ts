@@ -22,6 +22,8 @@ export interface Store {
   readonly lifecycle: LifecycleStore;
   /** The Pending Send queue and the send log behind the provider limits. */
   readonly outgoing: OutgoingStore;
+  /** POP3 incoming: the UIDLs of each maildrop already stored. */
+  readonly pop3: Pop3Store;
   /**
    * Runs `fn` atomically: its writes through `tx` commit together or not at all. Other callers
    * wait until it ends, so keep network I/O out of `fn`.
@@ -65,6 +67,18 @@ export interface MailStore {
   /** Records what a parse found, for emails stored before ingest looked (NULL until then). */
   setHasAttachments(emailId: number, hasAttachments: boolean): Promise<void>;
   queryItemFailures(q: ItemFailureQuery): Promise<ItemFailureRecord[]>;
+}
+
+export interface Pop3Store {
+  /** Every UIDL already stored for the mailbox, with the id its email's location carries as UID. */
+  seenUidls(mailboxId: string): Promise<Map<string, number>>;
+  /**
+   * Records UIDLs as seen and returns their ids. Call it inside the transaction that commits their
+   * emails (`mail.commitBatch` with those ids as UIDs), so a crash keeps both or neither.
+   */
+  markSeen(mailboxId: string, uidls: string[], at: number): Promise<Map<string, number>>;
+  /** Forgets UIDLs the server no longer lists (deleted or renumbered): the table stays bounded. */
+  pruneMissing(mailboxId: string, onServer: string[]): Promise<number>;
 }
 
 export interface RunStore {

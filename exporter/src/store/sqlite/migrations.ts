@@ -214,4 +214,16 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX item_failure_recent ON item_failure (last_seen_at);
   CREATE INDEX item_failure_code ON item_failure (code, last_seen_at);
   `,
+  // B: POP3 leave-on-server sync: the UIDLs already stored, per mailbox. The id is what the email's
+  // location and item failures carry as their UID (folder INBOX, UIDVALIDITY 0), so POP3 emails go
+  // through the same insert as IMAP ones. AUTOINCREMENT: a pruned UIDL's id is never reused.
+  `
+  CREATE TABLE pop3_uidl (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    mailbox_id TEXT NOT NULL,
+    uidl TEXT NOT NULL,
+    seen_at INTEGER NOT NULL,
+    UNIQUE (mailbox_id, uidl)
+  ) STRICT;
+  `,
 ];
