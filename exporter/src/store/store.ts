@@ -3,6 +3,7 @@ import type {
   FolderCursor, ItemFailure, Lifecycle, OutgoingEmail, OutgoingEvent, OutgoingState, QueuedEmailInput, RunFinish, ScrapeRow,
   StoredEmail, SyncRun, TestState,
 } from './types.js';
+import type { ActStore } from './act-types.js';
 
 /**
  * What mailsync keeps, as one interface that each store driver implements (SQLite today,
@@ -20,6 +21,8 @@ export interface Store {
   readonly lifecycle: LifecycleStore;
   /** The Pending Send queue and the send log behind the provider limits. */
   readonly outgoing: OutgoingStore;
+  /** C: appointments, contacts and tasks. */
+  readonly act: ActStore;
   /**
    * Runs `fn` atomically: its writes through `tx` commit together or not at all. Other callers
    * wait until it ends, so keep network I/O out of `fn`.
