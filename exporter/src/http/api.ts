@@ -106,27 +106,7 @@ export function createApi({ operations, emails, act, tokens, maxEmailBytes, fail
     res.json(await operations.approveMany(selection, actor(res), comment));
   });
   // C: appointments, contacts and tasks (docs/api.md).
-  if (act) {
-    api.get('/mailboxes/:id/act/items', needs('viewer'), async (req, res) => {
-      res.json(await act.items(param(req), parse(actItemsQuery, req.query, 'query')));
-    });
-    api.get('/mailboxes/:id/act/item', needs('viewer'), async (req, res) => {
-      const q = parse(actItemQuery, req.query, 'query');
-      res.json(await act.item(param(req), q.collection, q.href));
-    });
-    api.post('/mailboxes/:id/act/pushes', needs('operator'), express.json({ limit: '1200kb', strict: false }), async (req, res) => {
-      res.status(202).json(await act.queue(param(req), actor(res), parse(actPushBody, bodyOf(req), 'body')));
-    });
-    api.get('/mailboxes/:id/act/pushes', needs('viewer'), async (req, res) => {
-      const q = parse(actPushesQuery, req.query, 'query');
-      res.json({ items: await act.pushes(param(req), q.state, q.limit) });
-    });
-    api.get('/mailboxes/:id/act/pushes/:pushId', needs('viewer'), async (req, res) => {
-      const pushId = Number(req.params.pushId);
-      if (!Number.isSafeInteger(pushId) || pushId < 1) throw new OperationError(400, 'push id must be a positive integer');
-      res.json(await act.pushOf(param(req), pushId));
-    });
-  }
+  if (act) mountAct(api, act);
   // strict: false so that a body which is JSON but not an object ("x", null) is named as such by
   // the schema, not called invalid JSON.
   api.use(express.json({ limit: '64kb', strict: false }));
@@ -226,6 +206,29 @@ function findToken(tokens: ApiToken[], presented: string): ApiToken | undefined 
     if (timingSafeEqual(digest, createHash('sha256').update(t.token.reveal()).digest())) found = t;
   }
   return found;
+}
+
+/** C: the appointments, contacts and tasks routes (their body parser takes up to 1 MiB of iCalendar). */
+function mountAct(api: Router, act: ActItemOperations): void {
+  api.get('/mailboxes/:id/act/items', needs('viewer'), async (req, res) => {
+    res.json(await act.items(param(req), parse(actItemsQuery, req.query, 'query')));
+  });
+  api.get('/mailboxes/:id/act/item', needs('viewer'), async (req, res) => {
+    const q = parse(actItemQuery, req.query, 'query');
+    res.json(await act.item(param(req), q.collection, q.href));
+  });
+  api.post('/mailboxes/:id/act/pushes', needs('operator'), express.json({ limit: '1200kb', strict: false }), async (req, res) => {
+    res.status(202).json(await act.queue(param(req), actor(res), parse(actPushBody, bodyOf(req), 'body')));
+  });
+  api.get('/mailboxes/:id/act/pushes', needs('viewer'), async (req, res) => {
+    const q = parse(actPushesQuery, req.query, 'query');
+    res.json({ items: await act.pushes(param(req), q.state, q.limit) });
+  });
+  api.get('/mailboxes/:id/act/pushes/:pushId', needs('viewer'), async (req, res) => {
+    const pushId = Number(req.params.pushId);
+    if (!Number.isSafeInteger(pushId) || pushId < 1) throw new OperationError(400, 'push id must be a positive integer');
+    res.json(await act.pushOf(param(req), pushId));
+  });
 }
 
 function needs(role: Role) {
