@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openActLab, type ActLab } from '../harness/act-lab.js';
+import { Dnsmasq } from '../harness/dnsmasq.js';
 import { manualClock } from '../harness/lab.js';
 import { Radicale, vcard, vevent, vtodo, type RadicaleUser } from '../harness/radicale.js';
 
 let radicale: Radicale;
 const users: Record<string, RadicaleUser> = Object.fromEntries(
-  ['first', 'changes', 'token', 'push', 'api', 'conflict', 'organizer', 'mark', 'malformed', 'certs', 'down', 'other'].map((n) => [n, { name: n, password: `pw-${n}` }]),
+  ['first', 'changes', 'token', 'push', 'api', 'found', 'conflict', 'organizer', 'mark', 'malformed', 'certs', 'down', 'other'].map((n) => [n, { name: n, password: `pw-${n}` }]),
 );
 
 beforeAll(async () => {
@@ -201,6 +202,27 @@ async function damagingProxy(port: number, damage: (body: string) => string): Pr
   const { port: own } = server.address() as { port: number };
   return { url: `http://127.0.0.1:${own}/`, close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
 }
+
+describe('act server discovery (RFC 6764)', () => {
+  it('finds the homes from the address: _caldavs/_carddavs SRV records, /.well-known, then the principal', async () => {
+    const u = users.found!;
+    await seed(u, 1, 1, 1);
+    const dns = await Dnsmasq.start(['_caldavs._tcp.dav.test', '_carddavs._tcp.dav.test'].map((name) => ({ name, target: '127.0.0.1', port: radicale.tlsPort })));
+    try {
+      await withLab(u, async (lab) => {
+        const check = await lab.testEnable(u.name);
+        expect(check.checks).toMatchObject([{ direction: 'act', ok: true, steps: expect.arrayContaining([`located ${radicale.tlsUrl}found/`]) }]);
+        expect((await lab.turn(u.name)).outcome).toMatchObject({ result: 'success', stored: 3 });
+      }, {
+        mailboxes: [{ id: u.name, user: u.name, password: u.password, address: `${u.name}@dav.test` }],
+        profiles: { dav: { act: { caFile: radicale.cert.cert, requestTimeoutSeconds: 5 } } },
+        extra: { autodiscover: { dnsServers: [dns.server], timeoutSeconds: 2 } },
+      });
+    } finally {
+      await dns.stop();
+    }
+  });
+});
 
 describe('act failures go through the taxonomy, retry and disable policy with direction="act"', () => {
   it('rejected credentials disable ACT at once with credentials_rejected', async () => {
