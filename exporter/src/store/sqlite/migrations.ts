@@ -202,6 +202,7 @@ export const MIGRATIONS: readonly string[] = [
   -- Test & Enable's outgoing round trip (send the mailbox a message and wait for it) is optional.
   ALTER TABLE mailbox_lifecycle ADD COLUMN test_send_message INTEGER NOT NULL DEFAULT 0;
   `,
+  // C: appointments, contacts and tasks (the act direction): four new tables, nothing existing changed.
   `
   -- C: appointments, contacts and tasks (the act direction): collections with their sync state,
   -- items once per (mailbox, collection, href) with their ETag, every version, and queued pushes.
