@@ -18,6 +18,7 @@ import { Dovecot } from '../test/harness/dovecot.js';
 import { makeMessage } from '../test/harness/mail.js';
 import { freePort } from '../test/harness/ports.js';
 import { Prometheus } from '../test/harness/prometheus.js';
+import { Radicale, vcard, vevent, vtodo } from '../test/harness/radicale.js';
 import { SilentServer } from '../test/harness/responder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -51,6 +52,21 @@ try {
   // Another deployment's ownership mark: configured_in_another_org.
   dovecot.doveadm(['mailbox', 'metadata', 'set', '-u', 'partner-desk', '-s', '', OWNER_ENTRY, 'other-company.example']);
 
+  // Appointments, contacts and tasks: a Radicale (TLS with the lab's certificate) for four mailboxes.
+  const davUsers = ['calendar-desk', 'act-retired', 'act-organizer', 'act-partner'].map((name) => ({ name, password: 'demo-password' }));
+  const radicale = await Radicale.start(davUsers, { tls: true });
+  stops.push(() => radicale.stop());
+  for (const u of davUsers) {
+    await radicale.makeCalendar(u, 'calendar');
+    await radicale.makeCalendar(u, 'tasks', ['VTODO']);
+    await radicale.makeAddressBook(u, 'contacts');
+    for (let i = 0; i < 5; i++) await radicale.put(u, `/${u.name}/calendar/meeting-${i}.ics`, vevent(`meeting-${i}`, `Team meeting ${i}`, { attendees: ['team@lab.example'] }));
+    await radicale.put(u, `/${u.name}/tasks/report.ics`, vtodo('report', 'Quarterly report'));
+    await radicale.put(u, `/${u.name}/contacts/carol.vcf`, vcard('carol', 'Carol Customer'));
+  }
+  // Another deployment's mark on the calendar home: configured_in_another_org for ACT only.
+  await radicale.setProperty(davUsers[3]!, '/act-partner/', 'urn:mailsync:ownership', 'mailsync-owner', 'other-company.example');
+
   const dns = await Dnsmasq.start([]);
   stops.push(() => dns.stop());
   const silent = await SilentServer.start();
@@ -77,6 +93,10 @@ try {
       mailbox('newhire', { user: 'sales', address: 'newhire@lab.example', approval: undefined }), // not approved → email_address_not_approved
       mailbox('intern', { user: 'sales', address: 'intern@lab.example', incoming: false }), // nothing enabled yet → inactive
       mailbox('newdesk', { user: 'sales', address: 'newdesk@lab.example', profile: 'slow' }), // Test & Enable running → testing
+      mailbox('calendar-desk', { incoming: false, act: true, profile: 'dav' }), // appointments, contacts and tasks: healthy
+      mailbox('act-retired', { incoming: false, act: true, profile: 'dav-retired' }), // its home is gone (404) → ACT disabled, mailbox_not_found
+      mailbox('act-organizer', { incoming: false, act: true, profile: 'dav' }), // an appointment without organizer (after start) → item alert
+      mailbox('act-partner', { incoming: false, act: true, profile: 'dav' }), // another deployment's mark → configured_in_another_org (act)
     ],
     profiles: [
       labProfile(dovecot, 'lab', { owner: 'mail-team@lab.example', minPollIntervalSeconds: 30 }),
@@ -86,6 +106,8 @@ try {
       { ...labProfile(dovecot, 'legacy'), incoming: { host: '127.0.0.1', port: dovecot.imapPort, security: 'none' } },
       labProfile(dovecot, 'flaky', { incoming: { host: '127.0.0.1', port: closed, security: 'tls' } }),
       { ...labProfile(dovecot, 'outbox'), outgoing: { host: '127.0.0.1', port: closed, security: 'tls' } },
+      labProfile(dovecot, 'dav', { act: { url: radicale.tlsUrl, caFile: radicale.cert.cert, intervalSeconds: 60 } }),
+      labProfile(dovecot, 'dav-retired', { act: { url: `${radicale.tlsUrl}{localpart}/retired/`, caFile: radicale.cert.cert, intervalSeconds: 60 } }),
       // A server that accepts connections and never greets: Test & Enable stays running for minutes.
       labProfile(dovecot, 'slow', { incoming: { host: '127.0.0.1', port: silent.port, security: 'tls' }, timeouts: { connectSeconds: 600, greetingSeconds: 600, socketSeconds: 600 } }),
     ],
@@ -132,6 +154,13 @@ try {
   }, 1_000);
   stops.push(async () => clearInterval(report));
 
+  // The organizer alert counts new failures (an increase over the hour): once Prometheus has seen
+  // the mailbox's counter at 0, an appointment with attendees and no organizer arrives, and a Test
+  // & Enable wakes the mailbox's ACT cycle to meet it.
+  void prometheus.waitFor('mailsync_mailbox_items_failed_total{mailbox="act-organizer", code="appointment_organizer_missing"} == 0', (r) => r.length === 1, 120_000)
+    .then(() => radicale.put(davUsers[2]!, '/act-organizer/calendar/offsite.ics', vevent('offsite', 'Offsite (organizer missing)', { attendees: ['team@lab.example'], organizer: false })))
+    .then(() => api('/mailboxes/act-organizer/test-enable', {}))
+    .catch((e: Error) => say(`the organizer-missing appointment was not added: ${e.message}`));
   console.log(`READY status=${url}/ metrics=${url}/metrics prometheus=${prometheus.url} alertmanager=http://${alertmanager.url}`);
   say(`API token for mailsync mailboxes/send: MAILSYNC_URL=${url} MAILSYNC_TOKEN=${TOKEN}`);
   say('Ctrl-C stops everything.');

@@ -95,7 +95,12 @@ export const TAXONOMY = [
   row('no_recipient_match', 'permanent', 'mailbox', 'item', 'never', 'Incoming emails failed to sync',
     'The mailbox\'s incoming filter is `known-senders` and the sender is not among its known addresses; it is stored but not published.'),
   row('appointment_organizer_missing', 'permanent', 'mailbox', 'item', 'never', 'Appointments can\'t be synchronized: organizer missing',
-    'An appointment has no organizer (appointments, contacts and tasks sync; reserved until that direction exists).'),
+    'An appointment has attendees but no ORGANIZER: it is not pushed to the server, and one pulled that way is not synchronized.'),
+  // C: appointments, contacts and tasks written back to the server.
+  row('act_item_conflict', 'permanent', 'mailbox', 'item', 'never', 'Appointments, contacts and tasks failed to sync',
+    'A change made through mailsync met a newer version on the server (HTTP 412): the server\'s version is kept, the local change waits for an operator.'),
+  row('act_item_rejected', 'permanent', 'mailbox', 'item', 'never', 'Appointments, contacts and tasks failed to sync',
+    'The server refused one appointment, contact or task written through mailsync; that item failed, the mailbox keeps syncing.'),
 ] as const satisfies readonly TaxonomyEntry[];
 
 export type ErrorCode = (typeof TAXONOMY)[number]['code'];

@@ -14,6 +14,8 @@ export interface LabMailbox {
   incoming?: boolean;
   /** Default false. */
   outgoing?: boolean;
+  /** Appointments, contacts and tasks; the profile needs an `act:` section. Default false. */
+  act?: boolean;
   password?: string;
   profile?: string;
   folders?: string[];
@@ -67,6 +69,7 @@ export function writeLabConfig(dovecot: Dovecot, options: LabOptions): { file: s
       ...(m.folders ? { folders: m.folders } : {}),
       ...(m.incoming === false ? { incoming: false } : {}),
       ...(m.outgoing ? { outgoing: true } : {}),
+      ...(m.act ? { act: true } : {}),
       ...(m.startFrom ? { startFrom: m.startFrom } : {}),
       ...(m.approval ? { approval: m.approval } : {}),
       ...(needsOwn ? { credentials: { username: m.user, password: `\${${envName}}` } } : {}),

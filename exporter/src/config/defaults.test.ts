@@ -10,7 +10,7 @@ import { configSchema, DEFAULTS } from './schema.js';
 /** The smallest valid input with one of each list entry, so defaults inside lists are visible. */
 const minimal = () => ({
   organization: { id: 'o' },
-  profiles: [{ id: 'p', incoming: { host: 'imap.example' }, outgoing: { host: 'smtp.example' } }],
+  profiles: [{ id: 'p', incoming: { host: 'imap.example' }, outgoing: { host: 'smtp.example' }, act: {} }],
   mailboxes: [{ id: 'm', address: 'm@example.com', profile: 'p' }],
 });
 
@@ -103,6 +103,9 @@ describe('config defaults', () => {
       greetingTimeoutSeconds: profile.timeouts.greetingSeconds,
       socketTimeoutSeconds: profile.timeouts.socketSeconds,
       outgoingMaxConnections: profile.outgoing?.maxConnections,
+      actIntervalSeconds: profile.act?.intervalSeconds,
+      actMaxConnections: profile.act?.maxConnections,
+      actRequestTimeoutSeconds: profile.act?.requestTimeoutSeconds,
       folders: mailbox.folders,
       autodiscoverCacheSeconds: c.autodiscover.cacheSeconds,
       autodiscoverTimeoutSeconds: c.autodiscover.timeoutSeconds,

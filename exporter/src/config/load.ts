@@ -50,8 +50,9 @@ function resolve(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Config {
   const byId = new Map(profiles.map((p) => [p.id, p]));
   // With a duplicated profile id (already a problem) the first one's outgoing server is the one checked.
   const hasOutgoing = (id: string) => raw.profiles.find((p) => p.id === id)?.outgoing !== undefined;
+  const hasAct = (id: string) => raw.profiles.find((p) => p.id === id)?.act !== undefined;
   const profileIndex = new Map(raw.profiles.map((p, i) => [p.id, i] as const).reverse());
-  const mailboxes = raw.mailboxes.map((m, i) => resolveMailbox(m, `mailboxes[${i}]`, { byId, hasOutgoing, startFrom: raw.sync.startFrom }, found));
+  const mailboxes = raw.mailboxes.map((m, i) => resolveMailbox(m, `mailboxes[${i}]`, { byId, hasOutgoing, hasAct, startFrom: raw.sync.startFrom }, found));
   for (const m of mailboxes) {
     if (m.approval) continue;
     const declared = byId.get(m.profile)?.approval;
@@ -160,6 +161,9 @@ function resolveProfile(p: RawConfig['profiles'][number], where: string, found: 
   if (p.incoming.security === 'none') {
     warnings.push(`${where}.incoming.security: "none" sends mail without encryption`);
   }
+  if (p.act?.url?.startsWith('http:')) {
+    warnings.push(`${where}.act.url: "http:" sends appointments and contacts without encryption`);
+  }
   if (p.outgoing?.security === 'none') {
     warnings.push(`${where}.outgoing.security: "none" sends mail without encryption`);
   }
@@ -168,6 +172,7 @@ function resolveProfile(p: RawConfig['profiles'][number], where: string, found: 
     ...p,
     incoming: { ...p.incoming, caFile: caFile(p.incoming.caFile) },
     outgoing: p.outgoing && { ...p.outgoing, caFile: caFile(p.outgoing.caFile) },
+    act: p.act && { ...p.act, caFile: caFile(p.act.caFile) },
     auth: { mode: p.auth.mode, credentials: found.credentials(p.auth.credentials, `${where}.auth.credentials`) },
   };
 }
@@ -175,7 +180,7 @@ function resolveProfile(p: RawConfig['profiles'][number], where: string, found: 
 function resolveMailbox(
   m: RawConfig['mailboxes'][number],
   where: string,
-  profiles: { byId: Map<string, Profile>; hasOutgoing: (id: string) => boolean; startFrom: string },
+  profiles: { byId: Map<string, Profile>; hasOutgoing: (id: string) => boolean; hasAct: (id: string) => boolean; startFrom: string },
   found: Findings,
 ): Mailbox {
   const { problems } = found;
@@ -197,6 +202,9 @@ function resolveMailbox(
   }
   if (m.outgoing && profile && !profiles.hasOutgoing(profile.id)) {
     problems.push(`${where}.outgoing: profile "${profile.id}" has no outgoing server (profiles[].outgoing)`);
+  }
+  if (m.act && profile && !profiles.hasAct(profile.id)) {
+    problems.push(`${where}.act: profile "${profile.id}" has no appointments, contacts and tasks server (profiles[].act)`);
   }
   return {
     ...m,

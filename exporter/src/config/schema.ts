@@ -38,6 +38,10 @@ export const DEFAULTS = {
   maxOutgoingEmailBytes: 25 * 1024 * 1024,
   outgoingMaxConnections: 3,
   outgoingBatch: 50,
+  // C: the product syncs appointments, contacts and tasks every 5-15 minutes; they change less often than mail.
+  actIntervalSeconds: 900,
+  actMaxConnections: 4,
+  actRequestTimeoutSeconds: 60,
   // The Mozilla autoconfig convention: the provider's own host first, then the well-known path.
   autoconfigUrls: [
     'https://autoconfig.{domain}/mail/config-v1.1.xml?emailaddress={address}',
@@ -130,6 +134,22 @@ export const outgoingSchema = z.strictObject({
   // Submission ports by security; a port written in the file wins.
   .transform((o) => ({ ...o, port: o.port ?? SMTP_PORTS[o.security] }));
 
+// C: the appointments, contacts and tasks server (CalDAV and CardDAV) of a profile.
+const davUrl = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, { error: 'must be an http(s) URL such as https://dav.example.com/' });
+export const actSchema = z.strictObject({
+  /**
+   * Absent: found from each mailbox's address by RFC 6764 (`_caldavs._tcp`/`_carddavs._tcp` SRV,
+   * then /.well-known/caldav and /.well-known/carddav). A URL without placeholders is the server's
+   * root (the user's principal is asked for); with {localpart}, {address} or {user} it is the
+   * home collection itself.
+   */
+  url: davUrl.optional(),
+  caFile: z.string().min(1).optional(),
+  intervalSeconds: seconds(86_400).default(DEFAULTS.actIntervalSeconds),
+  maxConnections: z.number().int().min(1).max(1_000).default(DEFAULTS.actMaxConnections),
+  requestTimeoutSeconds: seconds(600).default(DEFAULTS.actRequestTimeoutSeconds),
+});
+
 /**
  * An approval an administrator vouches for in the file, applied at start and on reload before any
  * mailbox is contacted (docs/configuration.md: approvals). The role is the approver's, as an API
@@ -162,6 +182,8 @@ export const profileSchema = z.strictObject({
     .transform((i) => ({ ...i, port: i.port ?? INCOMING_PORTS[i.protocol][i.security === 'tls' ? 'tls' : 'plain'] })),
   /** The SMTP server for outgoing email (Pending Send); required by mailboxes with `outgoing: true`. */
   outgoing: outgoingSchema.optional(),
+  /** C: the CalDAV/CardDAV server; required by mailboxes with `act: true`. */
+  act: actSchema.optional(),
   auth: z
     .strictObject({
       mode: authMode.default('mailbox'),

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { authMode, configSchema, credentials, declaredApproval, mailboxSchema, outgoingSchema, profileSchema, role, security } from './schema.js';
+import type { actSchema, authMode, configSchema, credentials, declaredApproval, mailboxSchema, outgoingSchema, profileSchema, role, security } from './schema.js';
 import type { Secret } from './secret.js';
 
 // The config's types are the schema's output types (defaults applied, ports and sending limits
@@ -20,6 +20,9 @@ export type Credentials = With<z.output<typeof credentials>, { password: Secret 
 
 /** `limits` is resolved from a preset or the explicit values; undefined means no limit. */
 export type OutgoingServer = z.output<typeof outgoingSchema>;
+
+/** C: the CalDAV/CardDAV server of a profile (docs/configuration.md: act). */
+export type ActServer = z.output<typeof actSchema>;
 
 /** `incoming.host` is undefined when the server is found by autodiscover from each mailbox's address. */
 export type Profile = With<RawProfile, {

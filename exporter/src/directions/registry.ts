@@ -1,3 +1,4 @@
+import { createAct } from '../act/index.js';
 import { createIncoming } from '../incoming/index.js';
 import { createOutgoing } from '../outgoing/index.js';
 import type { Direction } from '../store/index.js';
@@ -12,5 +13,6 @@ export function createDirections(deps: DirectionDeps, profileLimit: (profileId: 
   return new Map<Direction, DirectionRunner>([
     ['incoming', createIncoming(deps, profileLimit)],
     ['outgoing', createOutgoing(deps)],
+    ['act', createAct(deps)],
   ]);
 }

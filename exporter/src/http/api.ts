@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { ApiToken, Role } from '../config/index.js';
+import { actItemsQuery, actPushBody, actPushesQuery, type ActItemOperations } from '../mailboxes/act-items.js';
 import type { EmailOperations } from '../mailboxes/emails.js';
 import { MAX_PAGE_SIZE, OperationError, type Actor, type MailboxOperations } from '../mailboxes/operations.js';
 import { DIRECTIONS, type Direction } from '@mailsync/contract';
@@ -15,6 +16,8 @@ import { describeRequestError } from './errors.js';
 export interface ApiDeps {
   operations: MailboxOperations;
   emails: EmailOperations;
+  /** C: appointments, contacts and tasks (absent in tests that do not need them). */
+  act?: ActItemOperations;
   /** sync.outgoing.maxEmailBytes: bounds the JSON body of a queued email. */
   maxEmailBytes: () => number;
   /** Read on each request so a config reload changes the tokens. */
@@ -40,6 +43,7 @@ const listQuery = z.strictObject({
 });
 const approvalBody = z.strictObject({ comment: z.string().max(500).optional() });
 const MAILBOX_ID = z.string().min(1).max(64);
+const actItemQuery = z.strictObject({ collection: z.string().min(1).max(1_000), href: z.string().min(1).max(1_000) });
 /** POST /api/mailboxes/approve: exactly one selector (checked with the same words offline). */
 const bulkApprovalBody = z.strictObject({
   ids: z.array(MAILBOX_ID).max(100_000).optional(),
@@ -77,7 +81,7 @@ const disableBody = z.strictObject({
  * The admin API under /api: bearer tokens from the config, roles viewer < operator < admin.
  * Bodies and queries are validated strictly; every refusal is a JSON `{ error }` with a 4xx.
  */
-export function createApi({ operations, emails, tokens, maxEmailBytes, failures, logger, records }: ApiDeps): Router {
+export function createApi({ operations, emails, act, tokens, maxEmailBytes, failures, logger, records }: ApiDeps): Router {
   const api = express.Router();
   // Authentication first: an unauthenticated client never gets its body read.
   api.use(authenticate(tokens, failures, logger));
@@ -105,6 +109,8 @@ export function createApi({ operations, emails, tokens, maxEmailBytes, failures,
     const { comment, ...selection } = parse(bulkApprovalBody, bodyOf(req), 'body');
     res.json(await operations.approveMany(selection, actor(res), comment));
   });
+  // C: appointments, contacts and tasks (docs/api.md).
+  if (act) mountAct(api, act);
   // strict: false so that a body which is JSON but not an object ("x", null) is named as such by
   // the schema, not called invalid JSON.
   api.use(express.json({ limit: '64kb', strict: false }));
@@ -204,6 +210,29 @@ function findToken(tokens: ApiToken[], presented: string): ApiToken | undefined 
     if (timingSafeEqual(digest, createHash('sha256').update(t.token.reveal()).digest())) found = t;
   }
   return found;
+}
+
+/** C: the appointments, contacts and tasks routes (their body parser takes up to 1 MiB of iCalendar). */
+function mountAct(api: Router, act: ActItemOperations): void {
+  api.get('/mailboxes/:id/act/items', needs('viewer'), async (req, res) => {
+    res.json(await act.items(param(req), parse(actItemsQuery, req.query, 'query')));
+  });
+  api.get('/mailboxes/:id/act/item', needs('viewer'), async (req, res) => {
+    const q = parse(actItemQuery, req.query, 'query');
+    res.json(await act.item(param(req), q.collection, q.href));
+  });
+  api.post('/mailboxes/:id/act/pushes', needs('operator'), express.json({ limit: '1200kb', strict: false }), async (req, res) => {
+    res.status(202).json(await act.queue(param(req), actor(res), parse(actPushBody, bodyOf(req), 'body')));
+  });
+  api.get('/mailboxes/:id/act/pushes', needs('viewer'), async (req, res) => {
+    const q = parse(actPushesQuery, req.query, 'query');
+    res.json({ items: await act.pushes(param(req), q.state, q.limit) });
+  });
+  api.get('/mailboxes/:id/act/pushes/:pushId', needs('viewer'), async (req, res) => {
+    const pushId = Number(req.params.pushId);
+    if (!Number.isSafeInteger(pushId) || pushId < 1) throw new OperationError(400, 'push id must be a positive integer');
+    res.json(await act.pushOf(param(req), pushId));
+  });
 }
 
 function needs(role: Role) {

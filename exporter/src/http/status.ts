@@ -134,9 +134,9 @@ function mailboxTable(views: MailboxView[], prefix: string): SafeHtml {
     // The page of the mailbox says why; the list only has to make it findable.
     const mark = v.ownership === 'unsupported' ? html` <span class="mark" title="${OWNERSHIP_UNSUPPORTED}">no ownership mark</span>` : '';
     return html`<tr><td><a href="${prefix}mailboxes/${encodeURIComponent(v.id)}">${v.id}</a>${mark}</td><td>${v.address}</td><td>${v.profile}</td>
-<td class="${v.health}">${v.health}</td><td>${directionState(i)}</td><td>${i.lastError ? html`<code>${i.lastError.code}</code>` : '-'}</td><td>${time(i.lastSuccessAt)}</td></tr>`;
+<td class="${v.health}">${v.health}</td><td>${directionState(i)}</td><td>${directionState(v.directions.act)}</td><td>${i.lastError ? html`<code>${i.lastError.code}</code>` : '-'}</td><td>${time(i.lastSuccessAt)}</td></tr>`;
   };
-  return html`<table><tr><th>mailbox</th><th>address</th><th>profile</th><th>health</th><th>incoming</th><th>last error</th><th>last success</th></tr>
+  return html`<table><tr><th>mailbox</th><th>address</th><th>profile</th><th>health</th><th>incoming</th><th>ACT</th><th>last error</th><th>last success</th></tr>
 ${views.map(row)}</table>`;
 }
 

@@ -94,7 +94,16 @@ function perMailbox(w: TextWriter, open: Open, fleet: Fleet, { errors, itemFailu
     const l = known.get(f.mailboxId);
     if (l) w.sample(name, `${l},${labels({ direction: f.direction, code: f.code })}`, f.count);
   }
+  // C: the documented organizer alert is an increase() of this counter, which a series born at 1
+  // never shows; an ACT mailbox's series for that code starts at 0 (Prometheus' advice for counters).
+  const organizerSeen = new Set(itemFailures.filter((f) => f.direction === 'act' && f.code === ORGANIZER_CODE).map((f) => f.mailboxId));
+  for (const m of fleet.mailboxes) {
+    if (!m.mailbox.act || organizerSeen.has(m.mailbox.id)) continue;
+    w.sample(name, `${m.labels},${labels({ direction: 'act', code: ORGANIZER_CODE })}`, 0);
+  }
 }
+
+const ORGANIZER_CODE = 'appointment_organizer_missing';
 
 function pendingSend(w: TextWriter, open: Open, fleet: Fleet, { queue, now }: FleetInput): void {
   const byMailbox = new Map(queue.map((q) => [q.mailboxId, q]));

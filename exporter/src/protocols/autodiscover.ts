@@ -60,6 +60,18 @@ export class Autodiscover {
     return server;
   }
 
+  /** C: one SRV lookup with the configured DNS servers (CalDAV/CardDAV's RFC 6764); null when none is offered. */
+  async lookupSrv(name: string): Promise<{ host: string; port: number } | null> {
+    try {
+      const records = await withTimeout(this.#resolver.resolveSrv(name), this.#o.timeoutMs);
+      const best = records.filter((r) => r.name !== '' && r.name !== '.').sort((a, b) => a.priority - b.priority || b.weight - a.weight)[0];
+      return best ? { host: best.name, port: best.port } : null;
+    } catch (error) {
+      if (NEGATIVE.has((error as NodeJS.ErrnoException).code ?? '')) return null;
+      throw new ClassifiedError('dns_failed', `DNS could not be asked for ${name}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  }
+
   async #srv(domain: string, tried: string[], unreachable: () => void): Promise<DiscoveredServer | undefined> {
     for (const [service, security] of [['_imaps._tcp', 'tls'], ['_imap._tcp', 'starttls']] as const) {
       const name = `${service}.${domain}`;

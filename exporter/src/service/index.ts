@@ -12,6 +12,7 @@ import type { WebConfig } from '../http/web-config.js';
 import { webGate } from '../http/web-gate.js';
 import { createStatusPages } from '../http/status.js';
 import type { Logger } from '../log.js';
+import { ActItemOperations } from '../mailboxes/act-items.js';
 import { EmailOperations } from '../mailboxes/emails.js';
 import { EmailRecords, FailureRecords, recordRoutes } from '../records/index.js';
 import { MailboxOperations } from '../mailboxes/operations.js';
@@ -170,13 +171,14 @@ function createHttp({ current, store, clock, logger, schedulers, directions, tes
   const emails = new EmailOperations({ config: () => current.config, store, clock, wakeOutgoing: (id) => schedulers.wake(id, 'outgoing') });
   const itemFailures = new FailureRecords(store, () => current.config);
   const records = recordRoutes({ emails: new EmailRecords({ store, config: () => current.config }), failures: itemFailures });
+  const act = new ActItemOperations({ config: () => current.config, store, clock, wakeAct: (id) => schedulers.wake(id, 'act') });
   const initial = current.config;
   return createApp({
     metrics,
     notReadyReason: () => (stopping() ? 'shutting down' : undefined),
     reload,
     onError: (error) => logger.error({ err: error }, 'HTTP request failed inside mailsync'),
-    api: createApi({ operations, emails, tokens: () => current.config.api.tokens, maxEmailBytes: () => current.config.sync.outgoing.maxEmailBytes, failures, logger, records }),
+    api: createApi({ operations, emails, act, tokens: () => current.config.api.tokens, maxEmailBytes: () => current.config.sync.outgoing.maxEmailBytes, failures, logger, records }),
     ...(initial.server.statusPage ? { status: createStatusPages({ config: () => current.config, store, clock, operations, itemFailures }) } : {}),
   });
 }

@@ -4,6 +4,7 @@ import { SqliteStore } from './sqlite/store.js';
 export type * from './store.js';
 export type * from './types.js';
 export type * from './record-types.js';
+export type * from './act-types.js';
 export { emptyLifecycle, OUTGOING_STATES, SCRAPE_COLUMNS } from './types.js';
 export { RUN_HISTORY } from './sqlite/runs.js';
 export { SqliteStore } from './sqlite/store.js';

@@ -5,6 +5,7 @@ import type {
   StoredEmail, SyncRun, TestState,
 } from './types.js';
 import type { EmailQuery, EmailRecord, ItemFailureQuery, ItemFailureRecord } from './record-types.js';
+import type { ActStore } from './act-types.js';
 
 /**
  * What mailsync keeps, as one interface that each store driver implements (SQLite today,
@@ -24,6 +25,8 @@ export interface Store {
   readonly outgoing: OutgoingStore;
   /** POP3 incoming: the UIDLs of each maildrop already stored. */
   readonly pop3: Pop3Store;
+  /** C: appointments, contacts and tasks. */
+  readonly act: ActStore;
   /**
    * Runs `fn` atomically: its writes through `tx` commit together or not at all. Other callers
    * wait until it ends, so keep network I/O out of `fn`.

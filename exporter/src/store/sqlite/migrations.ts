@@ -226,4 +226,61 @@ export const MIGRATIONS: readonly string[] = [
     UNIQUE (mailbox_id, uidl)
   ) STRICT;
   `,
+  // C: appointments, contacts and tasks (the act direction): four new tables, nothing existing changed.
+  `
+  -- C: appointments, contacts and tasks (the act direction): collections with their sync state,
+  -- items once per (mailbox, collection, href) with their ETag, every version, and queued pushes.
+  CREATE TABLE act_collection (
+    mailbox_id TEXT NOT NULL,
+    href TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('calendar', 'addressbook')),
+    name TEXT,
+    sync_token TEXT,
+    ctag TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (mailbox_id, href)
+  ) STRICT;
+  CREATE TABLE act_item (
+    mailbox_id TEXT NOT NULL,
+    collection TEXT NOT NULL,
+    href TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('event', 'task', 'contact')),
+    uid TEXT,
+    etag TEXT NOT NULL,
+    data TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    deleted_at INTEGER,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (mailbox_id, collection, href)
+  ) STRICT;
+  CREATE TABLE act_item_version (
+    mailbox_id TEXT NOT NULL,
+    collection TEXT NOT NULL,
+    href TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    change TEXT NOT NULL CHECK (change IN ('created', 'updated', 'deleted')),
+    etag TEXT,
+    data TEXT,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (mailbox_id, collection, href, version)
+  ) STRICT;
+  CREATE TABLE act_push (
+    id INTEGER PRIMARY KEY,
+    mailbox_id TEXT NOT NULL,
+    collection TEXT NOT NULL,
+    href TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('create', 'update', 'delete')),
+    data TEXT,
+    base_etag TEXT,
+    requested_by TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'pushed', 'conflict', 'failed')),
+    code TEXT,
+    message TEXT,
+    server_etag TEXT,
+    server_data TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX act_push_mailbox ON act_push (mailbox_id, state, id);
+  `,
 ];

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type { Store, StoreTx } from '../store.js';
 import { storageFaults } from './faults.js';
 import { promised, TransactionGate } from './gate.js';
+import { SqliteAct } from './act.js';
 import { SqliteLifecycle } from './lifecycle.js';
 import { SqliteMail } from './mail.js';
 import { MIGRATIONS } from './migrations.js';
@@ -23,6 +24,7 @@ export class SqliteStore implements Store {
   readonly lifecycle;
   readonly outgoing;
   readonly pop3;
+  readonly act;
   readonly #db: Database.Database;
   readonly #gate = new TransactionGate();
   readonly #tx: StoreTx;
@@ -47,7 +49,7 @@ export class SqliteStore implements Store {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db);
-    const parts = { mail: new SqliteMail(db), runs: new SqliteRuns(db), lifecycle: new SqliteLifecycle(db), outgoing: new SqliteOutgoing(db), pop3: new SqlitePop3(db) };
+    const parts = { mail: new SqliteMail(db), runs: new SqliteRuns(db), lifecycle: new SqliteLifecycle(db), outgoing: new SqliteOutgoing(db), pop3: new SqlitePop3(db), act: new SqliteAct(db) };
     const faults = storageFaults(options.path);
     this.#faults = faults;
     const gated = <R>(fn: () => R) => this.#gate.run(() => faults(fn));
@@ -57,12 +59,14 @@ export class SqliteStore implements Store {
     this.lifecycle = promised(parts.lifecycle, gated);
     this.outgoing = promised(parts.outgoing, gated);
     this.pop3 = promised(parts.pop3, gated);
+    this.act = promised(parts.act, gated);
     this.#tx = {
       mail: promised(parts.mail, direct),
       runs: promised(parts.runs, direct),
       lifecycle: promised(parts.lifecycle, direct),
       outgoing: promised(parts.outgoing, direct),
       pop3: promised(parts.pop3, direct),
+      act: promised(parts.act, direct),
       // Nested: already atomic within the outer transaction.
       transaction: (fn) => fn(this.#tx),
       schemaVersion: () => direct(() => this.#version()),
