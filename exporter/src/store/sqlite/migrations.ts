@@ -202,4 +202,14 @@ export const MIGRATIONS: readonly string[] = [
   -- Test & Enable's outgoing round trip (send the mailbox a message and wait for it) is optional.
   ALTER TABLE mailbox_lifecycle ADD COLUMN test_send_message INTEGER NOT NULL DEFAULT 0;
   `,
+  // A: rotated OAuth2 refresh tokens, one per login (a hash of token URL, client and subject),
+  // AES-256-GCM sealed by auth/sealed.ts: the file never holds a token in clear.
+  `
+  CREATE TABLE oauth_refresh_token (
+    login_key TEXT PRIMARY KEY,
+    sealed BLOB NOT NULL,
+    initial_fingerprint TEXT NOT NULL,
+    rotated_at INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];

@@ -9,6 +9,7 @@ import { SqliteMail } from './mail.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteOutgoing } from './outgoing.js';
 import { SqliteRuns } from './runs.js';
+import { SqliteTokens } from './tokens.js';
 
 export interface SqliteOptions {
   /** ':memory:' for tests. */
@@ -21,6 +22,7 @@ export class SqliteStore implements Store {
   readonly runs;
   readonly lifecycle;
   readonly outgoing;
+  readonly tokens;
   readonly #db: Database.Database;
   readonly #gate = new TransactionGate();
   readonly #tx: StoreTx;
@@ -45,7 +47,7 @@ export class SqliteStore implements Store {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db);
-    const parts = { mail: new SqliteMail(db), runs: new SqliteRuns(db), lifecycle: new SqliteLifecycle(db), outgoing: new SqliteOutgoing(db) };
+    const parts = { mail: new SqliteMail(db), runs: new SqliteRuns(db), lifecycle: new SqliteLifecycle(db), outgoing: new SqliteOutgoing(db), tokens: new SqliteTokens(db) };
     const faults = storageFaults(options.path);
     this.#faults = faults;
     const gated = <R>(fn: () => R) => this.#gate.run(() => faults(fn));
@@ -54,11 +56,13 @@ export class SqliteStore implements Store {
     this.runs = promised(parts.runs, gated);
     this.lifecycle = promised(parts.lifecycle, gated);
     this.outgoing = promised(parts.outgoing, gated);
+    this.tokens = promised(parts.tokens, gated);
     this.#tx = {
       mail: promised(parts.mail, direct),
       runs: promised(parts.runs, direct),
       lifecycle: promised(parts.lifecycle, direct),
       outgoing: promised(parts.outgoing, direct),
+      tokens: promised(parts.tokens, direct),
       // Nested: already atomic within the outer transaction.
       transaction: (fn) => fn(this.#tx),
       schemaVersion: () => direct(() => this.#version()),
