@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { ClassifiedError } from '../classify/index.js';
+import { ClassifiedError, taxonomyEntry } from '../classify/index.js';
 import { Secret } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { TokenStore } from '../store/index.js';
@@ -31,7 +31,7 @@ const DEFAULT_LIFETIME_S = 3_600;
 /** Refresh this long before expiry (or at 90 % of a short lifetime), so no login starts with a token about to expire. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
 /**
- * A failed request is shared for this long: a fleet on one client-credentials login must not send
+ * A request that failed for a transient reason is shared for this long: a fleet on one client-credentials login must not send
  * one request per mailbox to an endpoint that is down. Each mailbox still records its own
  * (transient) failure and retries on its own schedule.
  */
@@ -95,7 +95,9 @@ export class TokenProvider implements TokenSource {
       logger.debug({ login: login.label, expiresIn: issued.expiresIn }, 'obtained an OAuth2 access token');
       return token;
     } catch (error) {
-      if (!(error instanceof DOMException && error.name === 'AbortError')) this.#failed.set(login.key, { at: clock.now(), error });
+      // Only an outage is shared: a refused grant is each mailbox's own answer, and after its fix
+      // (consent granted, a new refresh token) Test & Enable must reach the endpoint at once.
+      if (error instanceof ClassifiedError && taxonomyEntry(error.mailsyncCode).class === 'transient') this.#failed.set(login.key, { at: clock.now(), error });
       throw error;
     }
   }
