@@ -47,7 +47,8 @@ export function resolveOAuth2(
   if (raw.grant === 'jwt_bearer' && raw.serviceAccountKey === undefined) problems.push(`${where}.serviceAccountKey: required with grant "jwt_bearer"`);
   if (raw.grant !== 'jwt_bearer' && raw.serviceAccountKey !== undefined) problems.push(`${where}.serviceAccountKey: used only with grant "jwt_bearer"`);
   const clientId = raw.clientId ?? serviceAccount?.clientEmail;
-  if (clientId === undefined) problems.push(`${where}.clientId: required with grant "${raw.grant}"`);
+  // jwt_bearer's client is the service account; its key file's problem is already reported.
+  if (clientId === undefined && raw.grant !== 'jwt_bearer') problems.push(`${where}.clientId: required with grant "${raw.grant}"`);
   if (raw.grant !== 'jwt_bearer' && raw.clientSecret === undefined && raw.privateKey === undefined) {
     problems.push(`${where}.clientSecret: a clientSecret or a privateKey (certificate credential) is required with grant "${raw.grant}"`);
   }
