@@ -7,12 +7,14 @@ import { oauthLoginFor } from '../../exporter/src/auth/login.js';
 import { TokenProvider } from '../../exporter/src/auth/tokens.js';
 import { createLogger } from '../../exporter/src/log.js';
 import { openStore } from '../../exporter/src/store/index.js';
-import { labProfile, type LabMailbox } from '../harness/config.js';
+import { startCli } from '../harness/cli.js';
+import { labProfile, writeLabConfig, type LabMailbox } from '../harness/config.js';
 import { Dovecot } from '../harness/dovecot.js';
 import { manualClock, openLab, withOpenLab } from '../harness/lab.js';
 import { makeMessage } from '../harness/mail.js';
 import { SmtpLab } from '../harness/smtp.js';
 import { TokenService } from '../harness/token-service.js';
+import { waitFor } from '../harness/wait.js';
 
 let tokens: TokenService;
 let dovecot: Dovecot;
@@ -148,6 +150,32 @@ describe('OAuth2 logins against Dovecot\'s oauth2 passdb and an XOAUTH2 SMTP ser
       expect((await lab.state(m.id))?.consecutiveFailures).toBe(0);
       expect(await lab.store.lifecycle.alerts('mailbox', m.id)).toEqual([]);
     });
+  });
+});
+
+describe('mailsync run with an OAuth2 profile', () => {
+  it('syncs through the service, and no access token reaches its log, API or metrics', async () => {
+    const m = await mailboxUser('svc-kim');
+    process.env.LAB_OAUTH_API_TOKEN = 'oauth-viewer-token-0123456789';
+    const lab = writeLabConfig(dovecot, {
+      profiles: [microsoft('m365svc')], mailboxes: [{ ...m, outgoing: false, profile: 'm365svc' }],
+      sync: { jitterRatio: 0 }, extra: { api: { tokens: [{ name: 'v', role: 'viewer', token: '${LAB_OAUTH_API_TOKEN}' }] } },
+    });
+    const before = tokens.requests.length;
+    const run = startCli(['run', '--config', lab.file, '--log-level', 'debug'], lab.env);
+    try {
+      const { url } = await run.waitForLog((e) => e.msg === 'mailsync started');
+      const get = async (route: string) => (await fetch(`${String(url)}${route}`, { headers: { authorization: 'Bearer oauth-viewer-token-0123456789' } })).text();
+      await waitFor(() => get(`/api/mailboxes/${m.id}`), { what: 'the two messages synced', until: (t) => /"itemsProcessedTotal":2/.test(t) });
+      const issued = tokens.requests.length - before;
+      expect(issued).toBe(1);
+      const seen = run.stderr() + run.stdout() + await get(`/api/mailboxes/${m.id}`) + await get('/metrics') + await get('/');
+      expect(seen).toContain('obtained an OAuth2 access token');
+      expect(seen).not.toMatch(/at-[A-Za-z0-9_-]{32}/);
+      expect(seen).not.toContain('ms-app-secret-value');
+    } finally {
+      await run.stop();
+    }
   });
 });
 
