@@ -36,6 +36,7 @@ const bringBack = 'Fix the cause, then run Test & Enable (`mailsync mailboxes te
 const NAMED_DISABLE_CODES = [
   'secure_connection_failed', 'admin_approval_required', 'email_address_not_approved', 'mailbox_location_unknown',
   'credentials_rejected', 'insufficient_permissions', 'configured_in_another_org', 'insecure_channel_refused',
+  'oauth_consent_required',
 ];
 
 /** What the rules are built from: mailsync's values, or the mixin generator's stand-ins. */
@@ -54,6 +55,12 @@ const disableAlerts = (C: Config): AlertDef[] => [
     expr: disabled(C, 'admin_approval_required'),
     summary: 'Mailbox waits for an administrator to approve its address.',
     description: `${who} uses a trusted (impersonation) profile and has not been approved by an admin, so mailsync does not contact it. An admin approves it with \`mailsync mailboxes approve {{ $labels.mailbox }}\`.`,
+  },
+  {
+    name: 'MailsyncMailboxOAuthConsentRequired', group: 'mailsync-mailboxes', severity: 'critical', for: C.disabledFor,
+    expr: disabled(C, 'oauth_consent_required'),
+    summary: 'Mailbox disabled: an administrator of the mail provider must approve (consent to) mailsync\'s OAuth2 application.',
+    description: `The token endpoint of ${who} says the OAuth2 application lacks an administrator's consent for mail (Microsoft AADSTS65001, Google domain-wide delegation not authorised). An administrator of the provider grants it; then run Test & Enable (\`mailsync mailboxes test-enable {{ $labels.mailbox }}\`).`,
   },
   {
     name: 'MailsyncMailboxApprovalRequired', group: 'mailsync-mailboxes', severity: 'critical', for: C.disabledFor,

@@ -59,6 +59,11 @@ export const TAXONOMY = [
     'The organization processes mail only for approved mailboxes and this one is not approved; it was not contacted.', 'approval'),
   row('admin_approval_required', 'permanent', 'mailbox', 'mailbox', 'never', 'Email address requires approval by an administrator',
     'The profile authenticates with trusted (impersonation) credentials; an admin must approve each address.', 'approval'),
+  // A: OAuth2. A rejected grant (invalid_grant, invalid_client, a revoked refresh token) is
+  // credentials_rejected and a token endpoint down is connect_failed/server_unavailable, as for a
+  // mail server; only the missing consent is new: no mailsync approval fixes it (not 'approval').
+  row('oauth_consent_required', 'permanent', 'credential_source', 'mailbox', 'never', 'Email address requires approval by an administrator',
+    'The OAuth2 application has not been granted the mail permission: an administrator of the provider must consent (Microsoft AADSTS65001, Google domain-wide delegation).'),
   row('mailbox_location_unknown', 'permanent', 'mailbox', 'mailbox', 'never', 'Mailbox location could not be determined',
     'Autodiscover found no server for the address (no DNS SRV record, no autoconfig document).'),
   row('insecure_channel_refused', 'permanent', 'server', 'mailbox', 'never', 'Can\'t set user name and password: secure mode required',

@@ -32,6 +32,19 @@
             },
           },
           {
+            alert: 'MailsyncMailboxOAuthConsentRequired',
+            expr: 'mailsync_mailbox_disabled{%(mailsyncSelector)s, code=~"oauth_consent_required"} == 1' % $._config,
+            'for': $._config.disabledFor,
+            labels: {
+              severity: 'critical',
+            },
+            annotations: {
+              summary: "Mailbox disabled: an administrator of the mail provider must approve (consent to) mailsync's OAuth2 application.",
+              description: 'The token endpoint of {{ with printf "mailsync_mailbox_info{mailbox=%q, instance=%q, job=%q}" $labels.mailbox $labels.instance $labels.job | query }}{{ with . | first }}{{ .Labels.address }} (mailbox {{ $labels.mailbox }}, profile {{ .Labels.profile }}){{ end }}{{ else }}mailbox {{ $labels.mailbox }}{{ end }} says the OAuth2 application lacks an administrator\'s consent for mail (Microsoft AADSTS65001, Google domain-wide delegation not authorised). An administrator of the provider grants it; then run Test & Enable (`mailsync mailboxes test-enable {{ $labels.mailbox }}`).',
+              runbook_url: $._config.runbookURLPattern % 'mailsyncmailboxoauthconsentrequired',
+            },
+          },
+          {
             alert: 'MailsyncMailboxApprovalRequired',
             expr: 'mailsync_mailbox_disabled{%(mailsyncSelector)s, code=~"email_address_not_approved"} == 1' % $._config,
             'for': $._config.disabledFor,
@@ -98,7 +111,7 @@
           },
           {
             alert: 'MailsyncMailboxDisabled',
-            expr: 'mailsync_mailbox_disabled{%(mailsyncSelector)s, code!~"secure_connection_failed|admin_approval_required|email_address_not_approved|mailbox_location_unknown|credentials_rejected|insufficient_permissions|configured_in_another_org|insecure_channel_refused"} == 1' % $._config,
+            expr: 'mailsync_mailbox_disabled{%(mailsyncSelector)s, code!~"secure_connection_failed|admin_approval_required|email_address_not_approved|mailbox_location_unknown|credentials_rejected|insufficient_permissions|configured_in_another_org|insecure_channel_refused|oauth_consent_required"} == 1' % $._config,
             'for': $._config.disabledFor,
             labels: {
               severity: 'critical',

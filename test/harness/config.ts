@@ -20,6 +20,8 @@ export interface LabMailbox {
   profile?: string;
   folders?: string[];
   startFrom?: string;
+  /** OAuth2 grant refresh_token: the mailbox's initial refresh token (through an env reference). */
+  refreshToken?: string;
   /** Declared approved in the config (mailboxes[].approval). */
   approval?: { approvedBy: string; role: 'admin' | 'operator' };
 }
@@ -62,6 +64,7 @@ export function writeLabConfig(dovecot: Dovecot, options: LabOptions): { file: s
     const needsOwn = (profile.auth?.mode ?? 'mailbox') === 'mailbox';
     const envName = `LAB_PW_${m.id.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}`;
     if (needsOwn) env[envName] = m.password ?? `pw-${m.user}`;
+    if (m.refreshToken) env[`${envName}_RT`] = m.refreshToken;
     return {
       id: m.id,
       address: m.address ?? (m.user.includes('@') ? m.user : `${m.user}@lab.example`),
@@ -73,11 +76,14 @@ export function writeLabConfig(dovecot: Dovecot, options: LabOptions): { file: s
       ...(m.startFrom ? { startFrom: m.startFrom } : {}),
       ...(m.approval ? { approval: m.approval } : {}),
       ...(needsOwn ? { credentials: { username: m.user, password: `\${${envName}}` } } : {}),
+      ...(m.refreshToken ? { refreshToken: `\${${envName}_RT}` } : {}),
     };
   });
+  // Rotated OAuth2 refresh tokens are kept encrypted: a lab with refresh tokens gets a key.
+  if (options.mailboxes.some((m) => m.refreshToken)) env.LAB_STORE_KEY = 'lab-store-key-0123456789abcdef0123456789';
   const doc = {
     server: { listen: options.listen ?? '127.0.0.1:0' },
-    store: { path: './mailsync.db' },
+    store: { path: './mailsync.db', ...(env.LAB_STORE_KEY ? { encryptionKey: '${LAB_STORE_KEY}' } : {}) },
     log: { level: 'warn' },
     // Approval has its own tests; elsewhere the lab's mailboxes are processed without it.
     organization: { id: 'lab', processOnlyApproved: false, requireAdminApprovalForTrustedProfiles: false, ...options.organization },

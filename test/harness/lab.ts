@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { TokenProvider } from '../../exporter/src/auth/tokens.js';
 import { systemClock, type Clock } from '../../exporter/src/clock.js';
 import type { Config } from '../../exporter/src/config/index.js';
 import type { DirectionDeps } from '../../exporter/src/directions/contract.js';
@@ -26,7 +27,8 @@ export async function openLab(dovecot: Dovecot, options: LabOptions, clock: Cloc
   const { config, dir } = writeLabConfig(dovecot, options);
   const store = await openStore({ path: path.join(dir, 'mailsync.db') });
   const autodiscover = createAutodiscover(config.autodiscover, clock);
-  const deps: DirectionDeps = { store, clock, logger: silent, autodiscover: () => autodiscover };
+  const tokens = new TokenProvider({ store, clock, logger: silent, encryptionKey: () => config.store.encryptionKey });
+  const deps: DirectionDeps = { store, clock, logger: silent, autodiscover: () => autodiscover, tokens };
   const directions = createDirections(deps, (p) => config.profiles.find((x) => x.id === p)?.maxConnections ?? 1);
   // The registry's incoming entry is createIncoming's, whose session pool the tests look at.
   const incoming = directions.get('incoming') as IncomingRunner;
@@ -76,6 +78,8 @@ export async function openLab(dovecot: Dovecot, options: LabOptions, clock: Cloc
     state(id: string) {
       return store.runs.getDirectionState(id, 'incoming');
     },
+    /** The OAuth2 token cache the lab's directions share. */
+    tokens,
     /** The incoming direction's kept IMAP sessions. */
     sessions: incoming.sessions,
     async close() {

@@ -33,6 +33,8 @@ export interface SmtpOptions {
   /** Where accepted mail goes: local recipients' INBOX, and the logged-in account's Sent (as Microsoft 365 and Gmail save it). */
   dovecot?: Dovecot;
   saveToSent?: boolean;
+  /** XOAUTH2: whether the access token is valid for the user (the token service's check); without it, XOAUTH2 is not offered. */
+  oauth?: (accessToken: string, user: string) => boolean;
 }
 
 /** Hooks the crash tests use to hold the server at a point of a send while the runner is killed. */
@@ -66,7 +68,7 @@ export class SmtpLab {
       cert: readFileSync(o.cert.cert),
       hideSTARTTLS: o.noStartTls ?? false,
       disabledCommands: o.noStartTls ? ['STARTTLS'] : [],
-      authMethods: ['PLAIN', 'LOGIN'],
+      authMethods: o.oauth ? ['PLAIN', 'LOGIN', 'XOAUTH2'] : ['PLAIN', 'LOGIN'],
       // The lab allows AUTH before STARTTLS only so that a client's refusal can be seen; mailsync never does it.
       allowInsecureAuth: true,
       size: 50 * 1024 * 1024,
@@ -76,6 +78,11 @@ export class SmtpLab {
         void (this.hooks.onConnect?.() ?? Promise.resolve()).then(() => cb());
       },
       onAuth: (auth, _session, cb) => {
+        if (auth.method === 'XOAUTH2') {
+          if (o.oauth && auth.username && auth.accessToken && o.oauth(auth.accessToken, auth.username)) return cb(null, { user: auth.username });
+          // smtp-server's way to refuse XOAUTH2: the JSON challenge Gmail sends (RFC 7628 error).
+          return cb(null, { data: { status: '401', schemes: 'bearer', scope: 'https://mail.google.com/' } });
+        }
         if (auth.username && o.users[auth.username] !== undefined && o.users[auth.username] === auth.password) return cb(null, { user: auth.username });
         return cb(reject({ code: 535, message: '5.7.8 Error: authentication failed: UGFzc3dvcmQ6' }));
       },

@@ -1,3 +1,4 @@
+import { TokenProvider } from '../auth/tokens.js';
 import { systemClock } from '../clock.js';
 import { ConfigError, loadConfigFile, resolveConfigPath, type Config } from '../config/index.js';
 import { loadWebConfig } from '../http/web-config.js';
@@ -88,7 +89,8 @@ async function syncOnce(args: string[]): Promise<number> {
   const logger = createLogger(o['log-level'] ?? config.log.level, process.stderr);
   const store = await openStoreFor(config.store.path);
   const autodiscover = createAutodiscover(config.autodiscover, systemClock);
-  const deps = { store, clock: systemClock, logger, autodiscover: () => autodiscover };
+  const tokens = new TokenProvider({ store, clock: systemClock, logger, encryptionKey: () => config.store.encryptionKey });
+  const deps = { store, clock: systemClock, logger, autodiscover: () => autodiscover, tokens };
   const incoming = createIncoming(deps, () => profile.maxConnections);
   const controller = new AbortController();
   const onSignal = () => controller.abort();

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseDocument, type Document, type YAMLError } from 'yaml';
 import { configSchema, DEFAULTS, type RawConfig, type SecretInput } from './schema.js';
 import { ConfigError, formatIssue } from './errors.js';
+import { oauth2Problems, plaintextCredentialsAllowed, resolveOAuth2 } from './oauth2.js';
 import { Secret } from './secret.js';
 import { SPECIAL_USE } from '../protocols/folder-names.js';
 import type { ApiToken, Config, Credentials, Mailbox, Profile } from './types.js';
@@ -44,7 +45,7 @@ function resolve(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Config {
   const found = newFindings(path.dirname(file), env);
   const { problems, warnings, baseDir } = found;
 
-  const profiles = raw.profiles.map((p, i) => resolveProfile(p, `profiles[${i}]`, found));
+  const profiles = raw.profiles.map((p, i) => resolveProfile(p, `profiles[${i}]`, found, raw.organization));
   reportDuplicates(profiles.map((p) => p.id), 'profiles', 'id', problems);
 
   const byId = new Map(profiles.map((p) => [p.id, p]));
@@ -73,12 +74,14 @@ function resolve(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Config {
   reportDuplicates(tokens.map((t) => t.name), 'api.tokens', 'name', problems);
   reportDuplicates(tokens.map((t) => t.token.reveal()).filter((v) => v !== ''), 'api.tokens', 'token', problems, false);
   problems.push(...plaintextAutoconfigProblems(raw));
+  const encryptionKey = raw.store.encryptionKey === undefined ? undefined : found.secret(raw.store.encryptionKey, 'store.encryptionKey');
+  problems.push(...oauth2Problems(profiles, mailboxes, encryptionKey));
 
   if (problems.length > 0) throw new ConfigError(file, problems);
   return {
     ...raw,
     api: { tokens },
-    store: { path: path.resolve(baseDir, raw.store.path) },
+    store: { path: path.resolve(baseDir, raw.store.path), encryptionKey },
     profiles,
     mailboxes,
     file,
@@ -97,8 +100,7 @@ const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
  * warning scrolls by, and the next login would already go wherever the forged document said.
  */
 function plaintextAutoconfigProblems(raw: RawConfig): string[] {
-  const { allowNonTlsServers, allowCredentialsOverInsecureChannel } = raw.organization;
-  if (allowNonTlsServers && allowCredentialsOverInsecureChannel) return [];
+  if (plaintextCredentialsAllowed(raw.organization)) return [];
   return raw.autodiscover.autoconfigUrls.flatMap((url, i) => {
     const host = /^http:\/\/(\[[^\]]*\]|[^/:?#]*)/.exec(url)?.[1];
     if (host === undefined || LOOPBACK.test(host)) return [];
@@ -135,9 +137,12 @@ function newFindings(baseDir: string, env: NodeJS.ProcessEnv): Findings {
   return { problems, warnings, baseDir, secret, credentials };
 }
 
-function resolveProfile(p: RawConfig['profiles'][number], where: string, found: Findings): Profile {
+function resolveProfile(p: RawConfig['profiles'][number], where: string, found: Findings, organization: RawConfig['organization']): Profile {
   const { problems, warnings, baseDir } = found;
-  if (p.auth.mode !== 'mailbox' && !p.auth.credentials) {
+  const oauth2 = p.auth.mode === 'oauth2' ? resolveOAuth2(p.auth.oauth2, `${where}.auth.oauth2`, found, organization) : undefined;
+  if (p.auth.mode !== 'oauth2' && p.auth.oauth2) problems.push(`${where}.auth.oauth2: used only when auth.mode is "oauth2"`);
+  if (p.auth.mode === 'oauth2' && p.auth.credentials) problems.push(`${where}.auth.credentials: not used when auth.mode is "oauth2" (the login is the mailbox address)`);
+  if (p.auth.mode !== 'mailbox' && p.auth.mode !== 'oauth2' && !p.auth.credentials) {
     problems.push(`${where}.auth.credentials: required when auth.mode is "${p.auth.mode}"`);
   }
   if (p.auth.mode === 'mailbox' && p.auth.credentials) {
@@ -173,7 +178,7 @@ function resolveProfile(p: RawConfig['profiles'][number], where: string, found: 
     incoming: { ...p.incoming, caFile: caFile(p.incoming.caFile) },
     outgoing: p.outgoing && { ...p.outgoing, caFile: caFile(p.outgoing.caFile) },
     act: p.act && { ...p.act, caFile: caFile(p.act.caFile) },
-    auth: { mode: p.auth.mode, credentials: found.credentials(p.auth.credentials, `${where}.auth.credentials`) },
+    auth: { mode: p.auth.mode, credentials: found.credentials(p.auth.credentials, `${where}.auth.credentials`), oauth2 },
   };
 }
 
@@ -210,6 +215,7 @@ function resolveMailbox(
     ...m,
     address: m.address.toLowerCase(),
     credentials: found.credentials(m.credentials, `${where}.credentials`),
+    refreshToken: m.refreshToken === undefined ? undefined : found.secret(m.refreshToken, `${where}.refreshToken`),
     startFrom: m.startFrom ?? profiles.startFrom,
     approval: m.approval && { ...m.approval, declaredAt: `${where}.approval` },
   };

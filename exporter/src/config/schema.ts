@@ -1,5 +1,7 @@
 import { DEFAULT_RETRY_BUDGET, INTERMITTENT_WINDOW_SECONDS, LONG_TEST_ENABLE_SECONDS } from '@mailsync/contract';
 import { z } from 'zod';
+import { oauth2Schema } from './oauth2-schema.js';
+import { secretInput } from './secret-input.js';
 
 /** Named defaults: each one is documented in docs/configuration.md. */
 export const DEFAULTS = {
@@ -58,15 +60,11 @@ const id = z
 const seconds = (max: number) => z.number().int().positive().max(max);
 
 export const security = z.enum(['tls', 'starttls', 'none']);
-export const authMode = z.enum(['mailbox', 'profile', 'impersonation']);
+export const authMode = z.enum(['mailbox', 'profile', 'impersonation', 'oauth2']);
 export const role = z.enum(['viewer', 'operator', 'admin']);
 
-/** A secret as written in YAML: "${ENV_NAME}", { file: path } or (discouraged) an inline string. */
-export const secretInput = z.union([
-  z.string().min(1),
-  z.strictObject({ file: z.string().min(1) }),
-  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/) }),
-]);
+export { secretInput } from './secret-input.js';
+export { OAUTH2_PRESETS, oauth2Grant, oauth2Schema } from './oauth2-schema.js';
 
 export const credentials = z.strictObject({
   username: z.string().min(1),
@@ -188,6 +186,7 @@ export const profileSchema = z.strictObject({
     .strictObject({
       mode: authMode.default('mailbox'),
       credentials: credentials.optional(),
+      oauth2: oauth2Schema.optional(),
     })
     .prefault({}),
   maxConnections: z.number().int().min(1).max(100_000).default(DEFAULTS.maxConnections),
@@ -212,6 +211,8 @@ export const mailboxSchema = z.strictObject({
   act: z.boolean().default(false),
   folders: z.array(z.string().min(1)).min(1).default([...DEFAULTS.folders]),
   credentials: credentials.optional(),
+  /** A: auth.mode oauth2 with grant refresh_token: the mailbox's initial refresh token (delegated consent). */
+  refreshToken: secretInput.optional(),
   startFrom: startFrom.optional(),
   /** Approved in the file; wins over the profile's `approval`. */
   approval: declaredApproval.optional(),
@@ -234,7 +235,11 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   store: z
-    .strictObject({ path: z.string().min(1).default(DEFAULTS.storePath) })
+    .strictObject({
+      path: z.string().min(1).default(DEFAULTS.storePath),
+      /** A: the key rotated OAuth2 refresh tokens are encrypted with in the store (required with grant refresh_token). */
+      encryptionKey: secretInput.optional(),
+    })
     .prefault({}),
   log: z
     .strictObject({

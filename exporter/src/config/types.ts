@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { actSchema, authMode, configSchema, credentials, declaredApproval, mailboxSchema, outgoingSchema, profileSchema, role, security } from './schema.js';
+import type { actSchema, authMode, configSchema, credentials, declaredApproval, mailboxSchema, oauth2Grant, outgoingSchema, profileSchema, role, security } from './schema.js';
 import type { Secret } from './secret.js';
 
 // The config's types are the schema's output types (defaults applied, ports and sending limits
@@ -23,10 +23,28 @@ export type OutgoingServer = z.output<typeof outgoingSchema>;
 
 /** C: the CalDAV/CardDAV server of a profile (docs/configuration.md: act). */
 export type ActServer = z.output<typeof actSchema>;
+/**
+ * A: an OAuth2 login as resolved by the loader: the preset applied (URL with the tenant, scope),
+ * secrets read, keys parsed. Exactly one client authentication is set for client_credentials and
+ * refresh_token (`clientSecret` or `privateKey`); jwt_bearer signs with the service account's key.
+ */
+export interface OAuth2Settings {
+  grant: z.output<typeof oauth2Grant>;
+  tokenUrl: string;
+  clientId: string;
+  scope: string;
+  clientSecret: Secret | undefined;
+  /** PKCS#8 PEM that signs the RFC 7523 client assertion (Microsoft's certificate credential). */
+  privateKey: Secret | undefined;
+  certificateThumbprint: string | undefined;
+  serviceAccount: { clientEmail: string; privateKeyId: string | undefined; privateKey: Secret } | undefined;
+  caFile: string | undefined;
+  timeoutSeconds: number;
+}
 
 /** `incoming.host` is undefined when the server is found by autodiscover from each mailbox's address. */
 export type Profile = With<RawProfile, {
-  auth: With<RawProfile['auth'], { credentials: Credentials | undefined }>;
+  auth: With<RawProfile['auth'], { credentials: Credentials | undefined; oauth2: OAuth2Settings | undefined }>;
 }>;
 
 /** An approval written in the config, and which key declared it (for messages and the audit log). */
@@ -34,6 +52,8 @@ export type DeclaredApproval = z.output<typeof declaredApproval> & { declaredAt:
 
 export type Mailbox = With<z.output<typeof mailboxSchema>, {
   credentials: Credentials | undefined;
+  /** A: the initial refresh token (grant refresh_token); a rotated one in the store wins over it. */
+  refreshToken: Secret | undefined;
   /** The mailbox's own `approval`, else its profile's, else undefined. */
   approval: DeclaredApproval | undefined;
   /** 'all' or a YYYY-MM-DD date; the mailbox's own value, else the sync default. */
@@ -44,6 +64,7 @@ export type ApiToken = With<z.output<typeof configSchema>['api']['tokens'][numbe
 
 export type Config = With<z.output<typeof configSchema>, {
   profiles: Profile[];
+  store: { path: string; encryptionKey: Secret | undefined };
   api: { tokens: ApiToken[] };
   mailboxes: Mailbox[];
   /** Absolute path of the file this config was read from. */

@@ -1,3 +1,4 @@
+import type { TokenSource } from '../auth/tokens.js';
 import type { Clock } from '../clock.js';
 import type { Config, Mailbox, Profile } from '../config/index.js';
 import type { Logger } from '../log.js';
@@ -12,6 +13,8 @@ export interface DirectionDeps {
   logger: Logger;
   /** Autodiscover of the current config (replaced on reload). */
   autodiscover: () => Autodiscover | undefined;
+  /** A: OAuth2 access tokens, shared by every direction and protocol of a login (auth/tokens.ts). */
+  tokens?: TokenSource;
 }
 
 /** The part of the config a cycle reads. */

@@ -2,8 +2,8 @@ import type { Config, Mailbox, Profile } from '../config/index.js';
 import type { CheckOptions, DirectionCheck, DirectionDeps, Ownership } from '../directions/contract.js';
 import { classifyFailure } from '../directions/classify.js';
 import { ImapSession } from '../protocols/imap.js';
-import { loginFor } from '../protocols/login.js';
-import { foreignOwner, ownershipRefusal, resolveEndpoint } from '../protocols/mailbox.js';
+import { loginFor, tokenStep } from '../protocols/login.js';
+import { foreignOwner, openSession, ownershipRefusal, resolveEndpoint } from '../protocols/mailbox.js';
 
 /**
  * Test & Enable's incoming check: locate the server, connect, secure the channel, authenticate,
@@ -17,9 +17,12 @@ export async function checkIncoming(
   let ownership: Ownership = 'not_checked';
   let session: ImapSession | undefined;
   try {
+    // OAuth2: the token first, so a refused grant or missing consent is reported as that.
+    const token = await tokenStep(loginFor(mailbox, profile).login, deps.tokens, options.signal);
+    if (token) steps.push(token);
     const endpoint = await resolveEndpoint(mailbox, profile, deps.autodiscover());
     steps.push(`located ${endpoint.host}:${endpoint.port}`);
-    session = await ImapSession.open(endpoint, loginFor(mailbox, profile).login, organization, deps.logger, options.signal);
+    session = await openSession(endpoint, mailbox, profile, organization, { autodiscover: undefined, logger: deps.logger, signal: options.signal, tokens: deps.tokens });
     steps.push(endpoint.security === 'none' ? 'connected without TLS (allowed by the organization)' : 'connected over TLS', 'authenticated');
     ownership = await markOwnership(session, mailbox, organization.id, options.thisOrgOnly, steps);
     for (const folder of mailbox.folders) {

@@ -39,7 +39,7 @@ async function incomingCycle(
 ): Promise<CycleWork> {
   const { store, clock } = deps;
   const logger = deps.logger.child({ mailbox: mailbox.id, profile: profile.id, direction: 'incoming' });
-  const open = () => openMailbox(mailbox, profile, config.organization, { autodiscover: deps.autodiscover(), logger, signal });
+  const open = () => openMailbox(mailbox, profile, config.organization, { autodiscover: deps.autodiscover(), logger, signal, tokens: deps.tokens });
   const options = { batchSize: config.sync.batchSize, maxMessageBytes: config.sync.maxMessageBytes, startFrom: mailbox.startFrom };
 
   const attempt = async () => {

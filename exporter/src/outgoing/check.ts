@@ -3,7 +3,7 @@ import { ClassifiedError } from '../classify/index.js';
 import type { Config, Mailbox, Profile } from '../config/index.js';
 import { classifyFailure } from '../directions/classify.js';
 import type { CheckOptions, DirectionCheck, DirectionDeps } from '../directions/contract.js';
-import { loginFor } from '../protocols/login.js';
+import { loginFor, smtpLoginFor, tokenStep } from '../protocols/login.js';
 import { openMailbox } from '../protocols/mailbox.js';
 import { composeEmail, sendRaw, SmtpTransports, verifyTransport } from '../protocols/smtp.js';
 
@@ -25,7 +25,9 @@ export async function checkOutgoing(
   try {
     const server = profile.outgoing;
     if (!server) throw new ClassifiedError('profile_invalid', `profile ${profile.id} has no outgoing server`);
-    const transport = transports.get({ ...server, timeouts: profile.timeouts }, { user: login.login.user, password: login.login.password }, config.organization);
+    const token = await tokenStep(login.login, deps.tokens, options.signal);
+    if (token) steps.push(token);
+    const transport = transports.get({ ...server, timeouts: profile.timeouts }, smtpLoginFor(login.login, deps.tokens), config.organization);
     await verifyTransport(transport);
     steps.push(`connected to ${server.host}:${server.port}${server.security === 'none' ? ' without TLS (allowed by the organization)' : ' over TLS'}`, 'authenticated');
     if (!options.sendTestMessage) return { direction: 'outgoing', ok: true, steps };
@@ -40,7 +42,7 @@ export async function checkOutgoing(
     });
     await sendRaw(transport, mailbox.address, [mailbox.address], raw);
     steps.push('sent a test message to the mailbox itself');
-    const session = await openMailbox(mailbox, profile, config.organization, { autodiscover: deps.autodiscover(), logger: deps.logger, signal: options.signal });
+    const session = await openMailbox(mailbox, profile, config.organization, { autodiscover: deps.autodiscover(), logger: deps.logger, signal: options.signal, tokens: deps.tokens });
     try {
       while (!(await session.hasMessageId('INBOX', messageId))) {
         if (deps.clock.now() - started > ROUND_TRIP_TIMEOUT_MS) {

@@ -5,7 +5,7 @@ import type { CycleConfig, CycleWork, DirectionDeps } from '../directions/contra
 import type { Logger } from '../log.js';
 import { clearlyWithinLimits, DAY_MS, limitDecision } from '../policy/limits.js';
 import { retrySettings } from '../policy/retry.js';
-import { loginFor } from '../protocols/login.js';
+import { loginFor, smtpLoginFor } from '../protocols/login.js';
 import { openMailbox } from '../protocols/mailbox.js';
 import { sendRaw, type SmtpTransports } from '../protocols/smtp.js';
 import type { OutgoingEmail } from '../store/index.js';
@@ -72,10 +72,10 @@ class SendRun {
     readonly mailbox: Mailbox, readonly profile: Profile, readonly server: OutgoingServer, readonly config: CycleConfig,
     readonly deps: DirectionDeps & { transports: SmtpTransports }, readonly log: Logger,
   ) {
-    this.sentCopy = new SentCopy(() => openMailbox(mailbox, profile, config.organization, { autodiscover: deps.autodiscover(), logger: log }), server.sentFolder, log);
+    this.sentCopy = new SentCopy(() => openMailbox(mailbox, profile, config.organization, { autodiscover: deps.autodiscover(), logger: log, tokens: deps.tokens }), server.sentFolder, log);
     this.#login = loginFor(mailbox, profile);
     this.transport = deps.transports.get(
-      { ...server, timeouts: profile.timeouts }, { user: this.#login.login.user, password: this.#login.login.password }, config.organization,
+      { ...server, timeouts: profile.timeouts }, smtpLoginFor(this.#login.login, deps.tokens), config.organization,
     );
   }
 

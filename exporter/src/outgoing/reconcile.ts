@@ -23,7 +23,7 @@ export async function reconcile(
     log.warn({ emails: interrupted.length }, 'interrupted sends will be sent again (no Sent copy to reconcile against: at-least-once)');
     return;
   }
-  const session = await openMailbox(mailbox, profile, config.organization, { autodiscover: deps.autodiscover(), logger: log });
+  const session = await openMailbox(mailbox, profile, config.organization, { autodiscover: deps.autodiscover(), logger: log, tokens: deps.tokens });
   try {
     for (const e of interrupted) {
       const at = clock.now();

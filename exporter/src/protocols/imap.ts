@@ -1,5 +1,6 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { assertChannelAllowed, readCa, type ChannelPolicy } from './channel.js';
+import type { OAuthLogin } from '../auth/login.js';
 import { resolveFolderName, type ListedFolder } from './folder-names.js';
 import type { Secret, Security } from '../config/index.js';
 import type { Logger } from '../log.js';
@@ -19,6 +20,8 @@ export interface ImapLogin {
   password: Secret;
   /** For impersonation: log in as `user` (the service account), act as `authzid` (SASL PLAIN). */
   authzid?: string;
+  /** OAuth2: `password` holds the access token, sent with OAUTHBEARER or XOAUTH2 (imapflow picks). */
+  oauth?: OAuthLogin;
 }
 
 export interface FolderStatus {
@@ -238,11 +241,13 @@ export function clientOptions(endpoint: ImapEndpoint, login: ImapLogin, policy: 
       minVersion: 'TLSv1.2',
       ...(endpoint.caFile ? { ca: readCa(endpoint.caFile) } : {}),
     },
-    auth: {
-      user: login.user,
-      pass: login.password.reveal(),
-      ...(login.authzid ? { authzid: login.authzid, loginMethod: 'AUTH=PLAIN' } : {}),
-    },
+    auth: login.oauth
+      ? { user: login.user, accessToken: login.password.reveal() }
+      : {
+        user: login.user,
+        pass: login.password.reveal(),
+        ...(login.authzid ? { authzid: login.authzid, loginMethod: 'AUTH=PLAIN' } : {}),
+      },
     connectionTimeout: endpoint.timeouts.connectSeconds * 1_000,
     greetingTimeout: endpoint.timeouts.greetingSeconds * 1_000,
     socketTimeout: endpoint.timeouts.socketSeconds * 1_000,

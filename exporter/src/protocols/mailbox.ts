@@ -3,7 +3,8 @@ import type { Config, Mailbox, Profile } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { Autodiscover } from './autodiscover.js';
 import { ImapSession, type ImapEndpoint } from './imap.js';
-import { loginFor } from './login.js';
+import type { TokenSource } from '../auth/tokens.js';
+import { loginFor, withTokenRetry } from './login.js';
 
 /** Where the mailbox's IMAP server is: the profile's host, or what autodiscover finds for the address. */
 export async function resolveEndpoint(mailbox: Mailbox, profile: Profile, autodiscover: Autodiscover | undefined): Promise<ImapEndpoint> {
@@ -20,6 +21,15 @@ export interface OpenOptions {
   autodiscover: Autodiscover | undefined;
   logger: Logger;
   signal?: AbortSignal | undefined;
+  /** OAuth2 access tokens (auth.mode oauth2). */
+  tokens?: TokenSource | undefined;
+}
+
+/** Connects and logs in for the mailbox; an OAuth2 login refused by the server is retried once with a fresh token. */
+export function openSession(endpoint: ImapEndpoint, mailbox: Mailbox, profile: Profile, organization: Config['organization'], options: OpenOptions): Promise<ImapSession> {
+  return withTokenRetry(loginFor(mailbox, profile).login, options.tokens,
+    (login) => ImapSession.open(endpoint, login, organization, options.logger, options.signal),
+    (error) => (error as { authenticationFailed?: boolean }).authenticationFailed === true, options.signal ?? undefined);
 }
 
 /**
@@ -31,7 +41,7 @@ export async function openMailbox(
   mailbox: Mailbox, profile: Profile, organization: Config['organization'], options: OpenOptions,
 ): Promise<ImapSession> {
   const endpoint = await resolveEndpoint(mailbox, profile, options.autodiscover);
-  const session = await ImapSession.open(endpoint, loginFor(mailbox, profile).login, organization, options.logger, options.signal);
+  const session = await openSession(endpoint, mailbox, profile, organization, options);
   try {
     const owner = session.supportsMetadata ? await session.getOwnerMark().catch((error: unknown) => {
       // A server that refuses the private entry cannot hold a mark: as if it had no METADATA.

@@ -1,4 +1,5 @@
 import nodemailer, { type Transporter } from 'nodemailer';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { Secret, Security } from '../config/index.js';
 import { assertChannelAllowed, readCa, type ChannelPolicy } from './channel.js';
 
@@ -14,6 +15,11 @@ export interface SmtpEndpoint {
 export interface SmtpLogin {
   user: string;
   password: Secret;
+  /**
+   * A: OAuth2 (XOAUTH2): nodemailer asks this for the token of each new connection, with `renew`
+   * when the server refused the last one; mailsync's token cache answers, nodemailer never refreshes.
+   */
+  accessToken?: (renew: boolean) => Promise<Secret>;
 }
 
 export interface EmailContent {
@@ -85,7 +91,7 @@ export class SmtpTransports {
 
   get(endpoint: SmtpEndpoint, login: SmtpLogin, policy: ChannelPolicy): Transporter {
     assertChannelAllowed(endpoint, policy);
-    const key = `${endpoint.host}:${endpoint.port}:${endpoint.security}:${login.user}:${endpoint.caFile ?? ''}`;
+    const key = `${endpoint.host}:${endpoint.port}:${endpoint.security}:${login.user}:${endpoint.caFile ?? ''}${login.accessToken ? ':oauth2' : ''}`;
     let pool = this.#pools.get(key);
     if (!pool) {
       pool = nodemailer.createTransport({
@@ -102,7 +108,7 @@ export class SmtpTransports {
           servername: endpoint.host,
           ...(endpoint.caFile ? { ca: readCa(endpoint.caFile) } : {}),
         },
-        auth: { user: login.user, pass: login.password.reveal() },
+        auth: smtpAuth(login),
         connectionTimeout: endpoint.timeouts.connectSeconds * 1_000,
         greetingTimeout: endpoint.timeouts.greetingSeconds * 1_000,
         socketTimeout: endpoint.timeouts.socketSeconds * 1_000,
@@ -118,6 +124,18 @@ export class SmtpTransports {
     for (const pool of this.#pools.values()) pool.close();
     this.#pools.clear();
   }
+}
+
+function smtpAuth(login: SmtpLogin): SMTPTransport.Options['auth'] {
+  const { accessToken } = login;
+  if (!accessToken) return { user: login.user, pass: login.password.reveal() };
+  return {
+    type: 'OAuth2',
+    user: login.user,
+    provisionCallback: (_user: string, renew: boolean, done: (err: Error | null, token?: string) => void) => {
+      accessToken(renew).then((token) => done(null, token.reveal()), (error: unknown) => done(error as Error));
+    },
+  };
 }
 
 /** Sends stored bytes to `recipients`, from `from` (the envelope; the headers are in `raw`). */

@@ -1,4 +1,5 @@
 import { Registry } from 'prom-client';
+import { TokenProvider } from '../auth/tokens.js';
 import { systemClock, type Clock } from '../clock.js';
 import { ConfigError, loadConfigFile, type Config } from '../config/index.js';
 import type { DirectionDeps } from '../directions/contract.js';
@@ -71,7 +72,9 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
   await approveFromConfig(store, initial, clock.now(), logger);
 
   const current = new CurrentConfig(initial, clock);
-  const directionDeps: DirectionDeps = { store, clock, logger, autodiscover: () => current.autodiscover };
+  // One token cache for every direction and protocol: a login's token is shared, not fetched per mailbox.
+  const tokens = new TokenProvider({ store, clock, logger, encryptionKey: () => current.config.store.encryptionKey });
+  const directionDeps: DirectionDeps = { store, clock, logger, autodiscover: () => current.autodiscover, tokens };
   const directions = createDirections(directionDeps, (p) => current.profile(p)?.maxConnections ?? 1);
   const guard = startLoadGuard(() => current.config.sync.maxEventLoopDelayMs);
   const schedulers = new DirectionSchedulers(

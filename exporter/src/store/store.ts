@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type {
   AlertRecord, AlertRecordInput, Approval, AuditEntry, AuditInput, BatchOutcome, Direction, DirectionState, FolderBatch,
   FolderCursor, ItemFailure, Lifecycle, OutgoingEmail, OutgoingEvent, OutgoingState, QueuedEmailInput, RunFinish, ScrapeRow,
-  StoredEmail, SyncRun, TestState,
+  StoredEmail, StoredRefreshToken, SyncRun, TestState,
 } from './types.js';
 import type { EmailQuery, EmailRecord, ItemFailureQuery, ItemFailureRecord } from './record-types.js';
 import type { ActStore } from './act-types.js';
@@ -27,6 +27,8 @@ export interface Store {
   readonly pop3: Pop3Store;
   /** C: appointments, contacts and tasks. */
   readonly act: ActStore;
+  /** A: rotated OAuth2 refresh tokens, encrypted by the caller. */
+  readonly tokens: TokenStore;
   /**
    * Runs `fn` atomically: its writes through `tx` commit together or not at all. Other callers
    * wait until it ends, so keep network I/O out of `fn`.
@@ -149,4 +151,11 @@ export interface OutgoingStore {
   sendTotals(profileId: string, now: number): Promise<{ messagesLastMinute: number; recipientsLastDay: number }>;
   /** Per mailbox: emails not sent yet (pending, sending, postponed) and the oldest one's queue time. */
   queueStats(): Promise<{ mailboxId: string; emails: number; oldestQueuedAt: number }[]>;
+}
+
+/** A: the latest refresh token of each OAuth2 login (key: auth/login.ts), sealed before it is stored. */
+export interface TokenStore {
+  getRefreshToken(loginKey: string): Promise<StoredRefreshToken | undefined>;
+  /** Replaces the login's token atomically: the previous one stays until the new one is written. */
+  putRefreshToken(loginKey: string, token: StoredRefreshToken): Promise<void>;
 }

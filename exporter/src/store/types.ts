@@ -261,3 +261,10 @@ export interface OutgoingEvent {
   state: OutgoingState;
   detail: string;
 }
+
+/** A: a rotated OAuth2 refresh token as kept: sealed (encrypted), and which initial token it descends from. */
+export interface StoredRefreshToken {
+  sealed: Buffer;
+  initialFingerprint: string;
+  rotatedAt: number;
+}

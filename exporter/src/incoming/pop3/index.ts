@@ -2,8 +2,12 @@ import { ClassifiedError } from '../../classify/index.js';
 import type { Config, Mailbox, Profile } from '../../config/index.js';
 import type { CheckOptions, CycleConfig, CycleWork, DirectionCheck, DirectionDeps, Ownership } from '../../directions/contract.js';
 import { classifyFailure } from '../../directions/classify.js';
-import { loginFor } from '../../protocols/login.js';
-import { Pop3Session, type Pop3Endpoint } from './client.js';
+import type { TokenSource } from '../../auth/tokens.js';
+import type { Logger } from '../../log.js';
+import type { ImapLogin } from '../../protocols/imap.js';
+import { loginFor, withTokenRetry } from '../../protocols/login.js';
+import { Pop3Session, type Pop3Endpoint, type Pop3Login } from './client.js';
+import { Pop3ReplyError } from './replies.js';
 import { syncPop3 } from './sync.js';
 
 /**
@@ -16,7 +20,7 @@ export async function pop3Cycle(
   mailbox: Mailbox, profile: Profile, config: CycleConfig, deps: DirectionDeps, signal?: AbortSignal,
 ): Promise<CycleWork> {
   const logger = deps.logger.child({ mailbox: mailbox.id, profile: profile.id, direction: 'incoming', protocol: 'pop3' });
-  const session = await Pop3Session.open(pop3Endpoint(profile), loginFor(mailbox, profile).login, config.organization, logger, signal);
+  const session = await openPop3(pop3Endpoint(profile), mailbox, profile, config.organization, logger, signal, deps.tokens);
   // A stop waits for the batch boundary; a command hung on a dead connection is cut instead.
   const stop = () => void session.close();
   signal?.addEventListener('abort', stop, { once: true });
@@ -43,7 +47,7 @@ export async function checkPop3(
   try {
     const endpoint = pop3Endpoint(profile);
     steps.push(`located ${endpoint.host}:${endpoint.port}`);
-    session = await Pop3Session.open(endpoint, loginFor(mailbox, profile).login, organization, deps.logger, options.signal);
+    session = await openPop3(endpoint, mailbox, profile, organization, deps.logger, options.signal, deps.tokens);
     steps.push(endpoint.security === 'none' ? 'connected without TLS (allowed by the organization)' : 'connected over TLS', 'authenticated');
     const { messages } = await session.stat();
     steps.push(`maildrop has ${messages} message${messages === 1 ? '' : 's'}`, 'POP3 has no server-side annotations: ownership not marked');
@@ -55,6 +59,23 @@ export async function checkPop3(
     await session?.close();
   }
 }
+
+/**
+ * Connects and logs in, with the mailbox's OAuth2 access token where the profile's auth mode is
+ * oauth2 (SASL XOAUTH2; the same token cache as IMAP and SMTP of that login). A token the server
+ * refuses at AUTH is replaced once, as for IMAP: it may have been revoked or expired early.
+ */
+function openPop3(
+  endpoint: Pop3Endpoint, mailbox: Mailbox, profile: Profile, organization: Config['organization'], logger: Logger,
+  signal: AbortSignal | undefined, tokens: TokenSource | undefined,
+): Promise<Pop3Session> {
+  return withTokenRetry(loginFor(mailbox, profile).login, tokens,
+    (login) => Pop3Session.open(endpoint, pop3Login(login), organization, logger, signal),
+    (error) => error instanceof Pop3ReplyError && error.mailsyncCode === 'credentials_rejected', signal);
+}
+
+/** The login as POP3 sends it: an OAuth2 login's access token (held in `password`) goes as a bearer token. */
+const pop3Login = (login: ImapLogin): Pop3Login => (login.oauth ? { user: login.user, accessToken: login.password } : login);
 
 /** POP3 servers are configured by host (autoconfig's POP3 entries are not read): the loader refuses autodiscover with pop3. */
 export function pop3Endpoint(profile: Profile): Pop3Endpoint {

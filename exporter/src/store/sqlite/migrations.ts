@@ -283,4 +283,14 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX act_push_mailbox ON act_push (mailbox_id, state, id);
   `,
+  // A: rotated OAuth2 refresh tokens, one per login (a hash of token URL, client and subject),
+  // AES-256-GCM sealed by auth/sealed.ts: the file never holds a token in clear.
+  `
+  CREATE TABLE oauth_refresh_token (
+    login_key TEXT PRIMARY KEY,
+    sealed BLOB NOT NULL,
+    initial_fingerprint TEXT NOT NULL,
+    rotated_at INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];

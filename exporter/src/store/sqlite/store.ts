@@ -11,6 +11,7 @@ import { MIGRATIONS } from './migrations.js';
 import { SqliteOutgoing } from './outgoing.js';
 import { SqlitePop3 } from './pop3.js';
 import { SqliteRuns } from './runs.js';
+import { SqliteTokens } from './tokens.js';
 
 export interface SqliteOptions {
   /** ':memory:' for tests. */
@@ -25,6 +26,7 @@ export class SqliteStore implements Store {
   readonly outgoing;
   readonly pop3;
   readonly act;
+  readonly tokens;
   readonly #db: Database.Database;
   readonly #gate = new TransactionGate();
   readonly #tx: StoreTx;
@@ -49,7 +51,7 @@ export class SqliteStore implements Store {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db);
-    const parts = { mail: new SqliteMail(db), runs: new SqliteRuns(db), lifecycle: new SqliteLifecycle(db), outgoing: new SqliteOutgoing(db), pop3: new SqlitePop3(db), act: new SqliteAct(db) };
+    const parts = { mail: new SqliteMail(db), runs: new SqliteRuns(db), lifecycle: new SqliteLifecycle(db), outgoing: new SqliteOutgoing(db), pop3: new SqlitePop3(db), act: new SqliteAct(db), tokens: new SqliteTokens(db) };
     const faults = storageFaults(options.path);
     this.#faults = faults;
     const gated = <R>(fn: () => R) => this.#gate.run(() => faults(fn));
@@ -60,6 +62,7 @@ export class SqliteStore implements Store {
     this.outgoing = promised(parts.outgoing, gated);
     this.pop3 = promised(parts.pop3, gated);
     this.act = promised(parts.act, gated);
+    this.tokens = promised(parts.tokens, gated);
     this.#tx = {
       mail: promised(parts.mail, direct),
       runs: promised(parts.runs, direct),
@@ -67,6 +70,7 @@ export class SqliteStore implements Store {
       outgoing: promised(parts.outgoing, direct),
       pop3: promised(parts.pop3, direct),
       act: promised(parts.act, direct),
+      tokens: promised(parts.tokens, direct),
       // Nested: already atomic within the outer transaction.
       transaction: (fn) => fn(this.#tx),
       schemaVersion: () => direct(() => this.#version()),
