@@ -4,6 +4,7 @@ import { parseDocument, type Document, type YAMLError } from 'yaml';
 import { configSchema, DEFAULTS, type RawConfig, type SecretInput } from './schema.js';
 import { ConfigError, formatIssue } from './errors.js';
 import { Secret } from './secret.js';
+import { resolveWebhooks } from './webhooks.js';
 import type { ApiToken, Config, Credentials, Mailbox, Profile } from './types.js';
 
 export interface LoadOptions {
@@ -71,11 +72,13 @@ function resolve(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Config {
   reportDuplicates(tokens.map((t) => t.name), 'api.tokens', 'name', problems);
   reportDuplicates(tokens.map((t) => t.token.reveal()).filter((v) => v !== ''), 'api.tokens', 'token', problems, false);
   problems.push(...plaintextAutoconfigProblems(raw));
+  const webhooks = resolveWebhooks(raw, found.secret, problems);
 
   if (problems.length > 0) throw new ConfigError(file, problems);
   return {
     ...raw,
     api: { tokens },
+    webhooks,
     store: { path: path.resolve(baseDir, raw.store.path) },
     profiles,
     mailboxes,

@@ -4,6 +4,8 @@ import type { Logger } from '../log.js';
 import type { FolderStatus, ImapSession, MessageSize } from '../protocols/imap.js';
 import type { FolderResult } from '../directions/contract.js';
 import type { FolderCursor, IngestedEmail, ItemFailureInput, Store } from '../store/index.js';
+import { applyIncomingFilter } from '../feed/filter.js';
+import type { IncomingFilter } from '../policy/incoming-filter.js';
 import { parseHeaderBlock } from './headers.js';
 
 export interface IncomingOptions {
@@ -11,6 +13,8 @@ export interface IncomingOptions {
   maxMessageBytes: number;
   /** 'all', or a YYYY-MM-DD date: where the first sync of a folder starts. */
   startFrom: string;
+  /** mailboxes[].incoming.filter: which stored emails reach the change feed and webhooks. */
+  filter?: IncomingFilter;
 }
 
 export interface IncomingDeps {
@@ -126,6 +130,7 @@ async function readOpenFolder(
     // Keep an unawaited prefetch from surfacing as an unhandled rejection; awaiting it rethrows.
     next?.catch(() => undefined);
     lastUid = (batch[batch.length - 1] as MessageSize).uid;
+    if (options.filter) await applyIncomingFilter(store, options.filter, emails, failures);
     const out = await store.mail.commitBatch({ mailboxId, folder, uidvalidity: opened.uidValidity, lastUid, emails, failures, at: clock.now() });
     result.fetched += batch.length;
     result.inserted += out.inserted;

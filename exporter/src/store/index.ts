@@ -3,6 +3,9 @@ import { SqliteStore } from './sqlite/store.js';
 
 export type * from './store.js';
 export type * from './types.js';
+export type * from './feed-types.js';
+export { CHANGE_KINDS, DELIVERY_STATES } from './feed-types.js';
+export { ChangeNotifier } from './notifier.js';
 export { emptyLifecycle, OUTGOING_STATES, SCRAPE_COLUMNS } from './types.js';
 export { RUN_HISTORY } from './sqlite/runs.js';
 export { SqliteStore } from './sqlite/store.js';

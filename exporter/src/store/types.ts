@@ -23,6 +23,8 @@ export interface IngestedEmail {
   raw: Buffer;
   sha256: Buffer;
   headers: EmailHeaders;
+  /** False when the incoming filter keeps it out of the change feed and webhooks (it is stored all the same). */
+  publish?: boolean;
 }
 
 export interface ItemFailureInput {

@@ -4,6 +4,8 @@ import Database from 'better-sqlite3';
 import type { Store, StoreTx } from '../store.js';
 import { storageFaults } from './faults.js';
 import { promised, TransactionGate } from './gate.js';
+import { ChangeNotifier } from '../notifier.js';
+import { SqliteFeed } from './feed.js';
 import { SqliteLifecycle } from './lifecycle.js';
 import { SqliteMail } from './mail.js';
 import { MIGRATIONS } from './migrations.js';
@@ -21,6 +23,8 @@ export class SqliteStore implements Store {
   readonly runs;
   readonly lifecycle;
   readonly outgoing;
+  readonly feed;
+  readonly changes = new ChangeNotifier();
   readonly #db: Database.Database;
   readonly #gate = new TransactionGate();
   readonly #tx: StoreTx;
@@ -45,7 +49,10 @@ export class SqliteStore implements Store {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db);
-    const parts = { mail: new SqliteMail(db), runs: new SqliteRuns(db), lifecycle: new SqliteLifecycle(db), outgoing: new SqliteOutgoing(db) };
+    const feed = new SqliteFeed(db, () => this.changes.changed());
+    const parts = {
+      mail: new SqliteMail(db, feed), runs: new SqliteRuns(db), lifecycle: new SqliteLifecycle(db, feed), outgoing: new SqliteOutgoing(db, feed), feed,
+    };
     const faults = storageFaults(options.path);
     this.#faults = faults;
     const gated = <R>(fn: () => R) => this.#gate.run(() => faults(fn));
@@ -54,11 +61,14 @@ export class SqliteStore implements Store {
     this.runs = promised(parts.runs, gated);
     this.lifecycle = promised(parts.lifecycle, gated);
     this.outgoing = promised(parts.outgoing, gated);
+    this.feed = promised(parts.feed, gated);
     this.#tx = {
       mail: promised(parts.mail, direct),
       runs: promised(parts.runs, direct),
       lifecycle: promised(parts.lifecycle, direct),
       outgoing: promised(parts.outgoing, direct),
+      feed: promised(parts.feed, direct),
+      changes: this.changes,
       // Nested: already atomic within the outer transaction.
       transaction: (fn) => fn(this.#tx),
       schemaVersion: () => direct(() => this.#version()),
