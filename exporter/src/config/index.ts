@@ -1,4 +1,4 @@
 export { loadConfigFile, parseConfig, resolveConfigPath, DEFAULTS } from './load.js';
-export type { Config, Profile, Mailbox, Credentials, Security, AuthMode, ApiToken, Role, OutgoingServer } from './types.js';
+export type { Config, Profile, Mailbox, Credentials, Security, AuthMode, ApiToken, Role, OutgoingServer, Webhook } from './types.js';
 export { ConfigError } from './errors.js';
 export { Secret } from './secret.js';

@@ -1,7 +1,6 @@
 import { DEFAULT_RETRY_BUDGET, INTERMITTENT_WINDOW_SECONDS, LONG_TEST_ENABLE_SECONDS } from '@mailsync/contract';
 import { z } from 'zod';
-import { INCOMING_FILTERS } from '../policy/incoming-filter.js';
-import { CHANGE_KINDS } from '../store/feed-types.js';
+import { FEED_DEFAULTS, feedSchemas, incomingSettings, splitIncoming } from './feed-schema.js';
 
 /** Named defaults: each one is documented in docs/configuration.md. */
 export const DEFAULTS = {
@@ -40,15 +39,7 @@ export const DEFAULTS = {
   maxOutgoingEmailBytes: 25 * 1024 * 1024,
   outgoingMaxConnections: 3,
   outgoingBatch: 50,
-  // F: a month of changes lets a consumer that was down for a while resume; rows beyond a million go first.
-  feedRetentionDays: 30,
-  feedMaxChanges: 1_000_000,
-  webhookTimeoutSeconds: 10,
-  // 12 attempts from 10 s doubling to at most an hour: about 3.4 hours of retries (plus jitter) before dead-letter.
-  webhookMaxAttempts: 12,
-  webhookRetryInitialSeconds: 10,
-  webhookRetryMaxSeconds: 3_600,
-  webhookConcurrency: 8,
+  ...FEED_DEFAULTS,
   // The Mozilla autoconfig convention: the provider's own host first, then the well-known path.
   autoconfigUrls: [
     'https://autoconfig.{domain}/mail/config-v1.1.xml?emailaddress={address}',
@@ -183,16 +174,6 @@ export const profileSchema = z.strictObject({
   approval: declaredApproval.optional(),
 });
 
-/**
- * A mailbox's `incoming`: true/false, or the incoming settings (F: the filter of what reaches the
- * change feed and webhooks). Either way consumers see `incoming` as a boolean and `incomingFilter`.
- */
-const incomingSettings = z.strictObject({
-  enabled: z.boolean().default(true),
-  filter: z.enum(INCOMING_FILTERS).default('all'),
-  knownSenders: z.array(z.email({ error: 'must be an email address' }).transform((a) => a.toLowerCase())).max(100_000).default([]),
-});
-
 export const mailboxSchema = z.strictObject({
   id,
   address: z.email({ error: 'must be an email address' }),
@@ -205,31 +186,10 @@ export const mailboxSchema = z.strictObject({
   startFrom: startFrom.optional(),
   /** Approved in the file; wins over the profile's `approval`. */
   approval: declaredApproval.optional(),
-}).transform(({ incoming, ...m }) => ({
-  ...m,
-  incoming: typeof incoming === 'boolean' ? incoming : incoming.enabled,
-  incomingFilter: typeof incoming === 'boolean'
-    ? { mode: 'all' as const, knownSenders: [] as string[] }
-    : { mode: incoming.filter, knownSenders: incoming.knownSenders },
-}));
+}).transform(splitIncoming);
 
-// F: the change feed's retention and the webhooks (docs/configuration.md: feed, webhooks).
-export const feedSchema = z.strictObject({
-  retentionDays: z.number().int().min(1).max(3_650).default(DEFAULTS.feedRetentionDays),
-  maxChanges: z.number().int().min(1_000).max(1_000_000_000).default(DEFAULTS.feedMaxChanges),
-});
-
-export const webhookSchema = z.strictObject({
-  id,
-  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
-  events: z.array(z.enum(CHANGE_KINDS)).min(1).default([...CHANGE_KINDS]),
-  secret: secretInput,
-  timeoutSeconds: seconds(300).default(DEFAULTS.webhookTimeoutSeconds),
-  maxAttempts: z.number().int().min(1).max(100).default(DEFAULTS.webhookMaxAttempts),
-  retryInitialSeconds: seconds(86_400).default(DEFAULTS.webhookRetryInitialSeconds),
-  retryMaxSeconds: seconds(86_400).default(DEFAULTS.webhookRetryMaxSeconds),
-  concurrency: z.number().int().min(1).max(256).default(DEFAULTS.webhookConcurrency),
-});
+// F: the change feed's retention and the webhooks (config/feed-schema.ts).
+const { feedSchema, webhookSchema } = feedSchemas({ id, secretInput, seconds });
 
 export const configSchema = z.strictObject({
   server: z

@@ -18,6 +18,11 @@ export class ChangeNotifier {
     });
   }
 
+  /** How many are waiting (tests wait for a long-poll to be in its wait). */
+  get listeners(): number {
+    return this.#listeners.size;
+  }
+
   /** Calls `listener` after each commit that wrote changes; returns the unsubscribe function. */
   subscribe(listener: () => void): () => void {
     this.#listeners.add(listener);

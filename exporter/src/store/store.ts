@@ -135,8 +135,9 @@ export interface FeedStore {
   change(seq: number): Promise<Change | undefined>;
   /** Forgets changes older than `before` and beyond the newest `keep`, except those webhooks still owe. */
   prune(before: number, keep: number): Promise<number>;
-  dueDeliveries(now: number, limit: number, inFlight: readonly number[]): Promise<WebhookDelivery[]>;
-  nextDueAt(): Promise<number | undefined>;
+  /** Takes a webhook's due deliveries and leases them until `leaseUntil` (a crash lets them fall due again). */
+  claimDeliveries(webhookId: string, now: number, limit: number, leaseUntil: number): Promise<WebhookDelivery[]>;
+  nextDueAt(webhookIds: readonly string[]): Promise<number | undefined>;
   recordAttempt(id: number, attempt: DeliveryAttempt): Promise<void>;
   listDeliveries(state: DeliveryState | undefined, limit: number): Promise<WebhookDelivery[]>;
   delivery(id: number): Promise<WebhookDelivery | undefined>;

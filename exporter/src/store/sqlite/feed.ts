@@ -13,17 +13,24 @@ import type {
 export class SqliteFeed {
   readonly #s;
   readonly #changed: () => void;
+  readonly #claim: (webhookId: string, now: number, limit: number, leaseUntil: number) => WebhookDelivery[];
   #subscriptions: WebhookSubscription[] = [];
 
   constructor(db: Database.Database, changed: () => void) {
-    this.#s = prepare(db);
+    const s = prepare(db);
+    this.#s = s;
     this.#changed = changed;
+    this.#claim = db.transaction((webhookId: string, now: number, limit: number, leaseUntil: number) => {
+      const rows = (s.due.all(webhookId, now, limit) as DeliveryRow[]).map(toDelivery);
+      for (const r of rows) s.lease.run(leaseUntil, r.id);
+      return rows;
+    });
   }
 
   /** Only the store's writers call this, inside the transaction of the change it reports. */
   append(c: ChangeInput): number {
     const seq = Number(this.#s.append.run(c.at, c.kind, c.mailboxId, c.refId, JSON.stringify(c.data)).lastInsertRowid);
-    for (const w of this.#subscriptions) if (w.kinds.includes(c.kind)) this.#s.outbox.run(w.id, seq, c.at);
+    for (const w of this.#subscriptions) if (w.kinds.includes(c.kind)) this.#s.outbox.run({ webhookId: w.id, seq, at: c.at });
     this.#changed();
     return seq;
   }
@@ -54,14 +61,18 @@ export class SqliteFeed {
     return removed;
   }
 
-  /** Pending deliveries due at `now`, oldest first, leaving out those already in flight. */
-  dueDeliveries(now: number, limit: number, inFlight: readonly number[]): WebhookDelivery[] {
-    return (this.#s.due.all(now, JSON.stringify(inFlight), limit) as DeliveryRow[]).map(toDelivery);
+  /**
+   * Takes up to `limit` of a webhook's pending deliveries due at `now`, oldest first, and leases
+   * them until `leaseUntil` (their next attempt time moves there): the next claim skips them, and
+   * if the runner dies mid-delivery they fall due again when the lease ends (at least once).
+   */
+  claimDeliveries(webhookId: string, now: number, limit: number, leaseUntil: number): WebhookDelivery[] {
+    return this.#claim(webhookId, now, limit, leaseUntil);
   }
 
-  /** When the next pending delivery is due, or undefined when none is pending. */
-  nextDueAt(): number | undefined {
-    return (this.#s.nextDue.get() as { at: number | null }).at ?? undefined;
+  /** When the next pending delivery of these webhooks is due, or undefined when none is pending. */
+  nextDueAt(webhookIds: readonly string[]): number | undefined {
+    return (this.#s.nextDue.get(JSON.stringify(webhookIds)) as { at: number | null }).at ?? undefined;
   }
 
   recordAttempt(id: number, a: DeliveryAttempt): void {
@@ -82,7 +93,7 @@ export class SqliteFeed {
 
   /** A dead delivery back to pending with a fresh budget; false when it is not dead. */
   replay(id: number, at: number): boolean {
-    return this.#s.replay.run(id, at).changes === 1;
+    return this.#s.replay.run({ id, at }).changes === 1;
   }
 
   outboxStats(): OutboxStats[] {
@@ -123,7 +134,7 @@ function prepare(db: Database.Database) {
   return {
     append: db.prepare('INSERT INTO change_feed (at, kind, mailbox_id, ref_id, data) VALUES (?, ?, ?, ?, ?)'),
     outbox: db.prepare(`INSERT INTO webhook_delivery (webhook_id, seq, state, next_attempt_at, created_at)
-      VALUES (?, ?, 'pending', ?3, ?3)`),
+      VALUES (@webhookId, @seq, 'pending', @at, @at)`),
     after: db.prepare('SELECT seq, at, kind, mailbox_id, ref_id, data FROM change_feed WHERE seq > ? ORDER BY seq LIMIT ?'),
     one: db.prepare('SELECT seq, at, kind, mailbox_id, ref_id, data FROM change_feed WHERE seq = ?'),
     maxSeq: db.prepare('SELECT max(seq) AS seq FROM change_feed'),
@@ -131,17 +142,19 @@ function prepare(db: Database.Database) {
       AND seq NOT IN (SELECT seq FROM webhook_delivery WHERE state != 'delivered')`),
     pruneDelivered: db.prepare(`DELETE FROM webhook_delivery WHERE state = 'delivered'
       AND seq NOT IN (SELECT seq FROM change_feed)`),
-    due: db.prepare(`SELECT ${DELIVERY_COLUMNS} FROM webhook_delivery WHERE state = 'pending' AND next_attempt_at <= ?
-      AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY next_attempt_at, id LIMIT ?`),
-    nextDue: db.prepare(`SELECT min(next_attempt_at) AS at FROM webhook_delivery WHERE state = 'pending'`),
+    due: db.prepare(`SELECT ${DELIVERY_COLUMNS} FROM webhook_delivery WHERE webhook_id = ? AND state = 'pending'
+      AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`),
+    lease: db.prepare('UPDATE webhook_delivery SET next_attempt_at = ? WHERE id = ?'),
+    nextDue: db.prepare(`SELECT min(next_attempt_at) AS at FROM webhook_delivery WHERE state = 'pending'
+      AND webhook_id IN (SELECT value FROM json_each(?))`),
     attempt: db.prepare(`UPDATE webhook_delivery SET state = @state, attempts = attempts + 1, last_attempt_at = @at,
       last_status = @status, last_error = @error, next_attempt_at = @nextAt,
       delivered_at = CASE WHEN @state = 'delivered' THEN @at ELSE delivered_at END WHERE id = @id`),
     list: db.prepare(`SELECT ${DELIVERY_COLUMNS} FROM webhook_delivery ORDER BY id DESC LIMIT ?`),
     listState: db.prepare(`SELECT ${DELIVERY_COLUMNS} FROM webhook_delivery WHERE state = ? ORDER BY id DESC LIMIT ?`),
     delivery: db.prepare(`SELECT ${DELIVERY_COLUMNS} FROM webhook_delivery WHERE id = ?`),
-    replay: db.prepare(`UPDATE webhook_delivery SET state = 'pending', attempts = 0, next_attempt_at = ?2
-      WHERE id = ?1 AND state = 'dead'`),
+    replay: db.prepare(`UPDATE webhook_delivery SET state = 'pending', attempts = 0, next_attempt_at = @at
+      WHERE id = @id AND state = 'dead'`),
     stats: db.prepare(`SELECT webhook_id AS webhookId, sum(state = 'pending') AS pending, sum(state = 'dead') AS dead,
       min(CASE WHEN state = 'pending' THEN created_at END) AS oldestPendingAt
       FROM webhook_delivery WHERE state != 'delivered' GROUP BY webhook_id`),

@@ -231,7 +231,7 @@ export const MIGRATIONS: readonly string[] = [
     delivered_at INTEGER,
     UNIQUE (webhook_id, seq)
   ) STRICT;
-  CREATE INDEX webhook_delivery_due ON webhook_delivery (state, next_attempt_at);
+  CREATE INDEX webhook_delivery_due ON webhook_delivery (webhook_id, state, next_attempt_at);
   CREATE INDEX webhook_delivery_seq ON webhook_delivery (seq);
   `,
 ];
