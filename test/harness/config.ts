@@ -14,6 +14,8 @@ export interface LabMailbox {
   incoming?: boolean;
   /** Default false. */
   outgoing?: boolean;
+  /** mailboxes[].incoming.filter (and knownSenders): which stored emails reach the change feed. */
+  incomingFilter?: { filter: 'all' | 'responses' | 'known-senders'; knownSenders?: string[] };
   password?: string;
   profile?: string;
   folders?: string[];
@@ -66,6 +68,7 @@ export function writeLabConfig(dovecot: Dovecot, options: LabOptions): { file: s
       profile: m.profile ?? 'lab',
       ...(m.folders ? { folders: m.folders } : {}),
       ...(m.incoming === false ? { incoming: false } : {}),
+      ...(m.incomingFilter ? { incoming: { enabled: m.incoming !== false, ...m.incomingFilter } } : {}),
       ...(m.outgoing ? { outgoing: true } : {}),
       ...(m.startFrom ? { startFrom: m.startFrom } : {}),
       ...(m.approval ? { approval: m.approval } : {}),
