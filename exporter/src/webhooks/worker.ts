@@ -3,7 +3,8 @@ import type { Webhook } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { nextDeliveryAttempt } from '../policy/webhook-retry.js';
 import type { Store, WebhookDelivery } from '../store/index.js';
-import { postDelivery } from './post.js';
+import type { Agent } from 'node:http';
+import { postDelivery, webhookAgent } from './post.js';
 import type { WebhookMetrics } from './metrics.js';
 
 export interface WorkerDeps {
@@ -30,6 +31,8 @@ export class WebhookWorker {
   readonly #deps: WorkerDeps;
   readonly #abort = new AbortController();
   readonly #inFlight = new Map<string, Set<Promise<void>>>();
+  /** Per webhook id and URL: a reload that changes the URL gets a new pool. */
+  readonly #agents = new Map<string, Agent>();
   #pumping: Promise<void> | undefined;
   #again = false;
   #timer: NodeJS.Timeout | undefined;
@@ -69,6 +72,14 @@ export class WebhookWorker {
     clearTimeout(this.#timer);
     await this.#pumping;
     await Promise.all([...this.#inFlight.values()].flatMap((s) => [...s]));
+    for (const agent of this.#agents.values()) agent.destroy();
+  }
+
+  #agent(webhook: Webhook): Agent {
+    const key = `${webhook.id} ${webhook.url} ${webhook.concurrency}`;
+    let agent = this.#agents.get(key);
+    if (!agent) this.#agents.set(key, (agent = webhookAgent(webhook)));
+    return agent;
   }
 
   async #pump(): Promise<void> {
@@ -102,7 +113,7 @@ export class WebhookWorker {
     const { store, clock, logger, metrics } = this.#deps;
     const change = await store.feed.change(delivery.seq);
     const outcome = change
-      ? await postDelivery(webhook, delivery, change, clock, this.#abort.signal)
+      ? await postDelivery(webhook, delivery, change, clock, this.#abort.signal, this.#agent(webhook))
       : { ok: false as const, status: null, error: `change ${delivery.seq} is no longer in the feed` };
     // Stopping: the delivery stays pending (its lease ends) and is sent again after the restart.
     if (this.#abort.signal.aborted && !outcome.ok) return;
