@@ -95,6 +95,8 @@ try {
   const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}/api`;
   const rssBefore = rss();
   let rssPeakStreaming = rssBefore;
+  // RSS after each page: flat means it levels off after the first pages instead of growing with the feed.
+  const rssByPage: number[] = [];
   const api = await timed(async () => {
     let after = '0';
     let n = 0;
@@ -105,7 +107,8 @@ try {
       if (page.changes.length === 0) return n;
       for (const c of page.changes) if (Buffer.from(c.raw, 'base64').length > 0) n += 1;
       after = page.next;
-      rssPeakStreaming = Math.max(rssPeakStreaming, rss());
+      rssByPage.push(rss());
+      rssPeakStreaming = Math.max(rssPeakStreaming, rssByPage[rssByPage.length - 1]!);
     }
   });
   if (api.value !== EMAILS || baseline.value !== EMAILS) throw new Error(`read ${api.value} (API) and ${baseline.value} (store) of ${EMAILS} emails`);
@@ -144,6 +147,8 @@ try {
   console.log(`baseline (store, same process): ${fmt(baseline.seconds, 2)} s, ${fmt(basePerS)} emails/s`);
   console.log(`feed API with raw bytes (HTTP, JSON, base64): ${fmt(api.seconds, 2)} s, ${fmt(feedPerS)} emails/s`);
   console.log(`rss while streaming: ${rssBefore} MB before, ${rssPeakStreaming} MB peak (grew ${rssPeakStreaming - rssBefore} MB)`);
+  const at = (q: number) => rssByPage[Math.min(rssByPage.length - 1, Math.floor(q * rssByPage.length))] ?? rssBefore;
+  console.log(`rss after 10 % / 25 % / 50 % / 75 % / 100 % of the pages: ${[0.1, 0.25, 0.5, 0.75, 1].map(at).join(' / ')} MB`);
   console.log(`webhooks: ${WEBHOOKS} deliveries in ${fmt(hooks.seconds, 2)} s, ${fmt(hooksPerS)}/s (concurrency ${webhook.concurrency})`);
   console.log(`RESULT feed_emails_per_s=${fmt(feedPerS)} baseline_emails_per_s=${fmt(basePerS)} ratio=${fmt(feedPerS / basePerS, 2)} webhook_per_s=${fmt(hooksPerS)} peak_rss_mb=${rssPeakStreaming}`);
 } finally {
