@@ -201,3 +201,39 @@ profiles: [{ id: p, incoming: { host: imap.example.com } }]
     expect(await store.feed.delivery(d!.id)).toMatchObject({ state: 'pending', attempts: 0 });
   });
 });
+
+describe('the webhooks and incoming filter config', () => {
+  const base = (extra: string) => `
+organization: { id: acme }
+profiles: [{ id: p, incoming: { host: imap.example.com } }]
+${extra}`;
+  const problems = (yaml: string, env: NodeJS.ProcessEnv = {}) => {
+    try {
+      parseConfig(base(yaml), '/etc/mailsync/mailsync.yaml', { env });
+      return [];
+    } catch (error) {
+      return (error as { problems: string[] }).problems;
+    }
+  };
+
+  it('refuses plain http off loopback, a short secret, a duplicate id and an unknown event, naming the key', () => {
+    expect(problems(`webhooks:
+  - { id: a, url: "http://crm.example.com/h", secret: "\${S}" }
+  - { id: a, url: "http://127.0.0.1:9/h", secret: "\${SHORT}" }`, { S: 'x'.repeat(32), SHORT: 'short' })).toEqual([
+      'webhooks[0].url: "http://crm.example.com/h" is plain http; use https, or set organization.allowNonTlsServers (loopback hosts are exempt)',
+      'webhooks[1].id: "a" is used by another webhook',
+      'webhooks[1].secret: must be at least 16 characters (try: openssl rand -hex 32)',
+    ]);
+    expect(problems('webhooks: [{ id: a, url: "https://x.example/h", secret: "${S}", events: [email_sent] }]', { S: 'x'.repeat(32) }).join()).toMatch(/^webhooks\[0\]\.events\[0\]: Invalid option/);
+  });
+
+  it('keeps a mailbox\'s incoming a boolean and reads its filter', () => {
+    const config = parseConfig(base(`mailboxes:
+  - { id: a, address: a@x.example, profile: p, credentials: { username: a, password: "\${S}" }, incoming: { filter: known-senders, knownSenders: [Boss@X.example] } }
+  - { id: b, address: b@x.example, profile: p, credentials: { username: b, password: "\${S}" }, incoming: false }`), '/etc/m.yaml', { env: { S: 'pw' } });
+    expect(config.mailboxes.map((m) => [m.incoming, m.incomingFilter])).toEqual([
+      [true, { mode: 'known-senders', knownSenders: ['boss@x.example'] }],
+      [false, { mode: 'all', knownSenders: [] }],
+    ]);
+  });
+});
