@@ -3,6 +3,7 @@
 // line per change it receives. Plain Node, no dependencies: a template for a real receiver.
 // Env: DEMO_WEBHOOK_PORT (listen on 127.0.0.1), DEMO_WEBHOOK_SECRET.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Buffer } from 'node:buffer';
 import { createServer } from 'node:http';
 
 const secret = process.env.DEMO_WEBHOOK_SECRET ?? '';
