@@ -189,6 +189,26 @@ profiles: [{ id: p, incoming: { host: imap.example.com } }]
     expect(res.body.changes.map((c: { data: { uid: number } }) => c.data.uid)).toEqual([7]);
   });
 
+  it('ends a long-poll at once when mailsync stops', async () => {
+    const stop = new AbortController();
+    const config = parseConfig(`
+organization: { id: acme }
+api: { tokens: [{ name: v, role: viewer, token: "${TOKEN}" }] }
+profiles: [{ id: p, incoming: { host: imap.example.com } }]
+`, '/etc/mailsync/mailsync.yaml', { env: {} });
+    const clock = { now: () => Date.now() };
+    const own = express().use('/api', createApi({
+      operations: new MailboxOperations({ config: () => config, store, clock, wake: () => undefined, startTest: () => undefined, disconnect: () => undefined }),
+      emails: new EmailOperations({ config: () => config, store, clock, wakeOutgoing: () => undefined }),
+      tokens: () => config.api.tokens, maxEmailBytes: () => 1_000_000,
+      feed: (helpers) => feedRoutes({ store, clock, stopping: stop.signal, wakeWebhooks: () => undefined }, helpers),
+    }));
+    const waiting = request(own).get('/api/changes?after=0&wait=60').set(auth).then((r) => r);
+    await waitFor(() => store.changes.listeners, { what: 'the long-poll to wait for a change' });
+    stop.abort();
+    expect((await waiting).body).toEqual({ changes: [], next: '0' });
+  });
+
   it('replays only dead deliveries, for operators', async () => {
     await store.feed.setWebhooks([{ id: 'crm', kinds: ['email_stored'] }]);
     await store.mail.commitBatch(batch('ann', [1]));
