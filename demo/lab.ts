@@ -20,6 +20,7 @@ import { freePort } from '../test/harness/ports.js';
 import { Prometheus } from '../test/harness/prometheus.js';
 import { Radicale, vcard, vevent, vtodo } from '../test/harness/radicale.js';
 import { SilentServer } from '../test/harness/responder.js';
+import { waitFor } from '../test/harness/wait.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
@@ -73,6 +74,9 @@ try {
   stops.push(() => silent.stop());
   const closed = await freePort();
   process.env.DEMO_TOKEN = TOKEN;
+  // The webhook sink (demo/webhook-sink.mjs) prints every change mailsync delivers to it.
+  const sinkPort = await freePort();
+  process.env.DEMO_WEBHOOK_SECRET = 'demo-webhook-secret-0123456789abcdef';
   process.env.DEMO_MASTER_PW = dovecot.master.password;
   // Approved in the config, as a deployment would be on day one; the new hire is not, and the CEO's
   // trusted-profile mailbox would need an admin's approval: those two show the approval alerts.
@@ -116,7 +120,16 @@ try {
     extra: {
       autodiscover: { dnsServers: [dns.server], autoconfigUrls: [`http://127.0.0.1:${closed}/{domain}`], timeoutSeconds: 2 },
       api: { tokens: [{ name: 'demo', role: 'operator', token: '${DEMO_TOKEN}' }] },
+      webhooks: [{ id: 'demo-sink', url: `http://127.0.0.1:${sinkPort}/mailsync`, secret: '${DEMO_WEBHOOK_SECRET}' }],
     },
+  });
+
+  const webhookSink: ChildProcess = spawn(process.execPath, [path.join(root, 'demo/webhook-sink.mjs')], {
+    env: { ...process.env, DEMO_WEBHOOK_PORT: String(sinkPort) }, stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  stops.push(async () => {
+    webhookSink.kill('SIGTERM');
+    await new Promise((r) => webhookSink.once('exit', r));
   });
 
   const runner: Running = startCli(['run', '--config', lab.file, '--log-level', 'info'], lab.env);
@@ -185,6 +198,9 @@ try {
     say(`check: mailboxes per bucket ${buckets.map((b) => `${b.metric.health}=${b.value[1]}`).sort().join(' ')}`);
     const firing = await prometheus.waitFor('ALERTS{alertstate="firing", alertname=~"MailsyncMailbox.*"}', (r) => new Set(r.map((s) => s.metric.alertname)).size >= 7, 90_000);
     say(`check: firing ${[...new Set(firing.map((s) => s.metric.alertname))].sort().join(', ')}`);
+    const delivered = await waitFor(async () => ((await (await callApi(url, TOKEN, 'GET', '/webhooks/deliveries?state=delivered&limit=1000')).json()) as { items: unknown[] }).items.length,
+      { what: 'webhook deliveries to the demo sink', timeoutMs: 60_000 });
+    say(`check: ${delivered} changes delivered to the webhook sink`);
     await stopAll(0);
   }
 } catch (error) {

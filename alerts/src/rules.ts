@@ -174,6 +174,13 @@ const exporterAlerts = (C: Config): AlertDef[] => [
     summary: 'mailsync rejected its config file.',
     description: 'The last reload of the config at {{ $labels.instance }} was rejected; the previous config keeps running. The log line "config reload rejected" lists the problems; `mailsync check-config` shows them too.',
   },
+  // F: a webhook whose deliveries keep failing, with none getting through.
+  {
+    name: 'MailsyncWebhookFailing', group: 'mailsync-exporter', severity: 'warning', for: C.conditionFor,
+    expr: `(\n  sum by (webhook, instance, job) (increase(mailsync_webhook_deliveries_total{${C.selector}, result=~"retry|dead"}[15m])) > 0\n)\nunless on(webhook, instance, job)\n(\n  sum by (webhook, instance, job) (increase(mailsync_webhook_deliveries_total{${C.selector}, result="delivered"}[15m])) > 0\n)`,
+    summary: 'A webhook keeps failing: its receiver gets no change.',
+    description: 'Every delivery to webhook {{ $labels.webhook }} failed in the last 15 minutes ({{ $value | humanize }} failed attempts) and none got through; changes wait in the outbox and, once their retry budget is spent, are dead-lettered. `GET /api/webhooks/deliveries?state=pending` shows the last error of each.',
+  },
 ];
 
 export const buildAlerts = (C: Config): AlertDef[] => [...disableAlerts(C), ...conditionAlerts(C), ...profileAlerts(C), ...exporterAlerts(C)];

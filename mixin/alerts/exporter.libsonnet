@@ -44,6 +44,19 @@
               runbook_url: $._config.runbookURLPattern % 'mailsyncconfigreloadfailed',
             },
           },
+          {
+            alert: 'MailsyncWebhookFailing',
+            expr: '(\n  sum by (webhook, instance, job) (increase(mailsync_webhook_deliveries_total{%(mailsyncSelector)s, result=~"retry|dead"}[15m])) > 0\n)\nunless on(webhook, instance, job)\n(\n  sum by (webhook, instance, job) (increase(mailsync_webhook_deliveries_total{%(mailsyncSelector)s, result="delivered"}[15m])) > 0\n)' % $._config,
+            'for': $._config.conditionFor,
+            labels: {
+              severity: 'warning',
+            },
+            annotations: {
+              summary: 'A webhook keeps failing: its receiver gets no change.',
+              description: 'Every delivery to webhook {{ $labels.webhook }} failed in the last 15 minutes ({{ $value | humanize }} failed attempts) and none got through; changes wait in the outbox and, once their retry budget is spent, are dead-lettered. `GET /api/webhooks/deliveries?state=pending` shows the last error of each.',
+              runbook_url: $._config.runbookURLPattern % 'mailsyncwebhookfailing',
+            },
+          },
         ],
       },
     ],

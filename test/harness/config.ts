@@ -16,6 +16,8 @@ export interface LabMailbox {
   outgoing?: boolean;
   /** Appointments, contacts and tasks; the profile needs an `act:` section. Default false. */
   act?: boolean;
+  /** mailboxes[].incoming.filter (and knownSenders): which stored emails reach the change feed. */
+  incomingFilter?: { filter: 'all' | 'responses' | 'known-senders'; knownSenders?: string[] };
   password?: string;
   profile?: string;
   folders?: string[];
@@ -71,6 +73,7 @@ export function writeLabConfig(dovecot: Dovecot, options: LabOptions): { file: s
       profile: m.profile ?? 'lab',
       ...(m.folders ? { folders: m.folders } : {}),
       ...(m.incoming === false ? { incoming: false } : {}),
+      ...(m.incomingFilter ? { incoming: { enabled: m.incoming !== false, ...m.incomingFilter } } : {}),
       ...(m.outgoing ? { outgoing: true } : {}),
       ...(m.act ? { act: true } : {}),
       ...(m.startFrom ? { startFrom: m.startFrom } : {}),

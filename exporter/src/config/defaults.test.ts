@@ -12,6 +12,7 @@ const minimal = () => ({
   organization: { id: 'o' },
   profiles: [{ id: 'p', incoming: { host: 'imap.example' }, outgoing: { host: 'smtp.example' }, act: {} }],
   mailboxes: [{ id: 'm', address: 'm@example.com', profile: 'p' }],
+  webhooks: [{ id: 'w', url: 'https://hooks.example/mailsync', secret: 'x' }],
 });
 
 type Path = (string | number)[];
@@ -80,7 +81,7 @@ describe('config defaults', () => {
 
   it('applies every named default in DEFAULTS at its key', () => {
     const c = configSchema.parse(minimal());
-    const [profile, mailbox] = [c.profiles[0]!, c.mailboxes[0]!];
+    const [profile, mailbox, webhook] = [c.profiles[0]!, c.mailboxes[0]!, c.webhooks[0]!];
     const applied: Record<keyof typeof DEFAULTS, unknown> = {
       listen: c.server.listen,
       storePath: c.store.path,
@@ -112,6 +113,13 @@ describe('config defaults', () => {
       autoconfigUrls: c.autodiscover.autoconfigUrls,
       intermittentWindowSeconds: c.metrics.intermittentWindowSeconds,
       longTestEnableSeconds: c.metrics.longTestEnableSeconds,
+      feedRetentionDays: c.feed.retentionDays,
+      feedMaxChanges: c.feed.maxChanges,
+      webhookTimeoutSeconds: webhook.timeoutSeconds,
+      webhookMaxAttempts: webhook.maxAttempts,
+      webhookRetryInitialSeconds: webhook.retryInitialSeconds,
+      webhookRetryMaxSeconds: webhook.retryMaxSeconds,
+      webhookConcurrency: webhook.concurrency,
     };
     expect(applied).toEqual(DEFAULTS);
   });

@@ -6,6 +6,7 @@ import { ConfigError, formatIssue } from './errors.js';
 import { oauth2Problems, plaintextCredentialsAllowed, resolveOAuth2 } from './oauth2.js';
 import { Secret } from './secret.js';
 import { SPECIAL_USE } from '../protocols/folder-names.js';
+import { resolveWebhooks } from './webhooks.js';
 import type { ApiToken, Config, Credentials, Mailbox, Profile } from './types.js';
 
 export interface LoadOptions {
@@ -76,11 +77,13 @@ function resolve(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Config {
   problems.push(...plaintextAutoconfigProblems(raw));
   const encryptionKey = raw.store.encryptionKey === undefined ? undefined : found.secret(raw.store.encryptionKey, 'store.encryptionKey');
   problems.push(...oauth2Problems(profiles, mailboxes, encryptionKey));
+  const webhooks = resolveWebhooks(raw, found.secret, problems);
 
   if (problems.length > 0) throw new ConfigError(file, problems);
   return {
     ...raw,
     api: { tokens },
+    webhooks,
     store: { path: path.resolve(baseDir, raw.store.path), encryptionKey },
     profiles,
     mailboxes,

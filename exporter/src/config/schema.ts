@@ -2,6 +2,7 @@ import { DEFAULT_RETRY_BUDGET, INTERMITTENT_WINDOW_SECONDS, LONG_TEST_ENABLE_SEC
 import { z } from 'zod';
 import { oauth2Schema } from './oauth2-schema.js';
 import { secretInput } from './secret-input.js';
+import { FEED_DEFAULTS, feedSchemas, incomingSettings, splitIncoming } from './feed-schema.js';
 
 /** Named defaults: each one is documented in docs/configuration.md. */
 export const DEFAULTS = {
@@ -44,6 +45,7 @@ export const DEFAULTS = {
   actIntervalSeconds: 900,
   actMaxConnections: 4,
   actRequestTimeoutSeconds: 60,
+  ...FEED_DEFAULTS,
   // The Mozilla autoconfig convention: the provider's own host first, then the well-known path.
   autoconfigUrls: [
     'https://autoconfig.{domain}/mail/config-v1.1.xml?emailaddress={address}',
@@ -206,7 +208,7 @@ export const mailboxSchema = z.strictObject({
   id,
   address: z.email({ error: 'must be an email address' }),
   profile: id,
-  incoming: z.boolean().default(true),
+  incoming: z.union([z.boolean(), incomingSettings]).default(true),
   outgoing: z.boolean().default(false),
   act: z.boolean().default(false),
   folders: z.array(z.string().min(1)).min(1).default([...DEFAULTS.folders]),
@@ -216,7 +218,10 @@ export const mailboxSchema = z.strictObject({
   startFrom: startFrom.optional(),
   /** Approved in the file; wins over the profile's `approval`. */
   approval: declaredApproval.optional(),
-});
+}).transform(splitIncoming);
+
+// F: the change feed's retention and the webhooks (config/feed-schema.ts).
+const { feedSchema, webhookSchema } = feedSchemas({ id, secretInput, seconds });
 
 export const configSchema = z.strictObject({
   server: z
@@ -300,6 +305,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   profiles: z.array(profileSchema).min(1, { error: 'at least one email server profile is needed' }),
   mailboxes: z.array(mailboxSchema).default([]),
+  feed: feedSchema.prefault({}),
+  webhooks: z.array(webhookSchema).default([]),
 });
 
 export type RawConfig = z.output<typeof configSchema>;

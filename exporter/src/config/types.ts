@@ -62,7 +62,11 @@ export type Mailbox = With<z.output<typeof mailboxSchema>, {
 
 export type ApiToken = With<z.output<typeof configSchema>['api']['tokens'][number], { token: Secret }>;
 
+/** F: a webhook with its signing secret read. */
+export type Webhook = With<z.output<typeof configSchema>['webhooks'][number], { secret: Secret }>;
+
 export type Config = With<z.output<typeof configSchema>, {
+  webhooks: Webhook[];
   profiles: Profile[];
   store: { path: string; encryptionKey: Secret | undefined };
   api: { tokens: ApiToken[] };

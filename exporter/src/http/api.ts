@@ -12,6 +12,7 @@ import { APPROVALS } from '../policy/approval.js';
 import type { Logger } from '../log.js';
 import type { FailedAuthLimiter } from './auth-failures.js';
 import { describeRequestError } from './errors.js';
+import type { RouteHelpers } from '../feed/routes.js';
 
 export interface ApiDeps {
   operations: MailboxOperations;
@@ -27,6 +28,8 @@ export interface ApiDeps {
   logger?: Pick<Logger, 'warn'>;
   /** The records API (records/routes.ts): reads only, for any authenticated token (viewer and up). */
   records?: Router;
+  /** F: the change feed and webhook deliveries (feed/routes.ts), mounted with this router's helpers. */
+  feed?: (helpers: RouteHelpers) => Router;
 }
 
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
@@ -81,7 +84,7 @@ const disableBody = z.strictObject({
  * The admin API under /api: bearer tokens from the config, roles viewer < operator < admin.
  * Bodies and queries are validated strictly; every refusal is a JSON `{ error }` with a 4xx.
  */
-export function createApi({ operations, emails, act, tokens, maxEmailBytes, failures, logger, records }: ApiDeps): Router {
+export function createApi({ operations, emails, act, tokens, maxEmailBytes, failures, logger, records, feed }: ApiDeps): Router {
   const api = express.Router();
   // Authentication first: an unauthenticated client never gets its body read.
   api.use(authenticate(tokens, failures, logger));
@@ -151,6 +154,8 @@ export function createApi({ operations, emails, act, tokens, maxEmailBytes, fail
   api.get('/profiles/:id/alerts', needs('viewer'), async (req, res) => {
     res.json(await operations.profileAlerts(param(req)));
   });
+  // F: /changes and /webhooks/deliveries.
+  if (feed) api.use(feed({ needs, parse, actor }));
   api.use((_req, res) => {
     res.status(404).json({ error: 'no such API route' });
   });

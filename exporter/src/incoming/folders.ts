@@ -5,6 +5,8 @@ import type { FolderStatus, ImapSession, MessageSize } from '../protocols/imap.j
 import type { FolderResult } from '../directions/contract.js';
 import type { FolderCursor, IngestedEmail, ItemFailureInput, Store } from '../store/index.js';
 import { hasAttachmentParts } from './attachments.js';
+import { applyIncomingFilter } from '../feed/filter.js';
+import type { IncomingFilter } from '../policy/incoming-filter.js';
 import { parseHeaderBlock } from './headers.js';
 
 export interface IncomingOptions {
@@ -12,6 +14,8 @@ export interface IncomingOptions {
   maxMessageBytes: number;
   /** 'all', or a YYYY-MM-DD date: where the first sync of a folder starts. */
   startFrom: string;
+  /** mailboxes[].incoming.filter: which stored emails reach the change feed and webhooks. */
+  filter?: IncomingFilter;
 }
 
 export interface IncomingDeps {
@@ -128,6 +132,7 @@ async function readOpenFolder(
     // Keep an unawaited prefetch from surfacing as an unhandled rejection; awaiting it rethrows.
     next?.catch(() => undefined);
     lastUid = (batch[batch.length - 1] as MessageSize).uid;
+    if (options.filter) await applyIncomingFilter(store, options.filter, emails, failures);
     const out = await store.mail.commitBatch({ mailboxId, folder, uidvalidity: opened.uidValidity, lastUid, emails, failures, at: clock.now() });
     result.fetched += batch.length;
     result.inserted += out.inserted;

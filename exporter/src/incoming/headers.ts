@@ -108,3 +108,21 @@ function date(value: string | undefined): number | null {
   const ms = Date.parse(value.replace(/\([^)]*\)/g, '').trim());
   return Number.isFinite(ms) ? ms : null;
 }
+
+/**
+ * The Message-IDs an email replies to: every `<id>` of its In-Reply-To and References fields
+ * (RFC 5322 section 3.6.4), for the `responses` filter. Read only for mailboxes with that filter.
+ */
+export function referencedMessageIds(raw: Buffer): string[] {
+  const end = headerEnd(raw);
+  if (end === -1) return [];
+  // Unfold continuation lines, then keep the two fields.
+  const unfolded = raw.toString('latin1', 0, end).replace(/\r?\n[ \t]+/g, ' ');
+  const ids = new Set<string>();
+  for (const line of unfolded.split(/\r?\n/)) {
+    const field = /^(in-reply-to|references)[ \t]*:(.*)$/is.exec(line);
+    if (!field) continue;
+    for (const id of (field[2] as string).matchAll(/<[^<>\s]+>/g)) ids.add(id[0]);
+  }
+  return [...ids];
+}

@@ -40,7 +40,7 @@ async function incomingCycle(
   const { store, clock } = deps;
   const logger = deps.logger.child({ mailbox: mailbox.id, profile: profile.id, direction: 'incoming' });
   const open = () => openMailbox(mailbox, profile, config.organization, { autodiscover: deps.autodiscover(), logger, signal, tokens: deps.tokens });
-  const options = { batchSize: config.sync.batchSize, maxMessageBytes: config.sync.maxMessageBytes, startFrom: mailbox.startFrom };
+  const options = { batchSize: config.sync.batchSize, maxMessageBytes: config.sync.maxMessageBytes, startFrom: mailbox.startFrom, filter: mailbox.incomingFilter };
 
   const attempt = async () => {
     const { session, reused } = await sessions.acquire(mailbox.id, profile.id, open);

@@ -47,7 +47,7 @@ export async function recordApproval(tx: StoreTx, mailboxId: string, d: Approval
     for (const direction of DIRECTIONS) {
       const s = await tx.runs.getDirectionState(mailboxId, direction);
       if (s?.disabled && s.disabledCode !== null && (APPROVAL_CODES as readonly string[]).includes(s.disabledCode)) {
-        await tx.lifecycle.enable(mailboxId, direction);
+        await tx.lifecycle.enable(mailboxId, direction, d.at);
         reenabled.push(direction);
       }
     }

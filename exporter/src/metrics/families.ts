@@ -121,6 +121,17 @@ export const FAMILIES = [
   { name: 'mailsync_store_errors_total', type: 'counter', producer: 'process', labels: [],
     help: 'Store operations that failed: scrapes that could not read it (the state families are then missing) and sync cycles that could not record their work (full disk, I/O error).' },
 
+  // F: webhooks, one series per configured webhook (and result): deliveries from this process,
+  // the outbox from the store at each scrape.
+  { name: 'mailsync_webhook_deliveries_total', type: 'counter', producer: 'process', labels: ['webhook', 'result'],
+    help: 'Webhook delivery attempts by result: delivered (2xx), retry (failed or slow, tried again later), dead (failed with its budget spent).' },
+  { name: 'mailsync_webhook_outbox_pending', type: 'gauge', producer: 'store', labels: ['webhook'],
+    help: 'Changes waiting in the outbox to be delivered to a webhook (first attempts and retries).' },
+  { name: 'mailsync_webhook_oldest_pending_age_seconds', type: 'gauge', producer: 'store', labels: ['webhook'],
+    help: 'How long the oldest change not yet delivered to a webhook has waited (0 when none waits).' },
+  { name: 'mailsync_webhook_dead_letters', type: 'gauge', producer: 'store', labels: ['webhook'],
+    help: 'Deliveries to a webhook that spent their retry budget and wait for an operator to replay them.' },
+
   // Profile aggregates: a few series per profile, from the store at each scrape.
   { name: 'mailsync_profile_info', type: 'gauge', producer: 'store', labels: ['profile', 'owner', 'protocol'],
     help: 'Always 1: each email server profile, its owner (who is told when its mailboxes fail) and protocol.' },

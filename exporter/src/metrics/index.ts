@@ -7,6 +7,7 @@ import { renderMailboxes } from './mailbox-text.js';
 import { profileAggregates, registerProfileFamilies, type ProfileAggregates } from './profiles.js';
 import { counter, gauge, histogram } from './prom.js';
 import { registerRuntimeMetrics } from './runtime.js';
+import { registerWebhookMetrics, type WebhookOutboxDeps } from '../webhooks/metrics.js';
 
 export { readFleet } from './fleet.js';
 export { formatOfMediaType, OFFERED_MEDIA_TYPES, type ExpositionFormat } from './format.js';
@@ -21,6 +22,8 @@ export interface MetricsDeps {
   fleet: () => Promise<FleetInput>;
   /** Told when reading the fleet failed (the rest of the scrape is still served). */
   onFleetError?: (error: unknown) => void;
+  /** F: the configured webhooks and their outbox (none when left out). */
+  webhooks?: WebhookOutboxDeps;
 }
 
 /**
@@ -50,8 +53,10 @@ export function createMetrics(registry: Registry, deps: MetricsDeps) {
   // The aggregates of the latest scrape's store read; the per-profile collectors read them.
   let profiles: ProfileAggregates | undefined;
   registerProfileFamilies(registry, () => profiles);
+  const webhooks = registerWebhookMetrics(registry, deps.webhooks ?? { webhooks: () => [], outbox: async () => [], now: () => 0 });
 
   return {
+    webhooks,
     observeCycle(outcome: CycleOutcome, profile: string, retry: boolean): void {
       const direction = outcome.direction;
       runs.inc({ direction, profile, result: outcome.result });

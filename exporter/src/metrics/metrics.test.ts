@@ -44,7 +44,9 @@ async function seeded(config: Config) {
     inFlight: () => 2, queueDepth: () => 0, mailboxes: () => config.mailboxes.length,
     retryBudget: () => config.organization.retry.maxTransientRetries,
     fleet: () => readFleet(store, config, NOW),
+    webhooks: { webhooks: () => ['crm'], outbox: () => store.feed.outboxStats(), now: () => NOW },
   });
+  metrics.webhooks.configured(['crm']);
   return { store, metrics };
 }
 

@@ -18,6 +18,7 @@ import { EmailOperations } from '../mailboxes/emails.js';
 import { EmailRecords, FailureRecords, recordRoutes } from '../records/index.js';
 import { MailboxOperations } from '../mailboxes/operations.js';
 import { createMetrics, readFleet, type Metrics } from '../metrics/index.js';
+import { startFeed, type Feed } from '../feed/service.js';
 import type { Timers } from '../scheduler/scheduler.js';
 import type { Store } from '../store/index.js';
 import { TestQueue } from '../test-enable/queue.js';
@@ -88,10 +89,12 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
     retryBudget: () => current.config.organization.retry.maxTransientRetries,
     fleet: () => readFleet(store, current.config, clock.now()),
     onFleetError: (error) => logger.error({ err: error }, 'could not read the store for /metrics'),
+    webhooks: { webhooks: () => current.config.webhooks.map((w) => w.id), outbox: () => store.feed.outboxStats(), now: () => clock.now() },
   });
   schedulers.onOutcome((outcome, profile, retry) => metrics.observeCycle(outcome, profile, retry));
   metrics.configLoaded(true, clock.now());
   schedulers.setJobs(initial);
+  const feed = await startFeed({ store, clock, logger, metrics: metrics.webhooks, config: () => current.config });
 
   const tests = new TestQueue(async (id, signal) => {
     const found = current.find(id);
@@ -107,17 +110,17 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
   }, TEST_ENABLE_CONCURRENCY);
 
   const web = new CurrentWeb(deps.webConfigFile, deps.web);
-  const reload = createReload(current, { ...deps, clock, metrics, directions, schedulers, store, currentWeb: web });
+  const reload = createReload(current, { ...deps, clock, metrics, directions, schedulers, store, currentWeb: web, feed });
   let stopping = false;
   // One budget of failed authentications per client address, for basic auth and API tokens alike.
   const failures = new FailedAuthLimiter(DEFAULT_FAILURE_LIMITS, clock);
-  const http = createHttp({ current, store, clock, logger, schedulers, directions, tests, metrics, reload, failures, stopping: () => stopping });
+  const http = createHttp({ current, store, clock, logger, schedulers, directions, tests, metrics, reload, failures, feed, stopping: () => stopping });
   const gated = webGate(http, { web: () => web.config, verifier: new BasicAuthVerifier(), failures, logger });
   let listening: Awaited<ReturnType<typeof listen>>;
   try {
     listening = await listen(gated, initial.server.listen, { ...(deps.web?.tls ? { tls: deps.web.tls } : {}) });
   } catch (error) {
-    await Promise.all([schedulers.stop(), tests.stop()]);
+    await Promise.all([schedulers.stop(), tests.stop(), feed.stop()]);
     guard.stop();
     await store.close();
     throw new StartupError((error as Error).message, { cause: error });
@@ -136,7 +139,8 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
       if (stopping) return;
       stopping = true;
       logger.info({ inFlight: schedulers.inFlight }, 'stopping: waiting for running cycles to reach a safe point');
-      await Promise.all([schedulers.stop(), tests.stop()]);
+      // The feed first: long-polls answer now, deliveries in flight are aborted and stay pending.
+      await Promise.all([schedulers.stop(), tests.stop(), feed.stop()]);
       guard.stop();
       await Promise.all([...directions.values()].map((d) => d.close()));
       await listening.close();
@@ -159,10 +163,11 @@ interface HttpParts {
   metrics: Metrics;
   reload: () => Promise<ReloadResult>;
   failures: FailedAuthLimiter;
+  feed: Feed;
   stopping: () => boolean;
 }
 
-function createHttp({ current, store, clock, logger, schedulers, directions, tests, metrics, reload, failures, stopping }: HttpParts) {
+function createHttp({ current, store, clock, logger, schedulers, directions, tests, metrics, reload, failures, feed, stopping }: HttpParts) {
   const operations = new MailboxOperations({
     config: () => current.config,
     store,
@@ -181,7 +186,7 @@ function createHttp({ current, store, clock, logger, schedulers, directions, tes
     notReadyReason: () => (stopping() ? 'shutting down' : undefined),
     reload,
     onError: (error) => logger.error({ err: error }, 'HTTP request failed inside mailsync'),
-    api: createApi({ operations, emails, act, tokens: () => current.config.api.tokens, maxEmailBytes: () => current.config.sync.outgoing.maxEmailBytes, failures, logger, records }),
+    api: createApi({ operations, emails, act, tokens: () => current.config.api.tokens, maxEmailBytes: () => current.config.sync.outgoing.maxEmailBytes, failures, logger, records, feed: feed.routes }),
     ...(initial.server.statusPage ? { status: createStatusPages({ config: () => current.config, store, clock, operations, itemFailures }) } : {}),
   });
 }
@@ -193,6 +198,7 @@ interface ReloadDeps extends ServiceDeps {
   schedulers: DirectionSchedulers;
   store: Store;
   currentWeb: CurrentWeb;
+  feed: Feed;
 }
 
 /** SIGHUP and POST /-/reload: a file with problems is reported and never applied. */
@@ -222,6 +228,7 @@ function createReload(current: CurrentConfig, deps: ReloadDeps): () => Promise<R
       return [];
     });
     deps.schedulers.setJobs(next);
+    await deps.feed.reloaded().catch((error: unknown) => logger.error({ err: error }, 'could not apply the reloaded webhooks'));
     // Re-enabled mailboxes need not wait for their next due time.
     for (const id of approved) deps.schedulers.wake(id);
     const level = deps.logLevelOverride ?? next.log.level;

@@ -1,5 +1,9 @@
 import type { Readable } from 'node:stream';
 import type {
+  Change, DeliveryAttempt, DeliveryState, OutboxStats, WebhookDelivery, WebhookSubscription,
+} from './feed-types.js';
+import type { ChangeNotifier } from './notifier.js';
+import type {
   AlertRecord, AlertRecordInput, Approval, AuditEntry, AuditInput, BatchOutcome, Direction, DirectionState, FolderBatch,
   FolderCursor, ItemFailure, Lifecycle, OutgoingEmail, OutgoingEvent, OutgoingState, QueuedEmailInput, RunFinish, ScrapeRow,
   StoredEmail, StoredRefreshToken, SyncRun, TestState,
@@ -29,6 +33,10 @@ export interface Store {
   readonly act: ActStore;
   /** A: rotated OAuth2 refresh tokens, encrypted by the caller. */
   readonly tokens: TokenStore;
+  /** The change feed and the webhook outbox (the writers above append to it in their own transactions). */
+  readonly feed: FeedStore;
+  /** Wakes the feed's long-polls and the webhook worker after a change commits. */
+  readonly changes: ChangeNotifier;
   /**
    * Runs `fn` atomically: its writes through `tx` commit together or not at all. Other callers
    * wait until it ends, so keep network I/O out of `fn`.
@@ -113,8 +121,8 @@ export interface LifecycleStore {
   pendingTests(): Promise<string[]>;
   /** Disables a direction. `code` is the taxonomy code when the system disables, null for an operator. */
   disable(mailboxId: string, direction: Direction, d: { code: string | null; reason: string; by: string; at: number }): Promise<void>;
-  /** Enables a direction and resets its retry budget. */
-  enable(mailboxId: string, direction: Direction): Promise<void>;
+  /** Enables a direction and resets its retry budget; `at` dates the feed's change (when it was disabled). */
+  enable(mailboxId: string, direction: Direction, at?: number): Promise<void>;
   /** One record per object, direction and code: first seen, last seen and how often. */
   recordAlert(a: AlertRecordInput): Promise<void>;
   alerts(objectType: 'mailbox' | 'profile', objectId: string, limit?: number): Promise<AlertRecord[]>;
@@ -158,4 +166,24 @@ export interface TokenStore {
   getRefreshToken(loginKey: string): Promise<StoredRefreshToken | undefined>;
   /** Replaces the login's token atomically: the previous one stays until the new one is written. */
   putRefreshToken(loginKey: string, token: StoredRefreshToken): Promise<void>;
+}
+
+export interface FeedStore {
+  /** The webhooks that get an outbox row for each later change. */
+  setWebhooks(subscriptions: WebhookSubscription[]): Promise<void>;
+  changesAfter(after: number, limit: number): Promise<Change[]>;
+  change(seq: number): Promise<Change | undefined>;
+  /** Forgets changes older than `before` and beyond the newest `keep`, except those webhooks still owe. */
+  prune(before: number, keep: number): Promise<number>;
+  /** Takes a webhook's due deliveries and leases them until `leaseUntil` (a crash lets them fall due again). */
+  claimDeliveries(webhookId: string, now: number, limit: number, leaseUntil: number): Promise<WebhookDelivery[]>;
+  nextDueAt(webhookIds: readonly string[]): Promise<number | undefined>;
+  recordAttempt(id: number, attempt: DeliveryAttempt): Promise<void>;
+  listDeliveries(state: DeliveryState | undefined, limit: number): Promise<WebhookDelivery[]>;
+  delivery(id: number): Promise<WebhookDelivery | undefined>;
+  /** A dead delivery back to pending with a fresh budget; false when it is not dead. */
+  replay(id: number, at: number): Promise<boolean>;
+  outboxStats(): Promise<OutboxStats[]>;
+  /** Which of `messageIds` belong to email mailsync queued: what the `responses` filter correlates with. */
+  outgoingMessageIds(messageIds: readonly string[]): Promise<string[]>;
 }

@@ -25,6 +25,8 @@ export interface IngestedEmail {
   headers: EmailHeaders;
   /** Whether the MIME structure has attachment parts (records API filter); undefined when not looked at. */
   hasAttachments?: boolean;
+  /** False when the incoming filter keeps it out of the change feed and webhooks (it is stored all the same). */
+  publish?: boolean;
 }
 
 export interface ItemFailureInput {

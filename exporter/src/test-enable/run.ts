@@ -58,7 +58,7 @@ async function record(mailbox: Mailbox, profile: Profile, result: TestEnableResu
   await store.transaction(async (tx) => {
     for (const change of testChanges(result.checks)) {
       if (change.action === 'enable') {
-        await tx.lifecycle.enable(mailbox.id, change.direction);
+        await tx.lifecycle.enable(mailbox.id, change.direction, at);
         continue;
       }
       const check = result.checks.find((c): c is Extract<DirectionCheck, { ok: false }> => c.direction === change.direction && !c.ok);

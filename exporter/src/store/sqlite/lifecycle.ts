@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { SqliteFeed } from './feed.js';
 import { emptyLifecycle, type AlertRecord, type AlertRecordInput, type Approval, type AuditEntry, type AuditInput, type Direction, type Lifecycle, type TestState } from '../types.js';
 
 /**
@@ -7,9 +8,13 @@ import { emptyLifecycle, type AlertRecord, type AlertRecordInput, type Approval,
  */
 export class SqliteLifecycle {
   readonly #s;
+  readonly #db: Database.Database;
+  readonly #feed: SqliteFeed;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, feed: SqliteFeed) {
     this.#s = prepare(db);
+    this.#db = db;
+    this.#feed = feed;
   }
 
   get(mailboxId: string): Lifecycle {
@@ -50,14 +55,28 @@ export class SqliteLifecycle {
 
   /** Disables a direction. `code` is the taxonomy code when the system disables, null for an operator. */
   disable(mailboxId: string, direction: Direction, d: { code: string | null; reason: string; by: string; at: number }): void {
-    this.#s.ensureState.run(mailboxId, direction);
-    this.#s.disable.run({ mailboxId, direction, code: d.code, reason: d.reason, by: d.by, at: d.at });
+    this.#db.transaction(() => {
+      const was = this.#disabled(mailboxId, direction);
+      this.#s.disable.run({ mailboxId, direction, code: d.code, reason: d.reason, by: d.by, at: d.at });
+      if (!was) {
+        this.#feed.append({ kind: 'direction_disabled', mailboxId, refId: null, at: d.at, data: { direction, code: d.code, reason: d.reason, by: d.by } });
+      }
+    })();
   }
 
   /** Enables a direction and resets its retry budget (after Test & Enable or an approval). */
-  enable(mailboxId: string, direction: Direction): void {
+  enable(mailboxId: string, direction: Direction, at = Date.now()): void {
+    this.#db.transaction(() => {
+      const was = this.#disabled(mailboxId, direction);
+      this.#s.enable.run({ mailboxId, direction });
+      // Enabling an enabled direction (an approval, a passing Test & Enable) changes nothing to report.
+      if (was) this.#feed.append({ kind: 'direction_enabled', mailboxId, refId: null, at, data: { direction } });
+    })();
+  }
+
+  #disabled(mailboxId: string, direction: Direction): boolean {
     this.#s.ensureState.run(mailboxId, direction);
-    this.#s.enable.run({ mailboxId, direction });
+    return (this.#s.isDisabled.get(mailboxId, direction) as { disabled: number }).disabled === 1;
   }
 
   /** One record per object, direction and code: first seen, last seen and how often. */
@@ -125,6 +144,7 @@ function prepare(db: Database.Database) {
       WHERE mailbox_id = @mailboxId`),
     activeTests: db.prepare(`SELECT mailbox_id AS mailboxId, test_state AS state, test_requested_at AS requestedAt
       FROM mailbox_lifecycle WHERE test_state IN ('scheduled', 'running')`),
+    isDisabled: db.prepare('SELECT disabled FROM mailbox_direction_state WHERE mailbox_id = ? AND direction = ?'),
     disable: db.prepare(`UPDATE mailbox_direction_state SET disabled = 1, disabled_code = @code, disabled_reason = @reason,
       disabled_by = @by, disabled_at = @at, next_attempt_at = NULL WHERE mailbox_id = @mailboxId AND direction = @direction`),
     enable: db.prepare(`UPDATE mailbox_direction_state SET disabled = 0, disabled_code = NULL, disabled_reason = NULL,

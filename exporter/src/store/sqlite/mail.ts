@@ -2,7 +2,8 @@ import type { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
 import { SqliteMailRecords } from './mail-records.js';
 import type { EmailQuery, EmailRecord, ItemFailureQuery, ItemFailureRecord } from '../record-types.js';
-import type { BatchOutcome, Direction, FolderBatch, FolderCursor, ItemFailure, StoredEmail } from '../types.js';
+import type { BatchOutcome, Direction, FolderBatch, FolderCursor, IngestedEmail, ItemFailure, StoredEmail } from '../types.js';
+import type { SqliteFeed } from './feed.js';
 
 /** Incoming mail in SQLite: cursors, emails (unique per mailbox and content), locations, item failures. */
 export class SqliteMail {
@@ -10,10 +11,10 @@ export class SqliteMail {
   readonly #commitTx: (batch: FolderBatch) => BatchOutcome;
   readonly #records: SqliteMailRecords;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, feed: SqliteFeed) {
     this.#s = prepare(db);
     this.#records = new SqliteMailRecords(db);
-    this.#commitTx = db.transaction((b: FolderBatch) => writeBatch(this.#s, b));
+    this.#commitTx = db.transaction((b: FolderBatch) => writeBatch(this.#s, b, feed));
   }
 
   getCursor(mailboxId: string, folder: string): FolderCursor | undefined {
@@ -77,7 +78,7 @@ export class SqliteMail {
 
 type Statements = ReturnType<typeof prepare>;
 
-function writeBatch(s: Statements, b: FolderBatch): BatchOutcome {
+function writeBatch(s: Statements, b: FolderBatch, feed: SqliteFeed): BatchOutcome {
   let inserted = 0;
   const emailIdByUid = new Map<number, number>();
   const headersByUid = new Map(b.emails.map((e) => [e.uid, e.headers]));
@@ -89,7 +90,11 @@ function writeBatch(s: Statements, b: FolderBatch): BatchOutcome {
     ) as { id: number } | undefined;
     let id = row?.id;
     if (id === undefined) id = (s.findEmail.get(b.mailboxId, e.sha256) as { id: number }).id;
-    else inserted += 1;
+    else {
+      inserted += 1;
+      // Only a first store is a change; the incoming filter keeps some emails out of the feed.
+      if (e.publish !== false) feed.append(emailStored(b, e, id));
+    }
     s.upsertLocation.run(b.mailboxId, b.folder, b.uidvalidity, e.uid, id);
     emailIdByUid.set(e.uid, id);
   }
@@ -102,6 +107,14 @@ function writeBatch(s: Statements, b: FolderBatch): BatchOutcome {
   }
   s.upsertCursor.run(b.mailboxId, b.folder, b.uidvalidity, b.lastUid, b.at);
   return { inserted, alreadyStored: b.emails.length - inserted };
+}
+
+function emailStored(b: FolderBatch, e: IngestedEmail, emailId: number) {
+  const h = e.headers;
+  return {
+    kind: 'email_stored' as const, mailboxId: b.mailboxId, refId: emailId, at: b.at,
+    data: { emailId, folder: b.folder, uid: e.uid, messageId: h.messageId, from: h.from, to: h.to, subject: h.subject, sentAt: h.sentAt, size: e.raw.length },
+  };
 }
 
 interface EmailRow {

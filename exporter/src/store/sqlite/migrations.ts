@@ -293,4 +293,36 @@ export const MIGRATIONS: readonly string[] = [
     rotated_at INTEGER NOT NULL
   ) STRICT;
   `,
+  // F: the change feed (one row per change, written in the change's own transaction; the
+  // AUTOINCREMENT sequence never reuses a number, even after the newest rows are pruned) and the
+  // webhook outbox (one row per webhook and change, written in the same transaction).
+  `
+  CREATE TABLE change_feed (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    mailbox_id TEXT NOT NULL,
+    ref_id INTEGER,
+    data TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX change_feed_at ON change_feed (at);
+
+  CREATE TABLE webhook_delivery (
+    id INTEGER PRIMARY KEY,
+    webhook_id TEXT NOT NULL,
+    -- No foreign key: a delivery outlives nothing it needs, pruning keeps the changes it refers to.
+    seq INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    next_attempt_at INTEGER,
+    last_attempt_at INTEGER,
+    last_status INTEGER,
+    last_error TEXT,
+    delivered_at INTEGER,
+    UNIQUE (webhook_id, seq)
+  ) STRICT;
+  CREATE INDEX webhook_delivery_due ON webhook_delivery (webhook_id, state, next_attempt_at);
+  CREATE INDEX webhook_delivery_seq ON webhook_delivery (seq);
+  `,
 ];

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { SqliteFeed } from './feed.js';
 import type { OutgoingEmail, OutgoingEvent, OutgoingState, QueuedEmailInput } from '../types.js';
 
 const WEEK_MS = 7 * 86_400_000;
@@ -10,10 +11,12 @@ const WEEK_MS = 7 * 86_400_000;
 export class SqliteOutgoing {
   readonly #db: Database.Database;
   readonly #s;
+  readonly #feed: SqliteFeed;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, feed: SqliteFeed) {
     this.#db = db;
     this.#s = prepare(db);
+    this.#feed = feed;
   }
 
   queue(e: QueuedEmailInput): number {
@@ -22,7 +25,7 @@ export class SqliteOutgoing {
         mailboxId: e.mailboxId, messageId: e.messageId, from: e.envelopeFrom, recipients: JSON.stringify(e.recipients),
         subject: e.subject, raw: e.raw, size: e.raw.length, at: e.at, by: e.by,
       }).lastInsertRowid);
-      this.#s.event.run(id, e.at, 'pending_send', `queued by ${e.by}`);
+      this.#event(id, e.at, 'pending_send', `queued by ${e.by}`);
       return id;
     })();
   }
@@ -105,8 +108,16 @@ export class SqliteOutgoing {
   #change(id: number, at: number, state: OutgoingState, detail: string, write: () => void): void {
     this.#db.transaction(() => {
       write();
-      this.#s.event.run(id, at, state, detail.slice(0, 1_000));
+      this.#event(id, at, state, detail);
     })();
+  }
+
+  /** Every state change, queueing included, is one history entry and one change in the feed. */
+  #event(id: number, at: number, state: OutgoingState, detail: string): void {
+    const short = detail.slice(0, 1_000);
+    this.#s.event.run(id, at, state, short);
+    const { mailbox_id: mailboxId, message_id: messageId } = this.#s.ids.get(id) as { mailbox_id: string; message_id: string };
+    this.#feed.append({ kind: 'outgoing_state', mailboxId, refId: id, at, data: { outgoingId: id, messageId, state, detail: short } });
   }
 }
 
@@ -135,6 +146,7 @@ function prepare(db: Database.Database) {
     event: db.prepare('INSERT INTO outgoing_event (email_id, at, state, detail) VALUES (?, ?, ?, ?)'),
     get: db.prepare(`SELECT ${COLUMNS} FROM outgoing_email WHERE id = ?`),
     raw: db.prepare('SELECT raw FROM outgoing_email WHERE id = ?'),
+    ids: db.prepare('SELECT mailbox_id, message_id FROM outgoing_email WHERE id = ?'),
     history: db.prepare('SELECT at, state, detail FROM outgoing_event WHERE email_id = ? ORDER BY id'),
     list: db.prepare(`SELECT ${COLUMNS} FROM outgoing_email WHERE mailbox_id = ? ORDER BY id DESC LIMIT ?`),
     listState: db.prepare(`SELECT ${COLUMNS} FROM outgoing_email WHERE mailbox_id = ? AND state = ? ORDER BY id LIMIT ?`),

@@ -5,6 +5,8 @@ import type { Store, StoreTx } from '../store.js';
 import { storageFaults } from './faults.js';
 import { promised, TransactionGate } from './gate.js';
 import { SqliteAct } from './act.js';
+import { ChangeNotifier } from '../notifier.js';
+import { SqliteFeed } from './feed.js';
 import { SqliteLifecycle } from './lifecycle.js';
 import { SqliteMail } from './mail.js';
 import { MIGRATIONS } from './migrations.js';
@@ -27,6 +29,8 @@ export class SqliteStore implements Store {
   readonly pop3;
   readonly act;
   readonly tokens;
+  readonly feed;
+  readonly changes = new ChangeNotifier();
   readonly #db: Database.Database;
   readonly #gate = new TransactionGate();
   readonly #tx: StoreTx;
@@ -51,7 +55,11 @@ export class SqliteStore implements Store {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db);
-    const parts = { mail: new SqliteMail(db), runs: new SqliteRuns(db), lifecycle: new SqliteLifecycle(db), outgoing: new SqliteOutgoing(db), pop3: new SqlitePop3(db), act: new SqliteAct(db), tokens: new SqliteTokens(db) };
+    const feed = new SqliteFeed(db, () => this.changes.changed());
+    const parts = {
+      mail: new SqliteMail(db, feed), runs: new SqliteRuns(db), lifecycle: new SqliteLifecycle(db, feed), outgoing: new SqliteOutgoing(db, feed), feed,
+      pop3: new SqlitePop3(db), act: new SqliteAct(db), tokens: new SqliteTokens(db),
+    };
     const faults = storageFaults(options.path);
     this.#faults = faults;
     const gated = <R>(fn: () => R) => this.#gate.run(() => faults(fn));
@@ -63,6 +71,7 @@ export class SqliteStore implements Store {
     this.pop3 = promised(parts.pop3, gated);
     this.act = promised(parts.act, gated);
     this.tokens = promised(parts.tokens, gated);
+    this.feed = promised(parts.feed, gated);
     this.#tx = {
       mail: promised(parts.mail, direct),
       runs: promised(parts.runs, direct),
@@ -71,6 +80,8 @@ export class SqliteStore implements Store {
       pop3: promised(parts.pop3, direct),
       act: promised(parts.act, direct),
       tokens: promised(parts.tokens, direct),
+      feed: promised(parts.feed, direct),
+      changes: this.changes,
       // Nested: already atomic within the outer transaction.
       transaction: (fn) => fn(this.#tx),
       schemaVersion: () => direct(() => this.#version()),

@@ -1,0 +1,259 @@
+import { createHash } from 'node:crypto';
+import express from 'express';
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig, type Config } from '../config/index.js';
+import { createApi } from '../http/api.js';
+import { EmailOperations } from '../mailboxes/emails.js';
+import { MailboxOperations } from '../mailboxes/operations.js';
+import { decideIncomingFilter } from '../policy/incoming-filter.js';
+import { nextDeliveryAttempt, retryWindowSeconds } from '../policy/webhook-retry.js';
+import { openStore, type FolderBatch, type Store } from '../store/index.js';
+import { referencedMessageIds } from '../incoming/headers.js';
+import { signPayload, verifySignature } from '../webhooks/signature.js';
+import { waitFor } from '../../../test/harness/wait.js';
+import { applyIncomingFilter } from './filter.js';
+import { feedRoutes } from './routes.js';
+
+const NOW = 1_800_000_000_000;
+const TOKEN = 'viewer-token-0123456789';
+const OPERATOR = 'operator-token-0123456789';
+
+function batch(mailboxId: string, uids: number[], at = NOW): FolderBatch {
+  return {
+    mailboxId, folder: 'INBOX', uidvalidity: 1, lastUid: Math.max(...uids), at, failures: [],
+    emails: uids.map((uid) => {
+      const raw = Buffer.from(`Message-ID: <m${uid}@x>\r\nFrom: a@example.com\r\nSubject: s${uid}\r\n\r\nbody ${mailboxId} ${uid}\r\n`);
+      return { uid, raw, sha256: createHash('sha256').update(raw).digest(), headers: { messageId: `<m${uid}@x>`, from: 'a@example.com', to: null, cc: null, subject: `s${uid}`, sentAt: null } };
+    }),
+  };
+}
+
+let store: Store;
+beforeEach(async () => {
+  store = await openStore({ path: ':memory:' });
+});
+afterEach(() => store.close());
+
+describe('the change feed in the store', () => {
+  it('has one change per email stored for the first time, in commit order, across mailboxes and kinds', async () => {
+    await store.mail.commitBatch(batch('ann', [1, 2]));
+    await store.mail.commitBatch(batch('ann', [1, 2, 3])); // a re-fetch: only uid 3 is new
+    await store.lifecycle.disable('bob', 'incoming', { code: 'credentials_rejected', reason: 'r', by: 'system', at: NOW });
+    await store.lifecycle.disable('bob', 'incoming', { code: 'credentials_rejected', reason: 'r', by: 'system', at: NOW });
+    await store.lifecycle.enable('bob', 'incoming', NOW + 1);
+    await store.lifecycle.enable('bob', 'incoming', NOW + 2);
+    const changes = await store.feed.changesAfter(0, 100);
+    expect(changes.map((c) => [c.kind, c.mailboxId, c.data.uid ?? c.data.direction])).toEqual([
+      ['email_stored', 'ann', 1], ['email_stored', 'ann', 2], ['email_stored', 'ann', 3],
+      ['direction_disabled', 'bob', 'incoming'], ['direction_enabled', 'bob', 'incoming'],
+    ]);
+    expect(changes.map((c) => c.seq)).toEqual([...changes.map((c) => c.seq)].sort((a, b) => a - b));
+    expect(await store.feed.changesAfter(changes[2]!.seq, 100)).toHaveLength(2);
+  });
+
+  it('writes nothing when the transaction of the change rolls back', async () => {
+    await expect(store.transaction(async (tx) => {
+      await tx.lifecycle.disable('bob', 'outgoing', { code: null, reason: 'r', by: 'op', at: NOW });
+      throw new Error('boom');
+    })).rejects.toThrow('boom');
+    expect(await store.feed.changesAfter(0, 10)).toEqual([]);
+  });
+
+  it('reports each outgoing state change with the Message-ID', async () => {
+    const id = await store.outgoing.queue({ mailboxId: 'ann', messageId: '<q1@x>', envelopeFrom: 'ann@x', recipients: ['b@x'], subject: 's', raw: Buffer.from('x'), at: NOW, by: 'op' });
+    await store.outgoing.markSending(id, NOW + 1);
+    await store.outgoing.markSent(id, NOW + 2, '250 ok', 'p', 1);
+    const changes = await store.feed.changesAfter(0, 10);
+    expect(changes.map((c) => [c.kind, c.refId, c.data.state, c.data.messageId])).toEqual([
+      ['outgoing_state', id, 'pending_send', '<q1@x>'], ['outgoing_state', id, 'sending', '<q1@x>'], ['outgoing_state', id, 'sent', '<q1@x>'],
+    ]);
+  });
+
+  it('writes an outbox row per subscribed webhook and change, and prunes only what is delivered', async () => {
+    await store.feed.setWebhooks([{ id: 'crm', kinds: ['email_stored'] }, { id: 'ops', kinds: ['direction_disabled'] }]);
+    await store.mail.commitBatch(batch('ann', [1, 2], NOW - 40 * 86_400_000));
+    await store.lifecycle.disable('ann', 'incoming', { code: null, reason: 'r', by: 'op', at: NOW });
+    expect(await store.feed.outboxStats()).toEqual([
+      { webhookId: 'crm', pending: 2, dead: 0, oldestPendingAt: NOW - 40 * 86_400_000 },
+      { webhookId: 'ops', pending: 1, dead: 0, oldestPendingAt: NOW },
+    ]);
+    const [first] = await store.feed.claimDeliveries('crm', NOW, 1, NOW + 10_000);
+    expect(await store.feed.claimDeliveries('crm', NOW, 5, NOW + 10_000)).toHaveLength(1); // the leased one is skipped
+    await store.feed.recordAttempt(first!.id, { at: NOW, status: 200, error: null, next: 'delivered' });
+    // Both emails are older than 30 days; only the delivered one may go.
+    expect(await store.feed.prune(NOW - 30 * 86_400_000, 1_000)).toBe(1);
+    expect((await store.feed.changesAfter(0, 10)).map((c) => c.data.uid ?? 'disable')).toEqual([2, 'disable']);
+  });
+
+  it('dead-letters and replays a delivery', async () => {
+    await store.feed.setWebhooks([{ id: 'crm', kinds: ['email_stored'] }]);
+    await store.mail.commitBatch(batch('ann', [1]));
+    const [d] = await store.feed.claimDeliveries('crm', NOW, 1, NOW + 1);
+    await store.feed.recordAttempt(d!.id, { at: NOW, status: 500, error: 'HTTP 500', next: 'dead' });
+    expect(await store.feed.listDeliveries('dead', 10)).toMatchObject([{ id: d!.id, attempts: 1, lastStatus: 500 }]);
+    expect(await store.feed.replay(d!.id, NOW + 5)).toBe(true);
+    expect(await store.feed.replay(d!.id, NOW + 5)).toBe(false);
+    expect(await store.feed.delivery(d!.id)).toMatchObject({ state: 'pending', attempts: 0, nextAttemptAt: NOW + 5 });
+  });
+});
+
+describe('the incoming filter', () => {
+  const responses = { mode: 'responses' as const, knownSenders: [] };
+  it('publishes replies to email mailsync sent and records the rest as no_correlation_match', async () => {
+    await store.outgoing.queue({ mailboxId: 'ann', messageId: '<sent1@ann>', envelopeFrom: 'ann@x', recipients: ['b@x'], subject: 's', raw: Buffer.from('x'), at: NOW, by: 'op' });
+    const b = batch('ann', [1, 2]);
+    b.emails[0]!.raw = Buffer.from('From: b@x\r\nIn-Reply-To: <sent1@ann>\r\nReferences: <older@b>\r\n <sent1@ann>\r\n\r\nthanks\r\n');
+    await applyIncomingFilter(store, responses, b.emails, b.failures);
+    expect(b.emails.map((e) => e.publish)).toEqual([undefined, false]);
+    expect(b.failures).toMatchObject([{ uid: 2, code: 'no_correlation_match' }]);
+    await store.mail.commitBatch(b);
+    expect((await store.feed.changesAfter(0, 10)).filter((c) => c.kind === 'email_stored').map((c) => c.data.uid)).toEqual([1]);
+    expect(await store.mail.listItemFailures('ann')).toMatchObject([{ uid: 2, code: 'no_correlation_match' }]);
+  });
+
+  it('decides known-senders on the From address, case-insensitively', () => {
+    const filter = { mode: 'known-senders' as const, knownSenders: ['boss@example.com'] };
+    expect(decideIncomingFilter(filter, { from: ['boss@example.com'], referenced: [] }, () => false)).toEqual({ publish: true });
+    expect(decideIncomingFilter(filter, { from: ['x@example.com'], referenced: [] }, () => false)).toMatchObject({ publish: false, code: 'no_recipient_match' });
+    expect(decideIncomingFilter({ mode: 'all', knownSenders: [] }, { from: [], referenced: [] }, () => false)).toEqual({ publish: true });
+  });
+
+  it('reads In-Reply-To and References, folded or not', () => {
+    expect(referencedMessageIds(Buffer.from('Subject: x\r\nreferences: <a@x>\r\n\t<b@x>\r\nIn-Reply-To: <b@x>\r\n\r\nReferences: <body@x>\r\n'))).toEqual(['<a@x>', '<b@x>']);
+  });
+});
+
+describe('webhook retries and signatures', () => {
+  const budget = { maxAttempts: 4, retryInitialSeconds: 10, retryMaxSeconds: 25 };
+  it('backs off exponentially with bounded jitter, then dead-letters', () => {
+    expect(nextDeliveryAttempt(budget, 1, NOW, 0.5)).toEqual({ retryAt: NOW + 10_000 });
+    expect(nextDeliveryAttempt(budget, 2, NOW, 0)).toEqual({ retryAt: NOW + 16_000 });
+    expect(nextDeliveryAttempt(budget, 3, NOW, 0.999)).toEqual({ retryAt: NOW + Math.round(25 * (0.8 + 0.4 * 0.999) * 1_000) });
+    expect(nextDeliveryAttempt(budget, 4, NOW, 0.5)).toBe('dead');
+    expect(retryWindowSeconds(budget)).toBe(10 + 20 + 25);
+  });
+
+  it('verifies its own signature, and refuses a stale, altered or missing one', () => {
+    const header = signPayload('s3cret-s3cret-s3cret', '{"a":1}', 1_000);
+    expect(verifySignature('s3cret-s3cret-s3cret', '{"a":1}', header, 1_100)).toEqual({ ok: true });
+    expect(verifySignature('s3cret-s3cret-s3cret', '{"a":2}', header, 1_100)).toMatchObject({ ok: false, reason: 'signature does not match' });
+    expect(verifySignature('s3cret-s3cret-s3cret', '{"a":1}', header, 1_400)).toMatchObject({ ok: false });
+    expect(verifySignature('s3cret-s3cret-s3cret', '{"a":1}', undefined, 1_000)).toMatchObject({ ok: false });
+  });
+});
+
+describe('GET /api/changes', () => {
+  let app: express.Express;
+  const stopping = new AbortController();
+  beforeEach(() => {
+    const config: Config = parseConfig(`
+organization: { id: acme }
+api: { tokens: [{ name: v, role: viewer, token: "${TOKEN}" }, { name: o, role: operator, token: "${OPERATOR}" }] }
+profiles: [{ id: p, incoming: { host: imap.example.com } }]
+`, '/etc/mailsync/mailsync.yaml', { env: {} });
+    const clock = { now: () => Date.now() };
+    const operations = new MailboxOperations({ config: () => config, store, clock, wake: () => undefined, startTest: () => undefined, disconnect: () => undefined });
+    const emails = new EmailOperations({ config: () => config, store, clock, wakeOutgoing: () => undefined });
+    app = express().use('/api', createApi({
+      operations, emails, tokens: () => config.api.tokens, maxEmailBytes: () => 1_000_000,
+      feed: (helpers) => feedRoutes({ store, clock, stopping: stopping.signal, wakeWebhooks: () => undefined }, helpers),
+    }));
+  });
+  const auth = { authorization: `Bearer ${TOKEN}` };
+
+  it('pages through the changes with next, with the raw bytes when asked', async () => {
+    await store.mail.commitBatch(batch('ann', [1, 2, 3]));
+    const first = await request(app).get('/api/changes?limit=2&include=raw').set(auth).expect(200);
+    expect(first.body.changes.map((c: { data: { uid: number } }) => c.data.uid)).toEqual([1, 2]);
+    expect(Buffer.from(first.body.changes[0].raw, 'base64').toString()).toContain('body ann 1');
+    const second = await request(app).get(`/api/changes?after=${first.body.next}`).set(auth).expect(200);
+    expect(second.body.changes.map((c: { data: { uid: number } }) => c.data.uid)).toEqual([3]);
+    const empty = await request(app).get(`/api/changes?after=${second.body.next}`).set(auth).expect(200);
+    expect(empty.body).toEqual({ changes: [], next: second.body.next });
+  });
+
+  it('answers a cursor that is not one with 400 naming the parameter', async () => {
+    for (const bad of ['abc', '-1', '1.5', '01', '99999999999999999999']) {
+      const res = await request(app).get(`/api/changes?after=${bad}`).set(auth).expect(400);
+      expect(res.body.error).toMatch(/^after: must be a cursor/);
+    }
+    expect((await request(app).get('/api/changes?after=1&after=2').set(auth).expect(400)).body.error).toMatch(/after/);
+  });
+
+  it('long-polls until a change commits', async () => {
+    const waiting = request(app).get('/api/changes?wait=30').set(auth).then((r) => r);
+    await waitFor(() => store.changes.listeners, { what: 'the long-poll to wait for a change' });
+    await store.mail.commitBatch(batch('ann', [7]));
+    const res = await waiting;
+    expect(res.body.changes.map((c: { data: { uid: number } }) => c.data.uid)).toEqual([7]);
+  });
+
+  it('ends a long-poll at once when mailsync stops', async () => {
+    const stop = new AbortController();
+    const config = parseConfig(`
+organization: { id: acme }
+api: { tokens: [{ name: v, role: viewer, token: "${TOKEN}" }] }
+profiles: [{ id: p, incoming: { host: imap.example.com } }]
+`, '/etc/mailsync/mailsync.yaml', { env: {} });
+    const clock = { now: () => Date.now() };
+    const own = express().use('/api', createApi({
+      operations: new MailboxOperations({ config: () => config, store, clock, wake: () => undefined, startTest: () => undefined, disconnect: () => undefined }),
+      emails: new EmailOperations({ config: () => config, store, clock, wakeOutgoing: () => undefined }),
+      tokens: () => config.api.tokens, maxEmailBytes: () => 1_000_000,
+      feed: (helpers) => feedRoutes({ store, clock, stopping: stop.signal, wakeWebhooks: () => undefined }, helpers),
+    }));
+    const waiting = request(own).get('/api/changes?after=0&wait=60').set(auth).then((r) => r);
+    await waitFor(() => store.changes.listeners, { what: 'the long-poll to wait for a change' });
+    stop.abort();
+    expect((await waiting).body).toEqual({ changes: [], next: '0' });
+  });
+
+  it('replays only dead deliveries, for operators', async () => {
+    await store.feed.setWebhooks([{ id: 'crm', kinds: ['email_stored'] }]);
+    await store.mail.commitBatch(batch('ann', [1]));
+    const [d] = await store.feed.claimDeliveries('crm', NOW, 1, NOW);
+    await request(app).post(`/api/webhooks/deliveries/${d!.id}/replay`).set(auth).expect(403);
+    await request(app).post(`/api/webhooks/deliveries/${d!.id}/replay`).set({ authorization: `Bearer ${OPERATOR}` }).expect(409);
+    await store.feed.recordAttempt(d!.id, { at: NOW, status: 500, error: 'x', next: 'dead' });
+    expect((await request(app).get('/api/webhooks/deliveries?state=dead').set(auth).expect(200)).body.items).toHaveLength(1);
+    await request(app).post(`/api/webhooks/deliveries/${d!.id}/replay`).set({ authorization: `Bearer ${OPERATOR}` }).expect(200);
+    expect(await store.feed.delivery(d!.id)).toMatchObject({ state: 'pending', attempts: 0 });
+  });
+});
+
+describe('the webhooks and incoming filter config', () => {
+  const base = (extra: string) => `
+organization: { id: acme }
+profiles: [{ id: p, incoming: { host: imap.example.com } }]
+${extra}`;
+  const problems = (yaml: string, env: NodeJS.ProcessEnv = {}) => {
+    try {
+      parseConfig(base(yaml), '/etc/mailsync/mailsync.yaml', { env });
+      return [];
+    } catch (error) {
+      return (error as { problems: string[] }).problems;
+    }
+  };
+
+  it('refuses plain http off loopback, a short secret, a duplicate id and an unknown event, naming the key', () => {
+    expect(problems(`webhooks:
+  - { id: a, url: "http://crm.example.com/h", secret: "\${S}" }
+  - { id: a, url: "http://127.0.0.1:9/h", secret: "\${SHORT}" }`, { S: 'x'.repeat(32), SHORT: 'short' })).toEqual([
+      'webhooks[0].url: "http://crm.example.com/h" is plain http; use https, or set organization.allowNonTlsServers (loopback hosts are exempt)',
+      'webhooks[1].id: "a" is used by another webhook',
+      'webhooks[1].secret: must be at least 16 characters (try: openssl rand -hex 32)',
+    ]);
+    expect(problems('webhooks: [{ id: a, url: "https://x.example/h", secret: "${S}", events: [email_sent] }]', { S: 'x'.repeat(32) }).join()).toMatch(/^webhooks\[0\]\.events\[0\]: Invalid option/);
+  });
+
+  it('keeps a mailbox\'s incoming a boolean and reads its filter', () => {
+    const config = parseConfig(base(`mailboxes:
+  - { id: a, address: a@x.example, profile: p, credentials: { username: a, password: "\${S}" }, incoming: { filter: known-senders, knownSenders: [Boss@X.example] } }
+  - { id: b, address: b@x.example, profile: p, credentials: { username: b, password: "\${S}" }, incoming: false }`), '/etc/m.yaml', { env: { S: 'pw' } });
+    expect(config.mailboxes.map((m) => [m.incoming, m.incomingFilter])).toEqual([
+      [true, { mode: 'known-senders', knownSenders: ['boss@x.example'] }],
+      [false, { mode: 'all', knownSenders: [] }],
+    ]);
+  });
+});

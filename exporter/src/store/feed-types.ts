@@ -1,0 +1,69 @@
+/**
+ * The change feed and the webhook outbox, as the store keeps them. A change is written in the
+ * same transaction as what it reports, so the feed can never show a change that did not commit,
+ * nor miss one that did.
+ */
+
+/**
+ * What a change reports. `act_item_changed` and `act_item_deleted` are reserved for the ACT
+ * direction (appointments, contacts, tasks) so consumers can already switch on them.
+ */
+export const CHANGE_KINDS = [
+  'email_stored', 'direction_disabled', 'direction_enabled', 'outgoing_state', 'act_item_changed', 'act_item_deleted',
+] as const;
+export type ChangeKind = (typeof CHANGE_KINDS)[number];
+
+export interface ChangeInput {
+  kind: ChangeKind;
+  mailboxId: string;
+  /** The row the change is about: email.id, outgoing_email.id; null for a direction change. */
+  refId: number | null;
+  at: number;
+  data: Record<string, unknown>;
+}
+
+export interface Change extends ChangeInput {
+  /** Monotonic across the store: the order in which changes committed. */
+  seq: number;
+}
+
+/** A webhook and the kinds it receives (from the config; set at start and on reload). */
+export interface WebhookSubscription {
+  id: string;
+  kinds: readonly ChangeKind[];
+}
+
+export const DELIVERY_STATES = ['pending', 'delivered', 'dead'] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
+
+export interface WebhookDelivery {
+  id: number;
+  webhookId: string;
+  seq: number;
+  state: DeliveryState;
+  attempts: number;
+  createdAt: number;
+  nextAttemptAt: number | null;
+  lastAttemptAt: number | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  deliveredAt: number | null;
+}
+
+/** The result of one delivery attempt, and what policy decided comes next. */
+export interface DeliveryAttempt {
+  at: number;
+  /** The HTTP status, or null when no response came (refused, timeout, reset). */
+  status: number | null;
+  error: string | null;
+  /** 'delivered', a retry time, or 'dead' once the budget is spent. */
+  next: 'delivered' | 'dead' | { retryAt: number };
+}
+
+export interface OutboxStats {
+  webhookId: string;
+  pending: number;
+  dead: number;
+  /** created_at of the oldest pending delivery, or null when none is pending. */
+  oldestPendingAt: number | null;
+}
