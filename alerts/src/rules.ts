@@ -1,3 +1,4 @@
+import { FILTER_DECISION_CODES } from '@mailsync/contract';
 import { ALERT_CONFIG, type AlertConfig } from './config.js';
 
 export type Severity = 'critical' | 'warning' | 'info';
@@ -128,7 +129,8 @@ const conditionAlerts = (C: Config): AlertDef[] => [
   },
   {
     name: 'MailsyncItemsFailing', group: 'mailsync-mailboxes', severity: 'info', for: '0s',
-    expr: `increase(mailsync_mailbox_items_failed_total{${C.selector}, code!="appointment_organizer_missing"}[1h]) > 0`,
+    // Not the incoming filter's decisions (FILTER_DECISION_CODES): the filter doing its job.
+    expr: `increase(mailsync_mailbox_items_failed_total{${C.selector}, code!~"${['appointment_organizer_missing', ...FILTER_DECISION_CODES].join('|')}"}[1h]) > 0`,
     summary: 'Some emails of a mailbox failed to sync.',
     description: `{{ $value | humanize }} items of ${who} failed with {{ $labels.code }} in the last hour; the mailbox keeps syncing. \`mailsync mailboxes show {{ $labels.mailbox }}\` lists them.`,
   },

@@ -7,5 +7,5 @@ export { RUNBOOK_BASE_URL } from './runbook.js';
 export { JOB_SELECTOR } from './selector.js';
 export { DEFAULT_RETRY_BUDGET, INTERMITTENT_WINDOW_SECONDS, LONG_TEST_ENABLE_SECONDS } from './thresholds.js';
 export {
-  TAXONOMY, type ErrorClass, type ErrorCode, type Level, type ReenableRule, type RetryRule, type Scope, type ScopeRule, type TaxonomyEntry,
+  FILTER_DECISION_CODES, TAXONOMY, type ErrorClass, type ErrorCode, type Level, type ReenableRule, type RetryRule, type Scope, type ScopeRule, type TaxonomyEntry,
 } from './taxonomy.js';

@@ -109,3 +109,10 @@ export const TAXONOMY = [
 ] as const satisfies readonly TaxonomyEntry[];
 
 export type ErrorCode = (typeof TAXONOMY)[number]['code'];
+
+/**
+ * Item codes that record the incoming filter's decision, not a failure: the email is stored and
+ * listed in the failures view (as the product lists NoCorrelationMatch), but no alert fires for
+ * it, since a `responses` mailbox keeps out ordinary mail all day by design.
+ */
+export const FILTER_DECISION_CODES = ['no_correlation_match', 'no_recipient_match'] as const satisfies readonly ErrorCode[];

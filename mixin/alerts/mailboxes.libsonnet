@@ -176,7 +176,7 @@
           },
           {
             alert: 'MailsyncItemsFailing',
-            expr: 'increase(mailsync_mailbox_items_failed_total{%(mailsyncSelector)s, code!="appointment_organizer_missing"}[1h]) > 0' % $._config,
+            expr: 'increase(mailsync_mailbox_items_failed_total{%(mailsyncSelector)s, code!~"appointment_organizer_missing|no_correlation_match|no_recipient_match"}[1h]) > 0' % $._config,
             'for': '0s',
             labels: {
               severity: 'info',

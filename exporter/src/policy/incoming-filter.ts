@@ -3,12 +3,13 @@
  * published to the change feed and webhooks. Filtering never drops mail: an email filtered out is
  * stored all the same and gets an item-level record saying why, so the failures view explains it.
  */
+import { FILTER_DECISION_CODES } from '@mailsync/contract';
+
 export const INCOMING_FILTERS = ['all', 'responses', 'known-senders'] as const;
 export type IncomingFilterMode = (typeof INCOMING_FILTERS)[number];
 
-/** Item-level codes of the taxonomy (the product's NoCorrelationMatch and NoRecipientMatch). */
-export const NO_CORRELATION_MATCH = 'no_correlation_match';
-export const NO_RECIPIENT_MATCH = 'no_recipient_match';
+/** The product's NoCorrelationMatch and NoRecipientMatch: the contract's filter decision codes. */
+export const [NO_CORRELATION_MATCH, NO_RECIPIENT_MATCH] = FILTER_DECISION_CODES;
 
 export interface IncomingFilter {
   mode: IncomingFilterMode;
