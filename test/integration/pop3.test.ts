@@ -60,6 +60,25 @@ describe('POP3 incoming against Dovecot', () => {
     }
   });
 
+  it('applies the incoming filter: every email stored, only known senders published to the feed', async () => {
+    const user = dovecot.addUser('pop-filter');
+    // makeMessage(n) comes from sender{n % 17}@lab.example.
+    await dovecot.append(user, 'INBOX', [makeMessage(1), makeMessage(2), makeMessage(18)]);
+    const l = await lab({
+      mailboxes: [{ id: 'pk', user: user.name, profile: 'pop3', incomingFilter: { filter: 'known-senders', knownSenders: ['sender1@lab.example'] } }],
+      profiles: [pop3Profile()],
+    });
+    try {
+      expect(success(await l.cycle('pk'))).toMatchObject({ itemsProcessed: 3, itemsFailed: 1 });
+      expect(await l.store.mail.countEmails('pk')).toBe(3);
+      const published = (await l.store.feed.changesAfter(0, 100)).filter((c) => c.mailboxId === 'pk' && c.kind === 'email_stored');
+      expect(published).toHaveLength(2);
+      expect((await l.store.mail.listItemFailures('pk')).map((f) => f.code)).toEqual(['no_recipient_match']);
+    } finally {
+      await l.close();
+    }
+  });
+
   it('upgrades with STLS on the plain port and keeps each message byte for byte (dot-stuffed lines too)', async () => {
     const user = dovecot.addUser('pop-stls');
     const dotted = Buffer.from('Message-ID: <dots@lab.example>\r\nFrom: a@lab.example\r\nTo: b@lab.example\r\nSubject: dots\r\n\r\n.starts with a dot\r\n..two dots\r\n.\r\nend\r\n');

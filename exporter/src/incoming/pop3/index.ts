@@ -25,7 +25,7 @@ export async function pop3Cycle(
   const stop = () => void session.close();
   signal?.addEventListener('abort', stop, { once: true });
   try {
-    const options = { batchSize: config.sync.batchSize, maxMessageBytes: config.sync.maxMessageBytes, deleteAfterSync: profile.incoming.pop3.deleteAfterSync };
+    const options = { batchSize: config.sync.batchSize, maxMessageBytes: config.sync.maxMessageBytes, deleteAfterSync: profile.incoming.pop3.deleteAfterSync, filter: mailbox.incomingFilter };
     const result = await syncPop3(session, mailbox.id, options, { store: deps.store, clock: deps.clock, logger }, signal);
     const folder = result.folders[0];
     return {

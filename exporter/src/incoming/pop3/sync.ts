@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FolderResult } from '../../directions/contract.js';
 import type { IngestedEmail, ItemFailureInput } from '../../store/index.js';
 import type { IncomingDeps, IncomingOptions, IncomingResult } from '../folders.js';
+import { applyIncomingFilter } from '../../feed/filter.js';
 import { parseHeaderBlock } from '../headers.js';
 import type { Pop3Session } from './client.js';
 
@@ -9,7 +10,7 @@ import type { Pop3Session } from './client.js';
 export const POP3_FOLDER = 'INBOX';
 export const POP3_UIDVALIDITY = 0;
 
-export interface Pop3Options extends Pick<IncomingOptions, 'batchSize' | 'maxMessageBytes'> {
+export interface Pop3Options extends Pick<IncomingOptions, 'batchSize' | 'maxMessageBytes' | 'filter'> {
   /** DELE each message once its batch is committed (`incoming.pop3.deleteAfterSync`). */
   deleteAfterSync: boolean;
 }
@@ -48,6 +49,12 @@ export async function syncPop3(
     }
     const batch = pending.slice(i, i + options.batchSize);
     const { emails, failures } = await retrieveBatch(session, batch, options.maxMessageBytes);
+    // The incoming filter reads the store, so it runs before the transaction, on the batch's
+    // emails numbered 1..n; their UIDL ids are known only inside it.
+    const staged = emails.map(({ email }, n) => ({ ...email, uid: n + 1 }));
+    const filtered: ItemFailureInput[] = [];
+    if (options.filter) await applyIncomingFilter(store, options.filter, staged, filtered);
+    const uidlOf = (n: number) => (emails[n - 1] as { uidl: string }).uidl;
     const at = clock.now();
     const out = await store.transaction(async (tx) => {
       const ids = await tx.pop3.markSeen(mailboxId, batch.map((m) => m.uidl), at);
@@ -55,14 +62,18 @@ export async function syncPop3(
       folder.lastUid = Math.max(folder.lastUid, ...ids.values());
       return tx.mail.commitBatch({
         mailboxId, folder: POP3_FOLDER, uidvalidity: POP3_UIDVALIDITY, lastUid: folder.lastUid, at,
-        emails: emails.map(({ uidl, email }) => ({ ...email, uid: idOf(uidl) })),
-        failures: failures.map(({ uidl, failure }) => ({ ...failure, uid: idOf(uidl) })),
+        emails: staged.map((email) => ({ ...email, uid: idOf(uidlOf(email.uid)) })),
+        failures: [
+          ...failures.map(({ uidl, failure }) => ({ ...failure, uid: idOf(uidl) })),
+          ...filtered.map((failure) => ({ ...failure, uid: idOf(uidlOf(failure.uid)) })),
+        ],
       });
     });
     folder.fetched += batch.length;
     folder.inserted += out.inserted;
     folder.alreadyStored += out.alreadyStored;
-    folder.failed += failures.length;
+    folder.failed += failures.length + filtered.length;
+    for (const f of filtered) folder.failedByCode[f.code] = (folder.failedByCode[f.code] ?? 0) + 1;
     logger.debug({ mailbox: mailboxId, committed: folder.fetched, pending: pending.length }, 'batch committed');
     for (const { uidl, failure } of failures) {
       folder.failedByCode[failure.code] = (folder.failedByCode[failure.code] ?? 0) + 1;
