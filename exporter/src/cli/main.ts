@@ -86,7 +86,7 @@ async function syncOnce(args: string[]): Promise<number> {
   const profile = config.profiles.find((p) => p.id === mailbox.profile)!;
   // Logs go to stderr so that stdout carries only the JSON result.
   const logger = createLogger(o['log-level'] ?? config.log.level, process.stderr);
-  const store = await openStoreFor(config.store.path);
+  const store = await openStoreFor(config.store.path, config.store.packDir);
   const autodiscover = createAutodiscover(config.autodiscover, systemClock);
   const deps = { store, clock: systemClock, logger, autodiscover: () => autodiscover };
   const incoming = createIncoming(deps, () => profile.maxConnections);

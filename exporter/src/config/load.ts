@@ -76,7 +76,7 @@ function resolve(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Config {
   return {
     ...raw,
     api: { tokens },
-    store: { path: path.resolve(baseDir, raw.store.path) },
+    store: { path: path.resolve(baseDir, raw.store.path), ...(raw.store.packDir !== undefined ? { packDir: path.resolve(baseDir, raw.store.packDir) } : {}) },
     profiles,
     mailboxes,
     file,

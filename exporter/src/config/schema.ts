@@ -203,7 +203,11 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   store: z
-    .strictObject({ path: z.string().min(1).default(DEFAULTS.storePath) })
+    .strictObject({
+      path: z.string().min(1).default(DEFAULTS.storePath),
+      // E: raw messages as append-only pack files; unset means `<path>.packs`, next to the SQLite file.
+      packDir: z.string().min(1).optional(),
+    })
     .prefault({}),
   log: z
     .strictObject({

@@ -62,8 +62,10 @@ export function parseHeaderBlock(raw: Buffer): HeaderParse {
 
 function headerEnd(raw: Buffer): number {
   const limit = Math.min(raw.length, MAX_HEADER_BYTES);
-  const crlf = raw.indexOf('\r\n\r\n');
-  const lf = raw.indexOf('\n\n');
+  // Searched only where the answer can be: a CRLF message has no "\n\n", and a search over the
+  // whole of it for one scanned every body byte (a tenth of ingest's CPU on the benchmark corpus).
+  const crlf = raw.subarray(0, limit + 3).indexOf('\r\n\r\n');
+  const lf = raw.subarray(0, crlf === -1 ? limit + 1 : crlf + 2).indexOf('\n\n');
   const candidates = [crlf, lf].filter((i) => i !== -1 && i < limit);
   if (candidates.length > 0) return Math.min(...candidates);
   // A message that is all headers (no body) is legal.
