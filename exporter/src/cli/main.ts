@@ -11,6 +11,7 @@ import { CHECK_CONFIG, COMMANDS, helpFor, MAIN_HELP, RUN, SYNC_ONCE } from './co
 import { mailboxesCommand } from './mailboxes.js';
 import { helpText, parseCommandLine } from './options.js';
 import { sendCommand } from './send.js';
+import { storeCommand } from './store.js';
 import { UsageError } from './usage-error.js';
 import { VERSION } from '../version.js';
 
@@ -26,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'sync-once': return await syncOnce(rest);
       case 'mailboxes': return await mailboxesCommand(rest, consoleIo());
       case 'send': return await sendCommand(rest, consoleIo());
+      case 'store': return await storeCommand(rest, consoleIo());
       default: throw new UsageError(`unknown command "${command}"`);
     }
   } catch (error) {
