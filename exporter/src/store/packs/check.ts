@@ -34,7 +34,7 @@ export async function checkRawBytes(source: RawRowSource, reader: PackReader, pr
     for (const row of rows) {
       report.emails += 1;
       if (row.ref) report.inPacks += 1;
-      const problem = await checkRow(row, reader);
+      const problem = checkRow(row, reader);
       if (problem) report.problems.push(`email ${row.id} (mailbox ${row.mailboxId}): ${problem}`);
     }
     after = (rows[rows.length - 1] as { id: number }).id;
@@ -47,10 +47,10 @@ export async function checkRawBytes(source: RawRowSource, reader: PackReader, pr
   return report;
 }
 
-async function checkRow(row: { sha256: Buffer; inline: Buffer | null; ref: PackRef | null }, reader: PackReader): Promise<string | undefined> {
+function checkRow(row: { sha256: Buffer; inline: Buffer | null; ref: PackRef | null }, reader: PackReader): string | undefined {
   let bytes: Buffer;
   try {
-    bytes = row.inline ?? await reader.read(row.ref as PackRef);
+    bytes = row.inline ?? reader.read(row.ref as PackRef);
   } catch (error) {
     if (error instanceof MissingPackBytesError) return error.message;
     throw error;

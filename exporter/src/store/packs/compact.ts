@@ -53,7 +53,7 @@ export async function compactPacks(index: PackIndex, reader: PackReader, writer:
     const size = statSync(file, { throwIfNoEntry: false })?.size;
     if (u.referencedBytes === 0) {
       await index.drop(u.packId);
-      await reader.forget(u.packId);
+      reader.forget(u.packId);
       if (size !== undefined) await unlink(file);
       report.removed += 1;
       report.freedBytes += size ?? 0;
@@ -69,7 +69,7 @@ export async function compactPacks(index: PackIndex, reader: PackReader, writer:
     if ((u.end - u.referencedBytes) / u.end >= REWRITE_SHARE) {
       await rewrite(u.packId, index, reader, writer);
       await index.drop(u.packId);
-      await reader.forget(u.packId);
+      reader.forget(u.packId);
       await unlink(file);
       report.rewritten += 1;
       report.freedBytes += u.end - u.referencedBytes;
@@ -88,7 +88,7 @@ async function rewrite(packId: number, index: PackIndex, reader: PackReader, wri
       chunk.push(r);
       bytes += r.ref.length;
     }
-    const copies = await writer.append(await Promise.all(chunk.map((r) => reader.read(r.ref))));
+    const copies = await writer.append(chunk.map((r) => reader.read(r.ref)));
     await index.moveRefs(chunk.map((r, k) => ({ id: r.id, ref: copies[k] as PackRef })));
   }
 }

@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { packFileName, type PackRef } from './writer.js';
@@ -14,10 +13,15 @@ export class MissingPackBytesError extends Error {
   }
 }
 
-/** Reads ranges out of pack files, keeping each pack's file open once it has been read. */
+/**
+ * Reads ranges out of pack files, keeping each pack's file open once it has been read. Reads of
+ * typical mail are synchronous positional reads, as SQLite's own reads of an inline row are: a
+ * read from the page cache takes microseconds, less than the thread-pool hop of an asynchronous
+ * one (measured: docs/performance.md). Large messages are streamed.
+ */
 export class PackReader {
   readonly #dir: string;
-  readonly #handles = new Map<number, Promise<FileHandle>>();
+  readonly #fds = new Map<number, number>();
 
   constructor(dir: string) {
     this.#dir = dir;
@@ -27,12 +31,12 @@ export class PackReader {
     return path.join(this.#dir, packFileName(packId));
   }
 
-  async read(ref: PackRef): Promise<Buffer> {
-    const handle = await this.#handle(ref);
+  read(ref: PackRef): Buffer {
+    const fd = this.#fd(ref);
     const buffer = Buffer.allocUnsafe(ref.length);
     let done = 0;
     while (done < ref.length) {
-      const { bytesRead } = await handle.read(buffer, done, ref.length - done, ref.offset + done);
+      const bytesRead = readSync(fd, buffer, done, ref.length - done, ref.offset + done);
       if (bytesRead === 0) throw new MissingPackBytesError(ref, this.file(ref.packId), `end at ${ref.offset + done}: the pack is shorter`);
       done += bytesRead;
     }
@@ -40,33 +44,35 @@ export class PackReader {
   }
 
   /** The range as a stream: one buffer for typical mail, a file stream for large messages. */
-  async open(ref: PackRef): Promise<Readable> {
-    if (ref.length < STREAM_FROM_BYTES) return Readable.from([await this.read(ref)], { objectMode: false });
-    await this.#handle(ref);
+  open(ref: PackRef): Readable {
+    if (ref.length < STREAM_FROM_BYTES) return Readable.from([this.read(ref)], { objectMode: false });
+    this.#fd(ref);
     return createReadStream(this.file(ref.packId), { start: ref.offset, end: ref.offset + ref.length - 1 });
   }
 
   /** Forgets a pack's open file (compaction removed or rewrote it). */
-  async forget(packId: number): Promise<void> {
-    const handle = this.#handles.get(packId);
-    this.#handles.delete(packId);
-    await handle?.then((h) => h.close(), () => undefined);
+  forget(packId: number): void {
+    const fd = this.#fds.get(packId);
+    this.#fds.delete(packId);
+    if (fd !== undefined) closeSync(fd);
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.#handles.keys()].map((id) => this.forget(id)));
+  close(): void {
+    for (const id of [...this.#fds.keys()]) this.forget(id);
   }
 
-  #handle(ref: PackRef): Promise<FileHandle> {
-    let handle = this.#handles.get(ref.packId);
-    if (!handle) {
+  #fd(ref: PackRef): number {
+    let fd = this.#fds.get(ref.packId);
+    if (fd === undefined) {
       const file = this.file(ref.packId);
-      handle = open(file, 'r').catch((error: NodeJS.ErrnoException) => {
-        this.#handles.delete(ref.packId);
-        throw error.code === 'ENOENT' ? new MissingPackBytesError(ref, file, 'missing: the pack file does not exist') : error;
-      });
-      this.#handles.set(ref.packId, handle);
+      try {
+        fd = openSync(file, 'r');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new MissingPackBytesError(ref, file, 'missing: the pack file does not exist');
+        throw error;
+      }
+      this.#fds.set(ref.packId, fd);
     }
-    return handle;
+    return fd;
   }
 }

@@ -66,10 +66,10 @@ export class RawBytes {
 
   async close(): Promise<void> {
     await this.#writer?.close();
-    await this.#reader?.close();
+    this.#reader?.close();
   }
 
-  #bytes(at: RawLocation): Promise<Buffer> {
-    return 'inline' in at ? Promise.resolve(at.inline) : (this.#reader as PackReader).read(at.ref);
+  #bytes(at: RawLocation): Buffer {
+    return 'inline' in at ? at.inline : (this.#reader as PackReader).read(at.ref);
   }
 }
