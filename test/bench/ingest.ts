@@ -1,7 +1,10 @@
 /**
  * bench:ingest: one folder of realistic mail in a real Dovecot, read three ways in one run:
  * raw imapflow FETCH of the sources (baseline), mailsync's ingest (fetch + header parse + hash +
- * store), and mbsync (Debian isync) into a Maildir. Prints figures, then the RESULT line.
+ * store), and mbsync (Debian isync) into a Maildir. Then every stored message is read back through
+ * the store's consumer API (`mail.openRaw`) from the pack files, against the same bytes read from
+ * a store that keeps them inline in SQLite rows (the store before packs). Prints figures, then the
+ * RESULT line.
  * BENCH_MESSAGES sets the corpus size (default 5000).
  */
 import { execFileSync } from 'node:child_process';
@@ -13,7 +16,8 @@ import { systemClock } from '../../exporter/src/clock.js';
 import { createLogger } from '../../exporter/src/log.js';
 import { runCycle } from '../../exporter/src/directions/run.js';
 import { createIncoming } from '../../exporter/src/incoming/index.js';
-import { openStore } from '../../exporter/src/store/index.js';
+import { buffer } from 'node:stream/consumers';
+import { openStore, SqliteStore, type Store } from '../../exporter/src/store/index.js';
 import { writeLabConfig } from '../harness/config.js';
 import { Dovecot } from '../harness/dovecot.js';
 import { fmt, peakRssMb, progress, seedCorpus, sizeFromEnv, timed } from './common.js';
@@ -57,6 +61,48 @@ function mbsync(dovecot: Dovecot, user: { name: string; password: string }): num
   return Number(execFileSync('sh', ['-c', `ls ${dir}/mail/INBOX/new ${dir}/mail/INBOX/cur | grep -vc '^$\\|:$'`]).toString().trim());
 }
 
+/**
+ * Reads every message of mailbox 'bench' through openRaw from `store` (packs), then from a store
+ * holding the same bytes inline in its rows (built first, untimed). Milliseconds each.
+ */
+async function readBack(store: Store, inlineFile: string): Promise<{ packMs: number; inlineMs: number }> {
+  const inline = new SqliteStore({ path: inlineFile, packDir: null });
+  const ids: number[] = [];
+  const inlineIds: number[] = [];
+  for (let offset = 0; ; offset += 200) {
+    const page = await store.mail.listEmails('bench', 200, offset);
+    if (page.length === 0) break;
+    const emails = await Promise.all(page.map(async (e, i) => ({
+      uid: offset + i + 1, raw: (await store.mail.getRawEmail(e.id))!, sha256: Buffer.from(e.contentSha256, 'hex'), headers: e,
+    })));
+    await inline.mail.commitBatch({ mailboxId: 'bench', folder: 'INBOX', uidvalidity: 1, lastUid: offset + page.length, emails, failures: [], at: 0 });
+    ids.push(...page.map((e) => e.id));
+  }
+  for (let offset = 0; ; offset += 1_000) {
+    const page = await inline.mail.listEmails('bench', 1_000, offset);
+    if (page.length === 0) break;
+    inlineIds.push(...page.map((e) => e.id));
+  }
+  const readAll = async (s: Store, list: number[]) => {
+    let bytes = 0;
+    for (const id of list) bytes += (await buffer((await s.mail.openRaw(id))!)).length;
+    return bytes;
+  };
+  // Alternated, three passes each, the fastest of each kept: the first pass warms the page cache
+  // and SQLite's, and a noisy neighbour slows one pass rather than one side.
+  let packMs = Infinity;
+  let inlineMs = Infinity;
+  for (let pass = 0; pass < 3; pass++) {
+    const pack = await timed(() => readAll(store, ids));
+    const rows = await timed(() => readAll(inline, inlineIds));
+    if (pack.value !== rows.value) throw new Error(`read back ${pack.value} bytes from packs, ${rows.value} from rows`);
+    packMs = Math.min(packMs, pack.seconds * 1_000);
+    inlineMs = Math.min(inlineMs, rows.seconds * 1_000);
+  }
+  await inline.close();
+  return { packMs, inlineMs };
+}
+
 async function main(): Promise<void> {
   const dovecot = await Dovecot.start();
   try {
@@ -82,7 +128,9 @@ async function main(): Promise<void> {
     await incoming.close();
     if (ingest.value.result !== 'success') throw new Error(`ingest failed: ${JSON.stringify(ingest.value)}`);
     const stored = await store.mail.countEmails('bench');
+    const reads = await readBack(store, path.join(lab.dir, 'inline.db'));
     await store.close();
+    progress(`read back ${stored} messages: ${fmt(reads.packMs)} ms from packs, ${fmt(reads.inlineMs)} ms from SQLite rows`);
     progress(`mailsync ingest: ${ingest.value.itemsProcessed} messages (${stored} stored) in ${fmt(ingest.seconds, 2)} s`);
 
     const mb = await timed(async () => mbsync(dovecot, user));
@@ -96,7 +144,8 @@ async function main(): Promise<void> {
     const mbsyncRate = N / mb.seconds;
     console.log(
       `RESULT ingest_msgs_per_s=${fmt(ingestRate)} raw_fetch_msgs_per_s=${fmt(rawRate)} mbsync_msgs_per_s=${fmt(mbsyncRate)} ` +
-      `ratio_raw=${fmt(ingestRate / rawRate, 2)} ratio_mbsync=${fmt(ingestRate / mbsyncRate, 2)} peak_rss_mb=${peakRssMb()}`,
+      `ratio_raw=${fmt(ingestRate / rawRate, 2)} ratio_mbsync=${fmt(ingestRate / mbsyncRate, 2)} ` +
+      `read_ms=${fmt(reads.packMs)} inline_read_ms=${fmt(reads.inlineMs)} read_ratio=${fmt(reads.inlineMs / reads.packMs, 2)} peak_rss_mb=${peakRssMb()}`,
     );
   } finally {
     await dovecot.stop();

@@ -2,7 +2,8 @@
  * soak:crash: real `mailsync run` processes on a real Dovecot and SMTP server, SIGKILLed at
  * random moments (seeded: the seed is printed so a failure can be replayed) while they ingest
  * mail, send the Pending Send queue and run Test & Enable, and restarted each time. After every
- * kill the store must pass SQLite's integrity check and hold no message twice; at the end,
+ * kill the store must pass SQLite's integrity check and the raw-bytes check (every range a row
+ * points at exists in its pack and matches its SHA-256) and hold no message twice; at the end,
  * against the servers, every message is stored exactly once (by content and by location), every
  * queued email is delivered exactly once where the Sent copy lets a restart tell (at least once
  * where it cannot), and no run is left open. Last line:
@@ -14,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
+import { SqliteStore } from '../../exporter/src/store/index.js';
 import { callApi, startCli, type Running } from '../harness/cli.js';
 import { labProfile, writeLabConfig } from '../harness/config.js';
 import { Dovecot, type DovecotUser } from '../harness/dovecot.js';
@@ -92,7 +94,7 @@ async function main(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, killAfterMs));
       run.child.kill('SIGKILL');
       await run.exited;
-      integrityErrors += integrityProblems(dbPath);
+      integrityErrors += integrityProblems(dbPath) + await rawBytesProblems(dbPath);
       // Mid-campaign some mail is not synced yet, but nothing may ever be there twice.
       duplicatedMidway += inspect(dbPath, onServer).duplicated;
       if (kill % 10 === 0) progress(`${kill} kills, ${[...onServer.values()].reduce((a, b) => a + b, 0)} messages on the server, ${queued.length} emails queued`);
@@ -134,6 +136,16 @@ function integrityProblems(dbPath: string): number {
     return rows.filter((r) => r.integrity_check !== 'ok').length;
   } finally {
     db.close();
+  }
+}
+
+/** The store check's findings on the raw bytes a killed process left (packs next to the file). */
+async function rawBytesProblems(dbPath: string): Promise<number> {
+  const store = new SqliteStore({ path: dbPath });
+  try {
+    return (await store.check(() => undefined)).problems.length;
+  } finally {
+    await store.close();
   }
 }
 

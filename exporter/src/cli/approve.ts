@@ -68,7 +68,7 @@ export async function bulkApproveCommand(bulk: BulkApprove, io: CliIo): Promise<
  */
 async function approveOffline(configFile: string, selection: ApprovalSelection, comment: string | undefined): Promise<BulkApprovalResult> {
   const config = loadConfigFile(configFile);
-  const store = await openStore({ path: config.store.path });
+  const store = await openStore({ path: config.store.path, packDir: config.store.packDir });
   try {
     if ((await store.runs.listDirectionStates()).length > 0) {
       throw new OperationError(409, `the service has already run on ${config.store.path}: approve through its API (drop --config; pass --url and a token)`);

@@ -2,6 +2,7 @@ import { VERSION } from '../version.js';
 import { MAILBOXES } from './mailboxes.js';
 import { defineCommand, helpText, type CommandSpec, type OptionTable } from './options.js';
 import { SEND } from './send.js';
+import { STORE } from './store.js';
 
 export const MAIN_HELP = `mailsync ${VERSION}: server-side mailbox synchronization with Prometheus metrics
 
@@ -13,9 +14,10 @@ Commands:
   sync-once      run one incoming cycle for one mailbox and print the result as JSON
   mailboxes      list, show, approve, reject, Test & Enable or disable mailboxes (admin API)
   send           queue an email from a mailbox (Pending Send), or show a queued one (admin API)
+  store check    check the store: the database's integrity and every email's raw bytes
   help [command] show help for a command
 
-run, check-config and sync-once take --config FILE (or the MAILSYNC_CONFIG environment variable);
+run, check-config, sync-once and store take --config FILE (or the MAILSYNC_CONFIG environment variable);
 mailboxes and send talk to a running service (--url, MAILSYNC_TOKEN); before the first run,
 'mailboxes approve --config FILE' approves in the store directly.
 Run 'mailsync <command> --help' for its options. See docs/configuration.md for the file format.`;
@@ -74,7 +76,7 @@ same mailbox. Exit status: 0 the cycle succeeded, 1 it failed (the JSON says why
 
 /** Every command with options, by the name typed after `mailsync`. */
 export const COMMANDS: Record<string, CommandSpec> = Object.fromEntries(
-  [RUN, CHECK_CONFIG, SYNC_ONCE, MAILBOXES, SEND].map((spec) => [spec.name, spec]),
+  [RUN, CHECK_CONFIG, SYNC_ONCE, MAILBOXES, SEND, STORE].map((spec) => [spec.name, spec]),
 );
 
 /** `mailsync help [command]`: the command's help, else the overview. */

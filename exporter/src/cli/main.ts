@@ -12,6 +12,7 @@ import { CHECK_CONFIG, COMMANDS, helpFor, MAIN_HELP, RUN, SYNC_ONCE } from './co
 import { mailboxesCommand } from './mailboxes.js';
 import { helpText, parseCommandLine } from './options.js';
 import { sendCommand } from './send.js';
+import { storeCommand } from './store.js';
 import { UsageError } from './usage-error.js';
 import { VERSION } from '../version.js';
 
@@ -27,6 +28,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'sync-once': return await syncOnce(rest);
       case 'mailboxes': return await mailboxesCommand(rest, consoleIo());
       case 'send': return await sendCommand(rest, consoleIo());
+      case 'store': return await storeCommand(rest, consoleIo());
       default: throw new UsageError(`unknown command "${command}"`);
     }
   } catch (error) {
@@ -87,7 +89,7 @@ async function syncOnce(args: string[]): Promise<number> {
   const profile = config.profiles.find((p) => p.id === mailbox.profile)!;
   // Logs go to stderr so that stdout carries only the JSON result.
   const logger = createLogger(o['log-level'] ?? config.log.level, process.stderr);
-  const store = await openStoreFor(config.store.path);
+  const store = await openStoreFor(config.store.path, config.store.packDir);
   const autodiscover = createAutodiscover(config.autodiscover, systemClock);
   const tokens = new TokenProvider({ store, clock: systemClock, logger, encryptionKey: () => config.store.encryptionKey });
   const deps = { store, clock: systemClock, logger, autodiscover: () => autodiscover, tokens };

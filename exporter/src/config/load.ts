@@ -84,7 +84,7 @@ function resolve(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Config {
     ...raw,
     api: { tokens },
     webhooks,
-    store: { path: path.resolve(baseDir, raw.store.path), encryptionKey },
+    store: { path: path.resolve(baseDir, raw.store.path), encryptionKey, ...(raw.store.packDir !== undefined ? { packDir: path.resolve(baseDir, raw.store.packDir) } : {}) },
     profiles,
     mailboxes,
     file,

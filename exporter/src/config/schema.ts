@@ -244,6 +244,8 @@ export const configSchema = z.strictObject({
       path: z.string().min(1).default(DEFAULTS.storePath),
       /** A: the key rotated OAuth2 refresh tokens are encrypted with in the store (required with grant refresh_token). */
       encryptionKey: secretInput.optional(),
+      // E: raw messages as append-only pack files; unset means `<path>.packs`, next to the SQLite file.
+      packDir: z.string().min(1).optional(),
     })
     .prefault({}),
   log: z

@@ -68,7 +68,7 @@ export type Webhook = With<z.output<typeof configSchema>['webhooks'][number], { 
 export type Config = With<z.output<typeof configSchema>, {
   webhooks: Webhook[];
   profiles: Profile[];
-  store: { path: string; encryptionKey: Secret | undefined };
+  store: { path: string; encryptionKey: Secret | undefined; /** E: pack files folder; unset: `<path>.packs`. */ packDir?: string };
   api: { tokens: ApiToken[] };
   mailboxes: Mailbox[];
   /** Absolute path of the file this config was read from. */

@@ -20,7 +20,9 @@ export function parseHeaderBlock(raw: Buffer): HeaderParse {
   const end = headerEnd(raw);
   if (end === -1) return { ok: false, reason: 'no blank line ends the header block', headers: EMPTY };
   // latin1 keeps every byte as one character, so 8-bit headers never throw; libmime decodes words.
-  const lines = raw.toString('latin1', 0, end).split(/\r?\n/);
+  // Split on LF and drop a CR before it: the same lines as /\r?\n/, without a regex (measured: it
+  // was a tenth of header reading on large recipient lists).
+  const lines = raw.toString('latin1', 0, end).split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
   const fields = new Map<string, string>();
   // `current` is the field that continuation lines extend, or null for a repeated field we skip.
   let current: string | null | undefined;
@@ -62,19 +64,30 @@ export function parseHeaderBlock(raw: Buffer): HeaderParse {
 
 function headerEnd(raw: Buffer): number {
   const limit = Math.min(raw.length, MAX_HEADER_BYTES);
-  const crlf = raw.indexOf('\r\n\r\n');
-  const lf = raw.indexOf('\n\n');
+  // Searched only where the answer can be: a CRLF message has no "\n\n", and a search over the
+  // whole of it for one scanned every body byte (a tenth of ingest's CPU on the benchmark corpus).
+  const crlf = raw.subarray(0, limit + 3).indexOf('\r\n\r\n');
+  const lf = raw.subarray(0, crlf === -1 ? limit + 1 : crlf + 2).indexOf('\n\n');
   const candidates = [crlf, lf].filter((i) => i !== -1 && i < limit);
   if (candidates.length > 0) return Math.min(...candidates);
   // A message that is all headers (no body) is legal.
   return raw.length > 0 && raw.length <= MAX_HEADER_BYTES && /\r?\n$/.test(raw.toString('latin1', raw.length - 2)) ? raw.length : -1;
 }
 
+const NON_ASCII = /[\u0080-\uffff]/;
+
 function decode(value: string): string {
+  // Plain ASCII (most header values) is the same in UTF-8: no round trip through a buffer.
+  if (!NON_ASCII.test(value)) return decodeWords(value);
   const bytes = Buffer.from(value, 'latin1');
   // Raw 8-bit headers are almost always UTF-8 today; fall back to the bytes as latin1 otherwise.
   const utf8 = bytes.toString('utf8');
-  const text = utf8.includes('\uFFFD') ? value : utf8;
+  return decodeWords(utf8.includes('\uFFFD') ? value : utf8);
+}
+
+function decodeWords(text: string): string {
+  // Only RFC 2047 encoded words need libmime.
+  if (!text.includes('=?')) return text;
   try {
     return libmime.decodeWords(text);
   } catch {

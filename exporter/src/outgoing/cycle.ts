@@ -8,12 +8,15 @@ import { retrySettings } from '../policy/retry.js';
 import { loginFor, smtpLoginFor } from '../protocols/login.js';
 import { openMailbox } from '../protocols/mailbox.js';
 import { sendRaw, type SmtpTransports } from '../protocols/smtp.js';
-import type { OutgoingEmail } from '../store/index.js';
+import type { OutgoingEmail, OutgoingStore } from '../store/index.js';
 import { reconcile } from './reconcile.js';
 import { SentCopy } from './sent-copy.js';
 
 /** What the worker does after an email: take the next one, or stop this cycle's sending. */
 type Step = 'next' | 'stop';
+
+/** An email the server accepted, not yet recorded as sent (that happens with the worker's next claim). */
+interface Landed { email: OutgoingEmail; raw: Buffer; result: Awaited<ReturnType<typeof sendRaw>> }
 
 /**
  * One outgoing cycle of a mailbox: reconcile sends a crash interrupted, then send what is due in
@@ -83,11 +86,14 @@ class SendRun {
     const { store, clock } = this.deps;
     this.#due = await store.outgoing.due(this.mailbox.id, clock.now(), this.config.sync.outgoing.batchSize);
     const worker = async () => {
-      while (!this.#stop && !signal?.aborted) {
-        const claimed = await this.#inTurn(() => this.#claim());
+      let landed: Landed | undefined;
+      for (;;) {
+        const claimed = await this.#inTurn(() => this.#claim(landed, signal));
+        if (landed && this.server.sentCopy === 'append') await this.sentCopy.append(landed.raw, landed.email);
         if (claimed === undefined) return;
-        const step = claimed.step === 'send' ? await this.#send(claimed.email) : claimed.step;
-        if (step === 'stop') this.#stop = true;
+        const outcome = claimed.step === 'send' ? await this.#send(claimed.email) : { step: claimed.step };
+        landed = outcome.landed;
+        if (outcome.step === 'stop') this.#stop = true;
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.server.maxConnections, this.#due.length) }, worker));
@@ -110,58 +116,70 @@ class SendRun {
     return run;
   }
 
-  async #claim(): Promise<{ email: OutgoingEmail; step: Step | 'send' } | undefined> {
-    if (this.#stop || this.#next >= this.#due.length) return undefined;
-    const email = this.#due[this.#next++] as OutgoingEmail;
-    return { email, step: await this.#decide(email) };
+  /**
+   * One transaction: the worker's last email `sent` (when the server just took it) and the next
+   * email's claim. Grouping the two halves the commits per email; the window a crash can hit is
+   * the same, since the commit still follows the 250 with no network I/O in between (only the
+   * claims queued ahead, which are store work), and nothing is marked `sending` before its turn.
+   */
+  async #claim(landed: Landed | undefined, signal: AbortSignal | undefined): Promise<{ email: OutgoingEmail; step: Step | 'send' } | undefined> {
+    return this.deps.store.transaction(async (tx) => {
+      if (landed) await this.#recordSent(tx.outgoing, landed);
+      if (this.#stop || signal?.aborted || this.#next >= this.#due.length) return undefined;
+      const email = this.#due[this.#next++] as OutgoingEmail;
+      return { email, step: await this.#decide(email, tx.outgoing) };
+    });
   }
 
-  async #send(email: OutgoingEmail): Promise<Step> {
-    const { store, clock } = this.deps;
-    let raw: Buffer;
+  async #recordSent(outgoing: OutgoingStore, { email, result }: Landed): Promise<void> {
+    const refused = result.rejected.length > 0 ? `; refused: ${result.rejected.join(', ')}` : '';
+    await outgoing.markSent(email.id, this.deps.clock.now(), result.response, this.profile.id, result.accepted.length, `accepted: ${result.response}${refused}`);
+    this.sent += 1;
+  }
+
+  /** Sends one claimed email; what the server accepted is recorded with the worker's next claim. */
+  async #send(email: OutgoingEmail): Promise<{ step: Step; landed?: Landed }> {
     try {
-      raw = await store.outgoing.raw(email.id) as Buffer;
+      const raw = await this.deps.store.outgoing.raw(email.id) as Buffer;
       const result = await sendRaw(this.transport, email.envelopeFrom, email.recipients, raw);
-      const refused = result.rejected.length > 0 ? `; refused: ${result.rejected.join(', ')}` : '';
-      await store.outgoing.markSent(email.id, clock.now(), result.response, this.profile.id, result.accepted.length, `accepted: ${result.response}${refused}`);
-      this.sent += 1;
+      return { step: 'next', landed: { email, raw, result } };
     } catch (error) {
-      return this.#sendFailed(email, error);
+      return { step: await this.#sendFailed(email, error) };
     } finally {
       this.#inFlight.messages -= 1;
       this.#inFlight.recipients -= email.recipients.length;
     }
-    if (this.server.sentCopy === 'append') await this.sentCopy.append(raw, email);
-    return 'next';
   }
 
   /** Applies the limits to one email: marks it sending (and counts it in flight), or says why not. */
-  async #decide(email: OutgoingEmail): Promise<Step | 'send'> {
-    const { store, clock } = this.deps;
+  async #decide(email: OutgoingEmail, store: OutgoingStore): Promise<Step | 'send'> {
+    const { clock } = this.deps;
     const now = clock.now();
-    const limits = await this.#limitFor(email, now);
+    const limits = await this.#limitFor(email, now, store);
     if (limits === 'wait') return 'stop';
     if (limits.action === 'refuse') {
-      await store.outgoing.markFailed(email.id, now, 'send_rejected', limits.reason);
+      await store.markFailed(email.id, now, 'send_rejected', limits.reason);
       this.#countFailed('send_rejected');
       return 'next';
     }
     if (limits.action === 'postpone') {
       // The limits are the profile's: every later email would wait too.
-      await store.outgoing.markPostponed(email.id, now, limits.until, limits.reason);
+      await store.markPostponed(email.id, now, limits.until, limits.reason);
       this.postponedUntil = limits.until;
       return 'stop';
     }
-    await store.outgoing.markSending(email.id, now);
+    await store.markSending(email.id, now);
     this.#inFlight.messages += 1;
     this.#inFlight.recipients += email.recipients.length;
     return 'send';
   }
 
   /** The limits' decision for one more email, or 'wait' to let the sends in flight land first. */
-  async #limitFor(email: OutgoingEmail, now: number): Promise<ReturnType<typeof limitDecision> | 'wait'> {
-    const { store } = this.deps;
-    const totals = await store.outgoing.sendTotals(this.profile.id, now);
+  async #limitFor(email: OutgoingEmail, now: number, store: OutgoingStore): Promise<ReturnType<typeof limitDecision> | 'wait'> {
+    const { limits } = this.server;
+    // No limits configured: nothing to count, so the send log is not read (it grows with every send).
+    if (limits.messagesPerMinute === undefined && limits.recipientsPerDay === undefined) return { action: 'send' };
+    const totals = await store.sendTotals(this.profile.id, now);
     const busy = { messagesLastMinute: totals.messagesLastMinute + this.#inFlight.messages, recipientsLastDay: totals.recipientsLastDay + this.#inFlight.recipients };
     if (clearlyWithinLimits(busy, email.recipients.length, this.server.limits)) return { action: 'send' };
     // Near a limit: let the sends in flight land first, then decide on this one alone.
@@ -170,7 +188,7 @@ class SendRun {
       this.#nearLimit = true;
       return 'wait';
     }
-    return limitDecision(await store.outgoing.sendsSince(this.profile.id, now - DAY_MS), email.recipients.length, this.server.limits, now);
+    return limitDecision(await store.sendsSince(this.profile.id, now - DAY_MS), email.recipients.length, this.server.limits, now);
   }
 
   async #sendFailed(email: OutgoingEmail, error: unknown): Promise<Step> {

@@ -14,9 +14,9 @@ export class StartupError extends Error {
 }
 
 /** Opens the store, or says in one line which setting points where and why it cannot be opened. */
-export async function openStoreFor(file: string): Promise<Store> {
+export async function openStoreFor(file: string, packDir?: string): Promise<Store> {
   try {
-    return await openStore({ path: file });
+    return await openStore({ path: file, packDir });
   } catch (error) {
     const reason = statSync(file, { throwIfNoEntry: false })?.isDirectory() ? 'it is a directory, not a file' : (error as Error).message;
     throw new StartupError(`store.path ${file}: cannot open the store: ${reason}`, { cause: error });

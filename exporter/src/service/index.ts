@@ -66,9 +66,12 @@ export interface Service {
 export async function startService(initial: Config, deps: ServiceDeps): Promise<Service> {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
-  const store = await openStoreFor(initial.store.path);
+  const store = await openStoreFor(initial.store.path, initial.store.packDir);
   const aborted = await store.runs.abortUnfinishedRuns(clock.now());
   if (aborted > 0) logger.warn({ runs: aborted }, 'closed runs left open by an earlier stop as aborted');
+  // Before any ingest: bytes a crash left unreferenced in a pack are garbage for good only now.
+  const compacted = await store.compact();
+  if (compacted.freedBytes > 0) logger.info({ ...compacted }, 'removed raw bytes no stored email points at');
   // Before any scheduler exists: a mailbox approved in the file is never disabled (and paged) for want of it.
   await approveFromConfig(store, initial, clock.now(), logger);
 

@@ -6,6 +6,7 @@ const RESTART_ONLY: [string, (c: Config) => unknown][] = [
   ['server.listen', (c) => c.server.listen],
   ['server.statusPage', (c) => c.server.statusPage],
   ['store.path', (c) => c.store.path],
+  ['store.packDir', (c) => c.store.packDir],
   ['sync.maxConcurrentCycles', (c) => c.sync.maxConcurrentCycles],
   ['sync.jitterRatio', (c) => c.sync.jitterRatio],
 ];

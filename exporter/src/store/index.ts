@@ -10,15 +10,17 @@ export { CHANGE_KINDS, DELIVERY_STATES } from './feed-types.js';
 export { ChangeNotifier } from './notifier.js';
 export { emptyLifecycle, OUTGOING_STATES, SCRAPE_COLUMNS } from './types.js';
 export { RUN_HISTORY } from './sqlite/runs.js';
-export { SqliteStore } from './sqlite/store.js';
+export { defaultPackDir, SqliteStore } from './sqlite/store.js';
 export { StoreUnavailableError, type StoreFault } from './errors.js';
 
 export interface StoreOptions {
   /** The SQLite file; ':memory:' for tests. */
   path: string;
+  /** Where raw messages are written as pack files; default next to the SQLite file (`<path>.packs`). */
+  packDir?: string | undefined;
 }
 
 /** Opens the configured store (SQLite, the embedded default). */
 export async function openStore(options: StoreOptions): Promise<Store> {
-  return new SqliteStore(options);
+  return new SqliteStore({ path: options.path, ...(options.packDir !== undefined ? { packDir: options.packDir } : {}) });
 }

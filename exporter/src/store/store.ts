@@ -3,6 +3,8 @@ import type {
   Change, DeliveryAttempt, DeliveryState, OutboxStats, WebhookDelivery, WebhookSubscription,
 } from './feed-types.js';
 import type { ChangeNotifier } from './notifier.js';
+import type { CompactionReport } from './packs/compact.js';
+import type { RawCheckReport } from './packs/check.js';
 import type {
   AlertRecord, AlertRecordInput, Approval, AuditEntry, AuditInput, BatchOutcome, Direction, DirectionState, FolderBatch,
   FolderCursor, ItemFailure, Lifecycle, OutgoingEmail, OutgoingEvent, OutgoingState, QueuedEmailInput, RunFinish, ScrapeRow,
@@ -43,11 +45,23 @@ export interface Store {
    */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   schemaVersion(): Promise<number>;
+  /**
+   * Removes raw bytes nothing points at (a crash between a pack write and its commit leaves some).
+   * Called when the runner starts, before any ingest.
+   */
+  compact(): Promise<CompactionReport>;
+  /** The database's own consistency check, then every email's raw bytes against its SHA-256. */
+  check(progress: (done: number, total: number) => void): Promise<StoreCheckReport>;
   close(): Promise<void>;
 }
 
+export interface StoreCheckReport extends RawCheckReport {
+  /** The database's own findings (`PRAGMA integrity_check` for SQLite); empty when it is sound. */
+  integrity: string[];
+}
+
 /** The store as seen inside a transaction. */
-export type StoreTx = Omit<Store, 'close'>;
+export type StoreTx = Omit<Store, 'close' | 'compact' | 'check'>;
 
 export interface MailStore {
   getCursor(mailboxId: string, folder: string): Promise<FolderCursor | undefined>;

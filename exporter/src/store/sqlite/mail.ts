@@ -4,17 +4,24 @@ import { SqliteMailRecords } from './mail-records.js';
 import type { EmailQuery, EmailRecord, ItemFailureQuery, ItemFailureRecord } from '../record-types.js';
 import type { BatchOutcome, Direction, FolderBatch, FolderCursor, IngestedEmail, ItemFailure, StoredEmail } from '../types.js';
 import type { SqliteFeed } from './feed.js';
+import type { PackRef } from '../packs/writer.js';
+
+/** Where each new email's bytes were written, by SHA-256 (hex); absent: the bytes go inline in the row. */
+export type PackedBytes = Map<string, PackRef>;
+
+/** A stored email's raw bytes: inline in its row, or where they are in a pack. */
+export type RawLocation = { inline: Buffer } | { ref: PackRef };
 
 /** Incoming mail in SQLite: cursors, emails (unique per mailbox and content), locations, item failures. */
 export class SqliteMail {
   readonly #s;
-  readonly #commitTx: (batch: FolderBatch) => BatchOutcome;
+  readonly #commitTx: (batch: FolderBatch, packed: PackedBytes | undefined) => BatchOutcome;
   readonly #records: SqliteMailRecords;
 
   constructor(db: Database.Database, feed: SqliteFeed) {
     this.#s = prepare(db);
     this.#records = new SqliteMailRecords(db);
-    this.#commitTx = db.transaction((b: FolderBatch) => writeBatch(this.#s, b, feed));
+    this.#commitTx = db.transaction((b: FolderBatch, packed: PackedBytes | undefined) => writeBatch(this.#s, b, packed, feed));
   }
 
   getCursor(mailboxId: string, folder: string): FolderCursor | undefined {
@@ -26,8 +33,33 @@ export class SqliteMail {
     this.#s.upsertCursor.run(mailboxId, folder, cursor.uidvalidity, cursor.lastUid, at);
   }
 
-  commitBatch(batch: FolderBatch): BatchOutcome {
-    return this.#commitTx(batch);
+  /** `packed`: where the new emails' bytes already are (synced); emails not in it are stored inline. */
+  commitBatch(batch: FolderBatch, packed?: PackedBytes): BatchOutcome {
+    return this.#commitTx(batch, packed);
+  }
+
+  /** The batch's emails not stored yet for the mailbox, each content once: only those need writing. */
+  unstored(mailboxId: string, emails: IngestedEmail[]): IngestedEmail[] {
+    const seen = new Set<string>();
+    return emails.filter((e) => {
+      const key = e.sha256.toString('hex');
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return this.#s.findEmail.get(mailboxId, e.sha256) === undefined;
+    });
+  }
+
+  rawLocation(id: number): RawLocation | undefined {
+    const row = this.#s.rawLocation.get(id) as { raw: Buffer | null; pack_id: number | null; pack_offset: number; size: number } | undefined;
+    if (!row) return undefined;
+    return row.pack_id === null ? { inline: row.raw as Buffer } : { ref: { packId: row.pack_id, offset: row.pack_offset, length: row.size } };
+  }
+
+  /** Where an email's bytes are without reading them: a pack range, or `inline` in its row. */
+  rawPlace(id: number): { ref: PackRef } | 'inline' | undefined {
+    const row = this.#s.rawPlace.get(id) as { pack_id: number | null; pack_offset: number; size: number } | undefined;
+    if (!row) return undefined;
+    return row.pack_id === null ? 'inline' : { ref: { packId: row.pack_id, offset: row.pack_offset, length: row.size } };
   }
 
   countEmails(mailboxId: string): number {
@@ -36,10 +68,6 @@ export class SqliteMail {
 
   listEmails(mailboxId: string, limit = 100, offset = 0): StoredEmail[] {
     return (this.#s.listEmails.all(mailboxId, limit, offset) as EmailRow[]).map(toEmail);
-  }
-
-  getRawEmail(id: number): Buffer | undefined {
-    return (this.#s.getRaw.get(id) as { raw: Buffer } | undefined)?.raw;
   }
 
   emailLocations(mailboxId: string): { folder: string; uidvalidity: number; uid: number; emailId: number }[] {
@@ -63,7 +91,8 @@ export class SqliteMail {
     return this.#records.getEmail(mailboxId, id);
   }
 
-  openRaw(emailId: number): Readable | undefined {
+  /** Inline bytes (rows from before pack files, in-memory stores) in slices; pack bytes: RawBytes.open. */
+  openInlineRaw(emailId: number): Readable | undefined {
     return this.#records.openRaw(emailId);
   }
 
@@ -78,15 +107,18 @@ export class SqliteMail {
 
 type Statements = ReturnType<typeof prepare>;
 
-function writeBatch(s: Statements, b: FolderBatch, feed: SqliteFeed): BatchOutcome {
+const NO_BYTES = Buffer.alloc(0);
+
+function writeBatch(s: Statements, b: FolderBatch, packed: PackedBytes | undefined, feed: SqliteFeed): BatchOutcome {
   let inserted = 0;
   const emailIdByUid = new Map<number, number>();
   const headersByUid = new Map(b.emails.map((e) => [e.uid, e.headers]));
   for (const e of b.emails) {
     const h = e.headers;
+    const ref = packed?.get(e.sha256.toString('hex'));
     const row = s.insertEmail.get(
-      b.mailboxId, e.sha256, h.messageId, h.from, h.to, h.cc, h.subject, h.sentAt, e.raw.length, e.raw, b.at,
-      e.hasAttachments === undefined ? null : Number(e.hasAttachments),
+      b.mailboxId, e.sha256, h.messageId, h.from, h.to, h.cc, h.subject, h.sentAt, e.raw.length, ref ? NO_BYTES : e.raw,
+      ref?.packId ?? null, ref?.offset ?? null, b.at, e.hasAttachments === undefined ? null : Number(e.hasAttachments),
     ) as { id: number } | undefined;
     let id = row?.id;
     if (id === undefined) id = (s.findEmail.get(b.mailboxId, e.sha256) as { id: number }).id;
@@ -136,7 +168,7 @@ function prepare(db: Database.Database) {
       VALUES (?, ?, ?, ?, ?) ON CONFLICT (mailbox_id, folder) DO UPDATE
       SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, updated_at = excluded.updated_at`),
     insertEmail: db.prepare(`INSERT INTO email (mailbox_id, content_sha256, message_id, from_addr, to_addrs, cc_addrs,
-      subject, sent_at, size, raw, first_seen_at, has_attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      subject, sent_at, size, raw, pack_id, pack_offset, first_seen_at, has_attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (mailbox_id, content_sha256) DO NOTHING RETURNING id`),
     findEmail: db.prepare('SELECT id FROM email WHERE mailbox_id = ? AND content_sha256 = ?'),
     upsertLocation: db.prepare(`INSERT INTO email_location (mailbox_id, folder, uidvalidity, uid, email_id)
@@ -150,7 +182,8 @@ function prepare(db: Database.Database) {
     countEmails: db.prepare('SELECT count(*) AS n FROM email WHERE mailbox_id = ?'),
     listEmails: db.prepare(`SELECT id, mailbox_id, message_id, from_addr, to_addrs, cc_addrs, subject, sent_at, size,
       lower(hex(content_sha256)) AS sha, first_seen_at FROM email WHERE mailbox_id = ? ORDER BY id LIMIT ? OFFSET ?`),
-    getRaw: db.prepare('SELECT raw FROM email WHERE id = ?'),
+    rawPlace: db.prepare('SELECT pack_id, pack_offset, size FROM email WHERE id = ?'),
+    rawLocation: db.prepare('SELECT CASE WHEN pack_id IS NULL THEN raw END AS raw, pack_id, pack_offset, size FROM email WHERE id = ?'),
     locations: db.prepare(`SELECT folder, uidvalidity, uid, email_id AS emailId FROM email_location
       WHERE mailbox_id = ? ORDER BY folder, uidvalidity, uid`),
     listFailures: db.prepare(`SELECT mailbox_id AS mailboxId, direction, folder, uidvalidity, uid, code, detail, size,

@@ -325,4 +325,16 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX webhook_delivery_due ON webhook_delivery (webhook_id, state, next_attempt_at);
   CREATE INDEX webhook_delivery_seq ON webhook_delivery (seq);
   `,
+  // E: raw message bytes in append-only pack files next to the store (store/packs/). A row points
+  // at (pack, offset, size) and keeps an empty raw; rows written before keep their bytes inline and
+  // are read as before (nothing is moved). A pack row is committed before its file is created.
+  `
+  CREATE TABLE pack (
+    id INTEGER PRIMARY KEY,
+    created_at INTEGER NOT NULL
+  ) STRICT;
+  ALTER TABLE email ADD COLUMN pack_id INTEGER REFERENCES pack (id);
+  ALTER TABLE email ADD COLUMN pack_offset INTEGER;
+  CREATE INDEX email_pack ON email (pack_id, pack_offset, size) WHERE pack_id IS NOT NULL;
+  `,
 ];

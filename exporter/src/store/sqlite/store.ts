@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Store, StoreTx } from '../store.js';
+import type { MailStore, Store, StoreCheckReport, StoreTx } from '../store.js';
+import type { CompactionReport } from '../packs/compact.js';
 import { storageFaults } from './faults.js';
 import { promised, TransactionGate } from './gate.js';
 import { SqliteAct } from './act.js';
@@ -12,12 +14,24 @@ import { SqliteMail } from './mail.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteOutgoing } from './outgoing.js';
 import { SqlitePop3 } from './pop3.js';
+import { SqlitePacks } from './packs.js';
+import { RawBytes } from './raw-bytes.js';
 import { SqliteRuns } from './runs.js';
 import { SqliteTokens } from './tokens.js';
 
 export interface SqliteOptions {
   /** ':memory:' for tests. */
   path: string;
+  /**
+   * Where raw messages are written (pack files). Default: `<path>.packs`, next to the SQLite file;
+   * null keeps them inline in the rows (the default for ':memory:').
+   */
+  packDir?: string | null;
+}
+
+/** The default pack directory of a store file: next to it. */
+export function defaultPackDir(file: string): string | null {
+  return file === ':memory:' ? null : `${file}.packs`;
 }
 
 /** The embedded store: one SQLite file in WAL mode, numbered migrations, typed statements per concern. */
@@ -34,6 +48,7 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #gate = new TransactionGate();
   readonly #tx: StoreTx;
+  readonly #raw: RawBytes;
   /** Turns SQLITE_FULL and other storage faults into StoreUnavailableError (store/errors.ts). */
   readonly #faults: <R>(fn: () => R) => R;
 
@@ -64,7 +79,8 @@ export class SqliteStore implements Store {
     this.#faults = faults;
     const gated = <R>(fn: () => R) => this.#gate.run(() => faults(fn));
     const direct = <R>(fn: () => R) => Promise.resolve().then(() => faults(fn));
-    this.mail = promised(parts.mail, gated);
+    this.#raw = new RawBytes(options.packDir === undefined ? defaultPackDir(options.path) : options.packDir, parts.mail, new SqlitePacks(db), gated, Date.now);
+    this.mail = this.#mailStore(parts.mail, gated);
     this.runs = promised(parts.runs, gated);
     this.lifecycle = promised(parts.lifecycle, gated);
     this.outgoing = promised(parts.outgoing, gated);
@@ -73,7 +89,7 @@ export class SqliteStore implements Store {
     this.tokens = promised(parts.tokens, gated);
     this.feed = promised(parts.feed, gated);
     this.#tx = {
-      mail: promised(parts.mail, direct),
+      mail: this.#mailStore(parts.mail, direct, true),
       runs: promised(parts.runs, direct),
       lifecycle: promised(parts.lifecycle, direct),
       outgoing: promised(parts.outgoing, direct),
@@ -106,15 +122,41 @@ export class SqliteStore implements Store {
     return this.#gate.run(() => this.#version());
   }
 
+  compact(): Promise<CompactionReport> {
+    return this.#raw.compact((fn) => this.#gate.run(() => this.#faults(fn)));
+  }
+
+  async check(progress: (done: number, total: number) => void): Promise<StoreCheckReport> {
+    const integrity = (await this.integrityCheck()).filter((line) => line !== 'ok');
+    const raw = await this.#raw.check((fn) => this.#gate.run(() => this.#faults(fn)), progress);
+    return { integrity, ...raw };
+  }
+
   /** SQLite's own consistency check (`PRAGMA integrity_check`): 'ok' or the problems found. */
   integrityCheck(): Promise<string[]> {
     return this.#gate.run(() => (this.#db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check));
   }
 
   async close(): Promise<void> {
+    await this.#raw.close();
     await this.#gate.hold(async () => {
       if (this.#db.open) this.#db.close();
     });
+  }
+
+  /** The mail part as the interface has it: batches and raw reads go through the pack files. */
+  #mailStore(mail: SqliteMail, call: <R>(fn: () => R) => Promise<R>, inTransaction = false): MailStore {
+    const plain = promised(mail, call);
+    return {
+      getCursor: plain.getCursor, setCursor: plain.setCursor, countEmails: plain.countEmails, listEmails: plain.listEmails,
+      emailLocations: plain.emailLocations, listItemFailures: plain.listItemFailures, itemFailureCounts: plain.itemFailureCounts,
+      queryEmails: plain.queryEmails, getEmail: plain.getEmail, setHasAttachments: plain.setHasAttachments, queryItemFailures: plain.queryItemFailures,
+      // Within a caller's transaction (POP3 commits its UIDLs with the emails) the bytes go inline:
+      // a pack write is file I/O and takes the gate that transaction holds.
+      commitBatch: (batch) => (inTransaction ? call(() => mail.commitBatch(batch)) : this.#raw.commitBatch(batch, call)),
+      getRawEmail: (id) => this.#raw.read(id, call),
+      openRaw: (id): Promise<Readable | undefined> => this.#raw.open(id, call),
+    };
   }
 
   #version(): number {
