@@ -103,6 +103,8 @@ describe('config defaults', () => {
       greetingTimeoutSeconds: profile.timeouts.greetingSeconds,
       socketTimeoutSeconds: profile.timeouts.socketSeconds,
       outgoingMaxConnections: profile.outgoing?.maxConnections,
+      incomingPush: profile.incoming.push,
+      idleRestartSeconds: profile.incoming.idleRestartSeconds,
       folders: mailbox.folders,
       autodiscoverCacheSeconds: c.autodiscover.cacheSeconds,
       autodiscoverTimeoutSeconds: c.autodiscover.timeoutSeconds,

@@ -37,6 +37,10 @@ export const DEFAULTS = {
   // Queued emails (with attachments) above this are refused at queue time; most providers cap at 25-35 MB.
   maxOutgoingEmailBytes: 25 * 1024 * 1024,
   outgoingMaxConnections: 3,
+  // G: new mail pushed by IMAP IDLE where the server offers it; the poll stays for other folders.
+  incomingPush: 'idle',
+  // RFC 2177: a server may drop a client idle for 30 minutes; 25 keeps well inside that.
+  idleRestartSeconds: 1_500,
   outgoingBatch: 50,
   // The Mozilla autoconfig convention: the provider's own host first, then the well-known path.
   autoconfigUrls: [
@@ -148,6 +152,10 @@ export const profileSchema = z.strictObject({
     port: z.number().int().min(1).max(65535).optional(),
     security: security.default('tls'),
     caFile: z.string().min(1).optional(),
+    /** G: `idle` waits in IDLE on INBOX between cycles where the server advertises it; `none` only polls. */
+    push: z.enum(['idle', 'none'], { error: 'must be "idle" or "none"' }).default(DEFAULTS.incomingPush),
+    /** G: each IDLE is ended and issued again after this long (below the server's 29-30 minute limit). */
+    idleRestartSeconds: seconds(1_740).default(DEFAULTS.idleRestartSeconds),
   })
     // IMAPS on 993, else the plain IMAP port (STARTTLS upgrades on it); a port written in the file wins.
     .transform((i) => ({ ...i, port: i.port ?? (i.security === 'tls' ? 993 : 143) })),

@@ -114,10 +114,12 @@ export class ImapSession {
   }
 
   /** Raw sources of `uids` in the open folder; UIDs expunged meanwhile are simply absent. */
-  async *fetchSources(uids: number[]): AsyncGenerator<{ uid: number; source: Buffer }> {
+  async *fetchSources(uids: number[]): AsyncGenerator<{ uid: number; source: Buffer; internalDate: number | undefined }> {
     if (uids.length === 0) return;
-    for await (const m of this.#client.fetch(toSequenceSet(uids), { uid: true, source: true }, { uid: true })) {
-      if (m.source) yield { uid: m.uid, source: m.source };
+    for await (const m of this.#client.fetch(toSequenceSet(uids), { uid: true, source: true, internalDate: true }, { uid: true })) {
+      // INTERNALDATE is when the server received the message: where the sync lag is measured from.
+      const internalDate = m.internalDate instanceof Date ? m.internalDate.getTime() : undefined;
+      if (m.source) yield { uid: m.uid, source: m.source, internalDate };
     }
   }
 
@@ -141,6 +143,40 @@ export class ImapSession {
    */
   async appendSent(folder: string, raw: Buffer, date: Date): Promise<void> {
     await this.#client.append(folder, raw, ['\\Seen'], date);
+  }
+
+  /** True when the server advertises IDLE (RFC 2177): new mail can be pushed instead of polled. */
+  get supportsIdle(): boolean {
+    return this.#client.capabilities.has('IDLE');
+  }
+
+  /**
+   * Waits in IDLE on the open folder; resolves when any other command on this session breaks it
+   * (imapflow sends DONE first), when the server ends it, or when the connection closes.
+   * False when the server refused IDLE.
+   */
+  async idle(): Promise<boolean> {
+    return (await this.#client.idle()) !== false;
+  }
+
+  /** A NOOP: breaks an IDLE in progress, so that the next one is issued afresh. */
+  async noop(): Promise<void> {
+    await this.#client.noop();
+  }
+
+  /** Calls `listener` when the server reports more messages in the open folder (untagged EXISTS). */
+  onNewMail(listener: () => void): () => void {
+    const exists = (e: { count: number; prevCount: number }) => {
+      if (e.count > e.prevCount) listener();
+    };
+    this.#client.on('exists', exists);
+    return () => this.#client.off('exists', exists);
+  }
+
+  /** Calls `listener` once when the connection ends, whoever ended it. */
+  onClosed(listener: () => void): () => void {
+    this.#client.once('close', listener);
+    return () => this.#client.off('close', listener);
   }
 
   /** True when the server stores per-user annotations (RFC 5464 METADATA), where the ownership mark lives. */

@@ -69,7 +69,11 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
   await approveFromConfig(store, initial, clock.now(), logger);
 
   const current = new CurrentConfig(initial, clock);
-  const directionDeps: DirectionDeps = { store, clock, logger, autodiscover: () => current.autodiscover };
+  const directionDeps: DirectionDeps = {
+    store, clock, logger, autodiscover: () => current.autodiscover,
+    // G: IMAP IDLE's new mail runs the mailbox's cycle now (called only once the schedulers exist).
+    wake: (id, direction) => schedulers.wake(id, direction),
+  };
   const directions = createDirections(directionDeps, (p) => current.profile(p)?.maxConnections ?? 1);
   const guard = startLoadGuard(() => current.config.sync.maxEventLoopDelayMs);
   const schedulers = new DirectionSchedulers(
