@@ -32,6 +32,7 @@ export class SessionPool {
     const kept = this.#idle.get(mailboxId);
     if (kept) {
       this.#idle.delete(mailboxId);
+      kept.session.unpark();
       // The cycle needs the session out of IDLE and out of the folder it watched.
       await kept.watch?.stop();
       if (kept.session.usable) return { session: kept.session, reused: true };
@@ -56,7 +57,10 @@ export class SessionPool {
   release(mailboxId: string, profile: string, session: ImapSession, reusable: boolean, watch?: IdleWatch): void {
     // A session in use during a reload may carry the old server or password: it is not kept.
     const current = this.#openedIn.get(session) === this.#generation;
-    if (reusable && session.usable && current) this.#idle.set(mailboxId, { session, profile, watch });
+    if (reusable && session.usable && current) {
+      session.park();
+      this.#idle.set(mailboxId, { session, profile, watch });
+    }
     else {
       watch?.abandon();
       this.#closed(profile, session);

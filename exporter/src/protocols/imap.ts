@@ -1,5 +1,8 @@
+import type { Socket } from 'node:net';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { assertChannelAllowed, readCa, type ChannelPolicy } from './channel.js';
+import { imapLogger } from './imap-logger.js';
+import { toSequenceSet } from './sequence-set.js';
 import type { Secret, Security } from '../config/index.js';
 import type { Logger } from '../log.js';
 
@@ -41,9 +44,11 @@ export const OWNER_ENTRY = '/private/vendor/vendor.mailsync/owner';
  */
 export class ImapSession {
   readonly #client: ImapFlow;
+  readonly #socketTimeoutMs: number;
 
-  private constructor(client: ImapFlow) {
+  private constructor(client: ImapFlow, socketTimeoutMs: number) {
     this.#client = client;
+    this.#socketTimeoutMs = socketTimeoutMs;
   }
 
   /**
@@ -65,7 +70,26 @@ export class ImapSession {
     } finally {
       signal?.removeEventListener('abort', abort);
     }
-    return new ImapSession(client);
+    return new ImapSession(client, endpoint.timeouts.socketSeconds * 1_000);
+  }
+
+  /**
+   * Between cycles. imapflow's socket timeout (for overdue replies) closes a quiet session that is
+   * neither idling nor locked, so one kept longer than `socketSeconds` (300 s by default, the
+   * default poll interval) died before its next cycle, which logged in afresh: the longer a pass
+   * over the fleet, the more logins (docs/performance.md). Parked, TCP keepalive watches instead.
+   */
+  park(): void {
+    this.#socket()?.setTimeout(0).setKeepAlive(true, 60_000);
+  }
+
+  unpark(): void {
+    this.#socket()?.setTimeout(this.#socketTimeoutMs);
+  }
+
+  /** imapflow keeps its socket to itself; this is the one place that reaches it. */
+  #socket(): Socket | undefined {
+    return (this.#client as unknown as { socket?: Socket }).socket;
   }
 
   /** False once the server or the network closed the connection. */
@@ -159,7 +183,7 @@ export class ImapSession {
     return (await this.#client.idle()) !== false;
   }
 
-  /** A NOOP: breaks an IDLE in progress, so that the next one is issued afresh. */
+  /** Breaks an IDLE in progress, so that the next one is issued afresh. */
   async noop(): Promise<void> {
     await this.#client.noop();
   }
@@ -267,33 +291,4 @@ export function clientOptions(endpoint: ImapEndpoint, login: ImapLogin, policy: 
     disableAutoIdle: true,
     logger: imapLogger(logger),
   };
-}
-
-/** imapflow logs every command at debug; keep only its warnings and errors in our log. */
-function imapLogger(logger: Logger): ImapFlowOptions['logger'] {
-  const child = logger.child({ component: 'imap' });
-  const quiet = () => undefined;
-  return {
-    debug: quiet,
-    info: quiet,
-    warn: (obj: object) => child.warn(obj),
-    error: (obj: object) => child.error(obj),
-  };
-}
-
-/** [1,2,3,7,9,10] -> "1:3,7,9:10" keeps FETCH commands short for large batches. */
-export function toSequenceSet(sortedUids: number[]): string {
-  const parts: string[] = [];
-  let start = sortedUids[0] as number;
-  let prev = start;
-  for (let i = 1; i <= sortedUids.length; i++) {
-    const uid = sortedUids[i];
-    if (uid === prev + 1) {
-      prev = uid;
-      continue;
-    }
-    parts.push(start === prev ? `${start}` : `${start}:${prev}`);
-    if (uid !== undefined) start = prev = uid;
-  }
-  return parts.join(',');
 }
