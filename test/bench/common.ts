@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
+import { Gauge, Registry } from 'prom-client';
 
 /** Size knobs: CI runs every benchmark once at a small size through these variables. */
 export function sizeFromEnv(name: string, fallback: number): number {
@@ -107,4 +108,26 @@ export async function profiled<T>(label: string, fn: () => Promise<T>): Promise<
     session.disconnect();
     progress(`CPU profile of ${label} written to ${file}`);
   }
+}
+
+export function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+}
+
+/**
+ * The baseline of the scrape ratios: prom-client serialising `series` plain labelled gauge series
+ * (10 per mailbox label) in this process, median of `rounds` after a warm-up.
+ */
+export async function promClientBaselineMs(series: number, rounds: number): Promise<number> {
+  const registry = new Registry();
+  const gauge = new Gauge({ name: 'bench_gauge', help: 'baseline', labelNames: ['mailbox', 'kind'] as const, registers: [registry] });
+  for (let i = 0; i < series; i++) gauge.set({ mailbox: `mb-${Math.floor(i / 10)}`, kind: `k${i % 10}` }, i);
+  await registry.metrics();
+  const times: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const t = process.hrtime.bigint();
+    await registry.metrics();
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return median(times);
 }
