@@ -58,7 +58,9 @@ export class SessionPool {
     // A session in use during a reload may carry the old server or password: it is not kept.
     const current = this.#openedIn.get(session) === this.#generation;
     if (reusable && session.usable && current) {
-      session.park();
+      // A session in IDLE is not parked: imapflow probes an idling connection with a NOOP when it
+      // goes quiet, which is how a dead peer under a watch is found.
+      if (!watch) session.park();
       this.#idle.set(mailboxId, { session, profile, watch });
     }
     else {
