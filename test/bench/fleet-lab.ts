@@ -4,7 +4,7 @@
  * each, a real `mailsync run` process over them, and reading its /metrics.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -78,6 +78,8 @@ export interface Runner {
   dir: string;
   child: ChildProcess;
   stop(): Promise<void>;
+  /** Stops the runner and removes its folder (config and store). */
+  remove(): Promise<void>;
 }
 
 /** A real `mailsync run` over the users, one profile, each mailbox with its own credentials. */
@@ -105,11 +107,15 @@ export async function startRunner(dovecot: Dovecot, names: string[], options: {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://${listen}`;
   await waitFor(() => fetch(`${url}/metrics`).then((r) => r.ok, () => false), { what: 'mailsync to serve /metrics', until: (ok) => ok, timeoutMs: 120_000, intervalMs: 200 });
+  const stop = async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await exited;
+  };
   return {
-    url, dir, child,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
+    url, dir, child, stop,
+    async remove() {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -71,7 +71,7 @@ async function main(): Promise<void> {
         `rss_mb=${fmt(status.rssMb)} kb_per_session=${fmt(kbPerSession, 1)} scrape_ms=${fmt(scrapeMs, 1)} scrape_ratio=${fmt(scrapeMs / baseline, 2)} ` +
         `loop_p99_ms=${fmt(loopP99, 1)}`);
     } finally {
-      await runner.stop();
+      await runner.remove();
     }
   } finally {
     await prometheus?.stop();

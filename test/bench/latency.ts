@@ -73,7 +73,7 @@ async function phase(dovecot: Dovecot, names: string[], push: 'idle' | 'none', r
       noChangeMeanMs: laterCycles > 0 ? (1_000 * (all.sum - firstCycles.sum)) / laterCycles : Number.NaN,
     };
   } finally {
-    await runner.stop();
+    await runner.remove();
   }
 }
 
