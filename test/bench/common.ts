@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import path from 'node:path';
+import { Gauge, Registry } from 'prom-client';
 
 /** Size knobs: CI runs every benchmark once at a small size through these variables. */
 export function sizeFromEnv(name: string, fallback: number): number {
@@ -97,4 +101,50 @@ export function seedCorpus(dovecot: { seedMaildir(user: string, messages: Iterab
     }
   })());
   return bytes;
+}
+
+/**
+ * Runs `fn` under the V8 CPU profiler when BENCH_CPU_PROFILE names a directory, and writes
+ * `<dir>/<label>.cpuprofile`: the profile of the measured part alone, not of the set-up around it
+ * (`node --cpu-prof` would mostly show the initial sync).
+ */
+export async function profiled<T>(label: string, fn: () => Promise<T>): Promise<T> {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  if (!dir) return fn();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `${label}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+    progress(`CPU profile of ${label} written to ${file}`);
+  }
+}
+
+export function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+}
+
+/**
+ * The baseline of the scrape ratios: prom-client serialising `series` plain labelled gauge series
+ * (10 per mailbox label) in this process, median of `rounds` after a warm-up.
+ */
+export async function promClientBaselineMs(series: number, rounds: number): Promise<number> {
+  const registry = new Registry();
+  const gauge = new Gauge({ name: 'bench_gauge', help: 'baseline', labelNames: ['mailbox', 'kind'] as const, registers: [registry] });
+  for (let i = 0; i < series; i++) gauge.set({ mailbox: `mb-${Math.floor(i / 10)}`, kind: `k${i % 10}` }, i);
+  await registry.metrics();
+  const times: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const t = process.hrtime.bigint();
+    await registry.metrics();
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return median(times);
 }

@@ -8,14 +8,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Gauge, Registry } from 'prom-client';
 import { stringify } from 'yaml';
 import type { ErrorCode } from '../../exporter/src/classify/index.js';
 import { openStore, type Store, type StoreTx } from '../../exporter/src/store/index.js';
 import { seedFailure } from '../support/seed.js';
 import { assertBuilt, MAILSYNC_BIN } from '../harness/cli.js';
 import { freePort } from '../harness/ports.js';
-import { fmt, progress, seededRandom, sizeFromEnv } from './common.js';
+import { fmt, median, progress, promClientBaselineMs, seededRandom, sizeFromEnv } from './common.js';
 
 const MAILBOXES = sizeFromEnv('BENCH_MAILBOXES', 10_000);
 const ROUNDS = sizeFromEnv('BENCH_ROUNDS', 15);
@@ -70,7 +69,7 @@ try {
     progress(`mailsync scrape over HTTP: median ${fmt(median(scrapes), 1)} ms, ${series} series, ${fmt(payload.length / 1e6, 1)} MB; ` +
       `exporter RSS ${memory.rssMb} MB (peak ${memory.peakMb} MB, config parsing included)`);
 
-    const baseline = await baselineMs(series);
+    const baseline = await promClientBaselineMs(series, ROUNDS);
     progress(`prom-client baseline: median ${fmt(baseline, 1)} ms to serialise ${series} labelled gauge series`);
     console.log(`RESULT mailboxes=${MAILBOXES} scrape_ms_median=${fmt(median(scrapes), 1)} series=${series} ` +
       `series_per_mailbox=${fmt(mailboxSeries / MAILBOXES, 1)} baseline_ms=${fmt(baseline, 1)} ratio=${fmt(median(scrapes) / baseline, 2)} ` +
@@ -81,10 +80,6 @@ try {
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
-}
-
-function median(xs: number[]): number {
-  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 }
 
 /** A deterministic spread of states, written through the store's own API and the lifecycle's. */
@@ -130,18 +125,4 @@ function procStatus(pid: number): { rssMb: number; peakMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
   return { rssMb: Math.round(kb('VmRSS') / 1024), peakMb: Math.round(kb('VmHWM') / 1024) };
-}
-
-async function baselineMs(series: number): Promise<number> {
-  const registry = new Registry();
-  const gauge = new Gauge({ name: 'bench_gauge', help: 'baseline', labelNames: ['mailbox', 'kind'] as const, registers: [registry] });
-  for (let i = 0; i < series; i++) gauge.set({ mailbox: `mb-${Math.floor(i / 10)}`, kind: `k${i % 10}` }, i);
-  await registry.metrics();
-  const times: number[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    const t = process.hrtime.bigint();
-    await registry.metrics();
-    times.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  return median(times);
 }

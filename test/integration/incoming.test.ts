@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CycleOutcome } from '../../exporter/src/directions/run.js';
 import { Dovecot } from '../harness/dovecot.js';
@@ -218,6 +220,35 @@ describe('incoming sync against Dovecot', () => {
         await l.close();
       }
     });
+  });
+
+  it('keeps a session past the socket timeout: the next cycle reuses it instead of logging in again', async () => {
+    const user = dovecot.addUser('parked');
+    await dovecot.append(user, 'INBOX', [makeMessage(1)]);
+    const l = await lab({
+      mailboxes: [{ id: 'p', user: user.name }],
+      profiles: [labProfile(dovecot, 'lab', { timeouts: { connectSeconds: 5, greetingSeconds: 5, socketSeconds: 1 } })],
+    });
+    // A quiet client with the same 1 s socket timeout: imapflow closes it, which shows that the
+    // kept session has waited longer than its timeout too (without a fixed sleep).
+    const quiet = new ImapFlow({
+      host: '127.0.0.1', port: dovecot.imapPort, secure: false, doSTARTTLS: false, auth: { user: user.name, pass: user.password },
+      logger: false, disableAutoIdle: true, socketTimeout: 1_000,
+    });
+    quiet.on('error', () => undefined);
+    try {
+      success(await l.cycle('p'));
+      await quiet.connect();
+      await new Promise((resolve) => quiet.once('close', resolve));
+      await dovecot.append(user, 'INBOX', [makeMessage(2)]);
+      expect(success(await l.cycle('p'))).toMatchObject({ itemsProcessed: 1 });
+      // Logins of the user: the first cycle's, the quiet client's, and dovecot.append's two; none for the second cycle.
+      const logins = readFileSync(dovecot.logFile, 'utf8').split('\n').filter((line) => line.includes('Login: user=<parked>'));
+      expect(logins).toHaveLength(4);
+    } finally {
+      quiet.close();
+      await l.close();
+    }
   });
 
   it('reuses the kept session for the next cycle and reconnects when the server dropped it', async () => {

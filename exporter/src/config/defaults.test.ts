@@ -107,6 +107,8 @@ describe('config defaults', () => {
       actIntervalSeconds: profile.act?.intervalSeconds,
       actMaxConnections: profile.act?.maxConnections,
       actRequestTimeoutSeconds: profile.act?.requestTimeoutSeconds,
+      incomingPush: profile.incoming.push,
+      idleRestartSeconds: profile.incoming.idleRestartSeconds,
       folders: mailbox.folders,
       autodiscoverCacheSeconds: c.autodiscover.cacheSeconds,
       autodiscoverTimeoutSeconds: c.autodiscover.timeoutSeconds,

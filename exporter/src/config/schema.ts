@@ -40,6 +40,10 @@ export const DEFAULTS = {
   // Queued emails (with attachments) above this are refused at queue time; most providers cap at 25-35 MB.
   maxOutgoingEmailBytes: 25 * 1024 * 1024,
   outgoingMaxConnections: 3,
+  // G: new mail pushed by IMAP IDLE where the server offers it; the poll stays for other folders.
+  incomingPush: 'idle',
+  // RFC 2177: a server may drop a client idle for 30 minutes; 25 keeps well inside that.
+  idleRestartSeconds: 1_500,
   outgoingBatch: 50,
   // C: the product syncs appointments, contacts and tasks every 5-15 minutes; they change less often than mail.
   actIntervalSeconds: 900,
@@ -177,6 +181,10 @@ export const profileSchema = z.strictObject({
       /** DELE each message once it is stored (off: mail stays on the server, like IMAP's read-only sync). */
       deleteAfterSync: z.boolean().default(false),
     }).prefault({}),
+    /** G: `idle` waits in IDLE on INBOX between cycles where the server advertises it; `none` only polls. */
+    push: z.enum(['idle', 'none'], { error: 'must be "idle" or "none"' }).default(DEFAULTS.incomingPush),
+    /** G: each IDLE is ended and issued again after this long (below the server's 29-30 minute limit). */
+    idleRestartSeconds: seconds(1_740).default(DEFAULTS.idleRestartSeconds),
   })
     // IMAPS on 993 (POP3S on 995), else the plain port (STARTTLS/STLS upgrades on it); a port written in the file wins.
     .transform((i) => ({ ...i, port: i.port ?? INCOMING_PORTS[i.protocol][i.security === 'tls' ? 'tls' : 'plain'] })),

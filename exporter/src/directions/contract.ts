@@ -15,6 +15,11 @@ export interface DirectionDeps {
   autodiscover: () => Autodiscover | undefined;
   /** A: OAuth2 access tokens, shared by every direction and protocol of a login (auth/tokens.ts). */
   tokens?: TokenSource;
+  /**
+   * G: asks the direction's scheduler to run the mailbox's cycle now, or right after the running
+   * one (IMAP IDLE saw new mail). Absent where nothing schedules (sync-once, tests).
+   */
+  wake?: ((mailboxId: string, direction: 'incoming') => void) | undefined;
 }
 
 /** The part of the config a cycle reads. */
@@ -35,6 +40,11 @@ export interface FolderResult {
   /** Item-level failures of this cycle by code (item_too_large, item_parse_failed). */
   failedByCode: Record<string, number>;
   lastUid: number;
+  /**
+   * G: for each message read after the folder's first sync, seconds from its arrival at the server
+   * (INTERNALDATE) to its commit: how long new mail waited (mailsync_sync_lag_seconds).
+   */
+  lagSeconds?: number[];
 }
 
 /** What one cycle of a direction did, when the mailbox itself did not fail. */

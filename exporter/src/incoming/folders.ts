@@ -125,7 +125,7 @@ async function readOpenFolder(
   let next = batches.length > 0 ? fetchBatch(session, batches[0] as MessageSize[], options.maxMessageBytes) : undefined;
   for (let b = 0; b < batches.length && next; b++) {
     const batch = batches[b] as MessageSize[];
-    const { emails, failures } = await next;
+    const { emails, failures, arrivals } = await next;
     next = b + 1 < batches.length && !signal?.aborted
       ? fetchBatch(session, batches[b + 1] as MessageSize[], options.maxMessageBytes)
       : undefined;
@@ -133,7 +133,10 @@ async function readOpenFolder(
     next?.catch(() => undefined);
     lastUid = (batch[batch.length - 1] as MessageSize).uid;
     if (options.filter) await applyIncomingFilter(store, options.filter, emails, failures);
-    const out = await store.mail.commitBatch({ mailboxId, folder, uidvalidity: opened.uidValidity, lastUid, emails, failures, at: clock.now() });
+    const at = clock.now();
+    const out = await store.mail.commitBatch({ mailboxId, folder, uidvalidity: opened.uidValidity, lastUid, emails, failures, at });
+    // A first sync reads old mail: its age is not a delay, so only later cycles measure the lag.
+    if (cursor && !result.uidValidityChanged) (result.lagSeconds ??= []).push(...lagsOf(arrivals, at));
     result.fetched += batch.length;
     result.inserted += out.inserted;
     result.alreadyStored += out.alreadyStored;
@@ -167,6 +170,7 @@ async function fetchBatch(session: ImapSession, batch: MessageSize[], maxBytes: 
   const emails: IngestedEmail[] = [];
   const failures: ItemFailureInput[] = [];
   const wanted: number[] = [];
+  const arrivals: number[] = [];
   for (const m of batch) {
     if (m.size > maxBytes) {
       failures.push({ uid: m.uid, code: 'item_too_large', detail: `message is ${m.size} bytes; the limit is ${maxBytes}`, size: m.size });
@@ -174,12 +178,18 @@ async function fetchBatch(session: ImapSession, batch: MessageSize[], maxBytes: 
       wanted.push(m.uid);
     }
   }
-  for await (const { uid, source } of session.fetchSources(wanted)) {
+  for await (const { uid, source, internalDate } of session.fetchSources(wanted)) {
+    if (internalDate !== undefined) arrivals.push(internalDate);
     const sha256 = createHash('sha256').update(source).digest();
     const parsed = parseHeaderBlock(source);
     // A message we cannot read is still kept, raw, so nothing is lost and it can be looked at.
     emails.push({ uid, raw: source, sha256, headers: parsed.headers, hasAttachments: hasAttachmentParts(source) });
     if (!parsed.ok) failures.push({ uid, code: 'item_parse_failed', detail: parsed.reason, size: source.length });
   }
-  return { emails, failures };
+  return { emails, failures, arrivals };
+}
+
+/** Seconds from each arrival to `at`; never negative (INTERNALDATE has whole seconds, clocks drift). */
+function lagsOf(arrivals: number[], at: number): number[] {
+  return arrivals.map((t) => Math.max(0, (at - t) / 1_000));
 }

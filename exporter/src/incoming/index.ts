@@ -5,6 +5,7 @@ import { pollIntervalMs } from '../scheduler/scheduler.js';
 import { checkIncoming } from './check.js';
 import { checkPop3, pop3Cycle } from './pop3/index.js';
 import { syncIncoming } from './folders.js';
+import { watchForNewMail } from './push.js';
 import { SessionPool } from './sessions.js';
 
 /**
@@ -45,6 +46,7 @@ async function incomingCycle(
   const attempt = async () => {
     const { session, reused } = await sessions.acquire(mailbox.id, profile.id, open);
     let reusable = false;
+    let watch: Awaited<ReturnType<typeof watchForNewMail>>;
     // A stop waits for the next batch boundary, but a command hung on a dead connection would hold
     // it until the socket timeout (minutes): the stop closes the session (LOGOUT, at most a second).
     const stop = () => void session.close();
@@ -52,6 +54,8 @@ async function incomingCycle(
     try {
       const result = await syncIncoming(session, mailbox, options, { store, clock, logger }, signal);
       reusable = true;
+      if (!signal?.aborted) watch = await watchForNewMail(session, mailbox, profile, result.folders, { logger, wake: deps.wake });
+      reusable = session.usable;
       return result;
     } catch (error) {
       // A kept session the server dropped while idle is not the mailbox's failure: releasing it
@@ -60,7 +64,7 @@ async function incomingCycle(
       throw error;
     } finally {
       signal?.removeEventListener('abort', stop);
-      sessions.release(mailbox.id, profile.id, session, reusable);
+      sessions.release(mailbox.id, profile.id, session, reusable, watch);
     }
   };
 

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { ImapSession } from '../protocols/imap.js';
 import { SessionPool } from './sessions.js';
 
-/** Just what the pool reads of a session: whether it is usable, and closing it. */
+/** Just what the pool reads of a session: whether it is usable, parking it, and closing it. */
 function fakeSession(): ImapSession & { closed: boolean } {
-  const s = { usable: true, closed: false, close: async () => { s.closed = true; s.usable = false; } };
+  const s = { usable: true, closed: false, park: () => undefined, unpark: () => undefined, close: async () => { s.closed = true; s.usable = false; } };
   return s as unknown as ImapSession & { closed: boolean };
 }
 

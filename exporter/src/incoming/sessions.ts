@@ -1,13 +1,22 @@
 import type { ImapSession } from '../protocols/imap.js';
+import type { IdleWatch } from './push.js';
+
+interface Kept {
+  session: ImapSession;
+  profile: string;
+  /** Set while the session waits in IDLE for the mailbox's new mail (`incoming.push: idle`). */
+  watch: IdleWatch | undefined;
+}
 
 /**
  * Logged-in sessions kept between cycles, one per mailbox. A no-change check on a kept session is
  * one STATUS round trip instead of connect + TLS + login + logout, which is what lets one runner
  * check thousands of mailboxes a minute. Open sessions per profile never exceed its
  * `maxConnections`: when a new one is needed at the cap, the least recently used idle one closes.
+ * A kept session may wait in IDLE (push.ts) until its mailbox's next cycle takes it.
  */
 export class SessionPool {
-  readonly #idle = new Map<string, { session: ImapSession; profile: string }>();
+  readonly #idle = new Map<string, Kept>();
   readonly #openByProfile = new Map<string, number>();
   readonly #limit: (profile: string) => number;
   /** Which config a session was opened under: one opened before a reload is not kept after it. */
@@ -23,6 +32,9 @@ export class SessionPool {
     const kept = this.#idle.get(mailboxId);
     if (kept) {
       this.#idle.delete(mailboxId);
+      kept.session.unpark();
+      // The cycle needs the session out of IDLE and out of the folder it watched.
+      await kept.watch?.stop();
       if (kept.session.usable) return { session: kept.session, reused: true };
       this.#closed(kept.profile, kept.session);
     }
@@ -42,11 +54,26 @@ export class SessionPool {
   }
 
   /** Keeps the session for the mailbox's next cycle, or closes it when it should not be reused. */
-  release(mailboxId: string, profile: string, session: ImapSession, reusable: boolean): void {
+  release(mailboxId: string, profile: string, session: ImapSession, reusable: boolean, watch?: IdleWatch): void {
     // A session in use during a reload may carry the old server or password: it is not kept.
     const current = this.#openedIn.get(session) === this.#generation;
-    if (reusable && session.usable && current) this.#idle.set(mailboxId, { session, profile });
-    else this.#closed(profile, session);
+    if (reusable && session.usable && current) {
+      // A session in IDLE is not parked: imapflow probes an idling connection with a NOOP when it
+      // goes quiet, which is how a dead peer under a watch is found.
+      if (!watch) session.park();
+      this.#idle.set(mailboxId, { session, profile, watch });
+    }
+    else {
+      watch?.abandon();
+      this.#closed(profile, session);
+    }
+  }
+
+  /** Kept sessions waiting in IDLE now. */
+  get watchingCount(): number {
+    let n = 0;
+    for (const kept of this.#idle.values()) if (kept.watch?.active) n += 1;
+    return n;
   }
 
   /** Closes the mailbox's kept session, if any (the mailbox was disabled). */
@@ -54,6 +81,7 @@ export class SessionPool {
     const kept = this.#idle.get(mailboxId);
     if (!kept) return;
     this.#idle.delete(mailboxId);
+    kept.watch?.abandon();
     this.#closed(kept.profile, kept.session);
   }
 
@@ -75,6 +103,8 @@ export class SessionPool {
     const all = [...this.#idle.values()];
     this.#idle.clear();
     this.#openByProfile.clear();
+    // LOGOUT ends an IDLE cleanly: imapflow sends DONE before it.
+    for (const { watch } of all) watch?.abandon();
     await Promise.all(all.map(({ session }) => session.close()));
   }
 
@@ -82,6 +112,7 @@ export class SessionPool {
     for (const [id, kept] of this.#idle) {
       if (kept.profile !== profile) continue;
       this.#idle.delete(id);
+      kept.watch?.abandon();
       this.#closed(profile, kept.session);
       return true;
     }

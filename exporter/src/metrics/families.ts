@@ -102,6 +102,9 @@ export const FAMILIES = [
     help: 'Item-level failures (one message failed, the mailbox kept going), by code.' },
   { name: 'mailsync_sync_duration_seconds', type: 'histogram', producer: 'process', labels: DIRECTION_PROFILE,
     help: 'Duration of sync runs, by direction and profile.' },
+  // G: how long new mail waits (IMAP IDLE or the poll), from the server's INTERNALDATE to the commit.
+  { name: 'mailsync_sync_lag_seconds', type: 'histogram', producer: 'process', labels: ['profile'],
+    help: 'Seconds from a new message\'s arrival at the server (INTERNALDATE) to its commit in the store, by profile.' },
 
   // The exporter itself.
   { name: 'mailsync_build_info', type: 'gauge', producer: 'process', labels: ['version', 'nodejs_version'],

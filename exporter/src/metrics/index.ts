@@ -41,6 +41,8 @@ export function createMetrics(registry: Registry, deps: MetricsDeps) {
   const stored = counter(registry, 'mailsync_emails_stored_total');
   const itemsFailed = counter(registry, 'mailsync_items_failed_total');
   const duration = histogram(registry, 'mailsync_sync_duration_seconds', [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300]);
+  // From "pushed at once" (IDLE: about a second) to "waited for the poll" (5 minutes) and beyond.
+  const lag = histogram(registry, 'mailsync_sync_lag_seconds', [0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3_600]);
   gauge(registry, 'mailsync_build_info').set({ version: VERSION, nodejs_version: process.version }, 1);
   gauge(registry, 'mailsync_scheduler_in_flight', function () { this.set(deps.inFlight()); });
   gauge(registry, 'mailsync_scheduler_queue_depth', function () { this.set(deps.queueDepth()); });
@@ -70,6 +72,7 @@ export function createMetrics(registry: Registry, deps: MetricsDeps) {
         return;
       }
       items.inc({ direction, profile }, outcome.itemsProcessed);
+      for (const f of outcome.folders) for (const seconds of f.lagSeconds ?? []) lag.observe({ profile }, seconds);
       stored.inc({ direction, profile }, outcome.stored);
       for (const [code, n] of Object.entries(outcome.failedByCode)) itemsFailed.inc({ direction, profile, code }, n);
     },

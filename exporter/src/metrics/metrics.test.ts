@@ -129,7 +129,10 @@ describe('/metrics exposition', () => {
   it('serves every family of the table once, each sample with exactly the table\'s labels', async () => {
     const { metrics } = await seeded(configWith());
     // One success and one failure, so the activity families have samples whose labels are checked.
-    metrics.observeCycle({ mailbox: 'ann', direction: 'incoming', result: 'success', itemsProcessed: 3, itemsFailed: 1, stored: 2, failedByCode: { item_too_large: 1 }, durationSeconds: 0.2, folders: [] }, 'corp', true);
+    metrics.observeCycle({ mailbox: 'ann', direction: 'incoming', result: 'success', itemsProcessed: 3, itemsFailed: 1, stored: 2, failedByCode: { item_too_large: 1 }, durationSeconds: 0.2, folders: [{
+      folder: 'INBOX', uidValidity: 1, uidValidityChanged: false, unchanged: false, fetched: 3, inserted: 2, alreadyStored: 0, failed: 1,
+      failedByCode: { item_too_large: 1 }, lastUid: 3, lagSeconds: [0.8, 1.4],
+    }] }, 'corp', true);
     metrics.observeCycle({ mailbox: 'bob', direction: 'incoming', result: 'failure', durationSeconds: 0.1, code: 'credentials_rejected', class: 'permanent', scope: 'mailbox', message: 'no', disabled: true, nextAttemptAt: null, consecutiveFailures: 1 }, 'corp', false);
     metrics.configLoaded(true, NOW);
     const text = await metrics.scrape();

@@ -1,7 +1,10 @@
+import type { Socket } from 'node:net';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { assertChannelAllowed, readCa, type ChannelPolicy } from './channel.js';
 import type { OAuthLogin } from '../auth/login.js';
 import { resolveFolderName, type ListedFolder } from './folder-names.js';
+import { imapLogger } from './imap-logger.js';
+import { toSequenceSet } from './sequence-set.js';
 import type { Secret, Security } from '../config/index.js';
 import type { Logger } from '../log.js';
 
@@ -47,9 +50,11 @@ export class ImapSession {
   readonly #client: ImapFlow;
   /** The server's folders, listed once per session (a kept session lists them once for many cycles). */
   #folders: Promise<ListedFolder[]> | undefined;
+  readonly #socketTimeoutMs: number;
 
-  private constructor(client: ImapFlow) {
+  private constructor(client: ImapFlow, socketTimeoutMs: number) {
     this.#client = client;
+    this.#socketTimeoutMs = socketTimeoutMs;
   }
 
   /**
@@ -71,7 +76,26 @@ export class ImapSession {
     } finally {
       signal?.removeEventListener('abort', abort);
     }
-    return new ImapSession(client);
+    return new ImapSession(client, endpoint.timeouts.socketSeconds * 1_000);
+  }
+
+  /**
+   * Between cycles. imapflow's socket timeout (for overdue replies) closes a quiet session that is
+   * neither idling nor locked, so one kept longer than `socketSeconds` (300 s by default, the
+   * default poll interval) died before its next cycle, which logged in afresh: the longer a pass
+   * over the fleet, the more logins (docs/performance.md). Parked, TCP keepalive watches instead.
+   */
+  park(): void {
+    this.#socket()?.setTimeout(0).setKeepAlive(true, 60_000);
+  }
+
+  unpark(): void {
+    this.#socket()?.setTimeout(this.#socketTimeoutMs);
+  }
+
+  /** imapflow keeps its socket to itself; this is the one place that reaches it. */
+  #socket(): Socket | undefined {
+    return (this.#client as unknown as { socket?: Socket }).socket;
   }
 
   /** False once the server or the network closed the connection. */
@@ -135,10 +159,12 @@ export class ImapSession {
   }
 
   /** Raw sources of `uids` in the open folder; UIDs expunged meanwhile are simply absent. */
-  async *fetchSources(uids: number[]): AsyncGenerator<{ uid: number; source: Buffer }> {
+  async *fetchSources(uids: number[]): AsyncGenerator<{ uid: number; source: Buffer; internalDate: number | undefined }> {
     if (uids.length === 0) return;
-    for await (const m of this.#client.fetch(toSequenceSet(uids), { uid: true, source: true }, { uid: true })) {
-      if (m.source) yield { uid: m.uid, source: m.source };
+    for await (const m of this.#client.fetch(toSequenceSet(uids), { uid: true, source: true, internalDate: true }, { uid: true })) {
+      // INTERNALDATE is when the server received the message: where the sync lag is measured from.
+      const internalDate = m.internalDate instanceof Date ? m.internalDate.getTime() : undefined;
+      if (m.source) yield { uid: m.uid, source: m.source, internalDate };
     }
   }
 
@@ -162,6 +188,40 @@ export class ImapSession {
    */
   async appendSent(folder: string, raw: Buffer, date: Date): Promise<void> {
     await this.#client.append(await this.resolveFolder(folder), raw, ['\\Seen'], date);
+  }
+
+  /** True when the server advertises IDLE (RFC 2177): new mail can be pushed instead of polled. */
+  get supportsIdle(): boolean {
+    return this.#client.capabilities.has('IDLE');
+  }
+
+  /**
+   * Waits in IDLE on the open folder; resolves when any other command on this session breaks it
+   * (imapflow sends DONE first), when the server ends it, or when the connection closes.
+   * False when the server refused IDLE.
+   */
+  async idle(): Promise<boolean> {
+    return (await this.#client.idle()) !== false;
+  }
+
+  /** Breaks an IDLE in progress, so that the next one is issued afresh. */
+  async noop(): Promise<void> {
+    await this.#client.noop();
+  }
+
+  /** Calls `listener` when the server reports more messages in the open folder (untagged EXISTS). */
+  onNewMail(listener: () => void): () => void {
+    const exists = (e: { count: number; prevCount: number }) => {
+      if (e.count > e.prevCount) listener();
+    };
+    this.#client.on('exists', exists);
+    return () => this.#client.off('exists', exists);
+  }
+
+  /** Calls `listener` once when the connection ends, whoever ended it. */
+  onClosed(listener: () => void): () => void {
+    this.#client.once('close', listener);
+    return () => this.#client.off('close', listener);
   }
 
   /** True when the server stores per-user annotations (RFC 5464 METADATA), where the ownership mark lives. */
@@ -254,33 +314,4 @@ export function clientOptions(endpoint: ImapEndpoint, login: ImapLogin, policy: 
     disableAutoIdle: true,
     logger: imapLogger(logger),
   };
-}
-
-/** imapflow logs every command at debug; keep only its warnings and errors in our log. */
-function imapLogger(logger: Logger): ImapFlowOptions['logger'] {
-  const child = logger.child({ component: 'imap' });
-  const quiet = () => undefined;
-  return {
-    debug: quiet,
-    info: quiet,
-    warn: (obj: object) => child.warn(obj),
-    error: (obj: object) => child.error(obj),
-  };
-}
-
-/** [1,2,3,7,9,10] -> "1:3,7,9:10" keeps FETCH commands short for large batches. */
-export function toSequenceSet(sortedUids: number[]): string {
-  const parts: string[] = [];
-  let start = sortedUids[0] as number;
-  let prev = start;
-  for (let i = 1; i <= sortedUids.length; i++) {
-    const uid = sortedUids[i];
-    if (uid === prev + 1) {
-      prev = uid;
-      continue;
-    }
-    parts.push(start === prev ? `${start}` : `${start}:${prev}`);
-    if (uid !== undefined) start = prev = uid;
-  }
-  return parts.join(',');
 }

@@ -78,7 +78,11 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
   const current = new CurrentConfig(initial, clock);
   // One token cache for every direction and protocol: a login's token is shared, not fetched per mailbox.
   const tokens = new TokenProvider({ store, clock, logger, encryptionKey: () => current.config.store.encryptionKey });
-  const directionDeps: DirectionDeps = { store, clock, logger, autodiscover: () => current.autodiscover, tokens };
+  const directionDeps: DirectionDeps = {
+    store, clock, logger, autodiscover: () => current.autodiscover, tokens,
+    // G: IMAP IDLE's new mail runs the mailbox's cycle now (called only once the schedulers exist).
+    wake: (id, direction) => schedulers.wake(id, direction),
+  };
   const directions = createDirections(directionDeps, (p) => current.profile(p)?.maxConnections ?? 1);
   const guard = startLoadGuard(() => current.config.sync.maxEventLoopDelayMs);
   const schedulers = new DirectionSchedulers(

@@ -1,0 +1,153 @@
+/**
+ * What bench:fleet and bench:latency share: a Dovecot tuned for thousands of kept sessions as a
+ * real site would tune it (docs/performance.md, "Server-side tuning"), N users with a few messages
+ * each, a real `mailsync run` process over them, and reading its /metrics.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { MAILSYNC_BIN, assertBuilt } from '../harness/cli.js';
+import { Dovecot } from '../harness/dovecot.js';
+import { makeMessage } from '../harness/mail.js';
+import { freePort } from '../harness/ports.js';
+import { waitFor } from '../harness/wait.js';
+import { progress } from './common.js';
+
+/**
+ * Dovecot for `n` kept sessions. One imap process serves up to CLIENTS_PER_IMAP connections
+ * (`service imap { client_limit }`): a kept session is idle almost all the time, so one process
+ * per session (the default, client_limit = 1) would cost N processes' memory for no work (all
+ * users share one mail uid here, as on a virtual-users site, so a process may serve several). Login
+ * processes run in high-performance mode (`service_count = 0`, one per CPU kept ready), which is
+ * what bounds the rate of first logins; anvil must track every connection.
+ */
+export const CLIENTS_PER_IMAP = 50;
+export function tunedDovecotConfig(n: number): string {
+  const imapProcesses = Math.ceil(n / CLIENTS_PER_IMAP) + 20;
+  return [
+    `default_process_limit = ${imapProcesses + 100}`,
+    `default_client_limit = ${2 * n + 1_000}`,
+    // The IMAP limit of connections per user and address is 10 by default; one each here.
+    'service imap {',
+    // service_count = 1 (the default) ends a process after its first client, whatever client_limit says.
+    '  service_count = 0',
+    `  client_limit = ${CLIENTS_PER_IMAP}`,
+    `  process_limit = ${imapProcesses}`,
+    '}',
+    'service imap-login {',
+    '  service_count = 0',
+    '  process_min_avail = 2',
+    `  client_limit = ${n + 500}`,
+    '  vsz_limit = 1G',
+    '}',
+    'service anvil {',
+    `  client_limit = ${2 * n + 1_000}`,
+    '}',
+  ].join('\n') + '\n';
+}
+
+export async function startFleetDovecot(n: number, messagesEach: number): Promise<{ dovecot: Dovecot; names: string[] }> {
+  const dovecot = await Dovecot.start({ extraConfig: tunedDovecotConfig(n) });
+  progress(`creating ${n} users with ${messagesEach} messages each`);
+  const names = Array.from({ length: n }, (_, i) => `u${i}`);
+  for (const name of names) {
+    dovecot.addUser(name);
+    dovecot.seedMaildir(name, Array.from({ length: messagesEach }, (_, k) => makeMessage(k)));
+  }
+  return { dovecot, names };
+}
+
+/**
+ * Delivers a message into a user's INBOX as a local MDA does (`doveadm save`: Dovecot updates its
+ * index, which wakes an IDLE on it), without blocking this process: resolves with the moment the
+ * message is in the mailbox, which is where the lag is measured from.
+ */
+export function deliverAsync(dovecot: Dovecot, user: string, raw: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('doveadm', ['-c', path.join(dovecot.dir, 'dovecot.conf'), 'save', '-u', user, '-m', 'INBOX'], { stdio: ['pipe', 'ignore', 'inherit'] });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(Date.now()) : reject(new Error(`doveadm save for ${user} exited with ${code}`))));
+    child.stdin.end(raw);
+  });
+}
+
+export interface Runner {
+  url: string;
+  dir: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+  /** Stops the runner and removes its folder (config and store). */
+  remove(): Promise<void>;
+}
+
+/** A real `mailsync run` over the users, one profile, each mailbox with its own credentials. */
+export async function startRunner(dovecot: Dovecot, names: string[], options: {
+  push: 'idle' | 'none'; pollIntervalSeconds: number; concurrency?: number; label: string;
+}): Promise<Runner> {
+  assertBuilt();
+  const dir = mkdtempSync(path.join(tmpdir(), `mailsync-bench-${options.label}-`));
+  mkdirSync(dir, { recursive: true });
+  const listen = `127.0.0.1:${await freePort()}`;
+  writeFileSync(path.join(dir, 'mailsync.yaml'), stringify({
+    server: { listen },
+    store: { path: './bench.db' },
+    log: { level: 'warn' },
+    organization: { id: 'bench', processOnlyApproved: false, allowNonTlsServers: true, allowCredentialsOverInsecureChannel: true },
+    // No jitter: every first cycle is due at start; the concurrency limit spreads them.
+    sync: { pollIntervalSeconds: options.pollIntervalSeconds, jitterRatio: 0, maxConcurrentCycles: options.concurrency ?? 16 },
+    profiles: [{
+      id: 'fleet', incoming: { host: '127.0.0.1', port: dovecot.imapPort, security: 'none', push: options.push },
+      maxConnections: names.length, minPollIntervalSeconds: 1,
+    }],
+    mailboxes: names.map((name) => ({ id: name, address: `${name}@bench.example`, profile: 'fleet', credentials: { username: name, password: `pw-${name}` } })),
+  }));
+  const child = spawn(process.execPath, [MAILSYNC_BIN, 'run', '--config', path.join(dir, 'mailsync.yaml')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://${listen}`;
+  await waitFor(() => fetch(`${url}/metrics`).then((r) => r.ok, () => false), { what: 'mailsync to serve /metrics', until: (ok) => ok, timeoutMs: 120_000, intervalMs: 200 });
+  const stop = async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  return {
+    url, dir, child, stop,
+    async remove() {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The sum of a family's samples whose labels contain `match` (e.g. `result="success"`). */
+export async function metricSum(url: string, name: string, match = ''): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (match && !line.includes(match)) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+/** Current and peak resident memory of a process, from /proc, in MB; and its open TCP sockets. */
+export function procStatus(pid: number): { rssMb: number; peakMb: number; sockets: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  let sockets = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) sockets += 1;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024, sockets };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
+}

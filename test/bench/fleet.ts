@@ -1,0 +1,85 @@
+/**
+ * bench:fleet: the whole fleet in one run. BENCH_MAILBOXES Dovecot users (default 10,000; Dovecot
+ * tuned as in docs/performance.md) with 3 messages each, one real `mailsync run`, a real Prometheus
+ * scraping it every second. Measured in the same run:
+ * - cold start: from spawning the runner to every mailbox's first cycle done;
+ * - a full no-change pass: with a 1 s poll interval every mailbox is due again at once, so the
+ *   time for N more successful runs is the time of a pass over the fleet (checks/s = N / that);
+ * - the runner's RSS with every session kept, and per session (over the RSS before the first login);
+ * - /metrics scrape median while the fleet cycles, against prom-client serialising as many series
+ *   in this process (the bench:scrape baseline);
+ * - the event loop's p99 delay (prom-client's nodejs_eventloop_lag_p99_seconds, max over the run
+ *   as Prometheus recorded it).
+ * BENCH_PUSH=idle|none (default idle, the product's default) and BENCH_CONCURRENCY (default 16).
+ */
+import { Prometheus } from '../harness/prometheus.js';
+import { waitFor } from '../harness/wait.js';
+import { fmt, median, progress, promClientBaselineMs, sizeFromEnv } from './common.js';
+import { metricSum, procStatus, startFleetDovecot, startRunner } from './fleet-lab.js';
+
+const N = sizeFromEnv('BENCH_MAILBOXES', 10_000);
+const CONCURRENCY = sizeFromEnv('BENCH_CONCURRENCY', 16);
+const PUSH = (process.env.BENCH_PUSH ?? 'idle') as 'idle' | 'none';
+if (PUSH !== 'idle' && PUSH !== 'none') throw new Error(`BENCH_PUSH must be "idle" or "none", not "${String(PUSH)}"`);
+
+async function timedScrape(url: string): Promise<{ ms: number; series: number }> {
+  const t = process.hrtime.bigint();
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  return { ms, series: text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length };
+}
+
+async function main(): Promise<void> {
+  const { dovecot, names } = await startFleetDovecot(N, 3);
+  let prometheus: Prometheus | undefined;
+  try {
+    const spawned = Date.now();
+    const runner = await startRunner(dovecot, names, { push: PUSH, pollIntervalSeconds: 1, concurrency: CONCURRENCY, label: 'fleet' });
+    try {
+      const rssStart = procStatus(runner.child.pid as number).rssMb;
+      prometheus = await Prometheus.start({ targets: [new URL(runner.url).host] });
+      const successes = () => metricSum(runner.url, 'mailsync_sync_runs_total', 'result="success"');
+      const first = await waitFor(successes, { what: 'every mailbox\'s first cycle', until: (n) => n >= N, timeoutMs: 1_800_000, intervalMs: 250 });
+      const coldStart = (Date.now() - spawned) / 1_000;
+      const failures = await metricSum(runner.url, 'mailsync_sync_runs_total', 'result="failure"');
+      progress(`cold start: ${N} first cycles in ${fmt(coldStart, 1)} s (${failures} failed runs)`);
+
+      // A pass: N more successful runs, scraped every ~second meanwhile as Prometheus does.
+      const scrapes: number[] = [];
+      let series = 0;
+      const passStart = process.hrtime.bigint();
+      await waitFor(async () => {
+        const s = await timedScrape(runner.url);
+        scrapes.push(s.ms);
+        series = s.series;
+        return successes();
+      }, { what: 'a full no-change pass over the fleet', until: (n) => n >= first + N, timeoutMs: 1_800_000, intervalMs: 1_000 });
+      const cycle = Number(process.hrtime.bigint() - passStart) / 1e9;
+      const status = procStatus(runner.child.pid as number);
+      const kbPerSession = ((status.rssMb - rssStart) * 1024) / N;
+      progress(`no-change pass: ${N} checks in ${fmt(cycle, 2)} s; runner RSS ${fmt(status.rssMb)} MB (${fmt(rssStart)} MB at start, ` +
+        `peak ${fmt(status.peakMb)} MB), ${status.sockets} sockets`);
+
+      const loop = await prometheus.query('max_over_time(nodejs_eventloop_lag_p99_seconds[30m])');
+      const loopP99 = 1_000 * Number(loop[0]?.value[1] ?? Number.NaN);
+      const promScrape = await prometheus.query('max_over_time(scrape_duration_seconds[30m])');
+      const scrapeMs = median(scrapes);
+      const baseline = await promClientBaselineMs(series, 15);
+      progress(`scrape while cycling: median ${fmt(scrapeMs, 1)} ms over ${scrapes.length} (${series} series; Prometheus saw at most ` +
+        `${fmt(1_000 * Number(promScrape[0]?.value[1] ?? Number.NaN), 1)} ms); prom-client baseline ${fmt(baseline, 1)} ms`);
+      console.log(`RESULT mailboxes=${N} cold_start_s=${fmt(coldStart, 1)} cycle_s=${fmt(cycle, 2)} checks_per_s=${fmt(N / cycle)} ` +
+        `rss_mb=${fmt(status.rssMb)} kb_per_session=${fmt(kbPerSession, 1)} scrape_ms=${fmt(scrapeMs, 1)} scrape_ratio=${fmt(scrapeMs / baseline, 2)} ` +
+        `loop_p99_ms=${fmt(loopP99, 1)}`);
+    } finally {
+      await runner.remove();
+    }
+  } finally {
+    await prometheus?.stop();
+    await dovecot.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
