@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { ApiToken, Role } from '../config/index.js';
@@ -11,6 +10,7 @@ import { HEALTH_BUCKETS } from '../policy/health.js';
 import { APPROVALS } from '../policy/approval.js';
 import type { Logger } from '../log.js';
 import type { FailedAuthLimiter } from './auth-failures.js';
+import { authenticate } from './api-auth.js';
 import { describeRequestError } from './errors.js';
 import type { RouteHelpers } from '../feed/routes.js';
 
@@ -168,53 +168,6 @@ export function createApi({ operations, emails, act, tokens, maxEmailBytes, fail
     return next(error);
   });
   return api;
-}
-
-function authenticate(tokens: () => ApiToken[], failures?: FailedAuthLimiter, logger?: Pick<Logger, 'warn'>) {
-  return (req: Request, res: Response, next: NextFunction) => {
-    const presented = presentedToken(req);
-    const found = presented === undefined ? undefined : findToken(tokens(), presented);
-    if (found) {
-      res.locals.actor = { name: found.name, role: found.role } satisfies Actor;
-      next();
-      return;
-    }
-    if (presented !== undefined) {
-      // The audit of a failed attempt is a log line, not a store audit entry: it has no actor,
-      // and an unauthenticated client must not be able to grow the store. The token is never logged.
-      const client = req.socket.remoteAddress ?? 'unknown';
-      const verdict = failures?.fail(client) ?? { limited: false };
-      if (verdict.limited) {
-        if (verdict.first) logger?.warn({ client, method: req.method, path: req.originalUrl }, 'API: too many unknown bearer tokens from this address, answering 429');
-        res.set('Retry-After', String(verdict.retryAfterSeconds)).status(429).json({ error: `too many failed authentications from ${client}; retry after ${verdict.retryAfterSeconds} s` });
-        return;
-      }
-      logger?.warn({ client, method: req.method, path: req.originalUrl }, 'API: unknown bearer token');
-    }
-    res.set('WWW-Authenticate', 'Bearer realm="mailsync"').status(401).json({
-      error: presented === undefined ? 'missing bearer token (Authorization: Bearer <token>, or X-Mailsync-Token when Authorization carries basic auth)' : 'unknown bearer token',
-    });
-  };
-}
-
-/**
- * The bearer token: from `Authorization: Bearer`, or from X-Mailsync-Token when the web config's
- * basic auth occupies the Authorization header (one request cannot carry two schemes there).
- */
-function presentedToken(req: Request): string | undefined {
-  const bearer = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
-  const header = req.get('x-mailsync-token')?.trim();
-  return bearer ?? (header ? header : undefined);
-}
-
-/** Compares digests in constant time, so response timing says nothing about a token's prefix. */
-function findToken(tokens: ApiToken[], presented: string): ApiToken | undefined {
-  const digest = createHash('sha256').update(presented).digest();
-  let found: ApiToken | undefined;
-  for (const t of tokens) {
-    if (timingSafeEqual(digest, createHash('sha256').update(t.token.reveal()).digest())) found = t;
-  }
-  return found;
 }
 
 /** C: the appointments, contacts and tasks routes (their body parser takes up to 1 MiB of iCalendar). */

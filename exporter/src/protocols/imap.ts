@@ -1,31 +1,12 @@
 import type { Socket } from 'node:net';
-import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import { assertChannelAllowed, readCa, type ChannelPolicy } from './channel.js';
-import type { OAuthLogin } from '../auth/login.js';
+import { ImapFlow } from 'imapflow';
+import type { ChannelPolicy } from './channel.js';
+import { clientOptions, type ImapEndpoint, type ImapLogin } from './imap-options.js';
 import { resolveFolderName, type ListedFolder } from './folder-names.js';
-import { imapLogger } from './imap-logger.js';
 import { toSequenceSet } from './sequence-set.js';
-import type { Secret, Security } from '../config/index.js';
 import type { Logger } from '../log.js';
 
-export interface ImapEndpoint {
-  host: string;
-  port: number;
-  security: Security;
-  caFile: string | undefined;
-  timeouts: { connectSeconds: number; greetingSeconds: number; socketSeconds: number };
-}
-
-export type { ChannelPolicy };
-
-export interface ImapLogin {
-  user: string;
-  password: Secret;
-  /** For impersonation: log in as `user` (the service account), act as `authzid` (SASL PLAIN). */
-  authzid?: string;
-  /** OAuth2: `password` holds the access token, sent with OAUTHBEARER or XOAUTH2 (imapflow picks). */
-  oauth?: OAuthLogin;
-}
+export type { ChannelPolicy, ImapEndpoint, ImapLogin };
 
 export interface FolderStatus {
   uidValidity: number;
@@ -285,33 +266,4 @@ export class ImapSession {
       clearTimeout(timer);
     }
   }
-}
-
-/** Decides the TLS settings, refusing combinations the organization does not allow. */
-export function clientOptions(endpoint: ImapEndpoint, login: ImapLogin, policy: ChannelPolicy, logger: Logger): ImapFlowOptions {
-  assertChannelAllowed(endpoint, policy);
-  return {
-    host: endpoint.host,
-    port: endpoint.port,
-    secure: endpoint.security === 'tls',
-    // STARTTLS is required, not opportunistic: a stripped capability must fail, not downgrade.
-    doSTARTTLS: endpoint.security === 'starttls' ? true : endpoint.security === 'none' ? false : undefined,
-    tls: {
-      rejectUnauthorized: true,
-      minVersion: 'TLSv1.2',
-      ...(endpoint.caFile ? { ca: readCa(endpoint.caFile) } : {}),
-    },
-    auth: login.oauth
-      ? { user: login.user, accessToken: login.password.reveal() }
-      : {
-        user: login.user,
-        pass: login.password.reveal(),
-        ...(login.authzid ? { authzid: login.authzid, loginMethod: 'AUTH=PLAIN' } : {}),
-      },
-    connectionTimeout: endpoint.timeouts.connectSeconds * 1_000,
-    greetingTimeout: endpoint.timeouts.greetingSeconds * 1_000,
-    socketTimeout: endpoint.timeouts.socketSeconds * 1_000,
-    disableAutoIdle: true,
-    logger: imapLogger(logger),
-  };
 }
