@@ -1,7 +1,7 @@
 import type { Config, Mailbox, Profile } from '../config/index.js';
 import { classifyFailure } from '../directions/classify.js';
 import type { CheckOptions, DirectionCheck, DirectionDeps, Ownership } from '../directions/contract.js';
-import { loginFor } from '../protocols/login.js';
+import { loginFor, tokenStep } from '../protocols/login.js';
 import { foreignOwner } from '../protocols/mailbox.js';
 import type { ActConnections } from './connections.js';
 
@@ -16,7 +16,10 @@ export async function checkAct(
   const steps: string[] = [];
   let ownership: Ownership = 'not_checked';
   try {
-    const s = connections.session(mailbox, profile, options.signal);
+    // OAuth2: the token first, so a refused grant or missing consent is reported as that.
+    const token = await tokenStep(loginFor(mailbox, profile).login, deps.tokens, options.signal);
+    if (token) steps.push(token);
+    const s = await connections.session(mailbox, profile, options.signal, deps.tokens);
     const homes = await connections.homes(mailbox, profile, organization, s, deps.autodiscover(), true);
     steps.push(`located ${homes.join(', ')}`);
     for (const home of homes) {

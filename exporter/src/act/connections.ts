@@ -1,7 +1,9 @@
 import type { Config, Mailbox, Profile } from '../config/index.js';
 import type { Autodiscover } from '../protocols/autodiscover.js';
 import { readCa } from '../protocols/channel.js';
-import { loginFor } from '../protocols/login.js';
+import type { TokenSource } from '../auth/tokens.js';
+import type { ImapLogin } from '../protocols/imap.js';
+import { loginFor, withAccessToken } from '../protocols/login.js';
 import { DavSession } from './dav.js';
 import { findHomes } from './discover.js';
 import { DavHttp } from './http.js';
@@ -29,12 +31,14 @@ export class ActConnections {
     return http;
   }
 
-  /** A session as the mailbox's login, bound to the cycle's abort signal. */
-  session(mailbox: Mailbox, profile: Profile, signal?: AbortSignal): { session: DavSession; user: string; password: { reveal(): string }; http: DavHttp } {
-    const { login } = loginFor(mailbox, profile);
+  /**
+   * A session as the mailbox's login, bound to the cycle's abort signal; an OAuth2 profile's
+   * access token comes from the same cache as the login's IMAP, SMTP and POP3.
+   */
+  async session(mailbox: Mailbox, profile: Profile, signal?: AbortSignal, tokens?: TokenSource): Promise<{ session: DavSession; user: string; http: DavHttp }> {
+    const login = await withAccessToken(loginFor(mailbox, profile).login, tokens, signal);
     const http = this.client(profile);
-    const authorization = `Basic ${Buffer.from(`${login.user}:${login.password.reveal()}`).toString('base64')}`;
-    return { session: new DavSession(http.fetchFor(signal), authorization), user: login.user, password: login.password, http };
+    return { session: new DavSession(http.fetchFor(signal), davAuthorization(login)), user: login.user, http };
   }
 
   /** The mailbox's homes, discovered once and kept while its address and profile's act settings stay the same. */
@@ -57,4 +61,10 @@ export class ActConnections {
     this.#clients.clear();
     this.#homes.clear();
   }
+}
+
+/** HTTP authentication for a login: a bearer token for OAuth2 (RFC 6750), else Basic with the password. */
+export function davAuthorization(login: ImapLogin): string {
+  if (login.oauth) return `Bearer ${login.password.reveal()}`;
+  return `Basic ${Buffer.from(`${login.user}:${login.password.reveal()}`).toString('base64')}`;
 }

@@ -37,7 +37,7 @@ export function createAct(deps: DirectionDeps): ActRunner {
 async function actCycle(
   mailbox: Mailbox, profile: Profile, config: CycleConfig, deps: DirectionDeps, connections: ActConnections, signal?: AbortSignal,
 ): Promise<CycleWork> {
-  const s = connections.session(mailbox, profile, signal);
+  const s = await connections.session(mailbox, profile, signal, deps.tokens);
   const homes = await connections.homes(mailbox, profile, config.organization, s, deps.autodiscover());
   const work: CycleWork = { itemsProcessed: 0, itemsFailed: 0, stored: 0, failedByCode: {}, aborted: false, folders: [] };
   const add = (codes: Record<string, number>) => {
