@@ -22,6 +22,7 @@ import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { getHeapStatistics } from 'node:v8';
 import Database from 'better-sqlite3';
 import { Registry } from 'prom-client';
 import { createLogger } from '../../exporter/src/log.js';
@@ -102,7 +103,7 @@ function countingLog() {
   return { seen, logger: createLogger('warn', stream) };
 }
 
-interface Sample { rssMb: number; retainedMb: number; anonMb: number; fileMb: number; heapMb: number; heapTotalMb: number; externalMb: number; fds: number; resources: number; storeMb: number }
+interface Sample { rssMb: number; retainedMb: number; v8MallocMb: number; anonMb: number; fileMb: number; heapMb: number; heapTotalMb: number; externalMb: number; fds: number; resources: number; storeMb: number }
 
 /**
  * RSS split as the kernel counts it (/proc/self/status): anonymous pages (the heaps: V8's,
@@ -122,6 +123,8 @@ function sample(dbPath: string): Sample {
   return {
     rssMb: usage.rss / MB,
     retainedMb: (usage.rss - (usage.heapTotal - usage.heapUsed)) / MB,
+    // What V8 itself mallocs outside its heap (compiled code metadata, zones): one native suspect ruled in or out.
+    v8MallocMb: getHeapStatistics().malloced_memory / MB,
     ...rssParts(),
     heapMb: usage.heapUsed / MB,
     // What V8 holds from the system for its heap, used or not.
@@ -237,12 +240,12 @@ async function main(): Promise<void> {
       if (cycle % 25 === 0) await scrape(url);
       if (cycle === WARMUP) {
         start = settled(dbPath);
-        progress(`after warm-up (${cycle} passes): rss ${start.rssMb.toFixed(1)} MB (retained ${start.retainedMb.toFixed(1)}; anon ${start.anonMb.toFixed(1)}, file ${start.fileMb.toFixed(1)}), heap ${start.heapMb.toFixed(1)} of ${start.heapTotalMb.toFixed(1)} MB, external ${start.externalMb.toFixed(1)} MB, ${start.fds} fds, ${start.resources} resources, store ${start.storeMb.toFixed(2)} MB`);
+        progress(`after warm-up (${cycle} passes): rss ${start.rssMb.toFixed(1)} MB (retained ${start.retainedMb.toFixed(1)}, V8 malloc ${start.v8MallocMb.toFixed(1)}; anon ${start.anonMb.toFixed(1)}, file ${start.fileMb.toFixed(1)}), heap ${start.heapMb.toFixed(1)} of ${start.heapTotalMb.toFixed(1)} MB, external ${start.externalMb.toFixed(1)} MB, ${start.fds} fds, ${start.resources} resources, store ${start.storeMb.toFixed(2)} MB`);
       }
       if (cycle === MIDPOINT) middle = settled(dbPath);
       if (cycle % Math.max(1, Math.floor(CYCLES / 10)) === 0) {
         const s = sample(dbPath);
-        progress(`${cycle} passes: rss ${s.rssMb.toFixed(1)} MB (retained ${s.retainedMb.toFixed(1)}; anon ${s.anonMb.toFixed(1)}, file ${s.fileMb.toFixed(1)}), heap ${s.heapMb.toFixed(1)} of ${s.heapTotalMb.toFixed(1)} MB, external ${s.externalMb.toFixed(1)} MB, ${s.fds} fds, ${s.resources} resources, store ${s.storeMb.toFixed(2)} MB, ${log.seen.errors} error lines`);
+        progress(`${cycle} passes: rss ${s.rssMb.toFixed(1)} MB (retained ${s.retainedMb.toFixed(1)}, V8 malloc ${s.v8MallocMb.toFixed(1)}; anon ${s.anonMb.toFixed(1)}, file ${s.fileMb.toFixed(1)}), heap ${s.heapMb.toFixed(1)} of ${s.heapTotalMb.toFixed(1)} MB, external ${s.externalMb.toFixed(1)} MB, ${s.fds} fds, ${s.resources} resources, store ${s.storeMb.toFixed(2)} MB, ${log.seen.errors} error lines`);
       }
     }
     // The last mail that arrived is stored by one more pass.
