@@ -32,7 +32,7 @@ export async function runTestEnable(
     if (!mailbox[name]) continue;
     const runner = directions.get(name);
     if (!runner) {
-      result.untested.push({ direction: name, reason: 'appointments, contacts and tasks are not built yet in this version' });
+      result.untested.push({ direction: name, reason: `no ${name} direction is registered in this runner` });
       continue;
     }
     if (block) {
