@@ -37,7 +37,8 @@ async function main(): Promise<void> {
     const runner = await startRunner(dovecot, names, { push: PUSH, pollIntervalSeconds: 1, concurrency: CONCURRENCY, label: 'fleet' });
     try {
       const rssStart = procStatus(runner.child.pid as number).rssMb;
-      prometheus = await Prometheus.start({ targets: [new URL(runner.url).host] });
+      const scraper = await Prometheus.start({ targets: [new URL(runner.url).host] });
+      prometheus = scraper;
       const successes = () => metricSum(runner.url, 'mailsync_sync_runs_total', 'result="success"');
       const first = await waitFor(successes, { what: 'every mailbox\'s first cycle', until: (n) => n >= N, timeoutMs: 1_800_000, intervalMs: 250 });
       const coldStart = (Date.now() - spawned) / 1_000;
@@ -60,7 +61,9 @@ async function main(): Promise<void> {
       progress(`no-change pass: ${N} checks in ${fmt(cycle, 2)} s; runner RSS ${fmt(status.rssMb)} MB (${fmt(rssStart)} MB at start, ` +
         `peak ${fmt(status.peakMb)} MB), ${status.sockets} sockets`);
 
-      const loop = await prometheus.query('max_over_time(nodejs_eventloop_lag_p99_seconds[30m])');
+      // A short run can end before Prometheus's first scrape of the runner: wait for one.
+      const loop = await waitFor(() => scraper.query('max_over_time(nodejs_eventloop_lag_p99_seconds[30m])'),
+        { what: 'Prometheus to have scraped the runner\'s event-loop lag', until: (r) => r.length > 0, timeoutMs: 60_000, intervalMs: 500 });
       const loopP99 = 1_000 * Number(loop[0]?.value[1] ?? Number.NaN);
       const promScrape = await prometheus.query('max_over_time(scrape_duration_seconds[30m])');
       const scrapeMs = median(scrapes);
