@@ -16,7 +16,7 @@
  * documented history limits (RUN_HISTORY per mailbox, one WAL checkpoint's worth) allow; no
  * crashed cycle; at the end every message on the server stored exactly once. Last line:
  *   RESULT mailboxes=N cycles=N rss_start_mb=N rss_end_mb=N rss_growth=R retained_start_mb=N retained_end_mb=N retained_growth=R retained_late_growth=R handles_start=N handles_end=N store_start_mb=N store_end_mb=N warnings=N
- * Usage: npm run soak:cycles -- [--mailboxes N] [--cycles N] [--seed S]   (defaults 1000 and 10000)
+ * Usage: npm run soak:cycles -- [--mailboxes N] [--cycles N] [--seed S] [--no-faults]   (defaults 1000 and 10000)
  */
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { Writable } from 'node:stream';
@@ -37,12 +37,16 @@ import { makeMessage } from '../harness/mail.js';
 import { waitFor } from '../harness/wait.js';
 import { progress, seededRandom } from '../bench/common.js';
 
-const { values } = parseArgs({ options: { mailboxes: { type: 'string', default: '1000' }, cycles: { type: 'string', default: '10000' }, seed: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { mailboxes: { type: 'string', default: '1000' }, cycles: { type: 'string', default: '10000' }, seed: { type: 'string' }, 'no-faults': { type: 'boolean', default: false } },
+});
+/** --no-faults: mail still arrives, but no session is kicked and no password changes (to tell what memory follows reconnects). */
+const FAULTS = !values['no-faults'];
 const N = Number(values.mailboxes);
 const CYCLES = Number(values.cycles);
 const SEED = values.seed === undefined ? Math.floor(Math.random() * 1e9) : Number(values.seed);
 if (![N, CYCLES, SEED].every(Number.isInteger) || N < 10 || CYCLES < 50) {
-  throw new Error('usage: soak:cycles -- [--mailboxes N (>= 10)] [--cycles N (>= 50)] [--seed S] (whole numbers)');
+  throw new Error('usage: soak:cycles -- [--mailboxes N (>= 10)] [--cycles N (>= 50)] [--seed S] [--no-faults] (whole numbers)');
 }
 const random = seededRandom(SEED);
 const pick = (n: number) => Math.floor(random() * n);
@@ -221,9 +225,9 @@ async function main(): Promise<void> {
         }
       }
       // Dovecot drops some sessions: the next cycle of each logs in afresh, which is not a failure.
-      if (random() < 0.05) for (let i = 1 + pick(Math.max(1, N / 20)); i > 0; i--) kick(dovecot, names[pick(N)] as string);
+      if (FAULTS && random() < 0.05) for (let i = 1 + pick(Math.max(1, N / 20)); i > 0; i--) kick(dovecot, names[pick(N)] as string);
       // A password changes on the server for a while: the mailbox is disabled at its next login.
-      if (random() < 0.02 && broken.size < Math.max(1, N / 20)) {
+      if (FAULTS && random() < 0.02 && broken.size < Math.max(1, N / 20)) {
         const name = names[pick(N)] as string;
         if (!broken.has(name)) {
           dovecot.addUser(name, `changed-${cycle}`);
