@@ -1,6 +1,17 @@
 import { FILTER_DECISION_CODES } from '@mailsync/contract';
 import { ALERT_CONFIG, type AlertConfig } from './config.js';
 
+/**
+ * A counter's increase over `window`, counting a series that first appears already above zero.
+ * The per-mailbox counters come from the store, so a mailbox's first failures of a code arrive as
+ * a new series at N, and increase() of a series with no earlier sample is 0: those would never
+ * alert. A series that did not exist a window ago is that case. (A runner down for longer than
+ * the window makes its series look new once: it may alert on old counts then.)
+ */
+function risen(series: string, window: string): string {
+  return `increase(${series}[${window}]) > 0\nor\n(${series} > 0 unless ${series} offset ${window})`;
+}
+
 export type Severity = 'critical' | 'warning' | 'info';
 export type Group = 'mailsync-mailboxes' | 'mailsync-profiles' | 'mailsync-exporter';
 
@@ -123,14 +134,14 @@ const conditionAlerts = (C: Config): AlertDef[] => [
   },
   {
     name: 'MailsyncAppointmentOrganizerMissing', group: 'mailsync-mailboxes', severity: 'warning', for: '0s',
-    expr: `increase(mailsync_mailbox_items_failed_total{${C.selector}, code="appointment_organizer_missing"}[1h]) > 0`,
+    expr: risen(`mailsync_mailbox_items_failed_total{${C.selector}, code="appointment_organizer_missing"}`, '1h'),
     summary: 'Appointments cannot be synchronized: organizer missing.',
     description: `{{ $value | humanize }} appointments of ${who} had no organizer in the last hour and were not synchronized; the mailbox keeps syncing.`,
   },
   {
     name: 'MailsyncItemsFailing', group: 'mailsync-mailboxes', severity: 'info', for: '0s',
     // Not the incoming filter's decisions (FILTER_DECISION_CODES): the filter doing its job.
-    expr: `increase(mailsync_mailbox_items_failed_total{${C.selector}, code!~"${['appointment_organizer_missing', ...FILTER_DECISION_CODES].join('|')}"}[1h]) > 0`,
+    expr: risen(`mailsync_mailbox_items_failed_total{${C.selector}, code!~"${['appointment_organizer_missing', ...FILTER_DECISION_CODES].join('|')}"}`, '1h'),
     summary: 'Some emails of a mailbox failed to sync.',
     description: `{{ $value | humanize }} items of ${who} failed with {{ $labels.code }} in the last hour; the mailbox keeps syncing. \`mailsync mailboxes show {{ $labels.mailbox }}\` lists them.`,
   },
@@ -142,7 +153,7 @@ const conditionAlerts = (C: Config): AlertDef[] => [
   },
   {
     name: 'MailsyncProviderLimitsReached', group: 'mailsync-mailboxes', severity: 'warning', for: '0s',
-    expr: `increase(mailsync_mailbox_sync_errors_total{${C.selector}, code=~"provider_throttled|sending_limit_exceeded"}[1h]) > 0`,
+    expr: risen(`mailsync_mailbox_sync_errors_total{${C.selector}, code=~"provider_throttled|sending_limit_exceeded"}`, '1h'),
     summary: 'The mail provider throttled the mailbox or its sending limit was reached.',
     description: `${who} hit the provider's limits ({{ $labels.code }}, {{ $value | humanize }} times in the last hour). mailsync waits as the provider asks; if it persists, spread the load or raise the provider's limits.`,
   },

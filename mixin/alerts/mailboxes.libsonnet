@@ -163,7 +163,7 @@
           },
           {
             alert: 'MailsyncAppointmentOrganizerMissing',
-            expr: 'increase(mailsync_mailbox_items_failed_total{%(mailsyncSelector)s, code="appointment_organizer_missing"}[1h]) > 0' % $._config,
+            expr: 'increase(mailsync_mailbox_items_failed_total{%(mailsyncSelector)s, code="appointment_organizer_missing"}[1h]) > 0\nor\n(mailsync_mailbox_items_failed_total{%(mailsyncSelector)s, code="appointment_organizer_missing"} > 0 unless mailsync_mailbox_items_failed_total{%(mailsyncSelector)s, code="appointment_organizer_missing"} offset 1h)' % $._config,
             'for': '0s',
             labels: {
               severity: 'warning',
@@ -176,7 +176,7 @@
           },
           {
             alert: 'MailsyncItemsFailing',
-            expr: 'increase(mailsync_mailbox_items_failed_total{%(mailsyncSelector)s, code!~"appointment_organizer_missing|no_correlation_match|no_recipient_match"}[1h]) > 0' % $._config,
+            expr: 'increase(mailsync_mailbox_items_failed_total{%(mailsyncSelector)s, code!~"appointment_organizer_missing|no_correlation_match|no_recipient_match"}[1h]) > 0\nor\n(mailsync_mailbox_items_failed_total{%(mailsyncSelector)s, code!~"appointment_organizer_missing|no_correlation_match|no_recipient_match"} > 0 unless mailsync_mailbox_items_failed_total{%(mailsyncSelector)s, code!~"appointment_organizer_missing|no_correlation_match|no_recipient_match"} offset 1h)' % $._config,
             'for': '0s',
             labels: {
               severity: 'info',
@@ -202,7 +202,7 @@
           },
           {
             alert: 'MailsyncProviderLimitsReached',
-            expr: 'increase(mailsync_mailbox_sync_errors_total{%(mailsyncSelector)s, code=~"provider_throttled|sending_limit_exceeded"}[1h]) > 0' % $._config,
+            expr: 'increase(mailsync_mailbox_sync_errors_total{%(mailsyncSelector)s, code=~"provider_throttled|sending_limit_exceeded"}[1h]) > 0\nor\n(mailsync_mailbox_sync_errors_total{%(mailsyncSelector)s, code=~"provider_throttled|sending_limit_exceeded"} > 0 unless mailsync_mailbox_sync_errors_total{%(mailsyncSelector)s, code=~"provider_throttled|sending_limit_exceeded"} offset 1h)' % $._config,
             'for': '0s',
             labels: {
               severity: 'warning',
