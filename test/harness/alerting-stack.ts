@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Alertmanager, type WebhookSink } from './alertmanager.js';
+import { startCli, type Running } from './cli.js';
 import { Prometheus } from './prometheus.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -20,4 +21,28 @@ export async function startAlertingStack(runnerUrl: string, sink: WebhookSink): 
     alertmanagers: [alertmanager.url],
   });
   return { prometheus, alertmanager };
+}
+
+export interface RunnerWithAlerting {
+  run: Running;
+  url: string;
+  prometheus: Prometheus;
+  alertmanager: Alertmanager;
+  /** Stops Prometheus, Alertmanager, then the runner (the sink is the caller's). */
+  stop(): Promise<void>;
+}
+
+/** A real `mailsync run` of the lab config, once it has started, with the alerting stack on it. */
+export async function startRunnerWithAlerting(lab: { file: string; env: NodeJS.ProcessEnv }, sink: WebhookSink): Promise<RunnerWithAlerting> {
+  const run = startCli(['run', '--config', lab.file, '--log-level', 'info'], lab.env);
+  const url = String((await run.waitForLog((e) => e.msg === 'mailsync started')).url);
+  const { prometheus, alertmanager } = await startAlertingStack(url, sink);
+  return {
+    run, url, prometheus, alertmanager,
+    stop: async () => {
+      await prometheus.stop();
+      await alertmanager.stop();
+      await run.stop();
+    },
+  };
 }

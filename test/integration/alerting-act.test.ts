@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeActConfig } from '../harness/act-lab.js';
-import { startAlertingStack } from '../harness/alerting-stack.js';
-import { Alertmanager, WebhookSink } from '../harness/alertmanager.js';
-import { callApi, startCli, type Running } from '../harness/cli.js';
+import { startRunnerWithAlerting, type RunnerWithAlerting } from '../harness/alerting-stack.js';
+import { WebhookSink } from '../harness/alertmanager.js';
+import { callApi } from '../harness/cli.js';
 import { freePort } from '../harness/ports.js';
 import type { Prometheus } from '../harness/prometheus.js';
 import { Radicale, vcard, vevent, type RadicaleUser } from '../harness/radicale.js';
@@ -20,10 +20,9 @@ const OPERATOR = 'operator-token-for-the-act-alerting-test';
 let radicale: Radicale;
 let down: Radicale;
 let sink: WebhookSink;
-let alertmanager: Alertmanager;
 let prometheus: Prometheus;
-let run: Running;
 let url: string;
+let stack: RunnerWithAlerting;
 
 const user = (name: string): RadicaleUser => ({ name, password: `pw-${name}` });
 const [ok, org, mark, gone] = ['act-ok', 'act-org', 'act-mark', 'act-down'].map(user) as [RadicaleUser, RadicaleUser, RadicaleUser, RadicaleUser];
@@ -54,15 +53,12 @@ beforeAll(async () => {
       api: { tokens: [{ name: 'oncall', role: 'operator', token: '${LAB_ACT_OPERATOR}' }] },
     },
   });
-  run = startCli(['run', '--config', lab.file, '--log-level', 'info'], lab.env);
-  url = String((await run.waitForLog((e) => e.msg === 'mailsync started')).url);
-  ({ prometheus, alertmanager } = await startAlertingStack(url, sink));
+  stack = await startRunnerWithAlerting(lab, sink);
+  ({ url, prometheus } = stack);
 }, 60_000);
 
 afterAll(async () => {
-  await prometheus?.stop();
-  await alertmanager?.stop();
-  await run?.stop();
+  await stack?.stop();
   await sink?.stop();
   await down?.stop();
   await radicale?.stop();

@@ -2,15 +2,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { RUNBOOK_BASE_URL } from '@mailsync/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { Alertmanager, WebhookSink } from '../harness/alertmanager.js';
-import { callApi, startCli, type Running } from '../harness/cli.js';
+import { WebhookSink, type Alertmanager } from '../harness/alertmanager.js';
+import { callApi } from '../harness/cli.js';
 import { labProfile, writeLabConfig } from '../harness/config.js';
 import { Dnsmasq } from '../harness/dnsmasq.js';
 import { Dovecot } from '../harness/dovecot.js';
 import { makeMessage } from '../harness/mail.js';
 import { freePort } from '../harness/ports.js';
 import type { Prometheus } from '../harness/prometheus.js';
-import { startAlertingStack } from '../harness/alerting-stack.js';
+import { startRunnerWithAlerting, type RunnerWithAlerting } from '../harness/alerting-stack.js';
 import { waitFor } from '../harness/wait.js';
 
 /**
@@ -29,8 +29,8 @@ let dns: Dnsmasq;
 let sink: WebhookSink;
 let alertmanager: Alertmanager;
 let prometheus: Prometheus;
-let run: Running;
 let url: string;
+let stack: RunnerWithAlerting;
 let lab: ReturnType<typeof writeLabConfig>;
 
 beforeAll(async () => {
@@ -66,15 +66,12 @@ beforeAll(async () => {
       api: { tokens: [{ name: 'oncall', role: 'operator', token: '${LAB_ALERT_OPERATOR}' }, { name: 'boss', role: 'admin', token: '${LAB_ALERT_ADMIN}' }] },
     },
   });
-  run = startCli(['run', '--config', lab.file, '--log-level', 'info'], lab.env);
-  url = String((await run.waitForLog((e) => e.msg === 'mailsync started')).url);
-  ({ prometheus, alertmanager } = await startAlertingStack(url, sink));
+  stack = await startRunnerWithAlerting(lab, sink);
+  ({ url, prometheus, alertmanager } = stack);
 }, 60_000);
 
 afterAll(async () => {
-  await prometheus?.stop();
-  await alertmanager?.stop();
-  await run?.stop();
+  await stack?.stop();
   await sink?.stop();
   await dns?.stop();
   await dovecot?.stop();

@@ -2,13 +2,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { Alertmanager, WebhookSink } from '../harness/alertmanager.js';
-import { callApi, runCli, startCli, type Running } from '../harness/cli.js';
+import { callApi, runCli } from '../harness/cli.js';
 import { labProfile, writeLabConfig, type LabMailbox } from '../harness/config.js';
 import { Dovecot } from '../harness/dovecot.js';
 import { makeMessage } from '../harness/mail.js';
 import { freePort } from '../harness/ports.js';
 import type { Prometheus } from '../harness/prometheus.js';
-import { startAlertingStack } from '../harness/alerting-stack.js';
+import { startRunnerWithAlerting, type RunnerWithAlerting } from '../harness/alerting-stack.js';
 import { waitFor } from '../harness/wait.js';
 
 /**
@@ -26,8 +26,8 @@ let dovecot: Dovecot;
 let sink: WebhookSink;
 let alertmanager: Alertmanager;
 let prometheus: Prometheus;
-let run: Running;
 let url: string;
+let stack: RunnerWithAlerting;
 let lab: ReturnType<typeof writeLabConfig>;
 
 const byProfile: LabMailbox[] = Array.from({ length: 9 }, (_, i) => ({ id: `desk-${i + 1}`, user: `f-desk-${i + 1}` }));
@@ -64,15 +64,12 @@ beforeAll(async () => {
   const approved = await runCli(['mailboxes', 'approve', '--profile', 'late', '--config', lab.file, '--comment', 'migrated archive'], lab.env);
   expect(approved, approved.stderr).toMatchObject({ code: 0, stdout: 'approved 1: archive\n' });
 
-  run = startCli(['run', '--config', lab.file, '--log-level', 'info'], lab.env);
-  url = String((await run.waitForLog((e) => e.msg === 'mailsync started')).url);
-  ({ prometheus, alertmanager } = await startAlertingStack(url, sink));
+  stack = await startRunnerWithAlerting(lab, sink);
+  ({ url, prometheus, alertmanager } = stack);
 }, 60_000);
 
 afterAll(async () => {
-  await prometheus?.stop();
-  await alertmanager?.stop();
-  await run?.stop();
+  await stack?.stop();
   await sink?.stop();
   await dovecot?.stop();
 });
