@@ -47,6 +47,9 @@ export const DEBIAN_PACKAGES = [
   { name: 'radicale', commands: ['radicale'], purposes: ['test', 'demo'] },
   { name: 'python3-bcrypt', commands: ['/usr/lib/python3/dist-packages/bcrypt/__init__.py'], purposes: ['test', 'demo'] },
   { name: 'vdirsyncer', commands: ['vdirsyncer'], purposes: ['test'] },
+  // The database of several runners sharing the work (store.driver: postgresql); the tests start
+  // their own cluster with its initdb and pg_ctl.
+  { name: 'postgresql', commands: ['/usr/lib/postgresql/15/bin/pg_ctl'], purposes: ['test'] },
   // The reference the web config test compares mailsync's answers with, request for request.
   { name: 'prometheus-node-exporter', commands: ['prometheus-node-exporter'], purposes: ['test'] },
 ];

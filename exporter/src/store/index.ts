@@ -12,6 +12,7 @@ export { emptyLifecycle, OUTGOING_STATES, SCRAPE_COLUMNS } from './types.js';
 export { RUN_HISTORY } from './sqlite/runs.js';
 export { defaultPackDir, SqliteStore } from './sqlite/store.js';
 export { StoreUnavailableError, type StoreFault } from './errors.js';
+export { currentFence, fenceContext, FencedError, type Fence } from './fence.js';
 
 export interface StoreOptions {
   /** The SQLite file; ':memory:' for tests. */
