@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import express from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -13,6 +14,8 @@ import { referencedMessageIds } from '../incoming/headers.js';
 import { signPayload, verifySignature } from '../webhooks/signature.js';
 import { waitFor } from '../../../test/harness/wait.js';
 import { applyIncomingFilter } from './filter.js';
+import { boundaryOf, readFeedParts } from '../../../test/harness/feed-multipart.js';
+import { RAW_WHOLE_BELOW } from './raw.js';
 import { feedRoutes } from './routes.js';
 
 const NOW = 1_800_000_000_000;
@@ -171,6 +174,33 @@ profiles: [{ id: p, incoming: { host: imap.example.com } }]
     expect(second.body.changes.map((c: { data: { uid: number } }) => c.data.uid)).toEqual([3]);
     const empty = await request(app).get(`/api/changes?after=${second.body.next}`).set(auth).expect(200);
     expect(empty.body).toEqual({ changes: [], next: second.body.next });
+  });
+
+  it('sends the raw bytes as message/rfc822 parts with Accept: multipart/mixed, large ones streamed, byte for byte', async () => {
+    const b = batch('ann', [1, 2]);
+    // Above RAW_WHOLE_BELOW: streamed from the store in slices; bytes of every value, CRLFs and dashes included.
+    const large = Buffer.concat([Buffer.from('Subject: big\r\n\r\n'), Buffer.from(Array.from({ length: RAW_WHOLE_BELOW + 4_321 }, (_, i) => (i * 7) % 256))]);
+    b.emails[1]!.raw = large;
+    b.emails[1]!.sha256 = createHash('sha256').update(large).digest();
+    await store.mail.commitBatch(b);
+    await store.lifecycle.disable('ann', 'incoming', { code: null, reason: 'r', by: 'op', at: NOW });
+    const res = await request(app).get('/api/changes?include=raw').set({ ...auth, accept: 'multipart/mixed' })
+      .buffer(true).parse((r, done) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => done(null, Buffer.concat(chunks)));
+      }).expect(200);
+    const parts = [];
+    for await (const part of readFeedParts(Readable.from([res.body as Buffer]), boundaryOf(res.headers['content-type'] as string))) parts.push(part);
+    expect(parts.map((p) => p.type)).toEqual(['application/json', 'message/rfc822', 'application/json', 'message/rfc822', 'application/json']);
+    const changes = parts.filter((p) => p.type === 'application/json').map((p) => JSON.parse(p.body.toString()) as { seq: number; kind: string; rawBytes?: number | null });
+    expect(changes.map((c) => [c.kind, c.rawBytes])).toEqual([['email_stored', b.emails[0]!.raw.length], ['email_stored', large.length], ['direction_disabled', undefined]]);
+    expect(parts[1]!.body.equals(b.emails[0]!.raw)).toBe(true);
+    expect(parts[3]!.body.equals(large)).toBe(true);
+    expect(res.headers['mailsync-next']).toBe(String(changes[2]!.seq));
+    // Without include=raw: JSON parts only; without Accept: the JSON form.
+    const plain = await request(app).get('/api/changes').set(auth).expect(200);
+    expect(plain.body.changes).toHaveLength(3);
   });
 
   it('answers a cursor that is not one with 400 naming the parameter', async () => {

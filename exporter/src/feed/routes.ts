@@ -5,7 +5,7 @@ import type { Role } from '../config/index.js';
 import type { Actor } from '../mailboxes/operation-error.js';
 import { OperationError } from '../mailboxes/operation-error.js';
 import { DELIVERY_STATES, type Change, type Store } from '../store/index.js';
-import { readRawEmail } from './raw.js';
+import { MULTIPART_MIXED, writeJsonPage, writeMultipartPage } from './pages.js';
 
 /** The router's own helpers (http/api.ts), passed in so this module does not import the router. */
 export interface RouteHelpers {
@@ -34,7 +34,7 @@ const changesQuery = z.strictObject({
   after: cursor.default('0'),
   limit: z.coerce.number().int().min(1).max(MAX_CHANGES_PAGE).default(100),
   wait: z.coerce.number().int().min(0).max(MAX_WAIT_SECONDS).default(0),
-  include: z.literal('raw', { error: 'must be "raw" (the raw bytes of each stored email, base64) or left out' }).optional(),
+  include: z.literal('raw', { error: 'must be "raw" (the raw bytes of each stored email: base64 in JSON, message/rfc822 parts with Accept: multipart/mixed) or left out' }).optional(),
 });
 const deliveriesQuery = z.strictObject({
   state: z.enum(DELIVERY_STATES).optional(),
@@ -54,7 +54,10 @@ export function feedRoutes({ store, clock, stopping, wakeWebhooks }: FeedRouteDe
       await store.changes.next(deadline - clock.now(), stopping);
       changes = await store.feed.changesAfter(after, q.limit);
     }
-    await writeChanges(res, changes, after, q.include === 'raw' ? store : undefined);
+    const next = changes.length > 0 ? (changes[changes.length - 1] as Change).seq : after;
+    // The JSON form stays the default (any Accept, or none); multipart only when asked for by name.
+    const writePage = req.accepts(['application/json', MULTIPART_MIXED]) === MULTIPART_MIXED ? writeMultipartPage : writeJsonPage;
+    await writePage(res, changes, next, q.include === 'raw' ? store : undefined);
   });
   router.get('/webhooks/deliveries', needs('viewer'), async (req, res) => {
     const q = parse(deliveriesQuery, req.query, 'query');
@@ -76,46 +79,4 @@ export function feedRoutes({ store, clock, stopping, wakeWebhooks }: FeedRouteDe
     res.json({ delivery: id, webhook: replayed.webhookId, state: 'pending' });
   });
   return router;
-}
-
-/**
- * The page as JSON, written change by change: with `include=raw` a page of large emails is never
- * held in memory whole, and a slow reader holds us back (drain) instead of filling a buffer.
- */
-async function writeChanges(res: Response, changes: Change[], after: number, rawFrom: Store | undefined): Promise<void> {
-  const next = changes.length > 0 ? (changes[changes.length - 1] as Change).seq : after;
-  res.status(200).type('application/json');
-  // Changes are gathered into writes of about 256 KB: one write per change costs more than the JSON.
-  let pending = '{"changes":[';
-  for (const [i, c] of changes.entries()) {
-    const item = JSON.stringify({ cursor: String(c.seq), seq: c.seq, kind: c.kind, mailboxId: c.mailboxId, at: c.at, data: c.data });
-    let raw = '';
-    if (rawFrom && c.kind === 'email_stored' && c.refId !== null) {
-      // Base64 needs no JSON escaping: appended as is, it spares JSON.stringify a scan of the bytes.
-      const bytes = await readRawEmail(rawFrom, c.refId);
-      raw = bytes ? `,"raw":"${bytes.toString('base64')}"` : ',"raw":null';
-    }
-    pending += (i > 0 ? ',' : '') + item.slice(0, -1) + raw + '}';
-    if (pending.length >= WRITE_CHUNK) {
-      await write(res, pending);
-      pending = '';
-    }
-  }
-  res.end(`${pending}],"next":"${next}"}`);
-}
-
-const WRITE_CHUNK = 256 * 1024;
-
-function write(res: Response, chunk: string): Promise<void> {
-  if (res.write(chunk)) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const cleanup = () => {
-      res.off('drain', onDrain);
-      res.off('close', onClose);
-    };
-    const onDrain = () => { cleanup(); resolve(); };
-    const onClose = () => { cleanup(); reject(new Error('the client went away')); };
-    res.once('drain', onDrain);
-    res.once('close', onClose);
-  });
 }

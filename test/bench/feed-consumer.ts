@@ -1,0 +1,40 @@
+/**
+ * bench:feed's consumer in its own thread, as a real consumer is another process: it reads the
+ * whole feed with raw bytes as multipart/mixed pages (test/harness/feed-multipart.ts) when told
+ * to, and answers how many emails' bytes it received. The runner's thread only serves.
+ */
+import { get, type IncomingMessage } from 'node:http';
+import { parentPort, workerData } from 'node:worker_threads';
+import { boundaryOf, readFeedParts } from '../harness/feed-multipart.js';
+
+const { base, token, page } = workerData as { base: string; token: string; page: number };
+
+function request(url: string): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    get(url, { headers: { authorization: `Bearer ${token}`, accept: 'multipart/mixed' } }, (res) => {
+      if (res.statusCode === 200) resolve(res);
+      else reject(new Error(`GET ${url} answered ${res.statusCode}`));
+    }).on('error', reject);
+  });
+}
+
+/** Every change's JSON part parsed, every message/rfc822 part taken as bytes; pages until an empty one. */
+export async function readWholeFeed(): Promise<number> {
+  let after = '0';
+  let n = 0;
+  for (;;) {
+    const res = await request(`${base}/changes?after=${after}&limit=${page}&include=raw`);
+    let changes = 0;
+    for await (const part of readFeedParts(res, boundaryOf(res.headers['content-type'] ?? null))) {
+      if (part.type === 'application/json') changes += (JSON.parse(part.body.toString()) as { rawBytes: number }).rawBytes > 0 ? 1 : 0;
+      else if (part.type === 'message/rfc822' && part.body.length > 0) n += 1;
+    }
+    if (changes === 0) return n;
+    after = String(res.headers['mailsync-next']);
+  }
+}
+
+parentPort!.on('message', () => {
+  readWholeFeed().then((n) => parentPort!.postMessage({ n }), (error: unknown) => parentPort!.postMessage({ error: String(error) }));
+});
+parentPort!.postMessage({ ready: true });
