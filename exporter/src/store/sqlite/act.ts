@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import type {
   ActCollectionState, ActCommit, ActCommitOutcome, ActItem, ActItemFailureInput, ActItemVersion, ActPush, ActPushInput, ActPushState,
 } from '../act-types.js';
+import type { SqliteFeed } from './feed.js';
 
 /**
  * C: appointments, contacts and tasks in SQLite. A collection's changes, its item failures and its
@@ -14,9 +15,9 @@ export class SqliteAct {
   readonly #s;
   readonly #commitTx: (c: ActCommit) => ActCommitOutcome;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, feed: SqliteFeed) {
     this.#s = prepare(db);
-    this.#commitTx = db.transaction((c: ActCommit) => writeCommit(this.#s, c));
+    this.#commitTx = db.transaction((c: ActCommit) => writeCommit(this.#s, c, feed));
   }
 
   collections(mailboxId: string): ActCollectionState[] {
@@ -68,7 +69,20 @@ export class SqliteAct {
 
 type Statements = ReturnType<typeof prepare>;
 
-function writeCommit(s: Statements, c: ActCommit): ActCommitOutcome {
+/**
+ * D: an item created, changed or deleted on the server is a change in the feed, appended in the
+ * commit's transaction like the item's row and version (one `feed.append` per version written; a
+ * PostgreSQL driver does the same in its commit). The item's text is not in the change: it is
+ * `GET /api/mailboxes/{id}/act/item` away, and the feed's rows stay small.
+ */
+function actChange(c: ActCommit, href: string, kind: ActItem['kind'], uid: string | null, version: number, etag: string | null, change: 'created' | 'updated' | 'deleted') {
+  return {
+    kind: change === 'deleted' ? 'act_item_deleted' as const : 'act_item_changed' as const, mailboxId: c.mailboxId, refId: null, at: c.at,
+    data: { collection: c.collection.href, href, kind, uid, etag, version, change },
+  };
+}
+
+function writeCommit(s: Statements, c: ActCommit, feed: SqliteFeed): ActCommitOutcome {
   const out: ActCommitOutcome = { created: 0, updated: 0, deleted: 0, unchanged: 0 };
   const seen = new Set<string>();
   const col = c.collection.href;
@@ -77,7 +91,7 @@ function writeCommit(s: Statements, c: ActCommit): ActCommitOutcome {
     const current = s.item.get(c.mailboxId, col, change.href) as ActItem | undefined;
     if ('deleted' in change) {
       if (!current || current.deletedAt !== null) continue;
-      markDeleted(s, c, current);
+      markDeleted(s, c, current, feed);
       out.deleted++;
       continue;
     }
@@ -90,13 +104,14 @@ function writeCommit(s: Statements, c: ActCommit): ActCommitOutcome {
     s.upsertItem.run({ mailbox: c.mailboxId, collection: col, href: change.href, kind: change.kind, uid: change.uid, etag: change.etag,
       data: change.data, version, at: c.at });
     s.addVersion.run({ mailbox: c.mailboxId, collection: col, href: change.href, version, change: kind, etag: change.etag, data: change.data, at: c.at });
+    feed.append(actChange(c, change.href, change.kind, change.uid, version, change.etag, kind));
     out[kind]++;
   }
   if (c.full) {
     // A full read lists every item the server has; what it did not list is gone.
     for (const item of s.liveHrefs.all(c.mailboxId, col) as { href: string }[]) {
       if (seen.has(item.href) || c.failures.some((f) => f.href === item.href)) continue;
-      markDeleted(s, c, s.item.get(c.mailboxId, col, item.href) as ActItem);
+      markDeleted(s, c, s.item.get(c.mailboxId, col, item.href) as ActItem, feed);
       out.deleted++;
     }
   }
@@ -106,10 +121,11 @@ function writeCommit(s: Statements, c: ActCommit): ActCommitOutcome {
   return out;
 }
 
-function markDeleted(s: Statements, c: ActCommit, current: ActItem): void {
+function markDeleted(s: Statements, c: ActCommit, current: ActItem, feed: SqliteFeed): void {
   const version = current.version + 1;
   s.deleteItem.run({ mailbox: c.mailboxId, collection: c.collection.href, href: current.href, version, at: c.at });
   s.addVersion.run({ mailbox: c.mailboxId, collection: c.collection.href, href: current.href, version, change: 'deleted', etag: null, data: null, at: c.at });
+  feed.append(actChange(c, current.href, current.kind, current.uid, version, null, 'deleted'));
 }
 
 /**

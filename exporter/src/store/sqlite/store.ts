@@ -73,7 +73,7 @@ export class SqliteStore implements Store {
     const feed = new SqliteFeed(db, () => this.changes.changed());
     const parts = {
       mail: new SqliteMail(db, feed), runs: new SqliteRuns(db), lifecycle: new SqliteLifecycle(db, feed), outgoing: new SqliteOutgoing(db, feed), feed,
-      pop3: new SqlitePop3(db), act: new SqliteAct(db), tokens: new SqliteTokens(db),
+      pop3: new SqlitePop3(db), act: new SqliteAct(db, feed), tokens: new SqliteTokens(db),
     };
     const faults = storageFaults(options.path);
     this.#faults = faults;
