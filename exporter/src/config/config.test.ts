@@ -62,8 +62,12 @@ describe('valid config', () => {
     writeFileSync(path.join(dir, 'svc-secret'), 'svc-pass\n');
     writeFileSync(path.join(dir, 'admin-token'), 'admin-token-0123456789abcdef\n');
     const config = parseConfig(example, path.join(dir, 'mailsync.yaml'), {
-      env: { SALES_IMAP_PASSWORD: 's3cret', LIAISON_IMAP_PASSWORD: 'l1', MAILSYNC_ONCALL_TOKEN: 'oncall-token-0123456789' },
+      env: { SALES_IMAP_PASSWORD: 's3cret', LIAISON_IMAP_PASSWORD: 'l1', MAILSYNC_ONCALL_TOKEN: 'oncall-token-0123456789', CRM_WEBHOOK_SECRET: 'crm-webhook-secret-0123456789' },
     });
+    // D: the webhook example.
+    expect(config.webhooks.map((w) => [w.id, w.events, w.secret.reveal(), w.maxAttempts])).toEqual([
+      ['crm', ['email_stored', 'act_item_changed', 'act_item_deleted', 'direction_disabled'], 'crm-webhook-secret-0123456789', 12],
+    ]);
 
     expect(config.store.path).toBe(path.resolve(dir, '../data/mailsync.db'));
     expect(config.profiles.map((p) => [p.id, p.incoming.host, p.incoming.autodiscover, p.incoming.port, p.incoming.security])).toEqual([

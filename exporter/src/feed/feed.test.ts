@@ -89,6 +89,19 @@ describe('the change feed in the store', () => {
     expect((await store.feed.changesAfter(0, 10)).map((c) => c.data.uid ?? 'disable')).toEqual([2, 'disable']);
   });
 
+  it('drops the pending deliveries of a webhook removed from the config and keeps its dead ones', async () => {
+    await store.feed.setWebhooks([{ id: 'crm', kinds: ['email_stored'] }, { id: 'old', kinds: ['email_stored'] }]);
+    await store.mail.commitBatch(batch('ann', [1, 2]));
+    const [dead] = await store.feed.claimDeliveries('old', NOW, 1, NOW);
+    await store.feed.recordAttempt(dead!.id, { at: NOW, status: 500, error: 'HTTP 500', next: 'dead' });
+    expect(await store.feed.setWebhooks([{ id: 'crm', kinds: ['email_stored'] }])).toBe(1);
+    expect(await store.feed.outboxStats()).toEqual([
+      { webhookId: 'crm', pending: 2, dead: 0, oldestPendingAt: NOW },
+      { webhookId: 'old', pending: 0, dead: 1, oldestPendingAt: null },
+    ]);
+    expect(await store.feed.setWebhooks([{ id: 'crm', kinds: ['email_stored'] }])).toBe(0);
+  });
+
   it('dead-letters and replays a delivery', async () => {
     await store.feed.setWebhooks([{ id: 'crm', kinds: ['email_stored'] }]);
     await store.mail.commitBatch(batch('ann', [1]));
@@ -160,9 +173,10 @@ profiles: [{ id: p, incoming: { host: imap.example.com } }]
     const emails = new EmailOperations({ config: () => config, store, clock, wakeOutgoing: () => undefined });
     app = express().use('/api', createApi({
       operations, emails, tokens: () => config.api.tokens, maxEmailBytes: () => 1_000_000,
-      feed: (helpers) => feedRoutes({ store, clock, stopping: stopping.signal, wakeWebhooks: () => undefined }, helpers),
+      feed: (helpers) => feedRoutes({ store, clock, stopping: stopping.signal, wakeWebhooks: () => undefined, webhooks: () => configured }, helpers),
     }));
   });
+  let configured = ['crm'];
   const auth = { authorization: `Bearer ${TOKEN}` };
 
   it('pages through the changes with next, with the raw bytes when asked', async () => {
@@ -247,6 +261,10 @@ profiles: [{ id: p, incoming: { host: imap.example.com } }]
     await request(app).post(`/api/webhooks/deliveries/${d!.id}/replay`).set({ authorization: `Bearer ${OPERATOR}` }).expect(409);
     await store.feed.recordAttempt(d!.id, { at: NOW, status: 500, error: 'x', next: 'dead' });
     expect((await request(app).get('/api/webhooks/deliveries?state=dead').set(auth).expect(200)).body.items).toHaveLength(1);
+    configured = [];
+    const gone = await request(app).post(`/api/webhooks/deliveries/${d!.id}/replay`).set({ authorization: `Bearer ${OPERATOR}` }).expect(409);
+    expect(gone.body.error).toMatch(/webhook crm, which is no longer in the config/);
+    configured = ['crm'];
     await request(app).post(`/api/webhooks/deliveries/${d!.id}/replay`).set({ authorization: `Bearer ${OPERATOR}` }).expect(200);
     expect(await store.feed.delivery(d!.id)).toMatchObject({ state: 'pending', attempts: 0 });
   });

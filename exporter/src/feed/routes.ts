@@ -21,6 +21,8 @@ export interface FeedRouteDeps {
   stopping: AbortSignal;
   /** Tells the webhook worker a replayed delivery is due. */
   wakeWebhooks: () => void;
+  /** The configured webhooks' ids (read on each replay: a reload may have removed one). */
+  webhooks?: () => readonly string[];
 }
 
 export const MAX_CHANGES_PAGE = 1_000;
@@ -42,7 +44,7 @@ const deliveriesQuery = z.strictObject({
 });
 
 /** GET /api/changes, GET /api/webhooks/deliveries, POST /api/webhooks/deliveries/:id/replay (docs/api.md). */
-export function feedRoutes({ store, clock, stopping, wakeWebhooks }: FeedRouteDeps, { needs, parse, actor }: RouteHelpers): Router {
+export function feedRoutes({ store, clock, stopping, wakeWebhooks, webhooks }: FeedRouteDeps, { needs, parse, actor }: RouteHelpers): Router {
   const router = express.Router();
   router.get('/changes', needs('viewer'), async (req, res) => {
     const q = parse(changesQuery, req.query, 'query');
@@ -71,6 +73,9 @@ export function feedRoutes({ store, clock, stopping, wakeWebhooks }: FeedRouteDe
     const replayed = await store.transaction(async (tx) => {
       const d = await tx.feed.delivery(id);
       if (!d) throw new OperationError(404, `no webhook delivery ${id}`);
+      if (webhooks && !webhooks().includes(d.webhookId)) {
+        throw new OperationError(409, `delivery ${id} is for webhook ${d.webhookId}, which is no longer in the config: add it back to replay`);
+      }
       if (!(await tx.feed.replay(id, at))) throw new OperationError(409, `delivery ${id} is ${d.state}; only a dead delivery can be replayed`);
       await tx.lifecycle.audit({ at, actor: who.name, role: who.role, action: 'replay_webhook_delivery', detail: { delivery: id, webhook: d.webhookId, seq: d.seq } });
       return d;

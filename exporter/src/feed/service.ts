@@ -26,7 +26,8 @@ export async function startFeed(deps: { store: Store; clock: Clock; logger: Logg
   const stopping = new AbortController();
   const ids = () => config().webhooks.map((w) => w.id);
   const subscribe = async () => {
-    await store.feed.setWebhooks(config().webhooks.map((w) => ({ id: w.id, kinds: w.events })));
+    const dropped = await store.feed.setWebhooks(config().webhooks.map((w) => ({ id: w.id, kinds: w.events })));
+    if (dropped > 0) logger.warn({ dropped, webhooks: ids() }, 'dropped the pending deliveries of webhooks no longer in the config (their dead deliveries stay listed)');
     metrics.configured(ids());
   };
   await subscribe();
@@ -44,7 +45,7 @@ export async function startFeed(deps: { store: Store; clock: Clock; logger: Logg
   timer.unref();
 
   return {
-    routes: (helpers) => feedRoutes({ store, clock, stopping: stopping.signal, wakeWebhooks: () => worker.wake() }, helpers),
+    routes: (helpers) => feedRoutes({ store, clock, stopping: stopping.signal, wakeWebhooks: () => worker.wake(), webhooks: ids }, helpers),
     async reloaded() {
       await subscribe();
       worker.wake();

@@ -5,8 +5,8 @@
  */
 
 /**
- * What a change reports. `act_item_changed` and `act_item_deleted` are reserved for the ACT
- * direction (appointments, contacts, tasks) so consumers can already switch on them.
+ * What a change reports. `act_item_changed` and `act_item_deleted` are the ACT direction's: an
+ * appointment, contact or task created, changed or deleted on the server (store/sqlite/act.ts).
  */
 export const CHANGE_KINDS = [
   'email_stored', 'direction_disabled', 'direction_enabled', 'outgoing_state', 'act_item_changed', 'act_item_deleted',
@@ -16,7 +16,7 @@ export type ChangeKind = (typeof CHANGE_KINDS)[number];
 export interface ChangeInput {
   kind: ChangeKind;
   mailboxId: string;
-  /** The row the change is about: email.id, outgoing_email.id; null for a direction change. */
+  /** The row the change is about: email.id, outgoing_email.id; null for a direction change and an ACT item (named in data). */
   refId: number | null;
   at: number;
   data: Record<string, unknown>;

@@ -183,8 +183,8 @@ export interface TokenStore {
 }
 
 export interface FeedStore {
-  /** The webhooks that get an outbox row for each later change. */
-  setWebhooks(subscriptions: WebhookSubscription[]): Promise<void>;
+  /** The webhooks that get an outbox row for each later change; drops the pending deliveries of webhooks not listed (dead ones stay) and returns how many. */
+  setWebhooks(subscriptions: WebhookSubscription[]): Promise<number>;
   changesAfter(after: number, limit: number): Promise<Change[]>;
   change(seq: number): Promise<Change | undefined>;
   /** Forgets changes older than `before` and beyond the newest `keep`, except those webhooks still owe. */

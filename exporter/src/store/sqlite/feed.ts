@@ -35,9 +35,15 @@ export class SqliteFeed {
     return seq;
   }
 
-  /** The webhooks that get an outbox row for each later change (config: webhooks). */
-  setWebhooks(subscriptions: WebhookSubscription[]): void {
+  /**
+   * The webhooks that get an outbox row for each later change (config: webhooks). D: the pending
+   * deliveries of a webhook no longer configured are dropped (nothing would ever send them, and
+   * they would hold their changes back from pruning and count in the outbox depth); its dead ones
+   * stay, listed for the record. Returns how many pending deliveries were dropped.
+   */
+  setWebhooks(subscriptions: WebhookSubscription[]): number {
     this.#subscriptions = subscriptions.map((w) => ({ id: w.id, kinds: [...w.kinds] }));
+    return this.#s.dropRemoved.run(JSON.stringify(subscriptions.map((w) => w.id))).changes;
   }
 
   /** Changes with a sequence above `after`, in order. */
@@ -145,6 +151,8 @@ function prepare(db: Database.Database) {
     due: db.prepare(`SELECT ${DELIVERY_COLUMNS} FROM webhook_delivery WHERE webhook_id = ? AND state = 'pending'
       AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`),
     lease: db.prepare('UPDATE webhook_delivery SET next_attempt_at = ? WHERE id = ?'),
+    dropRemoved: db.prepare(`DELETE FROM webhook_delivery WHERE state = 'pending'
+      AND webhook_id NOT IN (SELECT value FROM json_each(?))`),
     nextDue: db.prepare(`SELECT min(next_attempt_at) AS at FROM webhook_delivery WHERE state = 'pending'
       AND webhook_id IN (SELECT value FROM json_each(?))`),
     attempt: db.prepare(`UPDATE webhook_delivery SET state = @state, attempts = attempts + 1, last_attempt_at = @at,
