@@ -24,6 +24,8 @@ function describe(change) {
     case 'direction_disabled': return `${change.mailboxId} ${d.direction} disabled (${d.code ?? 'by ' + d.by})`;
     case 'direction_enabled': return `${change.mailboxId} ${d.direction} enabled`;
     case 'outgoing_state': return `outgoing email ${d.messageId} of ${change.mailboxId} is ${d.state}`;
+    case 'act_item_changed':
+    case 'act_item_deleted': return `${d.kind} ${d.href} of ${change.mailboxId} ${d.change} (version ${d.version})`;
     default: return `${change.kind} for ${change.mailboxId}`;
   }
 }
