@@ -176,10 +176,10 @@ try {
   await seed(store, EMAILS, WEBHOOKS);
   const metrics = registerWebhookMetrics(new Registry(), { webhooks: () => [webhook.id], outbox: () => store.feed.outboxStats(), now: clock.now });
   const worker = new WebhookWorker({ store, clock, logger: createLogger('silent'), metrics, webhooks: () => [webhook] });
-  const hooks = await timed(async () => {
+  const hooks = await timed(() => profiled('feed-webhooks', async () => {
     worker.start();
     await done;
-  });
+  }));
   await worker.stop();
   sink.close();
   stopping.abort();

@@ -88,12 +88,16 @@ export class WebhookWorker {
     for (const webhook of webhooks) {
       const running = this.#running(webhook.id);
       const free = webhook.concurrency - running.size;
-      if (free <= 0) continue;
+      // Refilled once half the slots are free, not at each delivery's end: a claim is a write
+      // transaction, and one per delivery was the worker's largest cost (bench:feed's profile).
+      if (free <= 0 || (running.size > 0 && free < Math.ceil(webhook.concurrency / 2))) continue;
       const now = clock.now();
       // The lease outlasts the request's timeout, so a live delivery is never claimed twice.
       const claimed = await store.feed.claimDeliveries(webhook.id, now, free, now + webhook.timeoutSeconds * 1_000 + 5_000);
       for (const d of claimed) this.#start(webhook, d);
     }
+    // While deliveries are in flight, each one's end pumps again: the timer is set when the last ends.
+    if ([...this.#inFlight.values()].some((running) => running.size > 0)) return;
     const next = await store.feed.nextDueAt(webhooks.map((w) => w.id));
     if (next !== undefined) this.#sleep(Math.max(0, next - clock.now()));
   }
