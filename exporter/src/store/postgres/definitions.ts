@@ -34,9 +34,13 @@ const toDefinition = (r: Row): Definition => ({
 
 type Query = Pick<pg.PoolClient, 'query'>;
 
-/** C: DefinitionStore on a pg.Pool (the PostgreSQL driver constructs it with its own pool). */
+/**
+ * C: DefinitionStore on a pg.Pool (the PostgreSQL driver constructs it with its own pool), or on
+ * the client of a transaction already open (the store's `transaction(fn)` view: an API change
+ * commits with its audit entry), where each method runs inside that transaction.
+ */
 export class PgDefinitionStore implements DefinitionStore {
-  constructor(readonly pool: pg.Pool) {}
+  constructor(readonly pool: pg.Pool | pg.PoolClient) {}
 
   async revision(): Promise<number> {
     const { rows } = await this.pool.query<{ revision: string }>('SELECT revision FROM definition_revision WHERE id = 1');
@@ -114,7 +118,8 @@ export class PgDefinitionStore implements DefinitionStore {
     });
   }
 
-  async #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  async #tx<T>(fn: (c: Query) => Promise<T>): Promise<T> {
+    if (!isPool(this.pool)) return fn(this.pool);
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -129,6 +134,8 @@ export class PgDefinitionStore implements DefinitionStore {
     }
   }
 }
+
+const isPool = (p: pg.Pool | pg.PoolClient): p is pg.Pool => !('release' in p);
 
 async function get(c: Query, kind: DefinitionKind, id: string): Promise<Definition | undefined> {
   const { rows } = await c.query<Row>(`SELECT ${COLUMNS} FROM definition WHERE kind = $1 AND id = $2`, [kind, id]);
