@@ -10,8 +10,11 @@ import type { Timers } from '../scheduler/scheduler.js';
 import type { Store } from '../store/index.js';
 
 export interface Definitions {
-  /** The running config for a config file read at start or on reload (ConfigError when it does not validate with the store's). */
-  withFile(fileConfig: Config): Promise<Config>;
+  /**
+   * The running config for a config file read at start or on reload (ConfigError when it does not
+   * validate with the store's; `onError` runs first, e.g. closing the store at start).
+   */
+  withFile(fileConfig: Config, onError?: () => Promise<void>): Promise<Config>;
   start(): void;
   stop(): void;
   api(store: Store, clock: Clock): { routes: (helpers: RouteHelpers) => Router; mailboxSource: (id: string) => 'file' | 'api' | undefined };
@@ -29,8 +32,13 @@ export function startDefinitions(deps: { store: Store; clock: Clock; timers: Tim
     pollMs: () => (latest?.definitions.pollSeconds ?? 5) * 1000,
   });
   return {
-    async withFile(fileConfig) {
-      latest = await runtime.withFile(fileConfig);
+    async withFile(fileConfig, onError) {
+      try {
+        latest = await runtime.withFile(fileConfig);
+      } catch (error) {
+        await onError?.();
+        throw error;
+      }
       return latest;
     },
     start: () => runtime.start(),

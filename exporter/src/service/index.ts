@@ -71,10 +71,7 @@ export async function startService(fileConfig: Config, deps: ServiceDeps): Promi
   const store = await openStoreFor(fileConfig.store.path, fileConfig.store.packDir);
   // C: the file's profiles and mailboxes go into the store; the running config adds the API's.
   const definitions = startDefinitions({ store, clock, timers: deps.timers ?? systemTimers, logger, apply: (next) => reload.apply(next) });
-  const initial = await definitions.withFile(fileConfig).catch(async (error: unknown) => {
-    await store.close();
-    throw error;
-  });
+  const initial = await definitions.withFile(fileConfig, () => store.close());
   const aborted = await store.runs.abortUnfinishedRuns(clock.now());
   if (aborted > 0) logger.warn({ runs: aborted }, 'closed runs left open by an earlier stop as aborted');
   // Before any ingest: bytes a crash left unreferenced in a pack are garbage for good only now.
