@@ -33,6 +33,7 @@ let file: string;
 let store: Store;
 let app: express.Express;
 let running: Config;
+let ops: DefinitionOperations;
 const applied: Config[] = [];
 const now = 1_800_000_000_000;
 
@@ -50,7 +51,7 @@ beforeEach(async () => {
   running = await runtime.withFile(parseConfig(YAML, file, { env: ENV }));
   const operations = new MailboxOperations({ config: () => running, store, clock, wake: () => undefined, startTest: () => undefined, disconnect: () => undefined });
   const emails = new EmailOperations({ config: () => running, store, clock, wakeOutgoing: () => undefined });
-  const ops = new DefinitionOperations({ store, clock, runtime });
+  ops = new DefinitionOperations({ store, clock, runtime });
   app = express().use('/api', createApi({
     operations, emails, tokens: () => running.api.tokens, maxEmailBytes: () => running.sync.outgoing.maxEmailBytes,
     definitions: { routes: (h) => definitionRoutes(ops, h), mailboxSource: (id) => runtime.source('mailbox', id) },
@@ -141,5 +142,18 @@ describe('profile and mailbox definitions API', () => {
     expect((await request(app).get('/api/profiles/ghost').set(admin)).status).toBe(404);
     expect((await request(app).delete('/api/mailboxes/bob').set(admin)).status).toBe(200);
     expect(running.mailboxes.map((m) => m.id)).toEqual(['ann']);
+  });
+});
+
+describe('concurrent definition changes on one runner', () => {
+  it('validates each against the one before: two mailboxes with one address, one is refused', async () => {
+    const actor = { name: 'root', role: 'admin' as const };
+    const results = await Promise.allSettled([
+      ops.create('mailbox', box('m1', { address: 'same@example.com' }), actor),
+      ops.create('mailbox', box('m2', { address: 'same@example.com' }), actor),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+    expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/address: "same@example.com" is already used by mailbox "m1" \(api\)/);
+    expect(running.mailboxes.map((m) => m.id)).toEqual(['ann', 'm1']);
   });
 });

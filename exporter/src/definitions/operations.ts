@@ -30,7 +30,19 @@ const view = (d: Definition): DefinitionView => ({
  * with its audit entry in one transaction, and applied on this runner at once.
  */
 export class DefinitionOperations {
+  /**
+   * Changes on this runner go one at a time: each is validated against the store as the one before
+   * left it, so two requests cannot each pass alone and fail together (the same address twice).
+   */
+  #queue: Promise<unknown> = Promise.resolve();
+
   constructor(private readonly d: { store: Store; clock: Clock; runtime: DefinitionsRuntime }) {}
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
 
   list(kind: DefinitionKind): { items: DefinitionView[] } {
     return { items: this.d.runtime.definitions(kind).map(view) };
@@ -42,19 +54,31 @@ export class DefinitionOperations {
     return view(found);
   }
 
-  async create(kind: DefinitionKind, body: unknown, actor: Actor): Promise<DefinitionView> {
+  create(kind: DefinitionKind, body: unknown, actor: Actor): Promise<DefinitionView> {
+    return this.#serial(() => this.#create(kind, body, actor));
+  }
+
+  replace(kind: DefinitionKind, id: string, body: unknown, actor: Actor): Promise<DefinitionView> {
+    return this.#serial(() => this.#replace(kind, id, body, actor));
+  }
+
+  remove(kind: DefinitionKind, id: string, actor: Actor): Promise<{ deleted: string }> {
+    return this.#serial(() => this.#remove(kind, id, actor));
+  }
+
+  async #create(kind: DefinitionKind, body: unknown, actor: Actor): Promise<DefinitionView> {
     const def = this.#checked(kind, body, undefined, actor);
     await this.#validate(def, (defs) => [...defs.filter((x) => !(x.kind === kind && x.id === def.id)), def]);
     return this.#write(def, actor, 'create', (tx) => tx.definitions.create(def));
   }
 
-  async replace(kind: DefinitionKind, id: string, body: unknown, actor: Actor): Promise<DefinitionView> {
+  async #replace(kind: DefinitionKind, id: string, body: unknown, actor: Actor): Promise<DefinitionView> {
     const def = this.#checked(kind, body, id, actor);
     await this.#validate(def, (defs) => defs.map((x) => (x.kind === kind && x.id === id ? def : x)));
     return this.#write(def, actor, 'update', (tx) => tx.definitions.update(def));
   }
 
-  async remove(kind: DefinitionKind, id: string, actor: Actor): Promise<{ deleted: string }> {
+  async #remove(kind: DefinitionKind, id: string, actor: Actor): Promise<{ deleted: string }> {
     const defs = await this.d.store.definitions.list();
     const existing = defs.find((x) => x.kind === kind && x.id === id);
     if (existing?.source === 'file') throw fileOwned(existing);
