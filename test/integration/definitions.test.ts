@@ -1,7 +1,9 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../exporter/src/store/index.js';
-import { startCli } from '../harness/cli.js';
+import { runCli, startCli } from '../harness/cli.js';
 import { writeLabConfig } from '../harness/config.js';
 import { Dovecot } from '../harness/dovecot.js';
 import { makeMessage } from '../harness/mail.js';
@@ -80,5 +82,26 @@ describe('mailboxes defined through the API of a running mailsync', () => {
       await run.stop();
     }
     expect(await run.exited).toMatchObject({ code: 0 });
+  });
+
+  it('refuses to start when the file and the API\'s definitions do not validate together, naming both', async () => {
+    const ann = dovecot.addUser('defs-start');
+    const lab = writeLabConfig(dovecot, { mailboxes: [{ id: 'ann', user: ann.name }], extra: { api: { tokens: [{ name: 'root', role: 'admin', token: '${DEFS_TOKEN}' }] } } });
+    const env = { ...lab.env, DEFS_TOKEN: TOKEN, OTHER_PW: 'x' };
+    const run = startCli(['run', '--config', lab.file, '--log-level', 'info'], env);
+    try {
+      const url = String((await run.waitForLog((e) => e.msg === 'mailsync started')).url);
+      const created = await call(url, 'POST', '/mailboxes', { id: 'api-one', address: 'shared@lab.example', profile: 'lab', credentials: { username: 'u', password: { env: 'OTHER_PW' } } });
+      expect(created.status).toBe(201);
+    } finally {
+      await run.stop();
+    }
+    // The file now gives another mailbox the API mailbox's address.
+    const doc = parse(readFileSync(lab.file, 'utf8')) as { mailboxes: object[] };
+    doc.mailboxes.push({ id: 'file-two', address: 'shared@lab.example', profile: 'lab', credentials: { username: 'u', password: '${OTHER_PW}' } });
+    writeFileSync(lab.file, stringify(doc));
+    const refused = await runCli(['run', '--config', lab.file], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`mailbox "api-one" (api).address: "shared@lab.example" is already used by mailbox "file-two" (file:${lab.file})`);
   });
 });
