@@ -53,13 +53,15 @@ function runner(name: string, text: string) {
   const timers = manualTimers();
   const errors: unknown[][] = [];
   const applied: Config[] = [];
+  const rejected: number[] = [];
   const runtime = new DefinitionsRuntime({
+    rejected: () => rejected.push(1),
     store, clock: { now: () => 1_000 }, timers, env: ENV, pollMs: () => 7_000,
     logger: { info: () => undefined, warn: () => undefined, error: (...args: unknown[]) => errors.push(args) },
     apply: async (c) => { applied.push(c); },
   });
   const load = () => parseConfig(text, file, { env: ENV });
-  return { file, store, timers, errors, applied, runtime, load, write: (t: string) => { text = t; writeFileSync(file, t); } };
+  return { file, store, timers, errors, applied, rejected, runtime, load, write: (t: string) => { text = t; writeFileSync(file, t); } };
 }
 
 describe('definitions runtime', () => {
@@ -110,6 +112,7 @@ describe('definitions runtime', () => {
     await a.runtime.refresh();
     expect(a.applied).toEqual([]);
     expect(a.errors).toHaveLength(1);
+    expect(a.rejected).toHaveLength(1);
     expect(a.errors[0]?.[0]).toMatchObject({ problems: [expect.stringMatching(/^mailbox "bad" \(api\)\.profile: unknown profile "ghost"/)] });
     await a.store.definitions.remove('mailbox', 'bad');
     await a.runtime.refresh();

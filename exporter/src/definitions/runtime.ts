@@ -15,6 +15,8 @@ export interface RuntimeDeps {
   apply: (config: Config) => Promise<void>;
   /** definitions.pollSeconds of the running config, read at each poll. */
   pollMs: () => number;
+  /** The store's definitions did not validate: the running config stays (mailsync_config_last_reload_successful 0). */
+  rejected?: () => void;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -84,6 +86,7 @@ export class DefinitionsRuntime {
       // One line per revision that fails, not one per poll.
       if (this.#failed !== revision) this.#d.logger.error({ revision, problems: error.problems }, 'the store\'s profiles and mailboxes do not validate: keeping the running config');
       this.#failed = revision;
+      this.#d.rejected?.();
       return;
     }
     await this.#d.apply(built.config);

@@ -21,7 +21,7 @@ export interface Definitions {
 }
 
 /** C: the service's side of store definitions: the runtime, its poll interval from the running config, the API. */
-export function startDefinitions(deps: { store: Store; clock: Clock; timers: Timers; logger: Logger; apply: (config: Config) => Promise<void> }): Definitions {
+export function startDefinitions(deps: { store: Store; clock: Clock; timers: Timers; logger: Logger; apply: (config: Config) => Promise<void>; rejected: () => void }): Definitions {
   let latest: Config | undefined;
   const runtime = new DefinitionsRuntime({
     ...deps,

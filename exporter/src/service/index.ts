@@ -70,7 +70,7 @@ export async function startService(fileConfig: Config, deps: ServiceDeps): Promi
   const clock = deps.clock ?? systemClock;
   const store = await openStoreFor(fileConfig.store.path, fileConfig.store.packDir);
   // C: the file's profiles and mailboxes go into the store; the running config adds the API's.
-  const definitions = startDefinitions({ store, clock, timers: deps.timers ?? systemTimers, logger, apply: (next) => reload.apply(next) });
+  const definitions = startDefinitions({ store, clock, timers: deps.timers ?? systemTimers, logger, apply: (next) => reload.apply(next), rejected: () => metrics.configLoaded(false, clock.now()) });
   const initial = await definitions.withFile(fileConfig, () => store.close());
   const aborted = await store.runs.abortUnfinishedRuns(clock.now());
   if (aborted > 0) logger.warn({ runs: aborted }, 'closed runs left open by an earlier stop as aborted');
