@@ -84,9 +84,11 @@ export class DefinitionsRuntime {
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       // One line per revision that fails, not one per poll.
-      if (this.#failed !== revision) this.#d.logger.error({ revision, problems: error.problems }, 'the store\'s profiles and mailboxes do not validate: keeping the running config');
+      if (this.#failed !== revision) {
+        this.#d.logger.error({ revision, problems: error.problems }, 'the store\'s profiles and mailboxes do not validate: keeping the running config');
+        this.#d.rejected?.();
+      }
       this.#failed = revision;
-      this.#d.rejected?.();
       return;
     }
     await this.#d.apply(built.config);
