@@ -33,7 +33,18 @@ export function loadConfigFile(file: string, options: LoadOptions = {}): Config 
 
 /** Parses and validates YAML text; `file` names the source and anchors relative paths. */
 export function parseConfig(text: string, file: string, options: LoadOptions = {}): Config {
-  return configFromDocument(configDocument(text, file), file, options);
+  const document = configDocument(text, file);
+  const config = configFromDocument(document, file, options);
+  documents.set(config, document);
+  return config;
+}
+
+/** C: the document each loaded config came from, so the definitions' merge does not parse the YAML again. */
+const documents = new WeakMap<Config, unknown>();
+
+/** The YAML document `config` was parsed from, if this loader parsed it. */
+export function documentOf(config: Config): unknown {
+  return documents.get(config);
 }
 
 /**

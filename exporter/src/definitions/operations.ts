@@ -5,7 +5,7 @@ import { formatIssue } from '../config/errors.js';
 import { mailboxSchema, profileSchema } from '../config/schema.js';
 import { OperationError, type Actor } from '../mailboxes/operation-error.js';
 import type { Definition, DefinitionKind, DefinitionWrite, Store } from '../store/index.js';
-import type { DefinitionsRuntime } from './runtime.js';
+import type { Candidate, DefinitionsRuntime } from './runtime.js';
 import { inlineSecretProblems } from './secrets.js';
 
 export interface DefinitionView {
@@ -68,14 +68,14 @@ export class DefinitionOperations {
 
   async #create(kind: DefinitionKind, body: unknown, actor: Actor): Promise<DefinitionView> {
     const def = this.#checked(kind, body, undefined, actor);
-    await this.#validate(def, (defs) => [...defs.filter((x) => !(x.kind === kind && x.id === def.id)), def]);
-    return this.#write(def, actor, 'create', (tx) => tx.definitions.create(def));
+    const candidate = await this.#validate(def, (defs) => [...defs.filter((x) => !(x.kind === kind && x.id === def.id)), def]);
+    return this.#write(def, actor, 'create', candidate, (tx) => tx.definitions.create(def));
   }
 
   async #replace(kind: DefinitionKind, id: string, body: unknown, actor: Actor): Promise<DefinitionView> {
     const def = this.#checked(kind, body, id, actor);
-    await this.#validate(def, (defs) => defs.map((x) => (x.kind === kind && x.id === id ? def : x)));
-    return this.#write(def, actor, 'update', (tx) => tx.definitions.update(def));
+    const candidate = await this.#validate(def, (defs) => defs.map((x) => (x.kind === kind && x.id === id ? def : x)));
+    return this.#write(def, actor, 'update', candidate, (tx) => tx.definitions.update(def));
   }
 
   async #remove(kind: DefinitionKind, id: string, actor: Actor): Promise<{ deleted: string }> {
@@ -86,7 +86,9 @@ export class DefinitionOperations {
       const users = defs.filter((x) => x.kind === 'mailbox' && x.body.profile === id).map((x) => x.id);
       if (users.length > 0) throw new OperationError(409, `profile "${id}" is used by mailbox(es) ${users.slice(0, 10).join(', ')}${users.length > 10 ? ` and ${users.length - 10} more` : ''}; delete or move them first`);
     }
-    await this.#write({ kind, id, source: 'api', body: {}, changedBy: actor.name, changedAt: this.d.clock.now() }, actor, 'delete', (tx) => tx.definitions.remove(kind, id));
+    const gone: Definition = { kind, id, source: 'api', body: {}, changedBy: actor.name, changedAt: this.d.clock.now() };
+    const candidate = await this.#validate(gone, (all) => all.filter((x) => !(x.kind === kind && x.id === id)));
+    await this.#write(gone, actor, 'delete', candidate, (tx) => tx.definitions.remove(kind, id));
     return { deleted: id };
   }
 
@@ -105,18 +107,18 @@ export class DefinitionOperations {
     return { kind, id: record.id as string, source: 'api', body: record, changedBy: actor.name, changedAt: this.d.clock.now() };
   }
 
-  async #validate(def: Definition, change: (defs: Definition[]) => Definition[]): Promise<void> {
+  async #validate(def: Definition, change: (defs: Definition[]) => Definition[]): Promise<Candidate> {
     const owner = this.d.runtime.definitions(def.kind).find((x) => x.id === def.id && x.source === 'file');
     if (owner) throw fileOwned(owner);
     try {
-      await this.d.runtime.validate(change);
+      return await this.d.runtime.validate(change);
     } catch (error) {
       if (error instanceof ConfigError) throw new OperationError(400, error.problems.join('; '));
       throw error;
     }
   }
 
-  async #write(def: Definition, actor: Actor, verb: 'create' | 'update' | 'delete', write: (tx: Pick<Store, 'definitions'>) => Promise<DefinitionWrite>): Promise<DefinitionView> {
+  async #write(def: Definition, actor: Actor, verb: 'create' | 'update' | 'delete', candidate: Candidate, write: (tx: Pick<Store, 'definitions'>) => Promise<DefinitionWrite>): Promise<DefinitionView> {
     const { store } = this.d;
     const outcome = await store.transaction(async (tx) => {
       const result = await write(tx);
@@ -129,8 +131,9 @@ export class DefinitionOperations {
       return result;
     });
     if (!outcome.ok) throw await this.#refusal(def, outcome);
-    // This runner applies at once; the others when their revision poll sees it move.
-    await this.d.runtime.refresh();
+    // This runner applies at once (the config it validated, unless another change came between);
+    // the others when their revision poll sees it move.
+    await this.d.runtime.adopt(candidate, outcome.revision);
     return view(def);
   }
 

@@ -130,4 +130,20 @@ describe('definitions runtime', () => {
     expect(await a.store.definitions.revision()).toBe(revision);
     expect((await a.store.definitions.list()).map((d) => d.id)).toEqual(['ann', 'api1', 'plain']);
   });
+
+  it('applies the validated config after its own write, and builds again when another change came between', async () => {
+    const a = runner('a', yaml(ANN));
+    await a.runtime.withFile(a.load());
+    const mailbox = (id: string) => ({ kind: 'mailbox' as const, id, source: 'api' as const, body: { id, address: `${id}@example.com`, profile: 'plain', credentials: { username: id, password: { env: 'PW' } } }, changedBy: 'root', changedAt: 2 });
+    const own = await a.runtime.validate((defs) => [...defs, mailbox('own1')]);
+    const written = await a.store.definitions.create(mailbox('own1'));
+    await a.runtime.adopt(own, written.ok ? written.revision : -1);
+    expect(a.applied.at(-1)?.mailboxes.map((m) => m.id)).toEqual(['ann', 'own1']);
+    // Another runner writes between this one's validation and its write.
+    const next = await a.runtime.validate((defs) => [...defs, mailbox('own2')]);
+    await a.store.definitions.create(mailbox('theirs'));
+    const second = await a.store.definitions.create(mailbox('own2'));
+    await a.runtime.adopt(next, second.ok ? second.revision : -1);
+    expect(a.applied.at(-1)?.mailboxes.map((m) => m.id)).toEqual(['ann', 'own1', 'own2', 'theirs']);
+  });
 });

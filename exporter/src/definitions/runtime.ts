@@ -1,10 +1,18 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Clock } from '../clock.js';
 import { ConfigError, type Config } from '../config/index.js';
-import { readConfigDocument } from '../config/load.js';
+import { documentOf, readConfigDocument } from '../config/load.js';
 import type { Logger } from '../log.js';
 import type { Timers } from '../scheduler/scheduler.js';
 import type { Definition, DefinitionKind, DefinitionSource, Store } from '../store/index.js';
 import { buildConfig, fileDefinitions } from './merge.js';
+
+/** A config validated from the store's definitions (with a change) as they stood at `revision`. */
+export interface Candidate {
+  config: Config;
+  defs: Definition[];
+  revision: number;
+}
 
 export interface RuntimeDeps {
   store: Pick<Store, 'definitions'>;
@@ -34,7 +42,7 @@ export class DefinitionsRuntime {
   #byKey = new Map<string, Definition>();
   #timer: unknown;
   #stopped = false;
-  #refreshing: Promise<void> | undefined;
+  #refreshing: Promise<unknown> | undefined;
 
   constructor(deps: RuntimeDeps) {
     this.#d = deps;
@@ -45,32 +53,69 @@ export class DefinitionsRuntime {
    * definitions imported as source `file`, the API's added. Throws ConfigError when they do not
    * validate together; then nothing is imported and the caller keeps what runs.
    */
-  async withFile(fileConfig: Config): Promise<Config> {
+  withFile(fileConfig: Config): Promise<Config> {
+    return this.#serially(() => this.#withFile(fileConfig));
+  }
+
+  async #withFile(fileConfig: Config): Promise<Config> {
     const { store, clock, logger } = this.#d;
-    const document = readConfigDocument(fileConfig.file);
+    // The document the loader parsed; read again only for a config that did not come from it.
+    const document = documentOf(fileConfig) ?? readConfigDocument(fileConfig.file);
     const imported = fileDefinitions(document, fileConfig.file, clock.now());
     const importedKeys = new Set(imported.map((d) => `${d.kind}:${d.id}`));
-    const api = (await store.definitions.list()).filter((d) => d.source === 'api' && !importedKeys.has(`${d.kind}:${d.id}`));
-    const candidate = buildConfig(document, fileConfig.file, [...imported.map((d) => ({ ...d, source: 'file' as const })), ...api], this.#d.env);
+    const before = await store.definitions.revision();
+    const stored = await store.definitions.list();
+    const storedByKey = new Map(stored.map((d) => [`${d.kind}:${d.id}`, d]));
+    // An unchanged file definition keeps its row (and when it was imported); a new or changed one is the file's now.
+    const fromFile = imported.map((d): Definition => {
+      const old = storedByKey.get(`${d.kind}:${d.id}`);
+      return old?.source === 'file' && isDeepStrictEqual(old.body, d.body) ? old : { ...d, source: 'file' };
+    });
+    const defs = [...fromFile, ...stored.filter((d) => d.source === 'api' && !importedKeys.has(`${d.kind}:${d.id}`))];
+    const config = buildConfig(document, fileConfig.file, defs, this.#d.env);
     const result = await store.definitions.importFile(imported);
     if (result.replacedApi.length > 0) logger.warn({ definitions: result.replacedApi, config: fileConfig.file }, 'the config file now defines these API-defined ids: the file\'s definitions replace them');
-    if (result.revision > 0 && result.added + result.changed + result.removed > 0) logger.info({ ...result, replacedApi: undefined }, 'imported the config file\'s profiles and mailboxes into the store');
+    const moved = result.added + result.changed + result.removed > 0;
+    if (moved) logger.info({ ...result, replacedApi: undefined }, 'imported the config file\'s profiles and mailboxes into the store');
     this.#document = document;
     this.#file = fileConfig.file;
-    // Built again from the store: a change another runner made meanwhile is included, not lost.
+    if (result.revision === before + (moved ? 1 : 0)) return this.#adopted({ config, defs, revision: result.revision });
+    // Another runner changed definitions meanwhile: built again from the store, so its change is not lost.
     try {
       return (await this.#build()).config;
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       this.#applied = -1;
-      return candidate;
+      return config;
     }
+  }
+
+  /**
+   * Applies a change this runner validated and wrote: when the store's revision is the one after
+   * the validated state, nothing else changed in between and the validated config is what the
+   * store now holds; otherwise it is built again from the store.
+   */
+  adopt(candidate: Candidate, written: number): Promise<void> {
+    return this.#serially(async () => {
+      if (written !== candidate.revision + 1) return this.#refresh();
+      await this.#d.apply(this.#adopted({ ...candidate, revision: written }));
+    });
+  }
+
+  #adopted(c: Candidate): Config {
+    this.#byKey = new Map(c.defs.map((d) => [`${d.kind}:${d.id}`, d]));
+    this.#applied = c.revision;
+    return c.config;
   }
 
   /** Applies the store's definitions when their revision moved since the last apply; a failure keeps what runs. */
   refresh(): Promise<void> {
-    // One at a time: an API change and the poll must not apply two builds out of order.
-    const run = (this.#refreshing ?? Promise.resolve()).then(() => this.#refresh());
+    return this.#serially(() => this.#refresh());
+  }
+
+  /** One at a time: a reload, an API change and the poll must not apply two builds out of order. */
+  #serially<T>(fn: () => Promise<T>): Promise<T> {
+    const run = (this.#refreshing ?? Promise.resolve()).then(fn);
     this.#refreshing = run.catch(() => undefined);
     return run;
   }
@@ -113,14 +158,16 @@ export class DefinitionsRuntime {
     return this.#byKey.get(`${kind}:${id}`)?.source;
   }
 
-  /** The definitions the running config was built from. */
+  /** The definitions the running config was built from, by id. */
   definitions(kind: DefinitionKind): Definition[] {
-    return [...this.#byKey.values()].filter((d) => d.kind === kind);
+    return [...this.#byKey.values()].filter((d) => d.kind === kind).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
-  /** The running file document and definitions with one change, validated as the runner would build them. */
-  validate(change: (defs: Definition[]) => Definition[]): Promise<Config> {
-    return this.#d.store.definitions.list().then((defs) => buildConfig(this.#document, this.#file, change(defs), this.#d.env));
+  /** The running file document and the store's definitions with one change, validated as the runner would build them. */
+  async validate(change: (defs: Definition[]) => Definition[]): Promise<Candidate> {
+    const revision = await this.#d.store.definitions.revision();
+    const defs = change(await this.#d.store.definitions.list());
+    return { config: buildConfig(this.#document, this.#file, defs, this.#d.env), defs, revision };
   }
 
   get file(): string {
