@@ -80,6 +80,17 @@ export function definitionStoreSuite(open: () => Promise<{ definitions: Definiti
       expect((await d.list()).map((x) => `${x.id}:${x.source}`)).toEqual(['p3:api']);
     }));
 
+    it('writes only at the revision the caller validated against (compare-and-set)', withStore(async (d) => {
+      await d.importFile([profile('p1')]);
+      expect(await d.create(profile('p2'), 0)).toEqual({ ok: false, refusal: 'stale' });
+      expect(await d.create(profile('p2'), 1)).toEqual({ ok: true, revision: 2 });
+      expect(await d.update(profile('p2', 'h2'), 1)).toEqual({ ok: false, refusal: 'stale' });
+      expect(await d.remove('profile', 'p2', 1)).toEqual({ ok: false, refusal: 'stale' });
+      expect(await d.revision()).toBe(2);
+      expect(await d.update(profile('p2', 'h2'), 2)).toEqual({ ok: true, revision: 3 });
+      expect(await d.remove('profile', 'p2', 3)).toEqual({ ok: true, revision: 4 });
+    }));
+
     it('gives concurrent creates one revision each', withStore(async (d) => {
       const results = await Promise.all(Array.from({ length: 8 }, (_, i) => d.create(profile(`c${i}`))));
       expect(results.map((r) => (r.ok ? r.revision : 0)).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);

@@ -34,6 +34,7 @@ let store: Store;
 let app: express.Express;
 let running: Config;
 let ops: DefinitionOperations;
+let runtime: DefinitionsRuntime;
 const applied: Config[] = [];
 const now = 1_800_000_000_000;
 
@@ -44,7 +45,7 @@ beforeEach(async () => {
   store = await openStore({ path: ':memory:' });
   applied.length = 0;
   const clock = { now: () => now };
-  const runtime = new DefinitionsRuntime({
+  runtime = new DefinitionsRuntime({
     store, clock, timers: systemTimers, logger: { info: () => undefined, warn: () => undefined, error: () => undefined }, env: ENV, pollMs: () => 5_000,
     apply: async (c) => { running = c; applied.push(c); },
   });
@@ -155,5 +156,29 @@ describe('concurrent definition changes on one runner', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
     expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/address: "same@example.com" is already used by mailbox "m1" \(api\)/);
     expect(running.mailboxes.map((m) => m.id)).toEqual(['ann', 'm1']);
+  });
+});
+
+describe('a change on another runner between validation and write', () => {
+  it('makes the change validate again: a clashing address is refused, not written beside it', async () => {
+    const clock = { now: () => now };
+    let first = true;
+    // The other runner's write lands after this one validated, before it writes.
+    const racing = new Proxy(store, {
+      get(target, key, receiver) {
+        if (key !== 'transaction') return Reflect.get(target, key, receiver) as unknown;
+        return async (fn: Parameters<Store['transaction']>[0]) => {
+          if (first) {
+            first = false;
+            await target.definitions.create({ kind: 'mailbox', id: 'other', body: box('other', { address: 'same@example.com' }), changedBy: 'runner-2', changedAt: now });
+          }
+          return target.transaction(fn);
+        };
+      },
+    });
+    const racingOps = new DefinitionOperations({ store: racing, clock, runtime });
+    await expect(racingOps.create('mailbox', box('mine', { address: 'same@example.com' }), { name: 'root', role: 'admin' }))
+      .rejects.toThrow(/address: "same@example.com" is already used by mailbox "other" \(api\)/);
+    expect((await store.definitions.list()).map((d) => d.id)).toEqual(['ann', 'other', 'plain']);
   });
 });

@@ -20,6 +20,11 @@ export interface DefinitionView {
 
 const SCHEMAS: Record<DefinitionKind, z.ZodType> = { profile: profileSchema, mailbox: mailboxSchema };
 
+type Write = (tx: Pick<Store, 'definitions'>, expected: number) => Promise<DefinitionWrite>;
+
+/** Tries of one change that keeps meeting changes from other runners between validation and write. */
+const MAX_ATTEMPTS = 5;
+
 const view = (d: Definition): DefinitionView => ({
   kind: d.kind, id: d.id, source: d.source, definition: d.body, changedBy: d.changedBy, changedAt: new Date(d.changedAt).toISOString(),
 });
@@ -68,14 +73,12 @@ export class DefinitionOperations {
 
   async #create(kind: DefinitionKind, body: unknown, actor: Actor): Promise<DefinitionView> {
     const def = this.#checked(kind, body, undefined, actor);
-    const candidate = await this.#validate(def, (defs) => [...defs.filter((x) => !(x.kind === kind && x.id === def.id)), def]);
-    return this.#write(def, actor, 'create', candidate, (tx) => tx.definitions.create(def));
+    return this.#write(def, actor, 'create', (defs) => [...defs.filter((x) => !(x.kind === kind && x.id === def.id)), def], (tx, expected) => tx.definitions.create(def, expected));
   }
 
   async #replace(kind: DefinitionKind, id: string, body: unknown, actor: Actor): Promise<DefinitionView> {
     const def = this.#checked(kind, body, id, actor);
-    const candidate = await this.#validate(def, (defs) => defs.map((x) => (x.kind === kind && x.id === id ? def : x)));
-    return this.#write(def, actor, 'update', candidate, (tx) => tx.definitions.update(def));
+    return this.#write(def, actor, 'update', (defs) => defs.map((x) => (x.kind === kind && x.id === id ? def : x)), (tx, expected) => tx.definitions.update(def, expected));
   }
 
   async #remove(kind: DefinitionKind, id: string, actor: Actor): Promise<{ deleted: string }> {
@@ -87,8 +90,7 @@ export class DefinitionOperations {
       if (users.length > 0) throw new OperationError(409, `profile "${id}" is used by mailbox(es) ${users.slice(0, 10).join(', ')}${users.length > 10 ? ` and ${users.length - 10} more` : ''}; delete or move them first`);
     }
     const gone: Definition = { kind, id, source: 'api', body: {}, changedBy: actor.name, changedAt: this.d.clock.now() };
-    const candidate = await this.#validate(gone, (all) => all.filter((x) => !(x.kind === kind && x.id === id)));
-    await this.#write(gone, actor, 'delete', candidate, (tx) => tx.definitions.remove(kind, id));
+    await this.#write(gone, actor, 'delete', (all) => all.filter((x) => !(x.kind === kind && x.id === id)), (tx, expected) => tx.definitions.remove(kind, id, expected));
     return { deleted: id };
   }
 
@@ -118,9 +120,25 @@ export class DefinitionOperations {
     }
   }
 
-  async #write(def: Definition, actor: Actor, verb: 'create' | 'update' | 'delete', candidate: Candidate, write: (tx: Pick<Store, 'definitions'>) => Promise<DefinitionWrite>): Promise<DefinitionView> {
-    const { store } = this.d;
-    const outcome = await store.transaction(async (tx) => {
+  /**
+   * Validates the change against the store's definitions and writes it only if the revision is
+   * still the one validated against (compare-and-set): a change on another runner in between
+   * makes it validate again, so two changes that pass alone but clash together cannot both land.
+   */
+  async #write(def: Definition, actor: Actor, verb: 'create' | 'update' | 'delete', change: (defs: Definition[]) => Definition[], write: Write): Promise<DefinitionView> {
+    for (let attempt = 1; ; attempt++) {
+      const candidate = await this.#validate(def, change);
+      const outcome = await this.#commit(def, actor, verb, (tx) => write(tx, candidate.revision));
+      if (!outcome.ok && outcome.refusal === 'stale' && attempt < MAX_ATTEMPTS) continue;
+      if (!outcome.ok) throw await this.#refusal(def, outcome);
+      // This runner applies at once; the others when their revision poll sees it move.
+      await this.d.runtime.adopt(candidate, outcome.revision);
+      return view(def);
+    }
+  }
+
+  #commit(def: Definition, actor: Actor, verb: string, write: (tx: Pick<Store, 'definitions'>) => Promise<DefinitionWrite>): Promise<DefinitionWrite> {
+    return this.d.store.transaction(async (tx) => {
       const result = await write(tx);
       if (result.ok) {
         await tx.lifecycle.audit({
@@ -130,11 +148,6 @@ export class DefinitionOperations {
       }
       return result;
     });
-    if (!outcome.ok) throw await this.#refusal(def, outcome);
-    // This runner applies at once (the config it validated, unless another change came between);
-    // the others when their revision poll sees it move.
-    await this.d.runtime.adopt(candidate, outcome.revision);
-    return view(def);
   }
 
   async #refusal(def: Definition, outcome: Extract<DefinitionWrite, { ok: false }>): Promise<OperationError> {
@@ -144,6 +157,7 @@ export class DefinitionOperations {
       return owner ? fileOwned(owner) : new OperationError(409, `${name} is defined in a config file`);
     }
     if (outcome.refusal === 'exists') return new OperationError(409, `${name} already exists; change it with PUT`);
+    if (outcome.refusal === 'stale') return new OperationError(409, `the definitions kept changing on other runners while ${name} was validated; try again`);
     if (outcome.refusal === 'in_use') return new OperationError(409, `${name} is used by a mailbox; delete or move its mailboxes first`);
     return new OperationError(404, `no ${name} defined through the API`);
   }

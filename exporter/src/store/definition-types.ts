@@ -19,8 +19,11 @@ export interface Definition {
 
 export type DefinitionInput = Omit<Definition, 'source'>;
 
-/** Why a conditional write did not happen: the row is absent, the file owns it, or a mailbox still uses the profile. */
-export type DefinitionRefusal = 'exists' | 'missing' | 'file' | 'in_use';
+/**
+ * Why a conditional write did not happen: the row exists or is absent, the file owns it, a mailbox
+ * still uses the profile, or (`stale`) the revision is no longer the one the caller validated against.
+ */
+export type DefinitionRefusal = 'exists' | 'missing' | 'file' | 'in_use' | 'stale';
 
 export type DefinitionWrite = { ok: true; revision: number } | { ok: false; refusal: DefinitionRefusal; source?: DefinitionSource };
 
@@ -38,12 +41,15 @@ export interface DefinitionStore {
   revision(): Promise<number>;
   list(): Promise<Definition[]>;
   get(kind: DefinitionKind, id: string): Promise<Definition | undefined>;
-  /** An API create: refused when any definition (file or API) has the id. */
-  create(def: DefinitionInput): Promise<DefinitionWrite>;
-  /** An API change: only of an API definition. */
-  update(def: DefinitionInput): Promise<DefinitionWrite>;
+  /**
+   * An API create: refused when any definition (file or API) has the id. With `expected`, also
+   * when the revision moved past it (compare-and-set: the caller validated against `expected`).
+   */
+  create(def: DefinitionInput, expected?: number): Promise<DefinitionWrite>;
+  /** An API change: only of an API definition (`expected` as for create). */
+  update(def: DefinitionInput, expected?: number): Promise<DefinitionWrite>;
   /** An API delete: only of an API definition, and a profile only while no mailbox names it. */
-  remove(kind: DefinitionKind, id: string): Promise<DefinitionWrite>;
+  remove(kind: DefinitionKind, id: string, expected?: number): Promise<DefinitionWrite>;
   /**
    * Replaces the previous file import with `defs` in one transaction: one no longer in the file is
    * removed, an API one with an id the file has becomes the file's. The revision moves only when

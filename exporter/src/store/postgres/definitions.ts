@@ -56,27 +56,29 @@ export class PgDefinitionStore implements DefinitionStore {
     return get(this.pool, kind, id);
   }
 
-  create(def: DefinitionInput): Promise<DefinitionWrite> {
+  create(def: DefinitionInput, expected?: number): Promise<DefinitionWrite> {
     return this.#tx(async (c) => {
+      if (await stale(c, expected)) return { ok: false, refusal: 'stale' };
       const done = await c.query(`INSERT INTO definition (${COLUMNS}) VALUES ($1, $2, 'api', $3, $4, $5) ON CONFLICT DO NOTHING`,
         [def.kind, def.id, def.body, def.changedBy, def.changedAt]);
       return done.rowCount === 1 ? bump(c) : refused(c, def.kind, def.id, 'exists');
     });
   }
 
-  update(def: DefinitionInput): Promise<DefinitionWrite> {
+  update(def: DefinitionInput, expected?: number): Promise<DefinitionWrite> {
     return this.#tx(async (c) => {
+      if (await stale(c, expected)) return { ok: false, refusal: 'stale' };
       const done = await c.query("UPDATE definition SET body = $1, changed_by = $2, changed_at = $3 WHERE kind = $4 AND id = $5 AND source = 'api'",
         [def.body, def.changedBy, def.changedAt, def.kind, def.id]);
       return done.rowCount === 1 ? bump(c) : refused(c, def.kind, def.id, 'missing');
     });
   }
 
-  remove(kind: DefinitionKind, id: string): Promise<DefinitionWrite> {
+  remove(kind: DefinitionKind, id: string, expected?: number): Promise<DefinitionWrite> {
     return this.#tx(async (c) => {
-      // The revision row first: it serialises definition writers, so a mailbox naming this profile
-      // cannot be created between the check below and the delete.
-      await c.query('SELECT revision FROM definition_revision WHERE id = 1 FOR UPDATE');
+      // The revision row first (locked): it serialises definition writers, so a mailbox naming
+      // this profile cannot be created between the check below and the delete.
+      if (await stale(c, expected)) return { ok: false, refusal: 'stale' };
       if (kind === 'profile' && (await get(c, kind, id))?.source === 'api') {
         const used = await c.query("SELECT 1 FROM definition WHERE kind = 'mailbox' AND body->>'profile' = $1 LIMIT 1", [id]);
         if ((used.rowCount ?? 0) > 0) return { ok: false, refusal: 'in_use' };
@@ -140,6 +142,15 @@ const isPool = (p: pg.Pool | pg.PoolClient): p is pg.Pool => !('release' in p);
 async function get(c: Query, kind: DefinitionKind, id: string): Promise<Definition | undefined> {
   const { rows } = await c.query<Row>(`SELECT ${COLUMNS} FROM definition WHERE kind = $1 AND id = $2`, [kind, id]);
   return rows[0] && toDefinition(rows[0]);
+}
+
+/**
+ * Locks the revision row for the rest of the transaction (writers on every runner queue here) and
+ * says whether it moved past `expected`; without `expected` it only locks.
+ */
+async function stale(c: Query, expected: number | undefined): Promise<boolean> {
+  const { rows } = await c.query<{ revision: string }>('SELECT revision FROM definition_revision WHERE id = 1 FOR UPDATE');
+  return expected !== undefined && Number(rows[0]?.revision ?? 0) !== expected;
 }
 
 async function bump(c: Query): Promise<DefinitionWrite> {

@@ -48,22 +48,25 @@ export class SqliteDefinitions {
     return row && toDefinition(row);
   }
 
-  create(def: DefinitionInput): DefinitionWrite {
+  create(def: DefinitionInput, expected?: number): DefinitionWrite {
     return this.#db.transaction((): DefinitionWrite => {
+      if (this.#stale(expected)) return { ok: false, refusal: 'stale' };
       const done = this.#s.insert.run(def.kind, def.id, 'api', JSON.stringify(def.body), def.changedBy, def.changedAt);
       return done.changes === 1 ? this.#bumped() : this.#refused(def.kind, def.id, 'exists');
     })();
   }
 
-  update(def: DefinitionInput): DefinitionWrite {
+  update(def: DefinitionInput, expected?: number): DefinitionWrite {
     return this.#db.transaction((): DefinitionWrite => {
+      if (this.#stale(expected)) return { ok: false, refusal: 'stale' };
       const done = this.#s.update.run(JSON.stringify(def.body), def.changedBy, def.changedAt, def.kind, def.id);
       return done.changes === 1 ? this.#bumped() : this.#refused(def.kind, def.id, 'missing');
     })();
   }
 
-  remove(kind: DefinitionKind, id: string): DefinitionWrite {
+  remove(kind: DefinitionKind, id: string, expected?: number): DefinitionWrite {
     return this.#db.transaction((): DefinitionWrite => {
+      if (this.#stale(expected)) return { ok: false, refusal: 'stale' };
       // In the delete's own transaction: a mailbox created meanwhile cannot be left without its profile.
       if (kind === 'profile' && this.get(kind, id)?.source === 'api' && this.#s.used.get(id)) return { ok: false, refusal: 'in_use' };
       return this.#s.remove.run(kind, id).changes === 1 ? this.#bumped() : this.#refused(kind, id, 'missing');
@@ -95,6 +98,10 @@ export class SqliteDefinitions {
       result.revision = moved ? (this.#s.bump.get()?.revision ?? 0) : this.revision();
       return result;
     })();
+  }
+
+  #stale(expected: number | undefined): boolean {
+    return expected !== undefined && this.revision() !== expected;
   }
 
   #bumped(): DefinitionWrite {
