@@ -84,7 +84,7 @@ describe('mailboxes defined through the API of a running mailsync', () => {
     expect(await run.exited).toMatchObject({ code: 0 });
   });
 
-  it('refuses to start when the file and the API\'s definitions do not validate together, naming both', async () => {
+  it('refuses a reload, then a start, when the file and the API\'s definitions do not validate together, naming both', async () => {
     const ann = dovecot.addUser('defs-start');
     const lab = writeLabConfig(dovecot, { mailboxes: [{ id: 'ann', user: ann.name }], extra: { api: { tokens: [{ name: 'root', role: 'admin', token: '${DEFS_TOKEN}' }] } } });
     const env = { ...lab.env, DEFS_TOKEN: TOKEN, OTHER_PW: 'x' };
@@ -93,13 +93,17 @@ describe('mailboxes defined through the API of a running mailsync', () => {
       const url = String((await run.waitForLog((e) => e.msg === 'mailsync started')).url);
       const created = await call(url, 'POST', '/mailboxes', { id: 'api-one', address: 'shared@lab.example', profile: 'lab', credentials: { username: 'u', password: { env: 'OTHER_PW' } } });
       expect(created.status).toBe(201);
+      // The file now gives another mailbox the API mailbox's address: a reload is refused, nothing imported.
+      const doc = parse(readFileSync(lab.file, 'utf8')) as { mailboxes: object[] };
+      doc.mailboxes.push({ id: 'file-two', address: 'shared@lab.example', profile: 'lab', credentials: { username: 'u', password: '${OTHER_PW}' } });
+      writeFileSync(lab.file, stringify(doc));
+      const reload = await fetch(`${url}/-/reload`, { method: 'POST' });
+      expect(reload.status).toBe(500);
+      expect(await reload.text()).toContain('mailbox "api-one" (api).address: "shared@lab.example" is already used by mailbox "file-two"');
+      expect((await call(url, 'GET', '/mailboxes/file-two')).status).toBe(404);
     } finally {
       await run.stop();
     }
-    // The file now gives another mailbox the API mailbox's address.
-    const doc = parse(readFileSync(lab.file, 'utf8')) as { mailboxes: object[] };
-    doc.mailboxes.push({ id: 'file-two', address: 'shared@lab.example', profile: 'lab', credentials: { username: 'u', password: '${OTHER_PW}' } });
-    writeFileSync(lab.file, stringify(doc));
     const refused = await runCli(['run', '--config', lab.file], env);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(`mailbox "api-one" (api).address: "shared@lab.example" is already used by mailbox "file-two" (file:${lab.file})`);
