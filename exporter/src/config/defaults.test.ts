@@ -122,6 +122,7 @@ describe('config defaults', () => {
       webhookRetryInitialSeconds: webhook.retryInitialSeconds,
       webhookRetryMaxSeconds: webhook.retryMaxSeconds,
       webhookConcurrency: webhook.concurrency,
+      definitionsPollSeconds: c.definitions.pollSeconds,
     };
     expect(applied).toEqual(DEFAULTS);
   });

@@ -47,6 +47,8 @@ export const DEFAULTS = {
   actMaxConnections: 4,
   actRequestTimeoutSeconds: 60,
   ...FEED_DEFAULTS,
+  // C: how often a runner looks whether another runner changed the store's profiles and mailboxes.
+  definitionsPollSeconds: 5,
   // The Mozilla autoconfig convention: the provider's own host first, then the well-known path.
   autoconfigUrls: [
     'https://autoconfig.{domain}/mail/config-v1.1.xml?emailaddress={address}',

@@ -33,11 +33,45 @@ export function loadConfigFile(file: string, options: LoadOptions = {}): Config 
 
 /** Parses and validates YAML text; `file` names the source and anchors relative paths. */
 export function parseConfig(text: string, file: string, options: LoadOptions = {}): Config {
-  const env = options.env ?? process.env;
+  const document = configDocument(text, file);
+  const config = configFromDocument(document, file, options);
+  documents.set(config, document);
+  return config;
+}
+
+/** C: the document each loaded config came from, so the definitions' merge does not parse the YAML again. */
+const documents = new WeakMap<Config, unknown>();
+
+/** The YAML document `config` was parsed from, if this loader parsed it. */
+export function documentOf(config: Config): unknown {
+  return documents.get(config);
+}
+
+/**
+ * C: the file's YAML as plain values, before the schema: what the store's definitions are merged
+ * into (definitions/), so the file and the API's profiles and mailboxes are validated together.
+ */
+export function readConfigDocument(file: string): unknown {
+  const absolute = path.resolve(file);
+  try {
+    return configDocument(readFileSync(absolute, 'utf8'), absolute);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(absolute, [`cannot read the file: ${(error as Error).message}`]);
+  }
+}
+
+function configDocument(text: string, file: string): unknown {
   if (text.trim() === '') throw new ConfigError(file, ['the file is empty: a config needs at least organization and profiles']);
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) throw new ConfigError(file, doc.errors.map((e) => yamlProblem(e, text)));
-  const parsed = configSchema.safeParse(toJS(doc, file) ?? {});
+  return toJS(doc, file) ?? {};
+}
+
+/** Validates and resolves a config document (plain values, as YAML gives them); `file` anchors relative paths. */
+export function configFromDocument(document: unknown, file: string, options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const parsed = configSchema.safeParse(document);
   if (!parsed.success) throw new ConfigError(file, parsed.error.issues.flatMap(formatIssue));
   return resolve(parsed.data, file, env);
 }

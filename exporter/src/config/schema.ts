@@ -266,6 +266,12 @@ export const configSchema = z.strictObject({
   profiles: z.array(profileSchema).min(1, { error: 'at least one email server profile is needed' }),
   mailboxes: z.array(mailboxSchema).default([]),
   feed: feedSchema.prefault({}),
+  // C: profiles and mailboxes defined in the store (definitions/, docs/configuration.md).
+  definitions: z
+    .strictObject({
+      pollSeconds: seconds(3_600).default(DEFAULTS.definitionsPollSeconds),
+    })
+    .prefault({}),
   webhooks: z.array(webhookSchema).default([]),
 });
 

@@ -30,6 +30,8 @@ export interface ApiDeps {
   records?: Router;
   /** F: the change feed and webhook deliveries (feed/routes.ts), mounted with this router's helpers. */
   feed?: (helpers: RouteHelpers) => Router;
+  /** C: profile and mailbox definitions (definitions/routes.ts), and where a running mailbox is defined. */
+  definitions?: { routes: (helpers: RouteHelpers) => Router; mailboxSource: (id: string) => 'file' | 'api' | undefined };
 }
 
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
@@ -84,7 +86,7 @@ const disableBody = z.strictObject({
  * The admin API under /api: bearer tokens from the config, roles viewer < operator < admin.
  * Bodies and queries are validated strictly; every refusal is a JSON `{ error }` with a 4xx.
  */
-export function createApi({ operations, emails, act, tokens, maxEmailBytes, failures, logger, records, feed }: ApiDeps): Router {
+export function createApi({ operations, emails, act, tokens, maxEmailBytes, failures, logger, records, feed, definitions }: ApiDeps): Router {
   const api = express.Router();
   // Authentication first: an unauthenticated client never gets its body read.
   api.use(authenticate(tokens, failures, logger));
@@ -130,11 +132,15 @@ export function createApi({ operations, emails, act, tokens, maxEmailBytes, fail
   api.get('/mailboxes', needs('viewer'), async (req, res) => {
     const q = parse(listQuery, req.query, 'query');
     const { page, pageSize, ...filter } = q;
-    res.json(await operations.list(filter as Parameters<MailboxOperations['list']>[0], page, pageSize));
+    const listed = await operations.list(filter as Parameters<MailboxOperations['list']>[0], page, pageSize);
+    res.json(definitions ? { ...listed, items: listed.items.map((m) => ({ ...m, source: definitions.mailboxSource(m.id) })) } : listed);
   });
   api.get('/mailboxes/:id', needs('viewer'), async (req, res) => {
-    res.json(await operations.show(param(req)));
+    const shown = await operations.show(param(req));
+    res.json(definitions ? { ...shown, source: definitions.mailboxSource(param(req)) } : shown);
   });
+  // C: POST /mailboxes, PUT/DELETE /mailboxes/:id, /profiles (admin).
+  if (definitions) api.use(definitions.routes({ needs, parse, actor }));
   api.post('/mailboxes/:id/approve', needs('operator'), async (req, res) => {
     const body = parse(approvalBody, bodyOf(req), 'body');
     res.json(await operations.approve(param(req), actor(res), 'approved', body.comment));

@@ -19,17 +19,19 @@ import { EmailRecords, FailureRecords, recordRoutes } from '../records/index.js'
 import { MailboxOperations } from '../mailboxes/operations.js';
 import { createMetrics, readFleet, type Metrics } from '../metrics/index.js';
 import { startFeed, type Feed } from '../feed/service.js';
-import type { Timers } from '../scheduler/scheduler.js';
+import { systemTimers, type Timers } from '../scheduler/scheduler.js';
 import type { Store } from '../store/index.js';
 import { TestQueue } from '../test-enable/queue.js';
 import { runTestEnable } from '../test-enable/run.js';
 import { approveFromConfig } from './approvals.js';
 import { CurrentConfig } from './current.js';
+import type { Definitions } from './definitions.js';
 import { listen } from './listen.js';
 import { startLoadGuard } from './load-guard.js';
 import { restartOnlyChanges } from './reload.js';
 import { openStoreFor, StartupError } from './errors.js';
 import { DirectionSchedulers } from './schedulers.js';
+import { startDefinitions } from './definitions.js';
 import { CurrentWeb } from './web.js';
 
 /** Test & Enable runs at most this many mailboxes at once: it is interactive, not bulk work. */
@@ -63,10 +65,13 @@ export interface Service {
 }
 
 /** Wires store, directions, schedulers, Test & Enable, metrics and HTTP for `mailsync run`. */
-export async function startService(initial: Config, deps: ServiceDeps): Promise<Service> {
+export async function startService(fileConfig: Config, deps: ServiceDeps): Promise<Service> {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
-  const store = await openStoreFor(initial.store.path, initial.store.packDir);
+  const store = await openStoreFor(fileConfig.store.path, fileConfig.store.packDir);
+  // C: the file's profiles and mailboxes go into the store; the running config adds the API's.
+  const definitions = startDefinitions({ store, clock, timers: deps.timers ?? systemTimers, logger, apply: (next) => reload.apply(next), rejected: () => metrics.configLoaded(false, clock.now()) });
+  const initial = await definitions.withFile(fileConfig, () => store.close());
   const aborted = await store.runs.abortUnfinishedRuns(clock.now());
   if (aborted > 0) logger.warn({ runs: aborted }, 'closed runs left open by an earlier stop as aborted');
   // Before any ingest: bytes a crash left unreferenced in a pack are garbage for good only now.
@@ -117,11 +122,11 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
   }, TEST_ENABLE_CONCURRENCY);
 
   const web = new CurrentWeb(deps.webConfigFile, deps.web);
-  const reload = createReload(current, { ...deps, clock, metrics, directions, schedulers, store, currentWeb: web, feed });
+  const reload = createReload(current, { ...deps, clock, metrics, directions, schedulers, store, currentWeb: web, feed, definitions });
   let stopping = false;
   // One budget of failed authentications per client address, for basic auth and API tokens alike.
   const failures = new FailedAuthLimiter(DEFAULT_FAILURE_LIMITS, clock);
-  const http = createHttp({ current, store, clock, logger, schedulers, directions, tests, metrics, reload, failures, feed, stopping: () => stopping });
+  const http = createHttp({ current, store, clock, logger, schedulers, directions, tests, metrics, reload, failures, feed, definitions, stopping: () => stopping });
   const gated = webGate(http, { web: () => web.config, verifier: new BasicAuthVerifier(), failures, logger });
   let listening: Awaited<ReturnType<typeof listen>>;
   try {
@@ -135,18 +140,20 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
   const { url } = listening;
   web.attach(listening);
   schedulers.start();
+  definitions.start();
   for (const id of await store.lifecycle.pendingTests()) tests.push(id);
   logger.info({ url, mailboxes: current.mailboxCount, store: initial.store.path }, 'mailsync started');
 
   return {
     url,
-    reload,
+    reload: () => reload(),
     testsIdle: () => tests.idle(),
     async stop() {
       if (stopping) return;
       stopping = true;
       logger.info({ inFlight: schedulers.inFlight }, 'stopping: waiting for running cycles to reach a safe point');
       // The feed first: long-polls answer now, deliveries in flight are aborted and stay pending.
+      definitions.stop();
       await Promise.all([schedulers.stop(), tests.stop(), feed.stop()]);
       guard.stop();
       await Promise.all([...directions.values()].map((d) => d.close()));
@@ -171,10 +178,11 @@ interface HttpParts {
   reload: () => Promise<ReloadResult>;
   failures: FailedAuthLimiter;
   feed: Feed;
+  definitions: Definitions;
   stopping: () => boolean;
 }
 
-function createHttp({ current, store, clock, logger, schedulers, directions, tests, metrics, reload, failures, feed, stopping }: HttpParts) {
+function createHttp({ current, store, clock, logger, schedulers, directions, tests, metrics, reload, failures, feed, definitions, stopping }: HttpParts) {
   const operations = new MailboxOperations({
     config: () => current.config,
     store,
@@ -193,7 +201,7 @@ function createHttp({ current, store, clock, logger, schedulers, directions, tes
     notReadyReason: () => (stopping() ? 'shutting down' : undefined),
     reload,
     onError: (error) => logger.error({ err: error }, 'HTTP request failed inside mailsync'),
-    api: createApi({ operations, emails, act, tokens: () => current.config.api.tokens, maxEmailBytes: () => current.config.sync.outgoing.maxEmailBytes, failures, logger, records, feed: feed.routes }),
+    api: createApi({ operations, emails, act, tokens: () => current.config.api.tokens, maxEmailBytes: () => current.config.sync.outgoing.maxEmailBytes, failures, logger, records, feed: feed.routes, definitions: definitions.api(store, clock) }),
     ...(initial.server.statusPage ? { status: createStatusPages({ config: () => current.config, store, clock, operations, itemFailures }) } : {}),
   });
 }
@@ -206,19 +214,22 @@ interface ReloadDeps extends ServiceDeps {
   store: Store;
   currentWeb: CurrentWeb;
   feed: Feed;
+  definitions: Definitions;
 }
 
 /** SIGHUP and POST /-/reload: a file with problems is reported and never applied. */
-function createReload(current: CurrentConfig, deps: ReloadDeps): () => Promise<ReloadResult> {
+function createReload(current: CurrentConfig, deps: ReloadDeps): (() => Promise<ReloadResult>) & { apply: (next: Config) => Promise<void> } {
   const { logger, clock, metrics } = deps;
   const loadConfig = deps.loadConfig ?? loadConfigFile;
-  return async () => {
+  const reload = async () => {
     let next: Config;
     let nextWeb: WebConfig | undefined;
     try {
-      next = loadConfig(current.config.file);
+      const fileConfig = loadConfig(current.config.file);
       // Both files or neither: a bad web config keeps the running config too.
       nextWeb = deps.currentWeb.read();
+      // C: the file alone first (its problems named by file position), then with the store's definitions.
+      next = await deps.definitions.withFile(fileConfig);
     } catch (error) {
       metrics.configLoaded(false, clock.now());
       const problems = error instanceof ConfigError ? error.problems : [(error as Error).message];
@@ -226,6 +237,12 @@ function createReload(current: CurrentConfig, deps: ReloadDeps): () => Promise<R
       return { ok: false, error: problems.join('; ') };
     }
     const ignored = [...restartOnlyChanges(current.config, next), ...deps.currentWeb.apply(nextWeb)];
+    await apply(next, 'config reloaded');
+    if (ignored.length > 0) logger.warn({ settings: ignored }, 'config reloaded; these settings take effect only after a restart');
+    return { ok: true } as const;
+  };
+  /** What a reload and a change of the store's definitions both carry out. */
+  const apply = async (next: Config, done: string) => {
     current.replace(next);
     // Idle sessions may belong to a changed server or password: the next cycle logs in afresh.
     for (const d of deps.directions.values()) d.closeIdle();
@@ -242,8 +259,7 @@ function createReload(current: CurrentConfig, deps: ReloadDeps): () => Promise<R
     if (level !== logger.level) logger.level = level;
     metrics.configLoaded(true, clock.now());
     for (const w of next.warnings) logger.warn({ config: next.file }, w);
-    if (ignored.length > 0) logger.warn({ settings: ignored }, 'config reloaded; these settings take effect only after a restart');
-    logger.info({ mailboxes: current.mailboxCount, profiles: next.profiles.length }, 'config reloaded');
-    return { ok: true };
+    logger.info({ mailboxes: current.mailboxCount, profiles: next.profiles.length }, done);
   };
+  return Object.assign(reload, { apply: (next: Config) => apply(next, 'applied a change of the store\'s profiles and mailboxes') });
 }

@@ -12,6 +12,7 @@ import type {
 } from './types.js';
 import type { EmailQuery, EmailRecord, ItemFailureQuery, ItemFailureRecord } from './record-types.js';
 import type { ActStore } from './act-types.js';
+import type { DefinitionStore } from './definition-types.js';
 
 /**
  * What mailsync keeps, as one interface that each store driver implements (SQLite today,
@@ -39,6 +40,8 @@ export interface Store {
   readonly feed: FeedStore;
   /** Wakes the feed's long-polls and the webhook worker after a change commits. */
   readonly changes: ChangeNotifier;
+  /** C: profiles and mailboxes defined in the store (file imports and the admin API), with a revision counter. */
+  readonly definitions: DefinitionStore;
   /**
    * Runs `fn` atomically: its writes through `tx` commit together or not at all. Other callers
    * wait until it ends, so keep network I/O out of `fn`.

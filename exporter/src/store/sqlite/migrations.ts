@@ -205,4 +205,23 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE mailbox_lifecycle ADD COLUMN test_send_message INTEGER NOT NULL DEFAULT 0;
   `,
   ...FEATURE_MIGRATIONS,
+  // C: profiles and mailboxes defined in the store (the config file's imported as source 'file',
+  // the admin API's as 'api'), as their config-schema JSON; one revision row, bumped in the same
+  // transaction as every change, that runners poll.
+  `
+  CREATE TABLE definition (
+    kind TEXT NOT NULL CHECK (kind IN ('profile', 'mailbox')),
+    id TEXT NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('file', 'api')),
+    body TEXT NOT NULL,
+    changed_by TEXT NOT NULL,
+    changed_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, id)
+  ) STRICT;
+  CREATE TABLE definition_revision (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    revision INTEGER NOT NULL
+  ) STRICT;
+  INSERT INTO definition_revision (id, revision) VALUES (1, 0);
+  `,
 ];

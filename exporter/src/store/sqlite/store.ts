@@ -18,6 +18,7 @@ import { SqlitePacks } from './packs.js';
 import { RawBytes } from './raw-bytes.js';
 import { SqliteRuns } from './runs.js';
 import { SqliteTokens } from './tokens.js';
+import { SqliteDefinitions } from './definitions.js';
 
 export interface SqliteOptions {
   /** ':memory:' for tests. */
@@ -44,6 +45,7 @@ export class SqliteStore implements Store {
   readonly act;
   readonly tokens;
   readonly feed;
+  readonly definitions;
   readonly changes = new ChangeNotifier();
   readonly #db: Database.Database;
   readonly #gate = new TransactionGate();
@@ -73,7 +75,7 @@ export class SqliteStore implements Store {
     const feed = new SqliteFeed(db, () => this.changes.changed());
     const parts = {
       mail: new SqliteMail(db, feed), runs: new SqliteRuns(db), lifecycle: new SqliteLifecycle(db, feed), outgoing: new SqliteOutgoing(db, feed), feed,
-      pop3: new SqlitePop3(db), act: new SqliteAct(db, feed), tokens: new SqliteTokens(db),
+      pop3: new SqlitePop3(db), act: new SqliteAct(db, feed), tokens: new SqliteTokens(db), definitions: new SqliteDefinitions(db),
     };
     const faults = storageFaults(options.path);
     this.#faults = faults;
@@ -88,6 +90,7 @@ export class SqliteStore implements Store {
     this.act = promised(parts.act, gated);
     this.tokens = promised(parts.tokens, gated);
     this.feed = promised(parts.feed, gated);
+    this.definitions = promised(parts.definitions, gated);
     this.#tx = {
       mail: this.#mailStore(parts.mail, direct, true),
       runs: promised(parts.runs, direct),
@@ -97,6 +100,7 @@ export class SqliteStore implements Store {
       act: promised(parts.act, direct),
       tokens: promised(parts.tokens, direct),
       feed: promised(parts.feed, direct),
+      definitions: promised(parts.definitions, direct),
       changes: this.changes,
       // Nested: already atomic within the outer transaction.
       transaction: (fn) => fn(this.#tx),

@@ -1,0 +1,165 @@
+import { isDeepStrictEqual } from 'node:util';
+import type pg from 'pg';
+import type {
+  Definition, DefinitionInput, DefinitionKind, DefinitionStore, DefinitionWrite, FileImport,
+} from '../definition-types.js';
+
+/**
+ * C: the definitions' tables on PostgreSQL; the lead appends these to the driver's numbered
+ * migrations. The revision row is updated by every change, so concurrent writers on several
+ * runners queue on that row and each change gets its own revision.
+ */
+export const PG_DEFINITION_MIGRATIONS: readonly string[] = [
+  `-- C: profiles and mailboxes defined in the store, as their config-schema JSON, and the revision runners poll
+  CREATE TABLE definition (
+    kind text NOT NULL CHECK (kind IN ('profile', 'mailbox')),
+    id text NOT NULL,
+    source text NOT NULL CHECK (source IN ('file', 'api')),
+    body jsonb NOT NULL,
+    changed_by text NOT NULL,
+    changed_at bigint NOT NULL,
+    PRIMARY KEY (kind, id)
+  );
+  CREATE INDEX definition_mailbox_profile ON definition ((body->>'profile')) WHERE kind = 'mailbox';
+  CREATE TABLE definition_revision (id int PRIMARY KEY CHECK (id = 1), revision bigint NOT NULL);
+  INSERT INTO definition_revision (id, revision) VALUES (1, 0);`,
+];
+
+interface Row { kind: DefinitionKind; id: string; source: 'file' | 'api'; body: Record<string, unknown>; changed_by: string; changed_at: string }
+
+const COLUMNS = 'kind, id, source, body, changed_by, changed_at';
+const toDefinition = (r: Row): Definition => ({
+  kind: r.kind, id: r.id, source: r.source, body: r.body, changedBy: r.changed_by, changedAt: Number(r.changed_at),
+});
+
+type Query = Pick<pg.PoolClient, 'query'>;
+
+/**
+ * C: DefinitionStore on a pg.Pool (the PostgreSQL driver constructs it with its own pool), or on
+ * the client of a transaction already open (the store's `transaction(fn)` view: an API change
+ * commits with its audit entry), where each method runs inside that transaction.
+ */
+export class PgDefinitionStore implements DefinitionStore {
+  constructor(readonly pool: pg.Pool | pg.PoolClient) {}
+
+  async revision(): Promise<number> {
+    const { rows } = await this.pool.query<{ revision: string }>('SELECT revision FROM definition_revision WHERE id = 1');
+    return Number(rows[0]?.revision ?? 0);
+  }
+
+  async list(): Promise<Definition[]> {
+    const { rows } = await this.pool.query<Row>(`SELECT ${COLUMNS} FROM definition ORDER BY kind, id`);
+    return rows.map(toDefinition);
+  }
+
+  async get(kind: DefinitionKind, id: string): Promise<Definition | undefined> {
+    return get(this.pool, kind, id);
+  }
+
+  create(def: DefinitionInput, expected?: number): Promise<DefinitionWrite> {
+    return this.#tx(async (c) => {
+      if (await stale(c, expected)) return { ok: false, refusal: 'stale' };
+      const done = await c.query(`INSERT INTO definition (${COLUMNS}) VALUES ($1, $2, 'api', $3, $4, $5) ON CONFLICT DO NOTHING`,
+        [def.kind, def.id, def.body, def.changedBy, def.changedAt]);
+      return done.rowCount === 1 ? bump(c) : refused(c, def.kind, def.id, 'exists');
+    });
+  }
+
+  update(def: DefinitionInput, expected?: number): Promise<DefinitionWrite> {
+    return this.#tx(async (c) => {
+      if (await stale(c, expected)) return { ok: false, refusal: 'stale' };
+      const done = await c.query("UPDATE definition SET body = $1, changed_by = $2, changed_at = $3 WHERE kind = $4 AND id = $5 AND source = 'api'",
+        [def.body, def.changedBy, def.changedAt, def.kind, def.id]);
+      return done.rowCount === 1 ? bump(c) : refused(c, def.kind, def.id, 'missing');
+    });
+  }
+
+  remove(kind: DefinitionKind, id: string, expected?: number): Promise<DefinitionWrite> {
+    return this.#tx(async (c) => {
+      // The revision row first (locked): it serialises definition writers, so a mailbox naming
+      // this profile cannot be created between the check below and the delete.
+      if (await stale(c, expected)) return { ok: false, refusal: 'stale' };
+      if (kind === 'profile' && (await get(c, kind, id))?.source === 'api') {
+        const used = await c.query("SELECT 1 FROM definition WHERE kind = 'mailbox' AND body->>'profile' = $1 LIMIT 1", [id]);
+        if ((used.rowCount ?? 0) > 0) return { ok: false, refusal: 'in_use' };
+      }
+      const done = await c.query("DELETE FROM definition WHERE kind = $1 AND id = $2 AND source = 'api'", [kind, id]);
+      return done.rowCount === 1 ? bump(c) : refused(c, kind, id, 'missing');
+    });
+  }
+
+  importFile(defs: DefinitionInput[]): Promise<FileImport> {
+    return this.#tx(async (c) => {
+      await c.query('SELECT revision FROM definition_revision WHERE id = 1 FOR UPDATE');
+      const { rows } = await c.query<Row>(`SELECT ${COLUMNS} FROM definition`);
+      const before = new Map(rows.map((r) => [`${r.kind}:${r.id}`, toDefinition(r)]));
+      const result: FileImport = { revision: 0, added: 0, changed: 0, removed: 0, replacedApi: [] };
+      const kept = new Set<string>();
+      for (const def of defs) {
+        const key = `${def.kind}:${def.id}`;
+        kept.add(key);
+        const old = before.get(key);
+        // jsonb does not keep key order; a deep comparison ignores it.
+        if (old?.source === 'file' && isDeepStrictEqual(old.body, def.body)) continue;
+        if (old?.source === 'api') result.replacedApi.push(key);
+        if (old) result.changed += 1;
+        else result.added += 1;
+        await c.query(`INSERT INTO definition (${COLUMNS}) VALUES ($1, $2, 'file', $3, $4, $5)
+          ON CONFLICT (kind, id) DO UPDATE SET source = 'file', body = excluded.body, changed_by = excluded.changed_by, changed_at = excluded.changed_at`,
+        [def.kind, def.id, def.body, def.changedBy, def.changedAt]);
+      }
+      for (const [key, old] of before) {
+        if (old.source !== 'file' || kept.has(key)) continue;
+        await c.query("DELETE FROM definition WHERE kind = $1 AND id = $2 AND source = 'file'", [old.kind, old.id]);
+        result.removed += 1;
+      }
+      const moved = result.added + result.changed + result.removed > 0;
+      const write = moved ? await bump(c) : undefined;
+      result.revision = write?.ok ? write.revision : Number((await c.query<{ revision: string }>('SELECT revision FROM definition_revision WHERE id = 1')).rows[0]?.revision ?? 0);
+      return result;
+    });
+  }
+
+  async #tx<T>(fn: (c: Query) => Promise<T>): Promise<T> {
+    if (!isPool(this.pool)) return fn(this.pool);
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+const isPool = (p: pg.Pool | pg.PoolClient): p is pg.Pool => !('release' in p);
+
+async function get(c: Query, kind: DefinitionKind, id: string): Promise<Definition | undefined> {
+  const { rows } = await c.query<Row>(`SELECT ${COLUMNS} FROM definition WHERE kind = $1 AND id = $2`, [kind, id]);
+  return rows[0] && toDefinition(rows[0]);
+}
+
+/**
+ * Locks the revision row for the rest of the transaction (writers on every runner queue here) and
+ * says whether it moved past `expected`; without `expected` it only locks.
+ */
+async function stale(c: Query, expected: number | undefined): Promise<boolean> {
+  const { rows } = await c.query<{ revision: string }>('SELECT revision FROM definition_revision WHERE id = 1 FOR UPDATE');
+  return expected !== undefined && Number(rows[0]?.revision ?? 0) !== expected;
+}
+
+async function bump(c: Query): Promise<DefinitionWrite> {
+  const { rows } = await c.query<{ revision: string }>('UPDATE definition_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision');
+  return { ok: true, revision: Number(rows[0]?.revision ?? 0) };
+}
+
+async function refused(c: Query, kind: DefinitionKind, id: string, otherwise: 'exists' | 'missing'): Promise<DefinitionWrite> {
+  const row = await get(c, kind, id);
+  if (row?.source === 'file') return { ok: false, refusal: 'file', source: 'file' };
+  return row ? { ok: false, refusal: otherwise, source: row.source } : { ok: false, refusal: 'missing' };
+}
