@@ -6,6 +6,7 @@ export type * from './types.js';
 export type * from './record-types.js';
 export type * from './act-types.js';
 export type * from './feed-types.js';
+export type * from './lease-types.js';
 export { CHANGE_KINDS, DELIVERY_STATES } from './feed-types.js';
 export { ChangeNotifier } from './notifier.js';
 export { emptyLifecycle, OUTGOING_STATES, SCRAPE_COLUMNS } from './types.js';

@@ -17,6 +17,7 @@ import { SqlitePop3 } from './pop3.js';
 import { SqlitePacks } from './packs.js';
 import { RawBytes } from './raw-bytes.js';
 import { SqliteRuns } from './runs.js';
+import { SoleRunnerLeases } from './leases.js';
 import { SqliteTokens } from './tokens.js';
 
 export interface SqliteOptions {
@@ -45,6 +46,8 @@ export class SqliteStore implements Store {
   readonly tokens;
   readonly feed;
   readonly changes = new ChangeNotifier();
+  /** B: one runner per SQLite file, so it holds every lease (store/sqlite/leases.ts). */
+  readonly leases = new SoleRunnerLeases();
   readonly #db: Database.Database;
   readonly #gate = new TransactionGate();
   readonly #tx: StoreTx;
