@@ -150,7 +150,7 @@ describe('graceful stop', () => {
     // if the stop aborts the waits instead of sitting them out.
     run.child.kill('SIGTERM');
     expect(await run.exited).toEqual({ code: 0, signal: null });
-    expect(run.stdout()).toContain('incoming cycle aborted: the runner is stopping');
+    expect(run.stdout()).toContain('incoming cycle aborted: the runner is stopping or lost the lease');
     expect(run.stdout()).toContain('"msg":"mailsync stopped"');
   });
 });

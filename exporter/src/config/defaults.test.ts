@@ -122,6 +122,7 @@ describe('config defaults', () => {
       webhookRetryInitialSeconds: webhook.retryInitialSeconds,
       webhookRetryMaxSeconds: webhook.retryMaxSeconds,
       webhookConcurrency: webhook.concurrency,
+      leaseSeconds: c.leases.seconds,
     };
     expect(applied).toEqual(DEFAULTS);
   });

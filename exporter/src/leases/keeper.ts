@@ -14,6 +14,8 @@ export interface KeeperEvents {
   renewalsFailed?(count: number): void;
   /** A lease was taken over from another runner (or from this one before a pause): its open runs are stale. */
   takenOver?(lease: Lease): Promise<void>;
+  /** After every round, whatever it did: work the store queued for held mailboxes is looked for then (Test & Enable). */
+  roundDone?(): void;
 }
 
 export interface KeeperDeps {
@@ -140,6 +142,7 @@ export class LeaseKeeper {
       }
     }
     this.#notify({ gained, lost });
+    this.#d.events?.roundDone?.();
   }
 
   /** Renews every held lease; returns those the store no longer had. */
