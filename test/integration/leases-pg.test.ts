@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PG_LEASE_MIGRATIONS, PgLeaseStore } from '../../exporter/src/store/postgres/leases.js';
+import { PgRunsTakeover } from '../../exporter/src/store/postgres/runs-takeover.js';
 import type { Lease, LeaseKey } from '../../exporter/src/store/index.js';
 import { Postgres } from '../harness/postgres.js';
 
@@ -10,6 +11,10 @@ const TABLES = [
     expires_at timestamptz NOT NULL, PRIMARY KEY (mailbox_id, direction))`,
   'CREATE TABLE runners (id text PRIMARY KEY, started_at timestamptz NOT NULL, seen_at timestamptz NOT NULL)',
   ...PG_LEASE_MIGRATIONS,
+  // A's sync_run, for the takeover's closing of open runs.
+  `CREATE TABLE sync_run (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, mailbox_id text NOT NULL, direction text NOT NULL,
+    runner text NOT NULL, started_at bigint NOT NULL, finished_at bigint, result text, items_processed bigint NOT NULL DEFAULT 0,
+    items_failed bigint NOT NULL DEFAULT 0, error_code text, error_message text)`,
 ];
 
 const TTL = 30_000;
@@ -29,10 +34,12 @@ describe('PostgreSQL leases (several pools acting as runners)', () => {
     for (const ddl of TABLES) await server.sql(ddl, [], db);
     const stores = Array.from({ length: count }, () => {
       const pool = new pg.Pool({ connectionString: url, max: 4 });
+      // An idle client's error (the cluster stopping at the end) is emitted on the pool: not a test failure.
+      pool.on('error', () => undefined);
       pools.push(pool);
       return new PgLeaseStore(pool);
     });
-    return { db, stores };
+    return { db, stores, url };
   }
 
   beforeAll(async () => {
@@ -130,5 +137,18 @@ describe('PostgreSQL leases (several pools acting as runners)', () => {
     }
     const [taken] = await b!.claim('b', keys(1), 10, TTL);
     expect(taken).toMatchObject({ token: 2, previousRunner: 'a' });
+  });
+
+  it('the new holder closes the previous holder\'s open run of that direction only', async () => {
+    const { db, url } = await runners(1);
+    await server.sql(`INSERT INTO sync_run (mailbox_id, direction, runner, started_at, finished_at, result) VALUES
+      ('m1', 'incoming', 'a', 1, NULL, NULL), ('m1', 'outgoing', 'a', 1, NULL, NULL), ('m1', 'incoming', 'a', 1, 2, 'success')`, [], db);
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    pool.on('error', () => undefined);
+    pools.push(pool);
+    expect(await new PgRunsTakeover(pool).abortOpenRunsOf('m1', 'incoming', 5)).toBe(1);
+    const rows = await server.sql<{ direction: string; result: string | null; finished_at: string | null }>(
+      'SELECT direction, result, finished_at FROM sync_run ORDER BY id', [], db);
+    expect(rows.map((r) => [r.direction, r.result, r.finished_at])).toEqual([['incoming', 'aborted', '5'], ['outgoing', null, null], ['incoming', 'success', '2']]);
   });
 });
