@@ -25,7 +25,8 @@ export class FakeTime {
       const due = this.#timers.filter((t) => t.at <= target).sort((a, b) => a.at - b.at)[0];
       if (!due) break;
       this.#timers = this.#timers.filter((t) => t !== due);
-      this.now = due.at;
+      // Never backwards: a test may move `now` by hand past timers (a paused process).
+      this.now = Math.max(this.now, due.at);
       due.fn();
     }
     this.now = target;

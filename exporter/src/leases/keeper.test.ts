@@ -104,4 +104,16 @@ describe('LeaseKeeper', () => {
     expect(f.failed.a).toBe(1);
     await settle();
   });
+
+  it('after a pause past the TTL (SIGSTOP) drops every lease first, then claims them again with a new token', async () => {
+    const f = fleet(['a'], 2);
+    await f.keepers.get('a')?.start();
+    // The process was stopped: its clock jumps past the TTL before any timer could run.
+    f.time.now += TTL + 5_000;
+    await f.time.advance(0);
+    const [dropped, regained] = (f.changes.a ?? []).slice(1);
+    expect(dropped?.lost.map((k) => k.mailboxId)).toEqual(['m00', 'm01']);
+    expect(regained?.gained.map((l) => [l.mailboxId, l.token])).toEqual([['m00', 2], ['m01', 2]]);
+    expect(f.keepers.get('a')?.fence('m00', 'incoming')?.token).toBe(2);
+  });
 });

@@ -18,11 +18,12 @@ export class SoleRunnerLeases implements LeaseStore {
   }
 
   claim(runner: string, wanted: readonly LeaseKey[], limit: number, ttlMs: number): Promise<Lease[]> {
+    // Every claim wins, also of a lease the row says is already this runner's: the keeper claims
+    // only what it does not hold, so that is a lease it dropped (its TTL passed in a long pause).
     const won: Lease[] = [];
     for (const k of wanted) {
       if (won.length >= limit) break;
       const key = keyOf(k);
-      if (this.#held.get(key)?.runner === runner) continue;
       const row: LeaseRow = { mailboxId: k.mailboxId, direction: k.direction, runner, token: 1, expiresAt: this.#now() + ttlMs, live: true };
       this.#held.set(key, row);
       won.push({ mailboxId: k.mailboxId, direction: k.direction, token: 1, expiresAt: row.expiresAt, previousRunner: null });
