@@ -28,7 +28,7 @@ describe('PostgreSQL leases (several pools acting as runners)', () => {
   let n = 0;
 
   /** A fresh database per test and one pool per runner, as separate runner processes would have. */
-  async function runners(count: number): Promise<{ db: string; stores: PgLeaseStore[] }> {
+  async function runners(count: number): Promise<{ db: string; stores: PgLeaseStore[]; url: string }> {
     const db = `leases${++n}`;
     const url = await server.createDatabase(db);
     for (const ddl of TABLES) await server.sql(ddl, [], db);

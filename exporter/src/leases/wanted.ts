@@ -13,23 +13,29 @@ export function runnerId(config: Pick<Config, 'runner'>, host = hostname(), pid 
   return config.runner.id ?? `${host}-${pid}`;
 }
 
-/** Every configured direction of every mailbox whose profile exists: what the runners share between them. */
+/**
+ * What the runners share between them: every configured direction of every mailbox whose profile
+ * exists, and the lead direction of a mailbox with none configured (no cycle runs for it, but one
+ * runner writes its series and runs its Test & Enable).
+ */
 export function wantedLeases(config: Pick<Config, 'mailboxes' | 'profiles'>): LeaseKey[] {
   const profiles = new Set(config.profiles.map((p) => p.id));
   const keys: LeaseKey[] = [];
   for (const m of config.mailboxes) {
     if (!profiles.has(m.profile)) continue;
-    for (const d of DIRECTIONS) if (m[d]) keys.push({ mailboxId: m.id, direction: d });
+    const configured = DIRECTIONS.filter((d) => m[d]);
+    for (const d of configured.length > 0 ? configured : [leadDirection(m)]) keys.push({ mailboxId: m.id, direction: d });
   }
   return keys;
 }
 
 /**
  * Whose runner carries out a mailbox's Test & Enable and writes its mailbox-wide series: the
- * holder of its incoming lease, or of its first configured direction when it has no incoming.
+ * holder of its incoming lease, or of its first configured direction when it has no incoming
+ * (incoming again for a mailbox with no direction configured).
  */
-export function leadDirection(mailbox: Pick<Mailbox, Direction>): Direction | undefined {
-  return DIRECTIONS.find((d) => mailbox[d]);
+export function leadDirection(mailbox: Pick<Mailbox, Direction>): Direction {
+  return DIRECTIONS.find((d) => mailbox[d]) ?? 'incoming';
 }
 
 /** Per direction, the wanted directions no runner holds a live lease on (the unleased gauge). */

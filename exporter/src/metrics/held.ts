@@ -15,8 +15,7 @@ export function heldOnly(fleet: Fleet, input: FleetInput, holds: Holds): { fleet
   const lead = new Set<string>();
   const mailboxes = fleet.mailboxes.flatMap((m) => {
     const entries = m.entries.filter((e) => holds(m.mailbox.id, e.direction));
-    const d = leadDirection(m.mailbox);
-    if (d !== undefined && holds(m.mailbox.id, d)) lead.add(m.mailbox.id);
+    if (holds(m.mailbox.id, leadDirection(m.mailbox))) lead.add(m.mailbox.id);
     return entries.length > 0 || lead.has(m.mailbox.id) ? [{ ...m, entries, lead: lead.has(m.mailbox.id) }] : [];
   });
   const kept: FleetInput = {

@@ -48,8 +48,7 @@ export function createServiceLeases(d: ServiceLeasesDeps) {
   /** The fence Test & Enable of a mailbox runs under: its lead direction's, when this runner holds it. */
   const leadFence = (mailboxId: string): Fence | undefined => {
     const found = d.current.find(mailboxId);
-    const direction = found && leadDirection(found.mailbox);
-    return direction && keeper.fence(mailboxId, direction);
+    return found && keeper.fence(mailboxId, leadDirection(found.mailbox));
   };
 
   // Off until the service has started (its Test & Enable queue exists), then after every round.
