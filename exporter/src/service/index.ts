@@ -264,8 +264,9 @@ function createReload(current: CurrentConfig, deps: ReloadDeps): () => Promise<R
       return [];
     });
     deps.schedulers.setJobs(next);
-    // B: added mailboxes are claimed now, removed ones released, not at the next round.
-    await deps.keeper.refresh();
+    // B: added mailboxes are claimed now, removed ones released, not at the next round. Not awaited:
+    // against a hung database the round never ends, and the reload must still answer.
+    deps.keeper.refresh().catch((error: unknown) => logger.error({ err: error }, 'could not claim the leases of the reloaded config'));
     await deps.feed.reloaded().catch((error: unknown) => logger.error({ err: error }, 'could not apply the reloaded webhooks'));
     // Re-enabled mailboxes need not wait for their next due time.
     for (const id of approved) deps.schedulers.wake(id);
