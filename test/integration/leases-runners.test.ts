@@ -87,7 +87,7 @@ describe('three runner processes sharing 300 mailboxes by leases on PostgreSQL',
     expect(problems).toEqual([]);
     const tokens = await server.sql<{ max: string }>("SELECT max(token)::text AS max FROM leases", [], 'fleet');
     expect(Number(tokens[0]?.max)).toBeGreaterThan(1);
-    const refused = r2.out.filter((l) => l.includes('"refused"')).length;
-    console.log(`fenced writes refused after SIGCONT: ${refused}; work rows: ${history.length}`);
+    // Whether r2 tried to write before it noticed its leases had gone depends on which of its timers
+    // ran first after SIGCONT (r2.out has a "refused" line per such write); the history above is the check.
   }, 300_000);
 });

@@ -25,7 +25,8 @@ const keeper = new LeaseKeeper({
   store: new PgLeaseStore(pool), runner, ttlMs: Number(ttl), clock: { now: () => Date.now() }, timers: systemTimers,
   logger: createLogger('silent'), wanted: () => wanted,
 });
-keeper.onChange(() => console.log(JSON.stringify({ held: keeper.held().length })));
+const say = (event: object) => process.stdout.write(`${JSON.stringify(event)}\n`);
+keeper.onChange(() => say({ held: keeper.held().length }));
 
 /** One fenced write: kept only while this runner still holds the lease with this token. */
 async function work(key: LeaseKey): Promise<void> {
@@ -38,7 +39,7 @@ async function work(key: LeaseKey): Promise<void> {
       AND expires_at > clock_timestamp() FOR SHARE`, [fence.mailboxId, fence.direction, fence.runner, fence.token]);
     if (held.rowCount === 0) {
       await client.query('ROLLBACK');
-      console.log(JSON.stringify({ refused: fence.mailboxId, token: fence.token }));
+      say({ refused: fence.mailboxId, token: fence.token });
       return;
     }
     await client.query('INSERT INTO work (mailbox_id, runner, token) VALUES ($1, $2, $3)', [fence.mailboxId, runner, fence.token]);
