@@ -7,7 +7,7 @@ import { LeaseKeeper, type LeaseChange } from './keeper.js';
 const TTL = 30_000;
 const wanted = (n: number): LeaseKey[] => Array.from({ length: n }, (_, i) => ({ mailboxId: `m${String(i).padStart(2, '0')}`, direction: 'incoming' }));
 
-function fleet(runners: string[], n: number) {
+function fleet(runners: string[], n: number, settled?: (keys: LeaseKey[]) => Promise<void>) {
   const time = new FakeTime();
   const db = new MemoryLeases(time);
   const failed: Record<string, number> = {};
@@ -18,7 +18,7 @@ function fleet(runners: string[], n: number) {
     const k = new LeaseKeeper({
       store: views.get(runner) as MemoryLeases, runner, ttlMs: TTL, clock: time.clock, timers: time.timers, logger: createLogger('silent'),
       wanted: () => wanted(n),
-      events: { renewalsFailed: (c) => { failed[runner] = (failed[runner] ?? 0) + c; }, takenOver: async (l) => { takenOver.push(l); } },
+      events: { renewalsFailed: (c) => { failed[runner] = (failed[runner] ?? 0) + c; }, takenOver: async (l) => { takenOver.push(l); }, ...(settled ? { settled } : {}) },
     });
     k.onChange((c) => (changes[runner] ??= []).push(c));
     return [runner, k];
@@ -115,5 +115,22 @@ describe('LeaseKeeper', () => {
     expect(dropped?.lost.map((k) => k.mailboxId)).toEqual(['m00', 'm01']);
     expect(regained?.gained.map((l) => [l.mailboxId, l.token])).toEqual([['m00', 2], ['m01', 2]]);
     expect(f.keepers.get('a')?.fence('m00', 'incoming')?.token).toBe(2);
+  });
+
+  it('releases a shed lease only once its cycle has ended, and tells the schedulers at once', async () => {
+    let end = () => undefined as void;
+    const cycleEnded = new Promise<void>((resolve) => { end = resolve; });
+    const f = fleet(['a', 'b'], 2, () => cycleEnded);
+    await f.keepers.get('a')?.start();
+    await f.keepers.get('b')?.start();
+    await f.time.advance(TTL / 3);
+    // a shed one lease: its schedulers know now, but the row stays a's until the cycle ends.
+    expect(f.keepers.get('a')?.held()).toHaveLength(1);
+    expect(f.changes.a?.at(-1)?.lost).toEqual([{ mailboxId: 'm01', direction: 'incoming' }]);
+    expect(f.db.holders().get('incoming/m01')).toBe('a');
+    end();
+    await f.time.advance(TTL / 3);
+    expect(f.db.holders().get('incoming/m01')).toBe('b');
+    expect(f.counts()).toEqual({ a: 1, b: 1 });
   });
 });

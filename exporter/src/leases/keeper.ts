@@ -14,6 +14,8 @@ export interface KeeperEvents {
   renewalsFailed?(count: number): void;
   /** A lease was taken over from another runner (or from this one before a pause): its open runs are stale. */
   takenOver?(lease: Lease): Promise<void>;
+  /** Resolves once the cycles of these mailbox directions have ended (they were told to stop): shed leases are released then. */
+  settled?(keys: LeaseKey[]): Promise<void>;
   /** After every round, whatever it did: work the store queued for held mailboxes is looked for then (Test & Enable). */
   roundDone?(): void;
 }
@@ -136,7 +138,7 @@ export class LeaseKeeper {
     let gained: Lease[] = [];
     if (!this.#stopped) {
       try {
-        gained = await this.#rebalance(sentAt, lost);
+        gained = await this.#rebalance(sentAt);
       } catch (error) {
         logger.warn({ err: error }, 'could not claim or shed leases: trying again next round');
       }
@@ -181,23 +183,38 @@ export class LeaseKeeper {
   }
 
   /** Sheds beyond the fair share (or no longer configured), then claims up to it. */
-  async #rebalance(sentAt: number, lost: LeaseKey[]): Promise<Lease[]> {
+  async #rebalance(sentAt: number): Promise<Lease[]> {
     const { store, runner, ttlMs } = this.#d;
     const plan = planLeases({ wanted: this.#d.wanted(), held: this.held(), liveRunners: this.#live, busy: this.#d.busy ?? (() => false) });
-    if (plan.shed.length > 0) {
-      for (const k of plan.shed) this.#held.delete(leaseKey(k));
-      lost.push(...plan.shed);
-      await store.release(runner, plan.shed);
-    }
+    if (plan.shed.length > 0) this.#shed(plan.shed);
     const gained: Lease[] = [];
     for (const { candidates, limit } of plan.claim) {
-      for (const lease of await store.claim(runner, candidates, limit, ttlMs)) {
+      const won = await store.claim(runner, candidates, limit, ttlMs);
+      // Stopped while the claim was under way: what it won goes straight back.
+      if (this.#stopped) {
+        await store.release(runner, won);
+        continue;
+      }
+      for (const lease of won) {
         this.#held.set(leaseKey(lease), { lease, validUntil: validUntil(sentAt, ttlMs) });
         gained.push(lease);
         if (lease.previousRunner) await this.#takenOver(lease);
       }
     }
     return gained;
+  }
+
+  /**
+   * Gives leases up: their cycles are told to stop now, and each lease is released once its cycle
+   * has ended (`events.settled`), so the aborted run is closed by this runner while the lease is
+   * still its own. In the background: a slow safe point must not hold up the renewals.
+   */
+  #shed(keys: LeaseKey[]): void {
+    for (const k of keys) this.#held.delete(leaseKey(k));
+    this.#notify({ gained: [], lost: keys });
+    Promise.resolve(this.#d.events?.settled?.(keys))
+      .then(() => this.#d.store.release(this.#d.runner, keys))
+      .catch((error: unknown) => this.#d.logger.warn({ err: error, leases: keys.length }, 'could not release shed leases: other runners take them once they expire'));
   }
 
   async #takenOver(lease: Lease): Promise<void> {

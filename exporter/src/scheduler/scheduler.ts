@@ -157,6 +157,11 @@ export class Scheduler {
     return run !== undefined;
   }
 
+  /** B: resolves when the job's running cycle (if any) has ended. */
+  settled(id: string): Promise<void> {
+    return this.#running.get(id)?.done ?? Promise.resolve();
+  }
+
   /** B: whether a cycle of the job runs now. */
   isRunning(id: string): boolean {
     return this.#running.has(id);

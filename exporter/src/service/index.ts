@@ -89,7 +89,7 @@ export async function startService(initial: Config, deps: ServiceDeps): Promise<
   // B: this runner syncs only the mailbox directions it holds the lease of (docs/scaling.md).
   const leases = createServiceLeases({
     store, initial, current, clock, timers: deps.timers, logger,
-    busy: (k) => schedulers.isRunning(k), renewalsFailed: (n) => metrics.leaseRenewalsFailed(n), testRequested: (id) => tests.push(id),
+    busy: (k) => schedulers.isRunning(k), settled: (keys) => schedulers.settled(keys), renewalsFailed: (n) => metrics.leaseRenewalsFailed(n), testRequested: (id) => tests.push(id),
   });
   const schedulers = new DirectionSchedulers(
     [...directions.values()].map((runner) => ({ runner, turn: createTurn(runner, () => current.config, directionDeps) })),

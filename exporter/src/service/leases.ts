@@ -17,6 +17,8 @@ export interface ServiceLeasesDeps {
   logger: Logger;
   /** Read lazily: the schedulers and metrics are built after the keeper. */
   busy: (key: LeaseKey) => boolean;
+  /** Resolves when the cycles of these mailbox directions have ended. */
+  settled: (keys: LeaseKey[]) => Promise<void>;
   renewalsFailed: (count: number) => void;
   /** Test & Enable requests of held mailboxes: pushed to this runner's queue. */
   testRequested: (mailboxId: string) => void;
@@ -35,6 +37,7 @@ export function createServiceLeases(d: ServiceLeasesDeps) {
     busy: d.busy,
     events: {
       renewalsFailed: d.renewalsFailed,
+      settled: d.settled,
       takenOver: async (lease) => {
         const closed = await d.store.runs.abortOpenRunsOf(lease.mailboxId, lease.direction, d.clock.now());
         if (closed > 0) d.logger.info({ mailbox: lease.mailboxId, direction: lease.direction, from: lease.previousRunner, runs: closed }, 'lease taken over: closed the previous holder\'s open run as aborted');

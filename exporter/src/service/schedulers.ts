@@ -110,6 +110,11 @@ export class DirectionSchedulers {
     this.setJobs(this.#current.config);
   }
 
+  /** B: resolves when the cycles of these mailbox directions have ended (a shed lease is released then). */
+  async settled(keys: LeaseKey[]): Promise<void> {
+    await Promise.all(keys.map((k) => this.#schedulers.find((s) => s.runner.name === k.direction)?.scheduler.settled(k.mailboxId) ?? Promise.resolve()));
+  }
+
   /** B: whether a cycle of the mailbox direction runs now (the keeper sheds idle leases first). */
   isRunning(k: LeaseKey): boolean {
     return this.#schedulers.some((s) => s.runner.name === k.direction && s.scheduler.isRunning(k.mailboxId));
