@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { Direction } from '../store/index.js';
 import { leadDirection, runnerId, unleased, wantedLeases } from './wanted.js';
 
-const mailbox = (id: string, dirs: Partial<Record<'incoming' | 'outgoing' | 'act', boolean>>, profile = 'p') =>
+const mailbox = (id: string, dirs: Partial<Record<Direction, boolean>>, profile = 'p') =>
   ({ id, profile, incoming: false, outgoing: false, act: false, ...dirs });
 
 describe('what the runners share', () => {
