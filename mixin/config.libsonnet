@@ -23,6 +23,8 @@
     disabledFor: '0s',
     // `for` of the conditions measured over time (not syncing, Pending Send stuck).
     conditionFor: '15m',
+    // `for` of MailsyncMailboxesUnleased: two lease periods of leases.seconds (set both together).
+    unleasedFor: '60s',
     // uid of the synchronization performance dashboard (links between the dashboards follow it).
     performanceDashboardUid: 'mailsync-performance',
     // uid of the mailbox status dashboard (the summary panel and the tables link to it).

@@ -1,4 +1,4 @@
-import { DEFAULT_RETRY_BUDGET, JOB_SELECTOR, LONG_TEST_ENABLE_SECONDS, RUNBOOK_BASE_URL } from '@mailsync/contract';
+import { DEFAULT_LEASE_SECONDS, DEFAULT_RETRY_BUDGET, JOB_SELECTOR, LONG_TEST_ENABLE_SECONDS, RUNBOOK_BASE_URL } from '@mailsync/contract';
 
 /**
  * Every threshold and selector of the alert rules (the kubernetes-mixin way). The rules are built
@@ -19,6 +19,8 @@ export interface AlertConfig<N extends number | string = number> {
   exporterDownFor: string;
   disabledFor: string;
   conditionFor: string;
+  /** B: how long mailbox directions may stay without a lease holder before MailsyncMailboxesUnleased fires. */
+  unleasedFor: string;
 }
 
 /** mailsync's own values, each with the reason for it. Change one here and run `npm run alerts:generate`. */
@@ -54,4 +56,9 @@ export const ALERT_CONFIG: AlertConfig = {
   disabledFor: '0s',
   /** Conditions measured over time need a little patience so that one bad scrape does not page. */
   conditionFor: '15m',
+  /**
+   * B: two lease periods at the default lease (the reason is in @mailsync/contract): a dead runner's
+   * leases run out within one, and another runner claims them within its next round.
+   */
+  unleasedFor: `${2 * DEFAULT_LEASE_SECONDS}s`,
 };

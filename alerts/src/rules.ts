@@ -187,6 +187,14 @@ const exporterAlerts = (C: Config): AlertDef[] => [
     summary: 'mailsync rejected its config file.',
     description: 'The last reload of the config at {{ $labels.instance }} was rejected; the previous config keeps running. The log line "config reload rejected" lists the problems; `mailsync check-config` shows them too.',
   },
+  // B: several runners share the mailboxes by leases; here some have had no holder for two lease periods.
+  {
+    name: 'MailsyncMailboxesUnleased', group: 'mailsync-exporter', severity: 'warning', for: C.unleasedFor,
+    // Every runner reports the same fleet-wide count: one alert per direction, not one per runner.
+    expr: `max by (direction, job) (mailsync_mailboxes_unleased{${C.selector}}) > 0`,
+    summary: 'Some mailboxes are synced by no runner.',
+    description: '{{ $value }} configured {{ $labels.direction }} mailbox directions have had no runner holding their lease for longer than two lease periods: no runner is claiming them, so they are not synced. `mailsync_leases_held` shows what each runner holds.',
+  },
   // F: a webhook whose deliveries keep failing, with none getting through.
   {
     name: 'MailsyncWebhookFailing', group: 'mailsync-exporter', severity: 'warning', for: C.conditionFor,

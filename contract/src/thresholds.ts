@@ -17,3 +17,10 @@ export const DEFAULT_RETRY_BUDGET = 10;
 
 /** The product calls a mailbox with failures in the last hour "intermittent" while it still runs. */
 export const INTERMITTENT_WINDOW_SECONDS = 3_600;
+
+/**
+ * B: how long a runner's lease on a mailbox direction lasts without a renewal (renewed every
+ * third of it). The unleased alert waits two lease periods: one for the holder's lease to run out,
+ * one for another runner's claim round to take it.
+ */
+export const DEFAULT_LEASE_SECONDS = 30;

@@ -45,6 +45,19 @@
             },
           },
           {
+            alert: 'MailsyncMailboxesUnleased',
+            expr: 'max by (direction, job) (mailsync_mailboxes_unleased{%(mailsyncSelector)s}) > 0' % $._config,
+            'for': $._config.unleasedFor,
+            labels: {
+              severity: 'warning',
+            },
+            annotations: {
+              summary: 'Some mailboxes are synced by no runner.',
+              description: '{{ $value }} configured {{ $labels.direction }} mailbox directions have had no runner holding their lease for longer than two lease periods: no runner is claiming them, so they are not synced. `mailsync_leases_held` shows what each runner holds.',
+              runbook_url: $._config.runbookURLPattern % 'mailsyncmailboxesunleased',
+            },
+          },
+          {
             alert: 'MailsyncWebhookFailing',
             expr: '(\n  sum by (webhook, instance, job) (increase(mailsync_webhook_deliveries_total{%(mailsyncSelector)s, result=~"retry|dead"}[15m])) > 0\n)\nunless on(webhook, instance, job)\n(\n  sum by (webhook, instance, job) (increase(mailsync_webhook_deliveries_total{%(mailsyncSelector)s, result="delivered"}[15m])) > 0\n)' % $._config,
             'for': $._config.conditionFor,

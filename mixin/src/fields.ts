@@ -41,6 +41,7 @@ export const FIELDS = {
   exporterDownFor: { doc: '`for` of the alerts on the runner being down or absent.', value: data(ALERT_CONFIG.exporterDownFor) },
   disabledFor: { doc: '`for` of the mailbox-disabled alerts: mailsync\'s policy has already debounced the state.', value: data(ALERT_CONFIG.disabledFor) },
   conditionFor: { doc: '`for` of the conditions measured over time (not syncing, Pending Send stuck).', value: data(ALERT_CONFIG.conditionFor) },
+  unleasedFor: { doc: '`for` of MailsyncMailboxesUnleased: two lease periods of leases.seconds (set both together).', value: data(ALERT_CONFIG.unleasedFor) },
   performanceDashboardUid: { doc: 'uid of the synchronization performance dashboard (links between the dashboards follow it).', value: data(DASHBOARD_CONFIG.performanceUid) },
   mailboxDashboardUid: { doc: 'uid of the mailbox status dashboard (the summary panel and the tables link to it).', value: data(DASHBOARD_CONFIG.mailboxUid) },
 } satisfies Record<string, Field>;
@@ -66,6 +67,7 @@ export const ALERT_STANDINS: AlertConfig<string> = {
   exporterDownFor: ref('exporterDownFor'),
   disabledFor: ref('disabledFor'),
   conditionFor: ref('conditionFor'),
+  unleasedFor: ref('unleasedFor'),
 };
 
 export const DASHBOARD_STANDINS: DashboardConfig = {

@@ -81,6 +81,10 @@ describe('the exporter scraped by a real Prometheus', () => {
     expect(Object.fromEntries(perProfile.map((s) => [s.metric.health, s.value[1]]))).toEqual({ healthy: '1', failing: '1', intermittent: '1', inactive: '1', testing: '1' });
     const synced = await prometheus.query('mailsync_mailbox_items_processed_total{mailbox="m-healthy"}');
     expect(synced[0]?.value[1]).toBe('2');
+    // B: the one runner on SQLite holds every lease (m-inactive's lead lease too) and none is left unleased.
+    const held = await prometheus.query('mailsync_leases_held');
+    expect(Object.fromEntries(held.map((s) => [s.metric.direction, s.value[1]]))).toEqual({ incoming: '5', outgoing: '0', act: '0' });
+    expect((await prometheus.query('sum(mailsync_mailboxes_unleased)'))[0]?.value[1]).toBe('0');
 
     // The status page of the same run shows the same summary, each number a link to its mailboxes.
     const page = await (await fetch(`${url}/`)).text();
@@ -150,7 +154,7 @@ describe('graceful stop', () => {
     // if the stop aborts the waits instead of sitting them out.
     run.child.kill('SIGTERM');
     expect(await run.exited).toEqual({ code: 0, signal: null });
-    expect(run.stdout()).toContain('incoming cycle aborted: the runner is stopping');
+    expect(run.stdout()).toContain('incoming cycle aborted: the runner is stopping or lost the lease');
     expect(run.stdout()).toContain('"msg":"mailsync stopped"');
   });
 });

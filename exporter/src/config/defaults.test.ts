@@ -123,6 +123,7 @@ describe('config defaults', () => {
       webhookRetryMaxSeconds: webhook.retryMaxSeconds,
       webhookConcurrency: webhook.concurrency,
       definitionsPollSeconds: c.definitions.pollSeconds,
+      leaseSeconds: c.leases.seconds,
     };
     expect(applied).toEqual(DEFAULTS);
   });

@@ -1,4 +1,4 @@
-import { DEFAULT_RETRY_BUDGET, INTERMITTENT_WINDOW_SECONDS, LONG_TEST_ENABLE_SECONDS } from '@mailsync/contract';
+import { DEFAULT_LEASE_SECONDS, DEFAULT_RETRY_BUDGET, INTERMITTENT_WINDOW_SECONDS, LONG_TEST_ENABLE_SECONDS } from '@mailsync/contract';
 import { FEED_DEFAULTS } from './feed-schema.js';
 
 /** Named defaults: each one is documented in docs/configuration.md. */
@@ -32,6 +32,8 @@ export const DEFAULTS = {
   // Shared with the alert rules, dashboards and panel: the reasons are in @mailsync/contract.
   intermittentWindowSeconds: INTERMITTENT_WINDOW_SECONDS,
   longTestEnableSeconds: LONG_TEST_ENABLE_SECONDS,
+  // B: a lease outlives two failed renewals (every ttl/3); the unleased alert assumes it (@mailsync/contract).
+  leaseSeconds: DEFAULT_LEASE_SECONDS,
   // The product scans the Pending Send queue every 5 minutes.
   outgoingScanIntervalSeconds: 300,
   // Queued emails (with attachments) above this are refused at queue time; most providers cap at 25-35 MB.

@@ -206,6 +206,18 @@ export const configSchema = z.strictObject({
       packDir: z.string().min(1).optional(),
     })
     .prefault({}),
+  // B: several runners on one shared store (docs/scaling.md).
+  runner: z
+    .strictObject({
+      /** Unique per running process: two processes with one id would both believe they hold its leases. */
+      id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { error: 'must be 1-63 letters, digits, dots, dashes or underscores' }).optional(),
+    })
+    .prefault({}),
+  leases: z
+    .strictObject({
+      seconds: z.number().int().min(3).max(3_600).default(DEFAULTS.leaseSeconds),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default(DEFAULTS.logLevel),

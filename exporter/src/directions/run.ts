@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import { failureEffects } from '../policy/failure.js';
 import { retrySettings } from '../policy/retry.js';
 import { loginFor } from '../protocols/login.js';
-import { StoreUnavailableError, type Direction } from '../store/index.js';
+import { FencedError, StoreUnavailableError, type Direction } from '../store/index.js';
 import { classifyFailure } from './classify.js';
 import type { CycleConfig, CycleWork, DirectionDeps, DirectionRunner } from './contract.js';
 
@@ -55,13 +55,16 @@ export async function runCycle(
     else log.debug(fields, `${direction} cycle finished, nothing new`);
     return { mailbox: mailbox.id, direction, result, durationSeconds: seconds(), ...work };
   } catch (error) {
+    // B: another runner holds the lease now; nothing of this runner's may be written, not even the
+    // run's end (the new holder closes it). The scheduler counts and logs it; never the mailbox's failure.
+    if (error instanceof FencedError) throw error;
     if (runId === undefined && !(error instanceof StoreUnavailableError)) throw error;
     try {
       if (error instanceof StoreUnavailableError) throw error;
       if (options.signal?.aborted) {
-        // Stopped by a shutdown: recorded as aborted, not as the mailbox's failure.
+        // Stopped by a shutdown or a lost lease: recorded as aborted, not as the mailbox's failure.
         await store.runs.finishRun(runId!, { result: 'aborted', at: clock.now(), itemsProcessed: 0, itemsFailed: 0 });
-        log.info({ seconds: seconds() }, `${direction} cycle aborted: the runner is stopping`);
+        log.info({ seconds: seconds() }, `${direction} cycle aborted: the runner is stopping or lost the lease`);
         return { mailbox: mailbox.id, direction, result: 'aborted', durationSeconds: seconds(), ...NOTHING };
       }
       const failure = await finishFailed(runId!, error, mailbox, profile, direction, config, deps, log);

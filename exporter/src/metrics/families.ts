@@ -124,6 +124,18 @@ export const FAMILIES = [
   { name: 'mailsync_store_errors_total', type: 'counter', producer: 'process', labels: [],
     help: 'Store operations that failed: scrapes that could not read it (the state families are then missing) and sync cycles that could not record their work (full disk, I/O error).' },
 
+  // B: leases when several runners share one store (docs/scaling.md); one runner on SQLite holds every lease.
+  { name: 'mailsync_runner_info', type: 'gauge', producer: 'process', labels: ['runner'],
+    help: 'Always 1; the label is this runner\'s id (runner.id, else hostname-pid), as the leases know it.' },
+  { name: 'mailsync_leases_held', type: 'gauge', producer: 'process', labels: ['direction'],
+    help: 'Mailbox directions this runner holds the lease of, by direction: only these are synced by it.' },
+  { name: 'mailsync_lease_renewals_failed_total', type: 'counter', producer: 'process', labels: [],
+    help: 'Held leases whose renewal failed: the store did not answer (each held lease counted) or another runner had taken it over.' },
+  { name: 'mailsync_lease_fencing_refusals_total', type: 'counter', producer: 'process', labels: ['direction'],
+    help: 'Cycles whose writes the store refused because another runner had taken their lease over (nothing of theirs was kept).' },
+  { name: 'mailsync_mailboxes_unleased', type: 'gauge', producer: 'store', labels: ['direction'],
+    help: 'Configured mailbox directions no runner holds a live lease on, fleet-wide, read from the store at each scrape.' },
+
   // F: webhooks, one series per configured webhook (and result): deliveries from this process,
   // the outbox from the store at each scrape.
   { name: 'mailsync_webhook_deliveries_total', type: 'counter', producer: 'process', labels: ['webhook', 'result'],

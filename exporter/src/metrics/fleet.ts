@@ -1,7 +1,7 @@
 import type { Config, Mailbox } from '../config/index.js';
 import { DIRECTIONS } from '@mailsync/contract';
 import { healthOf, type Health, type HealthDirection } from '../policy/health.js';
-import { SCRAPE_COLUMNS as C, type ScrapeRow, type Store, type TestState } from '../store/index.js';
+import { SCRAPE_COLUMNS as C, type Direction, type ScrapeRow, type Store, type TestState } from '../store/index.js';
 import { escapeLabel } from './exposition.js';
 
 export interface FleetInput {
@@ -20,13 +20,18 @@ export interface FleetInput {
 
 /** A configured direction of a mailbox, with its label prefix escaped once for every family. */
 export interface Entry {
+  direction: Direction;
   labels: string;
   row: ScrapeRow | undefined;
 }
 
 /** The fleet as both the per-mailbox text and the per-profile aggregates need it. */
 export interface Fleet {
-  mailboxes: { mailbox: Mailbox; labels: string; health: Health; entries: Entry[] }[];
+  /**
+   * B: `lead` false leaves the mailbox-wide series (info, health, Test & Enable, queue) to the
+   * runner holding its lead direction (metrics/held.ts); absent means this runner writes them.
+   */
+  mailboxes: { mailbox: Mailbox; labels: string; health: Health; entries: Entry[]; lead?: boolean }[];
   tests: Map<string, { state: TestState; requestedAt: number | null }>;
 }
 
@@ -61,7 +66,7 @@ export function assemble({ rows, tests, config, now }: FleetInput): Fleet {
     for (const d of DIRECTIONS) {
       if (!mailbox[d]) continue;
       const row = own.find((r) => r[C.direction] === d);
-      entries.push({ labels: `${prefix},direction="${d}"`, row });
+      entries.push({ direction: d, labels: `${prefix},direction="${d}"`, row });
       health.push({
         configured: true,
         status: row?.[C.status] ?? 'not_run',

@@ -1,7 +1,10 @@
 import type { Registry } from 'prom-client';
 import type { CycleOutcome } from '../directions/run.js';
+import type { Direction } from '../store/index.js';
 import { VERSION } from '../version.js';
 import { assemble, type FleetInput } from './fleet.js';
+import { heldOnly } from './held.js';
+import { registerLeaseMetrics, type LeaseMetricsDeps } from './leases.js';
 import { CONTENT_TYPES, OPENMETRICS_EOF, registryText, type ExpositionFormat } from './format.js';
 import { renderMailboxes } from './mailbox-text.js';
 import { profileAggregates, registerProfileFamilies, type ProfileAggregates } from './profiles.js';
@@ -24,6 +27,8 @@ export interface MetricsDeps {
   onFleetError?: (error: unknown) => void;
   /** F: the configured webhooks and their outbox (none when left out). */
   webhooks?: WebhookOutboxDeps;
+  /** B: this runner's leases; per-mailbox series are written for held mailbox directions only (none: all). */
+  leases?: LeaseMetricsDeps;
 }
 
 /**
@@ -55,10 +60,15 @@ export function createMetrics(registry: Registry, deps: MetricsDeps) {
   // The aggregates of the latest scrape's store read; the per-profile collectors read them.
   let profiles: ProfileAggregates | undefined;
   registerProfileFamilies(registry, () => profiles);
+  const leases = deps.leases ? registerLeaseMetrics(registry, deps.leases) : undefined;
   const webhooks = registerWebhookMetrics(registry, deps.webhooks ?? { webhooks: () => [], outbox: async () => [], now: () => 0 });
 
   return {
     webhooks,
+    /** B: held leases whose renewal failed. */
+    leaseRenewalsFailed: (n: number) => leases?.renewalsFailed(n),
+    /** B: a cycle whose writes were refused because its lease was taken over. */
+    fenced: (direction: Direction) => leases?.fenced(direction),
     observeCycle(outcome: CycleOutcome, profile: string, retry: boolean): void {
       const direction = outcome.direction;
       runs.inc({ direction, profile, result: outcome.result });
@@ -96,9 +106,13 @@ export function createMetrics(registry: Registry, deps: MetricsDeps) {
       let mailboxText = '';
       try {
         const input = await deps.fleet();
+        await leases?.read();
         const fleet = assemble(input);
         const aggregates = profileAggregates(fleet, input);
-        if (input.config.metrics.perMailboxSeries) mailboxText = renderMailboxes(fleet, input, format).text;
+        if (input.config.metrics.perMailboxSeries) {
+          const held = deps.leases ? heldOnly(fleet, input, deps.leases.holds) : { fleet, input };
+          mailboxText = renderMailboxes(held.fleet, held.input, format).text;
+        }
         profiles = aggregates;
       } catch (error) {
         profiles = undefined;

@@ -31,11 +31,13 @@ function perMailbox(w: TextWriter, open: Open, fleet: Fleet, { errors, itemFailu
     for (const m of fleet.mailboxes) for (const e of m.entries) fn(e, e.row);
   };
 
+  // B: mailbox-wide series only from the runner that leads the mailbox (metrics/held.ts).
+  const leading = fleet.mailboxes.filter((m) => m.lead !== false);
   let name = open('mailsync_mailbox_info');
-  for (const m of fleet.mailboxes) w.sample(name, `${m.labels},${labels({ profile: m.mailbox.profile, address: m.mailbox.address })}`, 1);
+  for (const m of leading) w.sample(name, `${m.labels},${labels({ profile: m.mailbox.profile, address: m.mailbox.address })}`, 1);
 
   name = open('mailsync_mailbox_health');
-  for (const m of fleet.mailboxes) w.sample(name, `${m.labels},health="${m.health}"`, 1);
+  for (const m of leading) w.sample(name, `${m.labels},health="${m.health}"`, 1);
 
   name = open('mailsync_mailbox_enabled');
   each((e, r) => w.sample(name, e.labels, r?.[C.disabled] === 1 ? 0 : 1));
@@ -64,7 +66,7 @@ function perMailbox(w: TextWriter, open: Open, fleet: Fleet, { errors, itemFailu
   });
 
   name = open('mailsync_mailbox_test_started_timestamp_seconds');
-  for (const m of fleet.mailboxes) {
+  for (const m of leading) {
     const at = fleet.tests.get(m.mailbox.id)?.requestedAt;
     if (at != null) w.sample(name, m.labels, seconds(at));
   }
@@ -98,7 +100,7 @@ function perMailbox(w: TextWriter, open: Open, fleet: Fleet, { errors, itemFailu
   // never shows; an ACT mailbox's series for that code starts at 0 (Prometheus' advice for counters).
   const organizerSeen = new Set(itemFailures.filter((f) => f.direction === 'act' && f.code === ORGANIZER_CODE).map((f) => f.mailboxId));
   for (const m of fleet.mailboxes) {
-    if (!m.mailbox.act || organizerSeen.has(m.mailbox.id)) continue;
+    if (!m.mailbox.act || organizerSeen.has(m.mailbox.id) || !m.entries.some((e) => e.direction === 'act')) continue;
     w.sample(name, `${m.labels},${labels({ direction: 'act', code: ORGANIZER_CODE })}`, 0);
   }
 }
@@ -107,13 +109,14 @@ const ORGANIZER_CODE = 'appointment_organizer_missing';
 
 function pendingSend(w: TextWriter, open: Open, fleet: Fleet, { queue, now }: FleetInput): void {
   const byMailbox = new Map(queue.map((q) => [q.mailboxId, q]));
+  const leading = fleet.mailboxes.filter((m) => m.lead !== false);
   let name = open('mailsync_mailbox_pending_send_emails');
-  for (const m of fleet.mailboxes) {
+  for (const m of leading) {
     const q = byMailbox.get(m.mailbox.id);
     if (m.mailbox.outgoing || q) w.sample(name, m.labels, q?.emails ?? 0);
   }
   name = open('mailsync_mailbox_pending_send_oldest_age_seconds');
-  for (const m of fleet.mailboxes) {
+  for (const m of leading) {
     const q = byMailbox.get(m.mailbox.id);
     if (q) w.sample(name, m.labels, seconds(Math.max(0, now - q.oldestQueuedAt)));
   }

@@ -29,7 +29,7 @@ afterEach(async () => {
 });
 
 /** ann synced 5 messages; bob's password was rejected (disabled); cat has a Test & Enable queued for 20 minutes. */
-async function seeded(config: Config) {
+async function seeded(config: Config, holds?: (mailboxId: string, direction: string) => boolean) {
   const store = await openStore({ path: ':memory:' });
   stores.push(store);
   await store.runs.finishRun(await store.runs.startRun('ann', 'incoming', NOW - 120_000, false), { result: 'success', at: NOW - 60_000, itemsProcessed: 5, itemsFailed: 1 });
@@ -45,6 +45,7 @@ async function seeded(config: Config) {
     retryBudget: () => config.organization.retry.maxTransientRetries,
     fleet: () => readFleet(store, config, NOW),
     webhooks: { webhooks: () => ['crm'], outbox: () => store.feed.outboxStats(), now: () => NOW },
+    leases: { runner: 'r1', held: () => 1, holds: holds ?? (() => true), unleased: async () => new Map([['incoming', 0], ['outgoing', 1], ['act', 0]]) },
   });
   metrics.webhooks.configured(['crm']);
   return { store, metrics };
@@ -96,6 +97,22 @@ describe('/metrics exposition', () => {
     expect(text).not.toContain('mailsync_mailbox_last_success_timestamp_seconds{mailbox="bob"');
     // ann has no outgoing and nothing queued: no Pending Send series.
     expect(text).not.toContain('mailsync_mailbox_pending_send_emails{mailbox="ann"}');
+  });
+
+  it('B: writes per-mailbox series only for the mailbox directions this runner holds, and the lease families', async () => {
+    // This runner holds ann's incoming and bob's outgoing; another runner holds bob's incoming and cat.
+    const held = new Set(['ann/incoming', 'bob/outgoing']);
+    const text = await (await seeded(configWith(), (id, d) => held.has(`${id}/${d}`))).metrics.scrape();
+    expect(text).toContain('mailsync_mailbox_info{mailbox="ann"');
+    expect(text).toContain('mailsync_mailbox_enabled{mailbox="bob",direction="outgoing"} 1');
+    // bob's mailbox-wide series and his incoming failure are the incoming holder's to write.
+    expect(text).not.toContain('mailsync_mailbox_enabled{mailbox="bob",direction="incoming"}');
+    expect(text).not.toContain('mailsync_mailbox_info{mailbox="bob"');
+    expect(text).not.toContain('mailsync_mailbox_pending_send_emails{mailbox="bob"}');
+    expect(text).not.toContain('mailbox="cat"');
+    expect(text).toContain('mailsync_runner_info{runner="r1"} 1');
+    expect(text).toContain('mailsync_mailboxes_unleased{direction="outgoing"} 1');
+    expect(text).toContain('mailsync_lease_fencing_refusals_total{direction="incoming"} 0');
   });
 
   it('keeps the profile aggregates and drops every mailbox series when perMailboxSeries is off', async () => {

@@ -150,6 +150,23 @@ export class Scheduler {
     if (this.#started) this.#tick();
   }
 
+  /** B: asks a running cycle of the job to stop at its next safe point (its lease was lost); false when none runs. */
+  abort(id: string): boolean {
+    const run = this.#running.get(id);
+    run?.abort.abort();
+    return run !== undefined;
+  }
+
+  /** B: resolves when the job's running cycle (if any) has ended. */
+  settled(id: string): Promise<void> {
+    return this.#running.get(id)?.done ?? Promise.resolve();
+  }
+
+  /** B: whether a cycle of the job runs now. */
+  isRunning(id: string): boolean {
+    return this.#running.has(id);
+  }
+
   /**
    * Starts nothing new and asks running cycles to stop at their next safe point (between two
    * batches); resolves when every one has returned.

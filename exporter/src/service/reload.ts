@@ -9,6 +9,9 @@ const RESTART_ONLY: [string, (c: Config) => unknown][] = [
   ['store.packDir', (c) => c.store.packDir],
   ['sync.maxConcurrentCycles', (c) => c.sync.maxConcurrentCycles],
   ['sync.jitterRatio', (c) => c.sync.jitterRatio],
+  // B: a runner's identity and lease length are what other runners know it by.
+  ['runner.id', (c) => c.runner.id],
+  ['leases.seconds', (c) => c.leases.seconds],
 ];
 
 /** The restart-only settings that differ between the running config and the reloaded one. */

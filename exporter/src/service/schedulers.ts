@@ -3,11 +3,19 @@ import type { Config } from '../config/index.js';
 import type { DirectionRunner } from '../directions/contract.js';
 import type { CycleOutcome } from '../directions/run.js';
 import type { Turn } from '../directions/turn.js';
+import type { LeaseChange } from '../leases/keeper.js';
 import type { Logger } from '../log.js';
 import { Scheduler, systemTimers, type Job, type Timers } from '../scheduler/scheduler.js';
+import { fenceContext, FencedError, type Direction, type Fence, type LeaseKey } from '../store/index.js';
 import type { CurrentConfig } from './current.js';
 
 export type OutcomeListener = (outcome: CycleOutcome, profileId: string, retry: boolean) => void;
+
+/** B: what the schedulers ask of the lease keeper (leases/keeper.ts). */
+export interface HeldLeases {
+  holds(mailboxId: string, direction: Direction): boolean;
+  fence(mailboxId: string, direction: Direction): Fence | undefined;
+}
 
 export interface SchedulersDeps {
   current: CurrentConfig;
@@ -16,19 +24,26 @@ export interface SchedulersDeps {
   logger: Logger;
   /** True while the process is too slow to take more work. */
   overloaded: () => boolean;
+  /** B: only mailbox directions this runner holds a lease on get a job. */
+  leases: HeldLeases;
+  /** B: a turn's write was refused because another runner took the lease over. */
+  onFenced?: (fence: Fence) => void;
 }
 
 /**
  * One scheduler per direction, sharing the global limits from the config at start; each runs its
- * direction's turn for a mailbox and tells the listeners what happened.
+ * direction's turn for a mailbox this runner holds the lease of, under that lease's fence, and
+ * tells the listeners what happened.
  */
 export class DirectionSchedulers {
   readonly #schedulers: { runner: DirectionRunner; scheduler: Scheduler }[] = [];
   readonly #listeners: OutcomeListener[] = [];
   readonly #current: CurrentConfig;
+  readonly #leases: HeldLeases;
 
   constructor(entries: { runner: DirectionRunner; turn: Turn }[], deps: SchedulersDeps) {
     this.#current = deps.current;
+    this.#leases = deps.leases;
     const initial = deps.current.config;
     for (const { runner, turn } of entries) {
       const scheduler = new Scheduler({
@@ -44,10 +59,20 @@ export class DirectionSchedulers {
         overloaded: deps.overloaded,
         run: async (id, signal) => {
           const found = this.#current.find(id);
-          if (!found) return undefined;
-          const { outcome, retry, ...next } = await turn(found.mailbox, found.profile, signal);
-          if (outcome) for (const listen of this.#listeners) listen(outcome, found.profile.id, retry ?? false);
-          return next;
+          const fence = this.#leases.fence(id, runner.name);
+          // Lost between the due time and now: the job goes with the next setJobs.
+          if (!found || !fence) return undefined;
+          try {
+            const { outcome, retry, ...next } = await fenceContext.run(fence, () => turn(found.mailbox, found.profile, signal));
+            if (outcome) for (const listen of this.#listeners) listen(outcome, found.profile.id, retry ?? false);
+            return next;
+          } catch (error) {
+            if (!(error instanceof FencedError)) throw error;
+            // Not the mailbox's failure: the new holder runs the cycle again from the store's state.
+            deps.logger.warn({ mailbox: id, direction: runner.name, token: error.fence.token }, `${runner.name} cycle stopped: ${error.message}`);
+            deps.onFenced?.(error.fence);
+            return undefined;
+          }
         },
         onError: (id, error) => deps.logger.error({ mailbox: id, err: error }, `${runner.name} cycle crashed`),
       });
@@ -59,16 +84,40 @@ export class DirectionSchedulers {
     this.#listeners.push(listener);
   }
 
-  /** The mailboxes configured for each direction become that scheduler's jobs (start and reload). */
+  /** The held mailboxes configured for each direction become that scheduler's jobs (start, reload, lease changes). */
   setJobs(config: Config): void {
     for (const { runner, scheduler } of this.#schedulers) {
       const jobs: Job[] = [];
       for (const m of config.mailboxes) {
         const profile = this.#current.profile(m.profile);
-        if (m[runner.name] && profile) jobs.push({ id: m.id, group: m.profile, intervalMs: runner.intervalMs(config, profile) });
+        if (!m[runner.name] || !profile || !this.#leases.holds(m.id, runner.name)) continue;
+        jobs.push({ id: m.id, group: m.profile, intervalMs: runner.intervalMs(config, profile) });
       }
       scheduler.setJobs(jobs);
     }
+  }
+
+  /**
+   * B: a lost lease's running cycle is told to stop (its writes would be refused anyway) and its
+   * kept connections close (another runner's session takes over the mailbox); gains get jobs.
+   */
+  leasesChanged(change: LeaseChange): void {
+    for (const k of change.lost) {
+      const entry = this.#schedulers.find((s) => s.runner.name === k.direction);
+      entry?.scheduler.abort(k.mailboxId);
+      entry?.runner.release(k.mailboxId);
+    }
+    this.setJobs(this.#current.config);
+  }
+
+  /** B: resolves when the cycles of these mailbox directions have ended (a shed lease is released then). */
+  async settled(keys: LeaseKey[]): Promise<void> {
+    await Promise.all(keys.map((k) => this.#schedulers.find((s) => s.runner.name === k.direction)?.scheduler.settled(k.mailboxId) ?? Promise.resolve()));
+  }
+
+  /** B: whether a cycle of the mailbox direction runs now (the keeper sheds idle leases first). */
+  isRunning(k: LeaseKey): boolean {
+    return this.#schedulers.some((s) => s.runner.name === k.direction && s.scheduler.isRunning(k.mailboxId));
   }
 
   start(): void {

@@ -13,6 +13,7 @@ import type {
 import type { EmailQuery, EmailRecord, ItemFailureQuery, ItemFailureRecord } from './record-types.js';
 import type { ActStore } from './act-types.js';
 import type { DefinitionStore } from './definition-types.js';
+import type { LeaseStore } from './lease-types.js';
 
 /**
  * What mailsync keeps, as one interface that each store driver implements (SQLite today,
@@ -43,6 +44,11 @@ export interface Store {
   /** C: profiles and mailboxes defined in the store (file imports and the admin API), with a revision counter. */
   readonly definitions: DefinitionStore;
   /**
+   * B: which runner holds which mailbox direction. Never inside a transaction: a lease is the
+   * runner's own business, not part of the work it fences.
+   */
+  readonly leases: LeaseStore;
+  /**
    * Runs `fn` atomically: its writes through `tx` commit together or not at all. Other callers
    * wait until it ends, so keep network I/O out of `fn`.
    */
@@ -64,7 +70,7 @@ export interface StoreCheckReport extends RawCheckReport {
 }
 
 /** The store as seen inside a transaction. */
-export type StoreTx = Omit<Store, 'close' | 'compact' | 'check'>;
+export type StoreTx = Omit<Store, 'close' | 'compact' | 'check' | 'leases'>;
 
 export interface MailStore {
   getCursor(mailboxId: string, folder: string): Promise<FolderCursor | undefined>;
@@ -118,6 +124,11 @@ export interface RunStore {
   finishRun(runId: number, finish: RunFinish): Promise<void>;
   /** Runs left open by a crash are closed as aborted so the history does not show them running. */
   abortUnfinishedRuns(at: number): Promise<number>;
+  /**
+   * B: closes as aborted the open runs of one mailbox direction, whoever opened them: its new lease
+   * holder calls this when it takes the direction over from a runner that died or lost the lease.
+   */
+  abortOpenRunsOf(mailboxId: string, direction: Direction, at: number): Promise<number>;
   /** Newest first; `result` keeps only runs with that result (the status page shows failures apart). */
   listRuns(mailboxId: string, limit?: number, result?: 'success' | 'failure' | 'aborted'): Promise<SyncRun[]>;
   getDirectionState(mailboxId: string, direction: Direction): Promise<DirectionState | undefined>;

@@ -37,6 +37,10 @@ export class SqliteRuns {
     return this.#s.abortOpenRuns.run(at).changes;
   }
 
+  abortOpenRunsOf(mailboxId: string, direction: Direction, at: number): number {
+    return this.#s.abortOpenRunsOf.run(at, mailboxId, direction).changes;
+  }
+
   listRuns(mailboxId: string, limit = 50, result?: 'success' | 'failure' | 'aborted'): SyncRun[] {
     if (result) return this.#s.listRunsByResult.all(mailboxId, result, limit) as SyncRun[];
     return this.#s.listRuns.all(mailboxId, limit) as SyncRun[];
@@ -117,6 +121,8 @@ function prepare(db: Database.Database) {
       ORDER BY id DESC LIMIT @keep)`),
     abortOpenRuns: db.prepare(`UPDATE sync_run SET result = 'aborted', finished_at = ?, error_message = 'runner stopped during the run'
       WHERE result IS NULL`),
+    abortOpenRunsOf: db.prepare(`UPDATE sync_run SET result = 'aborted', finished_at = ?,
+      error_message = 'lease taken over: the runner that ran it stopped or lost the lease' WHERE result IS NULL AND mailbox_id = ? AND direction = ?`),
     listRuns: db.prepare(`${RUN_SELECT} WHERE mailbox_id = ? ORDER BY id DESC LIMIT ?`),
     listRunsByResult: db.prepare(`${RUN_SELECT} WHERE mailbox_id = ? AND result = ? ORDER BY id DESC LIMIT ?`),
     getState: db.prepare(`SELECT ${STATE_COLUMNS} FROM mailbox_direction_state WHERE mailbox_id = ? AND direction = ?`),

@@ -17,6 +17,7 @@ import { SqlitePop3 } from './pop3.js';
 import { SqlitePacks } from './packs.js';
 import { RawBytes } from './raw-bytes.js';
 import { SqliteRuns } from './runs.js';
+import { SoleRunnerLeases } from './leases.js';
 import { SqliteTokens } from './tokens.js';
 import { SqliteDefinitions } from './definitions.js';
 
@@ -47,6 +48,8 @@ export class SqliteStore implements Store {
   readonly feed;
   readonly definitions;
   readonly changes = new ChangeNotifier();
+  /** B: one runner per SQLite file, so it holds every lease (store/sqlite/leases.ts). */
+  readonly leases = new SoleRunnerLeases();
   readonly #db: Database.Database;
   readonly #gate = new TransactionGate();
   readonly #tx: StoreTx;

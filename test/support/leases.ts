@@ -1,0 +1,122 @@
+import type { Lease, LeaseKey, LeaseRow, LeaseStore } from '../../exporter/src/store/index.js';
+
+/** A clock and timers that only move when the test says so (several keepers may share them). */
+export class FakeTime {
+  now = 0;
+  #timers: { at: number; fn: () => void; id: number }[] = [];
+  #next = 0;
+  readonly clock = { now: () => this.now };
+  readonly timers = {
+    setTimeout: (fn: () => void, ms: number) => {
+      const id = ++this.#next;
+      this.#timers.push({ at: this.now + ms, fn, id });
+      return id;
+    },
+    clearTimeout: (id: unknown) => {
+      this.#timers = this.#timers.filter((t) => t.id !== id);
+    },
+  };
+
+  /** Moves time forward, firing each timer due on the way at its own time, with promises settled between. */
+  async advance(ms: number): Promise<void> {
+    const target = this.now + ms;
+    for (;;) {
+      await settle();
+      const due = this.#timers.filter((t) => t.at <= target).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      this.#timers = this.#timers.filter((t) => t !== due);
+      // Never backwards: a test may move `now` by hand past timers (a paused process).
+      this.now = Math.max(this.now, due.at);
+      due.fn();
+    }
+    this.now = target;
+    await settle();
+  }
+}
+
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/**
+ * The lease rules of store/postgres/leases.ts in memory, shared by several keepers as one database
+ * is shared by runners: the database's clock is `time`, `down` makes every call fail, `hang` makes
+ * every call wait forever (a database that stopped answering).
+ */
+export class MemoryLeases implements LeaseStore {
+  readonly rows: Map<string, { runner: string | null; token: number; expiresAt: number; key: LeaseKey }>;
+  readonly seen: Map<string, number>;
+  down = false;
+  hang = false;
+  readonly #time: { now: number };
+
+  constructor(time: { now: number }, shared?: MemoryLeases) {
+    this.#time = time;
+    this.rows = shared?.rows ?? new Map();
+    this.seen = shared?.seen ?? new Map();
+  }
+
+  /** Another runner's connection to the same rows, with its own `down` and `hang`. */
+  view(): MemoryLeases {
+    return new MemoryLeases(this.#time, this);
+  }
+
+  async heartbeat(runner: string, ttlMs: number): Promise<number> {
+    await this.#reachable();
+    this.seen.set(runner, this.#time.now);
+    return [...this.seen.values()].filter((at) => at > this.#time.now - ttlMs).length;
+  }
+
+  async claim(runner: string, wanted: readonly LeaseKey[], limit: number, ttlMs: number): Promise<Lease[]> {
+    await this.#reachable();
+    const now = this.#time.now;
+    const won: Lease[] = [];
+    for (const k of wanted) {
+      if (won.length >= limit) break;
+      const key = `${k.direction}/${k.mailboxId}`;
+      const row = this.rows.get(key) ?? { runner: null, token: 0, expiresAt: now, key: { mailboxId: k.mailboxId, direction: k.direction } };
+      if (row.runner !== null && row.expiresAt > now) continue;
+      const previousRunner = row.runner;
+      Object.assign(row, { runner, token: row.token + 1, expiresAt: now + ttlMs });
+      this.rows.set(key, row);
+      won.push({ ...row.key, token: row.token, expiresAt: row.expiresAt, previousRunner });
+    }
+    return won;
+  }
+
+  async renew(runner: string, leases: readonly Lease[], ttlMs: number): Promise<Lease[]> {
+    await this.#reachable();
+    const now = this.#time.now;
+    return leases.flatMap((l) => {
+      const row = this.rows.get(`${l.direction}/${l.mailboxId}`);
+      if (!row || row.runner !== runner || row.token !== l.token || row.expiresAt <= now) return [];
+      row.expiresAt = now + ttlMs;
+      return [{ ...row.key, token: row.token, expiresAt: row.expiresAt }];
+    });
+  }
+
+  async release(runner: string, leases: readonly LeaseKey[]): Promise<void> {
+    await this.#reachable();
+    for (const l of leases) {
+      const row = this.rows.get(`${l.direction}/${l.mailboxId}`);
+      if (row?.runner === runner) Object.assign(row, { runner: null, expiresAt: this.#time.now });
+    }
+  }
+
+  async list(): Promise<LeaseRow[]> {
+    await this.#reachable();
+    const now = this.#time.now;
+    return [...this.rows.values()].map((r) => ({ ...r.key, runner: r.runner, token: r.token, expiresAt: r.expiresAt, live: r.runner !== null && r.expiresAt > now }));
+  }
+
+  /** Who holds each key now, by the database's clock. */
+  holders(): Map<string, string> {
+    const now = this.#time.now;
+    return new Map([...this.rows].flatMap(([k, r]) => (r.runner !== null && r.expiresAt > now ? [[k, r.runner] as [string, string]] : [])));
+  }
+
+  async #reachable(): Promise<void> {
+    if (this.hang) await new Promise<never>(() => undefined);
+    if (this.down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+  }
+}
