@@ -103,7 +103,10 @@ export async function startRunner(dovecot: Dovecot, names: string[], options: {
     }],
     mailboxes: names.map((name) => ({ id: name, address: `${name}@bench.example`, profile: 'fleet', credentials: { username: name, password: `pw-${name}` } })),
   }));
-  const child = spawn(process.execPath, [MAILSYNC_BIN, 'run', '--config', path.join(dir, 'mailsync.yaml')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // BENCH_RUNNER_CPU_PROFILE=<dir>: the runner writes a V8 CPU profile of its whole life there when it stops.
+  const profileDir = process.env.BENCH_RUNNER_CPU_PROFILE;
+  const nodeFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${options.label}-${Date.now()}.cpuprofile`] : [];
+  const child = spawn(process.execPath, [...nodeFlags, MAILSYNC_BIN, 'run', '--config', path.join(dir, 'mailsync.yaml')], { stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://${listen}`;
   await waitFor(() => fetch(`${url}/metrics`).then((r) => r.ok, () => false), { what: 'mailsync to serve /metrics', until: (ok) => ok, timeoutMs: 120_000, intervalMs: 200 });

@@ -1,7 +1,8 @@
 /**
  * bench:send — BENCH_EMAILS (default 2,000) queued emails sent by mailsync's outgoing cycle to
  * smtp-server on loopback (STARTTLS + AUTH), against raw nodemailer sending the same stored bytes
- * over the same number of pooled connections in the same process.
+ * over the same number of pooled connections in the same process. BENCH_CPU_PROFILE=<dir> writes a
+ * CPU profile of mailsync's send phase alone.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ import { createOutgoing } from '../../exporter/src/outgoing/index.js';
 import { openStore } from '../../exporter/src/store/index.js';
 import { SmtpLab } from '../harness/smtp.js';
 import { makeCert } from '../harness/tls.js';
-import { fmt, pool, progress, sizeFromEnv } from './common.js';
+import { fmt, pool, profiled, progress, sizeFromEnv } from './common.js';
 
 const EMAILS = sizeFromEnv('BENCH_EMAILS', 2_000);
 /** Both sides use the same pooled connections (a profile's default outgoing.maxConnections). */
@@ -55,10 +56,12 @@ try {
   const deps = { store, clock, logger: createLogger('silent'), autodiscover: () => undefined };
   const outgoing = createOutgoing(deps);
   const startSend = process.hrtime.bigint();
-  while ((await store.outgoing.due('m', clock.now(), 1)).length > 0) {
-    const outcome = await runCycle(outgoing, mailbox, profile, config, deps, { retry: false });
-    if (outcome.result === 'failure') throw new Error(`send failed: ${outcome.code} ${outcome.message}`);
-  }
+  await profiled('send', async () => {
+    while ((await store.outgoing.due('m', clock.now(), 1)).length > 0) {
+      const outcome = await runCycle(outgoing, mailbox, profile, config, deps, { retry: false });
+      if (outcome.result === 'failure') throw new Error(`send failed: ${outcome.code} ${outcome.message}`);
+    }
+  });
   const sendSeconds = Number(process.hrtime.bigint() - startSend) / 1e9;
   await outgoing.close();
   if (smtp.deliveries.length !== EMAILS) throw new Error(`the server got ${smtp.deliveries.length} emails, not ${EMAILS}`);

@@ -325,14 +325,19 @@ service pop3-login {
   seedMaildir(user: string, messages: Iterable<Buffer>, folder = 'INBOX'): number {
     const base = path.join(this.mailRoot, user);
     const box = folder === 'INBOX' ? base : path.join(base, `.${folder}`);
+    // Each path written here is given to the mail uid as it is made: a `chown -R` process per user
+    // took ~10 minutes for bench:fleet's 10,000 users.
+    const own = (p: string) => chownSync(p, MAIL_UID, MAIL_UID);
     for (const sub of ['cur', 'new', 'tmp']) mkdirSync(path.join(box, sub), { recursive: true });
+    for (const dir of new Set([base, box, ...['cur', 'new', 'tmp'].map((sub) => path.join(box, sub))])) own(dir);
     let n = 0;
     const stamp = Math.floor(Date.now() / 1000);
     for (const m of messages) {
       n += 1;
-      writeFileSync(path.join(box, 'cur', `${stamp}.M${n}P1.mailsync,S=${m.length}:2,S`), m);
+      const file = path.join(box, 'cur', `${stamp}.M${n}P1.mailsync,S=${m.length}:2,S`);
+      writeFileSync(file, m);
+      own(file);
     }
-    chownTree(base);
     return n;
   }
 
@@ -361,8 +366,4 @@ active_attribute = active
 active_value = true
 tls_ca_cert_file = ${o.caFile}
 `;
-}
-
-function chownTree(dir: string): void {
-  execFileSync('chown', ['-R', `${MAIL_UID}:${MAIL_UID}`, dir]);
 }

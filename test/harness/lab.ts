@@ -23,12 +23,13 @@ const silent = createLogger('silent');
  * written as YAML and loaded by the real loader, a real store in a temporary folder, and the
  * service's own directions and turn factory.
  */
-export async function openLab(dovecot: Dovecot, options: LabOptions, clock: Clock = systemClock) {
+export async function openLab(dovecot: Dovecot, options: LabOptions, clock: Clock = systemClock, extra: { wake?: DirectionDeps['wake'] } = {}) {
   const { config, dir } = writeLabConfig(dovecot, options);
   const store = await openStore({ path: path.join(dir, 'mailsync.db') });
   const autodiscover = createAutodiscover(config.autodiscover, clock);
   const tokens = new TokenProvider({ store, clock, logger: silent, encryptionKey: () => config.store.encryptionKey });
-  const deps: DirectionDeps = { store, clock, logger: silent, autodiscover: () => autodiscover, tokens };
+  // `extra.wake`: what the service's schedulers do when IDLE reports new mail (push tests watch it).
+  const deps: DirectionDeps = { store, clock, logger: silent, autodiscover: () => autodiscover, tokens, ...(extra.wake ? { wake: extra.wake } : {}) };
   const directions = createDirections(deps, (p) => config.profiles.find((x) => x.id === p)?.maxConnections ?? 1);
   // The registry's incoming entry is createIncoming's, whose session pool the tests look at.
   const incoming = directions.get('incoming') as IncomingRunner;

@@ -16,6 +16,8 @@ export interface IncomingOptions {
   startFrom: string;
   /** mailboxes[].incoming.filter: which stored emails reach the change feed and webhooks. */
   filter?: IncomingFilter;
+  /** A folder to leave open after reading it: the one the session then waits on in IDLE (push). */
+  keepOpen?: string | undefined;
 }
 
 export interface IncomingDeps {
@@ -69,23 +71,30 @@ async function syncFolder(
   signal: AbortSignal | undefined,
 ): Promise<FolderResult> {
   const cursor = await store.mail.getCursor(mailboxId, folder);
+  const resultFor = (uidValidity: number): FolderResult => ({
+    folder, uidValidity, uidValidityChanged: false, unchanged: false,
+    fetched: 0, inserted: 0, alreadyStored: 0, failed: 0, failedByCode: {}, lastUid: cursor?.lastUid ?? 0,
+  });
+  const read = async (opened: FolderStatus, result: FolderResult) => {
+    try {
+      return await readOpenFolder(session, mailboxId, folder, cursor, opened, result, options, { store, clock, logger }, signal);
+    } finally {
+      if (session.usable && folder !== options.keepOpen) await session.leaveFolder();
+    }
+  };
+  const open = session.openFolder;
+  // Left open by the watch that woke this cycle: the session's view is current (the server reported
+  // the new mail to it), so the folder is read as it is, without STATUS or EXAMINE.
+  if (open?.path === folder) return read(open, resultFor(open.uidValidity));
+
   // STATUS first: on a steady mailbox nothing else is sent, which is what keeps a no-change cycle cheap.
   const status = await session.status(folder);
-  const result: FolderResult = {
-    folder, uidValidity: status.uidValidity, uidValidityChanged: false, unchanged: false,
-    fetched: 0, inserted: 0, alreadyStored: 0, failed: 0, failedByCode: {}, lastUid: cursor?.lastUid ?? 0,
-  };
+  const result = resultFor(status.uidValidity);
   if (cursor && cursor.uidvalidity === status.uidValidity && status.uidNext - 1 <= cursor.lastUid) {
     result.unchanged = true;
     return result;
   }
-
-  const opened = await session.examine(folder);
-  try {
-    return await readOpenFolder(session, mailboxId, folder, cursor, opened, result, options, { store, clock, logger }, signal);
-  } finally {
-    if (session.usable) await session.leaveFolder();
-  }
+  return read(await session.examine(folder), result);
 }
 
 async function readOpenFolder(

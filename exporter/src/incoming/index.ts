@@ -5,7 +5,7 @@ import { pollIntervalMs } from '../scheduler/scheduler.js';
 import { checkIncoming } from './check.js';
 import { checkPop3, pop3Cycle } from './pop3/index.js';
 import { syncIncoming } from './folders.js';
-import { watchForNewMail } from './push.js';
+import { pushFolder, watchForNewMail } from './push.js';
 import { SessionPool } from './sessions.js';
 
 /**
@@ -45,6 +45,7 @@ async function incomingCycle(
 
   const attempt = async () => {
     const { session, reused } = await sessions.acquire(mailbox.id, profile.id, open);
+    const reportsAtStart = session.newMailReports;
     let reusable = false;
     let watch: Awaited<ReturnType<typeof watchForNewMail>>;
     // A stop waits for the next batch boundary, but a command hung on a dead connection would hold
@@ -52,9 +53,12 @@ async function incomingCycle(
     const stop = () => void session.close();
     signal?.addEventListener('abort', stop, { once: true });
     try {
-      const result = await syncIncoming(session, mailbox, options, { store, clock, logger }, signal);
+      const keepOpen = deps.wake ? pushFolder(session, profile) : undefined;
+      const result = await syncIncoming(session, mailbox, { ...options, keepOpen }, { store, clock, logger }, signal);
       reusable = true;
-      if (!signal?.aborted) watch = await watchForNewMail(session, mailbox, profile, result.folders, { logger, wake: deps.wake });
+      if (!signal?.aborted) watch = await watchForNewMail(session, mailbox, profile, result.folders, { logger, wake: deps.wake, reportsAtStart });
+      // Kept open for a watch that did not start: a folder left open would show an old view later.
+      if (!watch && session.usable && session.openFolder) await session.leaveFolder();
       reusable = session.usable;
       return result;
     } catch (error) {

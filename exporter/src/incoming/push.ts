@@ -14,25 +14,45 @@ const PUSH_FOLDER = 'INBOX';
  */
 export async function watchForNewMail(
   session: ImapSession, mailbox: Mailbox, profile: Profile, folders: FolderResult[],
-  deps: { logger: Logger; wake: ((mailboxId: string, direction: 'incoming') => void) | undefined },
+  deps: { logger: Logger; wake: ((mailboxId: string, direction: 'incoming') => void) | undefined; reportsAtStart: number },
 ): Promise<IdleWatch | undefined> {
   const { wake, logger } = deps;
   const seen = folders.find((f) => f.folder.toUpperCase() === PUSH_FOLDER);
-  if (!wake || profile.incoming.push !== 'idle' || !seen || !session.supportsIdle || !session.usable) return undefined;
+  if (!wake || !wantsPush(session, profile) || !seen || !session.usable) return undefined;
   const wakeMailbox = () => wake(mailbox.id, 'incoming');
   try {
-    const { watch, status } = await IdleWatch.start(session, {
+    const { watch, status, reopened } = await IdleWatch.start(session, {
       folder: seen.folder, restartMs: profile.incoming.idleRestartSeconds * 1_000, onNewMail: wakeMailbox,
       // A kicked or dropped session: the cycle logs in again and watches anew (the pool drops the dead one).
       onLost: wakeMailbox, logger,
     });
-    if (status.uidValidity !== seen.uidValidity || status.uidNext - 1 > seen.lastUid) wakeMailbox();
+    if (reopened) {
+      if (status.uidValidity !== seen.uidValidity || status.uidNext - 1 > seen.lastUid) wakeMailbox();
+    } else if (session.newMailReports > deps.reportsAtStart) {
+      // The folder stayed open through the cycle: the server's reports during it are the only sign
+      // of mail that came after the cycle's read (its UIDNEXT is the one of the EXAMINE).
+      wakeMailbox();
+    }
     return watch;
   } catch (error) {
     // The cycle's work is committed; a watch that could not start only means polling until the next one.
     logger.debug({ err: (error as Error).message }, 'could not wait in IDLE; polling');
     return undefined;
   }
+}
+
+/** Whether the session waits in IDLE on INBOX between cycles: the profile asks for it and the server has it. */
+export function wantsPush(session: ImapSession, profile: Profile): boolean {
+  return profile.incoming.push === 'idle' && session.supportsIdle;
+}
+
+/**
+ * The folder a cycle leaves open for the watch that follows it: INBOX when pushed. A woken cycle
+ * then reads INBOX in the session's current view (no CLOSE, STATUS and EXAMINE before, no CLOSE and
+ * EXAMINE after): 4 round trips instead of 9 from the new mail to IDLE again.
+ */
+export function pushFolder(session: ImapSession, profile: Profile): string | undefined {
+  return wantsPush(session, profile) ? PUSH_FOLDER : undefined;
 }
 
 export interface WatchOptions {
@@ -53,13 +73,12 @@ export interface WatchOptions {
  * A kept session waiting in IDLE on one folder between cycles, so that new mail starts the
  * mailbox's cycle at once instead of at the next poll. The watch never reads mail itself: it only
  * says "look now", and the cycle (with its gate, limits and exactly-once commits) does the rest.
- * A cycle stops the watch before using the session, which leaves the folder again.
+ * A cycle abandons the watch before using the session; the folder stays open for it to read.
  */
 export class IdleWatch {
   readonly #session: ImapSession;
   readonly #o: WatchOptions;
   #stopped = false;
-  #loop: Promise<void> = Promise.resolve();
   #unsubscribe: (() => void)[] = [];
   /** True while the loop waits in IDLE (or between two IDLEs). */
   get active(): boolean {
@@ -75,11 +94,14 @@ export class IdleWatch {
   }
 
   /**
-   * Opens the folder read-only and starts waiting in IDLE. Returns the folder's status as the
-   * EXAMINE saw it, so the caller can tell whether mail arrived since its cycle's STATUS.
+   * Opens the folder read-only, unless the cycle left it open, and starts waiting in IDLE. Returns
+   * the folder's status as the EXAMINE saw it (`reopened`), so the caller can tell whether mail
+   * arrived since its cycle's STATUS.
    */
-  static async start(session: ImapSession, options: WatchOptions): Promise<{ watch: IdleWatch; status: FolderStatus }> {
-    const status = await session.examine(options.folder);
+  static async start(session: ImapSession, options: WatchOptions): Promise<{ watch: IdleWatch; status: FolderStatus; reopened: boolean }> {
+    const open = session.openFolder;
+    const reopened = open?.path !== options.folder;
+    const status = reopened ? await session.examine(options.folder) : open;
     const watch = new IdleWatch(session, options);
     watch.#unsubscribe.push(
       session.onNewMail(() => {
@@ -90,22 +112,17 @@ export class IdleWatch {
         watch.#stopped = true;
       }),
     );
-    watch.#loop = watch.#run();
+    // Ends by itself when the IDLE does (a cycle's command, our restart timer's NOOP, a close).
+    void watch.#run();
     options.logger.debug({ folder: options.folder, restartSeconds: options.restartMs / 1_000 }, 'waiting in IDLE for new mail');
-    return { watch, status };
+    return { watch, status, reopened };
   }
 
-  /** Ends IDLE (DONE) and leaves the folder, so the session is ready for a cycle. */
-  async stop(): Promise<void> {
-    if (this.#stopped && this.#unsubscribe.length === 0) return;
-    this.#stopped = true;
-    for (const off of this.#unsubscribe.splice(0)) off();
-    // CLOSE breaks the IDLE first (imapflow sends DONE before any command).
-    if (this.#session.usable) await this.#session.leaveFolder().catch(() => undefined);
-    await this.#loop;
-  }
-
-  /** Forgets the watch without a command: the session is about to be logged out or closed. */
+  /**
+   * Forgets the watch without a command: the session goes to a cycle (the IDLE ends with its first
+   * command, imapflow sends DONE before any, and the folder stays open, so the cycle reads it
+   * without opening it again), or it is about to be logged out or closed.
+   */
   abandon(): void {
     this.#stopped = true;
     for (const off of this.#unsubscribe.splice(0)) off();

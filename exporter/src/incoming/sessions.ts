@@ -33,8 +33,12 @@ export class SessionPool {
     if (kept) {
       this.#idle.delete(mailboxId);
       kept.session.unpark();
-      // The cycle needs the session out of IDLE and out of the folder it watched.
-      await kept.watch?.stop();
+      // The cycle's first command ends the IDLE; the watched folder stays open for it to read.
+      const watching = kept.watch?.active ?? false;
+      kept.watch?.abandon();
+      // A folder open without IDLE (the server ended it) may show an old view: Dovecot refreshes a
+      // session's view while it idles and at the end of commands. The cycle opens it afresh.
+      if (!watching && kept.session.usable && kept.session.openFolder) await kept.session.leaveFolder().catch(() => undefined);
       if (kept.session.usable) return { session: kept.session, reused: true };
       this.#closed(kept.profile, kept.session);
     }

@@ -33,9 +33,34 @@ export class ImapSession {
   #folders: Promise<ListedFolder[]> | undefined;
   readonly #socketTimeoutMs: number;
 
+  /** Untagged EXISTS that raised the open folder's count, since the session opened (see `newMailReports`). */
+  #newMailReports = 0;
+
   private constructor(client: ImapFlow, socketTimeoutMs: number) {
     this.#client = client;
     this.#socketTimeoutMs = socketTimeoutMs;
+    client.on('exists', (e: { count: number; prevCount: number }) => {
+      if (e.count > e.prevCount) this.#newMailReports += 1;
+    });
+  }
+
+  /**
+   * How many times the server has reported more messages in the open folder on this session. A
+   * cycle that starts on a folder left open (push) compares it before and after: a report during
+   * the cycle may concern mail the cycle did not read, so the mailbox is woken again.
+   */
+  get newMailReports(): number {
+    return this.#newMailReports;
+  }
+
+  /**
+   * The folder this session has open (EXAMINE) and its state as the session sees it: kept current by
+   * the server's untagged EXISTS while it is open, so mail is read from it without a STATUS.
+   */
+  get openFolder(): (FolderStatus & { path: string }) | undefined {
+    const box = this.#client.mailbox;
+    if (!box) return undefined;
+    return { path: box.path, uidValidity: Number(box.uidValidity), uidNext: box.uidNext, messages: box.exists };
   }
 
   /**
