@@ -1,5 +1,5 @@
 import { loadConfigFile, resolveConfigPath } from '../config/index.js';
-import { openStoreFor } from '../service/errors.js';
+import { openStoreFor, storeName } from '../service/errors.js';
 import { defineCommand, helpText, parseCommandLine } from './options.js';
 import { UsageError } from './usage-error.js';
 
@@ -35,7 +35,7 @@ export async function storeCommand(args: string[], io: StoreIo): Promise<number>
   const [action, ...extra] = parsed.positionals;
   if (action !== 'check' || extra.length > 0) throw new UsageError(`store: expected "check", got ${action === undefined ? 'nothing' : `"${[action, ...extra].join(' ')}"`}`);
   const config = loadConfigFile(resolveConfigPath(parsed.values.config, io.env), { env: io.env });
-  const store = await openStoreFor(config.store.path, config.store.packDir);
+  const store = await openStoreFor(config.store);
   try {
     let shown = -1;
     const report = await store.check((done, total) => {
@@ -48,7 +48,7 @@ export async function storeCommand(args: string[], io: StoreIo): Promise<number>
     for (const line of report.integrity) io.out(`database: ${line}`);
     for (const line of report.problems) io.out(line);
     const problems = report.integrity.length + report.problems.length;
-    io.out(`${config.store.path}: database ${report.integrity.length === 0 ? 'ok' : `${report.integrity.length} problems`}; `
+    io.out(`${storeName(config.store)}: database ${report.integrity.length === 0 ? 'ok' : `${report.integrity.length} problems`}; `
       + `${report.emails} emails checked (${report.inPacks} in packs), ${report.problems.length} with problems; `
       + `${report.unreferencedBytes} bytes in packs no email points at`);
     return problems === 0 ? 0 : 1;

@@ -66,7 +66,10 @@ export interface Service {
 export async function startService(initial: Config, deps: ServiceDeps): Promise<Service> {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
-  const store = await openStoreFor(initial.store.path, initial.store.packDir);
+  const store = await openStoreFor(initial.store, {
+    // A: PostgreSQL: a pooled connection that broke while idle is replaced; the log says it happened.
+    onIdleError: (error) => logger.warn({ err: error }, 'an idle store connection broke (the database restarted or ended it); it is replaced'),
+  });
   const aborted = await store.runs.abortUnfinishedRuns(clock.now());
   if (aborted > 0) logger.warn({ runs: aborted }, 'closed runs left open by an earlier stop as aborted');
   // Before any ingest: bytes a crash left unreferenced in a pack are garbage for good only now.
