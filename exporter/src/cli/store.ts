@@ -12,10 +12,12 @@ SHA-256 with the one its row was stored under: every range a row points at must 
 those bytes. Prints each problem on one line, then a summary with the bytes no email points at
 (what a crash between a pack write and its commit leaves; the runner removes them when it
 starts). Progress goes to stderr. Reads only; safe beside a running service, but not while one is
-starting (its compaction moves ranges the check may be reading).`,
+starting (its compaction moves ranges the check may be reading). With store.driver postgresql the
+bytes are in the rows (no packs): every email's SHA-256 is checked; the database's own checks
+(amcheck, pg_amcheck) are its operator's.`,
   after: 'Exit status: 0 no problem found, 1 problems found, 2 bad usage or config.',
   options: {
-    config: { type: 'string', short: 'c', value: 'FILE', description: 'config file (its store.path and store.packDir)', default: '$MAILSYNC_CONFIG' },
+    config: { type: 'string', short: 'c', value: 'FILE', description: 'config file (its store section: path and packDir, or driver postgresql and its url)', default: '$MAILSYNC_CONFIG' },
   },
   positionals: true,
 });

@@ -208,8 +208,8 @@ export const configSchema = z.strictObject({
       driver: z.enum(['sqlite', 'postgresql']).default('sqlite'),
       postgresql: z
         .strictObject({
-          /** A connection string; a secret input (env/file), since it may carry the password. */
-          url: secretInput,
+          /** A connection string; a secret input (env/file), since it may carry the password. Required with driver postgresql. */
+          url: secretInput.optional(),
           ssl: z
             .strictObject({
               mode: z.enum(['disable', 'require', 'verify-full']).default('disable'),
@@ -220,7 +220,7 @@ export const configSchema = z.strictObject({
             .prefault({}),
           poolSize: z.number().int().positive().max(1_000).default(10),
         })
-        .optional(),
+        .prefault({}),
     })
     .prefault({}),
   log: z

@@ -6,11 +6,10 @@ import type { StorePostgresql } from './types.js';
 /** A: `store.postgresql` resolved (url read as a secret, TLS files relative to the config); required with driver postgresql. */
 export function resolvePostgresql(raw: RawConfig, baseDir: string, secret: (input: SecretInput, where: string) => Secret, problems: string[]): StorePostgresql | undefined {
   const pg = raw.store.postgresql;
-  if (raw.store.driver === 'postgresql' && pg === undefined) {
-    problems.push('store.postgresql.url: required with store.driver postgresql (e.g. url: "${MAILSYNC_DATABASE_URL}")');
+  if (pg.url === undefined) {
+    if (raw.store.driver === 'postgresql') problems.push('store.postgresql.url: required with store.driver postgresql (e.g. url: "${MAILSYNC_DATABASE_URL}")');
     return undefined;
   }
-  if (pg === undefined) return undefined;
   const ssl: StorePostgresql['ssl'] = { mode: pg.ssl.mode };
   for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
     const value = pg.ssl[key];
