@@ -1,3 +1,4 @@
+import pgClient from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   fenceContext, FencedError, openStore, PostgresStore, StoreUnavailableError, type Fence, type Store,
@@ -163,6 +164,35 @@ describe('PostgreSQL store: several runners', () => {
     expect(outcomes.map((o) => o.inserted).sort()).toEqual([0, 1]);
     expect(await a.mail.countEmails('m')).toBe(1);
     expect(await a.feed.changesAfter(0, 10)).toHaveLength(1);
+  });
+});
+
+describe('PostgreSQL store: lost races', () => {
+  it('runs a write again when PostgreSQL ends it as a deadlock victim', async () => {
+    const { url, name } = await freshUrl();
+    const s = await open(url);
+    await s.lifecycle.enable('m', 'incoming');
+    // Another session holds the feed counter; the store's disable locks its state row, then waits for the counter.
+    const other = new pgClient.Client({ connectionString: url });
+    await other.connect();
+    try {
+      // The other session checks for deadlocks late, so the store's transaction is the one PostgreSQL ends.
+      await other.query("SET deadlock_timeout = '20s'");
+      await other.query('BEGIN');
+      await other.query('UPDATE feed_counter SET seq = seq');
+      const disabled = s.lifecycle.disable('m', 'incoming', { code: null, reason: 'r', by: 'op', at: 1 });
+      await waitFor(() => pg.sql<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`, [name]),
+        { what: 'the disable waiting for the feed counter', until: (rows) => rows[0]?.n === 1 });
+      // The cycle: the other session now wants the row the disable holds.
+      const crossing = other.query(`UPDATE mailbox_direction_state SET disabled = disabled WHERE mailbox_id = 'm'`);
+      await crossing;
+      await other.query('COMMIT');
+      await disabled;
+    } finally {
+      await other.end();
+    }
+    expect(await s.runs.getDirectionState('m', 'incoming')).toMatchObject({ disabled: true });
+    expect((await s.feed.changesAfter(0, 10)).map((c) => c.kind)).toEqual(['direction_disabled']);
   });
 });
 

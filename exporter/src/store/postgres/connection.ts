@@ -112,7 +112,7 @@ export class Connection {
           throw storeFault(error, this.where);
         }
       },
-      write: (fn) => this.transaction(async (tx) => { await tx.fence(); return fn(tx); }),
+      write: (fn) => this.transaction(async (tx) => { await tx.fence(); return fn(tx); }, true),
     };
   }
 
@@ -126,15 +126,18 @@ export class Connection {
   }
 
   /**
-   * BEGIN, `body`, the feed's queued changes, COMMIT, on one client. A serialization failure or a
-   * deadlock (40001, 40P01: another runner's transaction won a race) runs it once more from the
-   * start; `body` is store work only (Store.transaction's contract), so running it again is safe.
+   * BEGIN, `body`, the feed's queued changes, COMMIT, on one client. `retry`: a deadlock or a
+   * serialization failure (40P01, 40001: another runner's transaction won a race; PostgreSQL rolled
+   * this one back) runs it once more from the start. Only the driver's own writes ask for it: their
+   * bodies are SQL and nothing else. A caller's `Store.transaction(fn)` is not retried, since `fn`
+   * may change the caller's own state (the outgoing cycle advances its queue in it); it fails, and
+   * the cycle's work is done again by the next cycle like any store fault.
    */
-  async transaction<T>(body: (tx: OpenTx) => Promise<T>): Promise<T> {
+  async transaction<T>(body: (tx: OpenTx) => Promise<T>, retry = false): Promise<T> {
     try {
       return await this.#once(body);
     } catch (error) {
-      if (!isRetryable(error)) throw error;
+      if (!retry || !isRetryable(error)) throw error;
       return this.#once(body);
     }
   }

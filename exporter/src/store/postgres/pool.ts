@@ -17,6 +17,8 @@ export interface PgConnectionOptions {
   url: string;
   ssl?: PgSsl | undefined;
   poolSize?: number | undefined;
+  /** Shown in pg_stat_activity: which runner a session belongs to (`mailsync:<runner>`). */
+  applicationName?: string | undefined;
 }
 
 /** bigint (int8) and numeric (sum, count) as JavaScript numbers: the store's values are epoch ms and counts, far below 2^53. */
@@ -45,7 +47,7 @@ export function clientConfig(options: PgConnectionOptions): pg.ClientConfig {
   // The url's own sslmode would override `ssl` in pg; the config's ssl block is the one place it is set.
   const url = new URL(options.url);
   url.searchParams.delete('sslmode');
-  return { connectionString: url.toString(), ssl: tlsOptions(options.ssl), types, application_name: 'mailsync' };
+  return { connectionString: url.toString(), ssl: tlsOptions(options.ssl), types, application_name: options.applicationName ?? 'mailsync' };
 }
 
 /**

@@ -60,9 +60,10 @@ export class PostgresStore implements Store {
 
   private constructor(options: PostgresOptions) {
     this.runner = options.runner ?? `${hostname()}-${process.pid}`;
-    const { pool, where } = openPool(options, options.onIdleError ?? (() => undefined));
+    const connect = { ...options, applicationName: `mailsync:${this.runner}`.slice(0, 63) };
+    const { pool, where } = openPool(connect, options.onIdleError ?? (() => undefined));
     this.#connection = new Connection(pool, where, flushChanges(this.#subscriptions), () => this.changes.changed());
-    this.#listener = new FeedListener(clientConfig(options), () => this.changes.changed());
+    this.#listener = new FeedListener(clientConfig(connect), () => this.changes.changed());
     this.#migrations = options.migrations ?? PG_MIGRATIONS;
     const p = parts(this.#connection.root(), this.#subscriptions, this.runner);
     this.mail = p.mail;
