@@ -122,7 +122,7 @@ export const FAMILIES = [
   { name: 'mailsync_config_max_transient_retries', type: 'gauge', producer: 'process', labels: [],
     help: 'organization.retry.maxTransientRetries of the running config: transient failures retried before the next one disables the direction.' },
   { name: 'mailsync_store_errors_total', type: 'counter', producer: 'process', labels: [],
-    help: 'Store operations that failed: scrapes that could not read it (the state families are then missing) and sync cycles that could not record their work (full disk, I/O error).' },
+    help: 'Store operations that failed: scrapes that could not read it (the state families are then missing) and sync cycles that could not record their work (full disk, I/O error, database unreachable).' },
 
   // F: webhooks, one series per configured webhook (and result): deliveries from this process,
   // the outbox from the store at each scrape.
