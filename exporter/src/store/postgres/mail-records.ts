@@ -49,28 +49,38 @@ export class PgMailRecords {
    * uncompressed, so PostgreSQL reads only the slice's TOAST chunks).
    */
   async openRaw(emailId: number): Promise<Readable | undefined> {
-    const [row] = await this.#db.read<{ n: number }>('SELECT octet_length(raw) AS n FROM email WHERE id = $1', [emailId]);
+    // The size and the first slice in one query: most mail is one slice, so one round trip.
+    const [row] = await this.#db.read<{ n: number; part: Buffer }>(
+      'SELECT octet_length(raw) AS n, substring(raw FROM 1 FOR $2) AS part FROM email WHERE id = $1', [emailId, RAW_CHUNK_BYTES]);
     if (row === undefined) return undefined;
     const size = row.n;
     const db = this.#db;
+    let first: Buffer | undefined = row.part;
     let offset = 0;
     return new Readable({
       highWaterMark: RAW_CHUNK_BYTES,
       read() {
-        if (offset >= size) {
+        const took = (part: Buffer | undefined) => {
+          if (!part || part.length === 0) {
+            this.destroy(new Error(`email ${emailId}: its raw bytes ended at ${offset} of ${size}`));
+            return;
+          }
+          offset += part.length;
+          this.push(part);
+          if (offset >= size) this.push(null);
+        };
+        if (size === 0) {
           this.push(null);
           return;
         }
+        if (first) {
+          const part = first;
+          first = undefined;
+          took(part);
+          return;
+        }
         db.read<{ part: Buffer }>('SELECT substring(raw FROM $1 FOR $2) AS part FROM email WHERE id = $3', [offset + 1, RAW_CHUNK_BYTES, emailId])
-          .then(([slice]) => {
-            const part = slice?.part;
-            if (!part || part.length === 0) {
-              this.destroy(new Error(`email ${emailId}: its raw bytes ended at ${offset} of ${size}`));
-              return;
-            }
-            offset += part.length;
-            this.push(part);
-          }, (error: unknown) => this.destroy(error as Error));
+          .then(([slice]) => took(slice?.part), (error: unknown) => this.destroy(error as Error));
       },
     });
   }
