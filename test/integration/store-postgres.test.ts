@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   fenceContext, FencedError, openStore, PostgresStore, StoreUnavailableError, type Fence, type Store,
 } from '../../exporter/src/store/index.js';
+import { Connection } from '../../exporter/src/store/postgres/connection.js';
 import { PG_MIGRATIONS } from '../../exporter/src/store/postgres/migrations.js';
 import { OutgoingClaimError } from '../../exporter/src/store/postgres/outgoing.js';
 import { Postgres } from '../harness/postgres.js';
@@ -168,31 +169,33 @@ describe('PostgreSQL store: several runners', () => {
 });
 
 describe('PostgreSQL store: lost races', () => {
-  it('runs a write again when PostgreSQL ends it as a deadlock victim', async () => {
-    const { url, name } = await freshUrl();
-    const s = await open(url);
-    await s.lifecycle.enable('m', 'incoming');
-    // Another session holds the feed counter; the store's disable locks its state row, then waits for the counter.
-    const other = new pgClient.Client({ connectionString: url });
-    await other.connect();
+  /** PostgreSQL's own error for a deadlock victim, raised by the server (40P01), on the first attempt only. */
+  const LOSE = "DO $$ BEGIN RAISE EXCEPTION 'chosen as the deadlock victim' USING ERRCODE = '40P01'; END $$";
+
+  it('runs the driver\'s own write again after a deadlock, and a caller\'s transaction not', async () => {
+    const { url } = await freshUrl();
+    await open(url); // migrated
+    const pool = new pgClient.Pool({ connectionString: url });
     try {
-      // The other session checks for deadlocks late, so the store's transaction is the one PostgreSQL ends.
-      await other.query("SET deadlock_timeout = '20s'");
-      await other.query('BEGIN');
-      await other.query('UPDATE feed_counter SET seq = seq');
-      const disabled = s.lifecycle.disable('m', 'incoming', { code: null, reason: 'r', by: 'op', at: 1 });
-      await waitFor(() => pg.sql<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`, [name]),
-        { what: 'the disable waiting for the feed counter', until: (rows) => rows[0]?.n === 1 });
-      // The cycle: the other session now wants the row the disable holds.
-      const crossing = other.query(`UPDATE mailbox_direction_state SET disabled = disabled WHERE mailbox_id = 'm'`);
-      await crossing;
-      await other.query('COMMIT');
-      await disabled;
+      const connection = new Connection(pool, 'test', () => Promise.resolve(), () => undefined);
+      let attempts = 0;
+      const written = await connection.root().write(async (tx) => {
+        attempts += 1;
+        await tx.query('INSERT INTO mailbox_lifecycle (mailbox_id) VALUES ($1)', [`m${attempts}`]);
+        if (attempts === 1) await tx.query(LOSE);
+        return attempts;
+      });
+      expect(written).toBe(2);
+      expect((await pool.query('SELECT mailbox_id FROM mailbox_lifecycle')).rows).toEqual([{ mailbox_id: 'm2' }]);
+      let bodies = 0;
+      await expect(connection.transaction(async (tx) => {
+        bodies += 1;
+        await tx.query(LOSE);
+      })).rejects.toMatchObject({ code: '40P01' });
+      expect(bodies).toBe(1);
     } finally {
-      await other.end();
+      await pool.end();
     }
-    expect(await s.runs.getDirectionState('m', 'incoming')).toMatchObject({ disabled: true });
-    expect((await s.feed.changesAfter(0, 10)).map((c) => c.kind)).toEqual(['direction_disabled']);
   });
 });
 

@@ -41,7 +41,8 @@ export function email(uid: number, body: string): IngestedEmail {
 
 const NOW = 1_800_000_000_000;
 
-function batch(mailboxId: string, uids: number[], at = NOW): FolderBatch {
+/** A batch of one message per UID for `mailboxId`, each with its own bytes (the feed's tests use it too). */
+export function batch(mailboxId: string, uids: number[], at = NOW): FolderBatch {
   return {
     mailboxId, folder: 'INBOX', uidvalidity: 1, lastUid: Math.max(...uids), at, failures: [],
     emails: uids.map((uid) => {

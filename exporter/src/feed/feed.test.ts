@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,26 +7,17 @@ import { EmailOperations } from '../mailboxes/emails.js';
 import { MailboxOperations } from '../mailboxes/operations.js';
 import { decideIncomingFilter } from '../policy/incoming-filter.js';
 import { nextDeliveryAttempt, retryWindowSeconds } from '../policy/webhook-retry.js';
-import { openStore, type FolderBatch, type Store } from '../store/index.js';
+import { openStore, type Store } from '../store/index.js';
 import { referencedMessageIds } from '../incoming/headers.js';
 import { signPayload, verifySignature } from '../webhooks/signature.js';
 import { waitFor } from '../../../test/harness/wait.js';
+import { batch } from '../../../test/support/store-suite.js';
 import { applyIncomingFilter } from './filter.js';
 import { feedRoutes } from './routes.js';
 
 const NOW = 1_800_000_000_000;
 const TOKEN = 'viewer-token-0123456789';
 const OPERATOR = 'operator-token-0123456789';
-
-function batch(mailboxId: string, uids: number[], at = NOW): FolderBatch {
-  return {
-    mailboxId, folder: 'INBOX', uidvalidity: 1, lastUid: Math.max(...uids), at, failures: [],
-    emails: uids.map((uid) => {
-      const raw = Buffer.from(`Message-ID: <m${uid}@x>\r\nFrom: a@example.com\r\nSubject: s${uid}\r\n\r\nbody ${mailboxId} ${uid}\r\n`);
-      return { uid, raw, sha256: createHash('sha256').update(raw).digest(), headers: { messageId: `<m${uid}@x>`, from: 'a@example.com', to: null, cc: null, subject: `s${uid}`, sentAt: null } };
-    }),
-  };
-}
 
 let store: Store;
 beforeEach(async () => {

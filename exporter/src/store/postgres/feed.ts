@@ -1,6 +1,7 @@
 import type {
-  Change, ChangeInput, ChangeKind, DeliveryAttempt, DeliveryState, OutboxStats, WebhookDelivery, WebhookSubscription,
+  Change, ChangeInput, DeliveryAttempt, DeliveryState, OutboxStats, WebhookDelivery, WebhookSubscription,
 } from '../feed-types.js';
+import { toChange, toDelivery, type ChangeRow, type DeliveryRow } from '../sqlite/feed.js';
 import type { Db, Tx } from './connection.js';
 
 /** The channel NOTIFY wakes other runners' long-polls on (feed/changes listen.ts). */
@@ -140,22 +141,3 @@ const CHANGE = 'SELECT seq, at, kind, mailbox_id, ref_id, data FROM change_feed'
 const DELIVERY = `SELECT id, webhook_id, seq, state, attempts, created_at, next_attempt_at, last_attempt_at, last_status,
   last_error, delivered_at FROM webhook_delivery`;
 
-interface ChangeRow { seq: number; at: number; kind: ChangeKind; mailbox_id: string; ref_id: number | null; data: string }
-
-function toChange(r: ChangeRow): Change {
-  return { seq: r.seq, at: r.at, kind: r.kind, mailboxId: r.mailbox_id, refId: r.ref_id, data: JSON.parse(r.data) as Record<string, unknown> };
-}
-
-interface DeliveryRow {
-  id: number; webhook_id: string; seq: number; state: DeliveryState; attempts: number; created_at: number;
-  next_attempt_at: number | null; last_attempt_at: number | null; last_status: number | null; last_error: string | null;
-  delivered_at: number | null;
-}
-
-function toDelivery(r: DeliveryRow): WebhookDelivery {
-  return {
-    id: r.id, webhookId: r.webhook_id, seq: r.seq, state: r.state, attempts: r.attempts, createdAt: r.created_at,
-    nextAttemptAt: r.next_attempt_at, lastAttemptAt: r.last_attempt_at, lastStatus: r.last_status, lastError: r.last_error,
-    deliveredAt: r.delivered_at,
-  };
-}

@@ -1,6 +1,7 @@
 import { emptyLifecycle, type AlertRecord, type AlertRecordInput, type Approval, type AuditEntry, type AuditInput, type Direction, type Lifecycle, type TestState } from '../types.js';
 import type { Db, Tx } from './connection.js';
 import { ensureState } from './runs.js';
+import { toLifecycle, type LifecycleRow } from '../sqlite/lifecycle.js';
 
 type ErrorCount = { mailboxId: string; direction: string; code: string; class: string; scope: string; count: number };
 
@@ -118,19 +119,3 @@ async function lockDisabled(tx: Tx, mailboxId: string, direction: Direction): Pr
   return row?.disabled === 1;
 }
 
-interface LifecycleRow {
-  mailbox_id: string; approval: Approval; approval_by: string | null; approval_role: string | null; approval_at: number | null;
-  test_state: TestState; test_requested_by: string | null; test_requested_at: number | null; test_started_at: number | null;
-  test_finished_at: number | null; test_this_org_only: number; test_send_message: number; test_result: string | null;
-}
-
-function toLifecycle(r: LifecycleRow): Lifecycle {
-  return {
-    mailboxId: r.mailbox_id, approval: r.approval, approvalBy: r.approval_by, approvalRole: r.approval_role, approvalAt: r.approval_at,
-    test: {
-      state: r.test_state, requestedBy: r.test_requested_by, requestedAt: r.test_requested_at, startedAt: r.test_started_at,
-      finishedAt: r.test_finished_at, thisOrgOnly: r.test_this_org_only === 1, sendTestMessage: r.test_send_message === 1,
-      result: r.test_result === null ? null : JSON.parse(r.test_result) as unknown,
-    },
-  };
-}

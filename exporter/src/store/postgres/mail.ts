@@ -3,6 +3,7 @@ import type { EmailQuery, EmailRecord, ItemFailureQuery, ItemFailureRecord } fro
 import type { BatchOutcome, Direction, FolderBatch, FolderCursor, IngestedEmail, ItemFailure, StoredEmail } from '../types.js';
 import type { Db, Tx } from './connection.js';
 import { PgMailRecords } from './mail-records.js';
+import { emailStored, toEmail, type EmailRow } from '../sqlite/mail.js';
 
 /** Incoming mail in PostgreSQL: cursors, emails (unique per mailbox and content, bytes in the row), locations, item failures. */
 export class PgMail {
@@ -163,22 +164,3 @@ export async function upsertFailure(tx: Tx, f: FailureRow): Promise<void> {
   [f.mailbox, f.direction, f.folder, f.uidvalidity, f.uid, f.code, f.detail, f.size, f.emailId, f.at, f.subject, f.messageId]);
 }
 
-function emailStored(b: FolderBatch, e: IngestedEmail, emailId: number) {
-  const h = e.headers;
-  return {
-    kind: 'email_stored' as const, mailboxId: b.mailboxId, refId: emailId, at: b.at,
-    data: { emailId, folder: b.folder, uid: e.uid, messageId: h.messageId, from: h.from, to: h.to, subject: h.subject, sentAt: h.sentAt, size: e.raw.length },
-  };
-}
-
-interface EmailRow {
-  id: number; mailbox_id: string; message_id: string | null; from_addr: string | null; to_addrs: string | null;
-  cc_addrs: string | null; subject: string | null; sent_at: number | null; size: number; sha: string; first_seen_at: number;
-}
-
-function toEmail(r: EmailRow): StoredEmail {
-  return {
-    id: r.id, mailboxId: r.mailbox_id, messageId: r.message_id, from: r.from_addr, to: r.to_addrs, cc: r.cc_addrs,
-    subject: r.subject, sentAt: r.sent_at, size: r.size, contentSha256: r.sha, firstSeenAt: r.first_seen_at,
-  };
-}

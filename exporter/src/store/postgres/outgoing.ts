@@ -1,4 +1,5 @@
 import type { OutgoingEmail, OutgoingEvent, OutgoingState, QueuedEmailInput } from '../types.js';
+import { toEmail, type Row } from '../sqlite/outgoing.js';
 import type { Db, Tx } from './connection.js';
 
 const WEEK_MS = 7 * 86_400_000;
@@ -135,20 +136,6 @@ async function event(tx: Tx, id: number, at: number, state: OutgoingState, detai
   tx.append({ kind: 'outgoing_state', mailboxId, refId: id, at, data: { outgoingId: id, messageId, state, detail: short } });
 }
 
-interface Row {
-  id: number; mailbox_id: string; message_id: string; state: OutgoingState; envelope_from: string; recipients: string;
-  subject: string | null; size: number; queued_at: number; queued_by: string; attempts: number; next_attempt_at: number | null;
-  last_error_code: string | null; last_error_message: string | null; sent_at: number | null; smtp_response: string | null;
-}
-
-function toEmail(r: Row): OutgoingEmail {
-  return {
-    id: r.id, mailboxId: r.mailbox_id, messageId: r.message_id, state: r.state, envelopeFrom: r.envelope_from,
-    recipients: JSON.parse(r.recipients) as string[], subject: r.subject, size: r.size, queuedAt: r.queued_at,
-    queuedBy: r.queued_by, attempts: r.attempts, nextAttemptAt: r.next_attempt_at, lastErrorCode: r.last_error_code,
-    lastErrorMessage: r.last_error_message, sentAt: r.sent_at, smtpResponse: r.smtp_response,
-  };
-}
 
 const SELECT = `SELECT id, mailbox_id, message_id, state, envelope_from, recipients, subject, size, queued_at, queued_by, attempts,
   next_attempt_at, last_error_code, last_error_message, sent_at, smtp_response FROM outgoing_email`;
