@@ -56,7 +56,11 @@ export function clientConfig(options: PgConnectionOptions): pg.ClientConfig {
  * pool drops that client and opens a new one at the next query.
  */
 export function openPool(options: PgConnectionOptions, onIdleError: (error: Error) => void): { pool: pg.Pool; where: string } {
-  const pool = new pg.Pool({ ...clientConfig(options), max: options.poolSize ?? 10, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000 });
+  // TCP keepalive: a database host that vanished (half-open connection) fails its sessions
+  // instead of leaving a cycle waiting on a socket that will never answer.
+  const pool = new pg.Pool({
+    ...clientConfig(options), max: options.poolSize ?? 10, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000, keepAlive: true,
+  });
   pool.on('error', onIdleError);
   // A client whose connection ends while checked out (terminated between the pool handing it out
   // and its first query) also emits 'error'; its query fails with the same error, which is where
