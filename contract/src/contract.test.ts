@@ -15,10 +15,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
  * here that no longer matches anything (delete it).
  */
 const KNOWN: { file: string; rule: string; why: string }[] = [
-  ...['list of directions', 'list of approval states', 'list of Test & Enable states'].map((rule) => ({
-    file: 'exporter/src/store/sqlite/migrations.ts', rule,
-    why: 'a migration is history: it creates the same CHECK constraint forever, and a new value needs a new migration anyway',
-  })),
+  // A: the PostgreSQL driver's migrations too, for the same reason.
+  ...['exporter/src/store/sqlite/migrations.ts', 'exporter/src/store/postgres/migrations.ts'].flatMap((file) =>
+    ['list of directions', 'list of approval states', 'list of Test & Enable states'].map((rule) => ({
+      file, rule,
+      why: 'a migration is history: it creates the same CHECK constraint forever, and a new value needs a new migration anyway',
+    }))),
 ];
 
 describe('the contract', () => {

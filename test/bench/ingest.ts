@@ -5,7 +5,9 @@
  * the store's consumer API (`mail.openRaw`) from the pack files, against the same bytes read from
  * a store that keeps them inline in SQLite rows (the store before packs). Prints figures, then the
  * RESULT line.
- * BENCH_MESSAGES sets the corpus size (default 5000).
+ * BENCH_MESSAGES sets the corpus size (default 5000). `--store postgresql` (or BENCH_STORE=postgresql)
+ * also ingests the same folder into a PostgreSQL store (a throw-away local cluster) and reads it
+ * back, against the SQLite run of the same process: pg_ingest_msgs_per_s, ratio_pg_sqlite, pg_read_ms.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -19,10 +21,13 @@ import { createIncoming } from '../../exporter/src/incoming/index.js';
 import { buffer } from 'node:stream/consumers';
 import { openStore, SqliteStore, type Store } from '../../exporter/src/store/index.js';
 import { writeLabConfig } from '../harness/config.js';
+import { Postgres } from '../harness/postgres.js';
 import { Dovecot } from '../harness/dovecot.js';
 import { fmt, peakRssMb, progress, seedCorpus, sizeFromEnv, timed } from './common.js';
 
 const N = sizeFromEnv('BENCH_MESSAGES', 5_000);
+const WITH_POSTGRES = process.argv.includes('--store=postgresql') || process.argv.slice(2).join(' ').includes('--store postgresql')
+  || process.env.BENCH_STORE === 'postgresql';
 
 async function rawFetch(dovecot: Dovecot, user: { name: string; password: string }): Promise<{ count: number; bytes: number }> {
   const client = new ImapFlow({
@@ -103,6 +108,45 @@ async function readBack(store: Store, inlineFile: string): Promise<{ packMs: num
   return { packMs, inlineMs };
 }
 
+type LabConfig = ReturnType<typeof writeLabConfig>['config'];
+
+/** One incoming cycle of mailbox 'bench' into `store`, timed. */
+async function ingestInto(store: Store, config: LabConfig) {
+  const deps = { store, clock: systemClock, logger: createLogger('silent'), autodiscover: () => undefined };
+  const incoming = createIncoming(deps, () => 1);
+  const ingest = await timed(() => runCycle(incoming, config.mailboxes[0]!, config.profiles.find((p) => p.id === 'plain')!, config, deps, { retry: false }));
+  await incoming.close();
+  if (ingest.value.result !== 'success') throw new Error(`ingest failed: ${JSON.stringify(ingest.value)}`);
+  return { seconds: ingest.seconds, itemsProcessed: ingest.value.itemsProcessed };
+}
+
+/** The same ingest into PostgreSQL, then every message read back through openRaw (best of three). RESULT fields. */
+async function postgresRun(config: LabConfig, sqliteSeconds: number): Promise<string> {
+  const pg = await Postgres.start();
+  try {
+    const store = await openStore({ driver: 'postgresql', path: 'unused', postgresql: { url: await pg.createDatabase('bench') }, runner: 'bench' });
+    try {
+      const ingest = await ingestInto(store, config);
+      const stored = await store.mail.countEmails('bench');
+      if (stored !== N) throw new Error(`PostgreSQL stored ${stored} of ${N} messages`);
+      const ids = (await store.mail.listEmails('bench', N)).map((e) => e.id);
+      let readMs = Infinity;
+      for (let pass = 0; pass < 3; pass++) {
+        const read = await timed(async () => {
+          for (const id of ids) await buffer((await store.mail.openRaw(id))!);
+        });
+        readMs = Math.min(readMs, read.seconds * 1_000);
+      }
+      progress(`PostgreSQL: ingest ${N} messages in ${fmt(ingest.seconds, 2)} s, read back in ${fmt(readMs)} ms`);
+      return ` pg_ingest_msgs_per_s=${fmt(N / ingest.seconds)} ratio_pg_sqlite=${fmt(sqliteSeconds / ingest.seconds, 2)} pg_read_ms=${fmt(readMs)}`;
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await pg.destroy();
+  }
+}
+
 async function main(): Promise<void> {
   const dovecot = await Dovecot.start();
   try {
@@ -122,16 +166,12 @@ async function main(): Promise<void> {
       sync: { batchSize: 200 },
     });
     const store = await openStore({ path: path.join(lab.dir, 'ingest.db') });
-    const deps = { store, clock: systemClock, logger: createLogger('silent'), autodiscover: () => undefined };
-    const incoming = createIncoming(deps, () => 1);
-    const ingest = await timed(() => runCycle(incoming, lab.config.mailboxes[0]!, lab.config.profiles.find((p) => p.id === 'plain')!, lab.config, deps, { retry: false }));
-    await incoming.close();
-    if (ingest.value.result !== 'success') throw new Error(`ingest failed: ${JSON.stringify(ingest.value)}`);
+    const ingest = await ingestInto(store, lab.config);
     const stored = await store.mail.countEmails('bench');
     const reads = await readBack(store, path.join(lab.dir, 'inline.db'));
     await store.close();
     progress(`read back ${stored} messages: ${fmt(reads.packMs)} ms from packs, ${fmt(reads.inlineMs)} ms from SQLite rows`);
-    progress(`mailsync ingest: ${ingest.value.itemsProcessed} messages (${stored} stored) in ${fmt(ingest.seconds, 2)} s`);
+    progress(`mailsync ingest: ${ingest.itemsProcessed} messages (${stored} stored) in ${fmt(ingest.seconds, 2)} s`);
 
     const mb = await timed(async () => mbsync(dovecot, user));
     progress(`mbsync: ${mb.value} messages in ${fmt(mb.seconds, 2)} s`);
@@ -139,13 +179,15 @@ async function main(): Promise<void> {
       throw new Error(`message counts differ: corpus ${N}, raw ${raw.value.count}, mailsync ${stored}, mbsync ${mb.value}`);
     }
 
+    const pg = WITH_POSTGRES ? await postgresRun(lab.config, ingest.seconds) : '';
+
     const ingestRate = N / ingest.seconds;
     const rawRate = N / raw.seconds;
     const mbsyncRate = N / mb.seconds;
     console.log(
       `RESULT ingest_msgs_per_s=${fmt(ingestRate)} raw_fetch_msgs_per_s=${fmt(rawRate)} mbsync_msgs_per_s=${fmt(mbsyncRate)} ` +
       `ratio_raw=${fmt(ingestRate / rawRate, 2)} ratio_mbsync=${fmt(ingestRate / mbsyncRate, 2)} ` +
-      `read_ms=${fmt(reads.packMs)} inline_read_ms=${fmt(reads.inlineMs)} read_ratio=${fmt(reads.inlineMs / reads.packMs, 2)} peak_rss_mb=${peakRssMb()}`,
+      `read_ms=${fmt(reads.packMs)} inline_read_ms=${fmt(reads.inlineMs)} read_ratio=${fmt(reads.inlineMs / reads.packMs, 2)}${pg} peak_rss_mb=${peakRssMb()}`,
     );
   } finally {
     await dovecot.stop();

@@ -1,9 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort } from './ports.js';
+import { makeCert, type CertFiles } from './tls.js';
 import { waitFor } from './wait.js';
 
 /** The PostgreSQL server binaries: Debian keeps them per major version under /usr/lib/postgresql. */
@@ -28,6 +29,8 @@ export class Postgres {
   readonly dir: string;
   readonly data: string;
   port = 0;
+  /** A: with `start({ tls: true })`: the server's self-signed certificate (localhost, 127.0.0.1), the CA clients trust. */
+  tls: CertFiles | undefined;
   readonly #bin = binDir();
   #running = false;
 
@@ -36,11 +39,13 @@ export class Postgres {
     this.data = path.join(dir, 'data');
   }
 
-  static async start(): Promise<Postgres> {
+  /** `tls`: A: the server also accepts TLS (ssl=on) with a certificate of its own; plain connections still work. */
+  static async start(options: { tls?: boolean } = {}): Promise<Postgres> {
     const p = new Postgres(mkdtempSync(path.join(tmpdir(), 'mailsync-pg-')));
     try {
       if (asRoot) chownSync(p.dir, uid('postgres'), gid('postgres'));
       p.#run('initdb', ['-D', p.data, '-U', 'mailsync', '-A', 'trust', '-E', 'UTF8', '--no-instructions', '--locale=C']);
+      if (options.tls) p.#makeTls();
       p.port = await freePort();
       await p.start();
     } catch (error) {
@@ -81,7 +86,8 @@ export class Postgres {
 
   async start(): Promise<void> {
     // Loopback only, the socket in our folder (not /run/postgresql), no fsync: a test server.
-    const options = `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+    const tls = this.tls ? ` -c ssl=on -c ssl_cert_file=${this.tls.cert} -c ssl_key_file=${this.tls.key}` : '';
+    const options = `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200${tls}`;
     this.#run('pg_ctl', ['-D', this.data, '-o', options, '-l', path.join(this.dir, 'server.log'), '-w', '-t', '30', 'start']);
     this.#running = true;
     await waitFor(() => this.#accepts(), { what: `PostgreSQL on 127.0.0.1:${this.port}`, timeoutMs: 30_000, intervalMs: 50 });
@@ -100,6 +106,18 @@ export class Postgres {
     } finally {
       rmSync(this.dir, { recursive: true, force: true });
     }
+  }
+
+  /** The server reads its key only if the server's user owns it and nobody else may read it. */
+  #makeTls(): void {
+    const made = makeCert(mkdtempSync(path.join(tmpdir(), 'mailsync-pg-tls-')), 'postgres');
+    const files = { cert: path.join(this.dir, 'server.crt'), key: path.join(this.dir, 'server.key') };
+    copyFileSync(made.cert, files.cert);
+    copyFileSync(made.key, files.key);
+    chmodSync(files.key, 0o600);
+    if (asRoot) for (const f of [files.cert, files.key]) chownSync(f, uid('postgres'), gid('postgres'));
+    rmSync(path.dirname(made.cert), { recursive: true, force: true });
+    this.tls = files;
   }
 
   async #accepts(): Promise<boolean> {

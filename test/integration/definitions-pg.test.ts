@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PG_DEFINITION_MIGRATIONS, PgDefinitionStore } from '../../exporter/src/store/postgres/definitions.js';
+import { PgDefinitionStore } from '../../exporter/src/store/postgres/definitions.js';
+import { migrate } from '../../exporter/src/store/postgres/migrations.js';
 import { Postgres } from '../harness/postgres.js';
 import { definitionStoreSuite } from '../support/definition-store-suite.js';
 
@@ -18,7 +19,7 @@ afterAll(async () => {
 definitionStoreSuite(async () => {
   const url = await server.createDatabase(`defs_${++n}`);
   const pool = new pg.Pool({ connectionString: url, max: 4 });
-  for (const ddl of PG_DEFINITION_MIGRATIONS) await pool.query(ddl);
+  await migrate(pool);
   return { definitions: new PgDefinitionStore(pool), close: () => pool.end() };
 });
 
@@ -27,7 +28,7 @@ describe('definitions on a transaction\'s client', () => {
     const url = await server.createDatabase('defs_tx');
     const pool = new pg.Pool({ connectionString: url, max: 2 });
     try {
-      for (const ddl of PG_DEFINITION_MIGRATIONS) await pool.query(ddl);
+      await migrate(pool);
       const client = await pool.connect();
       try {
         await client.query('BEGIN');

@@ -1,21 +1,21 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PG_LEASE_MIGRATIONS, PgLeaseStore } from '../../exporter/src/store/postgres/leases.js';
-import { PgRunsTakeover } from '../../exporter/src/store/postgres/runs-takeover.js';
+import { PgLeaseStore } from '../../exporter/src/store/postgres/leases.js';
+import { migrate } from '../../exporter/src/store/postgres/migrations.js';
+import { PostgresStore } from '../../exporter/src/store/postgres/store.js';
 import type { Lease, LeaseKey } from '../../exporter/src/store/index.js';
 import { Postgres } from '../harness/postgres.js';
 
-// A's two tables as design-16 fixes them (A's migrations create them at merge), then B's own DDL.
-const TABLES = [
-  `CREATE TABLE leases (mailbox_id text NOT NULL, direction text NOT NULL, runner text, token bigint NOT NULL,
-    expires_at timestamptz NOT NULL, PRIMARY KEY (mailbox_id, direction))`,
-  'CREATE TABLE runners (id text PRIMARY KEY, started_at timestamptz NOT NULL, seen_at timestamptz NOT NULL)',
-  ...PG_LEASE_MIGRATIONS,
-  // A's sync_run, for the takeover's closing of open runs.
-  `CREATE TABLE sync_run (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, mailbox_id text NOT NULL, direction text NOT NULL,
-    runner text NOT NULL, started_at bigint NOT NULL, finished_at bigint, result text, items_processed bigint NOT NULL DEFAULT 0,
-    items_failed bigint NOT NULL DEFAULT 0, error_code text, error_message text)`,
-];
+
+/** The store's own schema (leases, runners, sync_run...), as a runner's start leaves it. */
+async function migrateDatabase(url: string): Promise<void> {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    await migrate(pool);
+  } finally {
+    await pool.end();
+  }
+}
 
 const TTL = 30_000;
 const keys = (n: number, prefix = 'm'): LeaseKey[] =>
@@ -31,7 +31,7 @@ describe('PostgreSQL leases (several pools acting as runners)', () => {
   async function runners(count: number): Promise<{ db: string; stores: PgLeaseStore[]; url: string }> {
     const db = `leases${++n}`;
     const url = await server.createDatabase(db);
-    for (const ddl of TABLES) await server.sql(ddl, [], db);
+    await migrateDatabase(url);
     const stores = Array.from({ length: count }, () => {
       const pool = new pg.Pool({ connectionString: url, max: 4 });
       // An idle client's error (the cluster stopping at the end) is emitted on the pool: not a test failure.
@@ -143,10 +143,12 @@ describe('PostgreSQL leases (several pools acting as runners)', () => {
     const { db, url } = await runners(1);
     await server.sql(`INSERT INTO sync_run (mailbox_id, direction, runner, started_at, finished_at, result) VALUES
       ('m1', 'incoming', 'a', 1, NULL, NULL), ('m1', 'outgoing', 'a', 1, NULL, NULL), ('m1', 'incoming', 'a', 1, 2, 'success')`, [], db);
-    const pool = new pg.Pool({ connectionString: url, max: 1 });
-    pool.on('error', () => undefined);
-    pools.push(pool);
-    expect(await new PgRunsTakeover(pool).abortOpenRunsOf('m1', 'incoming', 5)).toBe(1);
+    const store = await PostgresStore.open({ url, runner: 'b' });
+    try {
+      expect(await store.runs.abortOpenRunsOf('m1', 'incoming', 5)).toBe(1);
+    } finally {
+      await store.close();
+    }
     const rows = await server.sql<{ direction: string; result: string | null; finished_at: string | null }>(
       'SELECT direction, result, finished_at FROM sync_run ORDER BY id', [], db);
     expect(rows.map((r) => [r.direction, r.result, r.finished_at])).toEqual([['incoming', 'aborted', '5'], ['outgoing', null, null], ['incoming', 'success', '2']]);

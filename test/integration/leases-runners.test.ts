@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PG_LEASE_MIGRATIONS } from '../../exporter/src/store/postgres/leases.js';
+import pg from 'pg';
+import { migrate } from '../../exporter/src/store/postgres/migrations.js';
 import { Postgres } from '../harness/postgres.js';
 import { waitFor } from '../harness/wait.js';
 
@@ -11,14 +12,8 @@ const MAILBOXES = 300;
 // Short, so that a takeover takes seconds; long enough for a loaded machine's renewals.
 const TTL_MS = 3_000;
 
-const TABLES = [
-  `CREATE TABLE leases (mailbox_id text NOT NULL, direction text NOT NULL, runner text, token bigint NOT NULL,
-    expires_at timestamptz NOT NULL, PRIMARY KEY (mailbox_id, direction))`,
-  'CREATE TABLE runners (id text PRIMARY KEY, started_at timestamptz NOT NULL, seen_at timestamptz NOT NULL)',
-  ...PG_LEASE_MIGRATIONS,
-  // What the runners' fenced writes leave: the history the test checks for overlaps.
-  'CREATE TABLE work (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, mailbox_id text NOT NULL, runner text NOT NULL, token bigint NOT NULL)',
-];
+// What the runners' fenced writes leave: the history the test checks for overlaps (beside the store's own schema).
+const WORK = 'CREATE TABLE work (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, mailbox_id text NOT NULL, runner text NOT NULL, token bigint NOT NULL)';
 
 interface Runner { child: ChildProcess; out: string[] }
 
@@ -41,7 +36,13 @@ describe('three runner processes sharing 300 mailboxes by leases on PostgreSQL',
   beforeAll(async () => {
     server = await Postgres.start();
     url = await server.createDatabase('fleet');
-    for (const ddl of TABLES) await server.sql(ddl, [], 'fleet');
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    try {
+      await migrate(pool);
+    } finally {
+      await pool.end();
+    }
+    await server.sql(WORK, [], 'fleet');
   });
   afterAll(async () => {
     for (const r of runners.values()) {

@@ -5,6 +5,7 @@ import { loadConfigFile } from '../config/index.js';
 import { approveMany, type ApprovalSelection, type BulkApprovalResult } from '../mailboxes/bulk-approve.js';
 import { OperationError, type Actor } from '../mailboxes/operation-error.js';
 import { openStore } from '../store/index.js';
+import { storeName, storeOptions } from '../service/errors.js';
 import { callApi, type ApiTarget, type CliIo } from './api-client.js';
 import { UsageError } from './usage-error.js';
 
@@ -68,10 +69,10 @@ export async function bulkApproveCommand(bulk: BulkApprove, io: CliIo): Promise<
  */
 async function approveOffline(configFile: string, selection: ApprovalSelection, comment: string | undefined): Promise<BulkApprovalResult> {
   const config = loadConfigFile(configFile);
-  const store = await openStore({ path: config.store.path, packDir: config.store.packDir });
+  const store = await openStore(storeOptions(config.store));
   try {
     if ((await store.runs.listDirectionStates()).length > 0) {
-      throw new OperationError(409, `the service has already run on ${config.store.path}: approve through its API (drop --config; pass --url and a token)`);
+      throw new OperationError(409, `the service has already run on ${storeName(config.store)}: approve through its API (drop --config; pass --url and a token)`);
     }
     const actor: Actor = { name: `local:${userInfo().username}`, role: 'admin' };
     return await approveMany({ config, store, clock: systemClock }, selection, actor, comment);

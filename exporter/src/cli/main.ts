@@ -89,7 +89,7 @@ async function syncOnce(args: string[]): Promise<number> {
   const profile = config.profiles.find((p) => p.id === mailbox.profile)!;
   // Logs go to stderr so that stdout carries only the JSON result.
   const logger = createLogger(o['log-level'] ?? config.log.level, process.stderr);
-  const store = await openStoreFor(config.store.path, config.store.packDir);
+  const store = await openStoreFor(config.store);
   const autodiscover = createAutodiscover(config.autodiscover, systemClock);
   const tokens = new TokenProvider({ store, clock: systemClock, logger, encryptionKey: () => config.store.encryptionKey });
   const deps = { store, clock: systemClock, logger, autodiscover: () => autodiscover, tokens };

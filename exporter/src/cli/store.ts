@@ -1,5 +1,5 @@
 import { loadConfigFile, resolveConfigPath } from '../config/index.js';
-import { openStoreFor } from '../service/errors.js';
+import { openStoreFor, storeName } from '../service/errors.js';
 import { defineCommand, helpText, parseCommandLine } from './options.js';
 import { UsageError } from './usage-error.js';
 
@@ -12,10 +12,12 @@ SHA-256 with the one its row was stored under: every range a row points at must 
 those bytes. Prints each problem on one line, then a summary with the bytes no email points at
 (what a crash between a pack write and its commit leaves; the runner removes them when it
 starts). Progress goes to stderr. Reads only; safe beside a running service, but not while one is
-starting (its compaction moves ranges the check may be reading).`,
+starting (its compaction moves ranges the check may be reading). With store.driver postgresql the
+bytes are in the rows (no packs): every email's SHA-256 is checked; the database's own checks
+(amcheck, pg_amcheck) are its operator's.`,
   after: 'Exit status: 0 no problem found, 1 problems found, 2 bad usage or config.',
   options: {
-    config: { type: 'string', short: 'c', value: 'FILE', description: 'config file (its store.path and store.packDir)', default: '$MAILSYNC_CONFIG' },
+    config: { type: 'string', short: 'c', value: 'FILE', description: 'config file (its store section: path and packDir, or driver postgresql and its url)', default: '$MAILSYNC_CONFIG' },
   },
   positionals: true,
 });
@@ -35,7 +37,7 @@ export async function storeCommand(args: string[], io: StoreIo): Promise<number>
   const [action, ...extra] = parsed.positionals;
   if (action !== 'check' || extra.length > 0) throw new UsageError(`store: expected "check", got ${action === undefined ? 'nothing' : `"${[action, ...extra].join(' ')}"`}`);
   const config = loadConfigFile(resolveConfigPath(parsed.values.config, io.env), { env: io.env });
-  const store = await openStoreFor(config.store.path, config.store.packDir);
+  const store = await openStoreFor(config.store);
   try {
     let shown = -1;
     const report = await store.check((done, total) => {
@@ -48,7 +50,7 @@ export async function storeCommand(args: string[], io: StoreIo): Promise<number>
     for (const line of report.integrity) io.out(`database: ${line}`);
     for (const line of report.problems) io.out(line);
     const problems = report.integrity.length + report.problems.length;
-    io.out(`${config.store.path}: database ${report.integrity.length === 0 ? 'ok' : `${report.integrity.length} problems`}; `
+    io.out(`${storeName(config.store)}: database ${report.integrity.length === 0 ? 'ok' : `${report.integrity.length} problems`}; `
       + `${report.emails} emails checked (${report.inPacks} in packs), ${report.problems.length} with problems; `
       + `${report.unreferencedBytes} bytes in packs no email points at`);
     return problems === 0 ? 0 : 1;

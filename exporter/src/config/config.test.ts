@@ -101,6 +101,20 @@ describe('valid config', () => {
     expect(config.warnings).toEqual(['mailboxes[0].credentials.password: secret written inline; prefer "${ENV_NAME}" or { file: ... }']);
   });
 
+  it('A: reads the PostgreSQL url as a secret and resolves its TLS files next to the config', () => {
+    const config = parseConfig(
+      'organization: { id: o }\nprofiles: [{ id: p, incoming: { host: h } }]\n' +
+        'store: { driver: postgresql, postgresql: { url: "${DB_URL}", ssl: { mode: verify-full, caFile: tls/ca.pem }, poolSize: 4 } }\n',
+      '/etc/mailsync/x.yaml',
+      { env: { DB_URL: 'postgresql://mailsync:hunter2@db.example/mailsync' } },
+    );
+    expect(config.store).toMatchObject({ driver: 'postgresql', postgresql: { ssl: { mode: 'verify-full', caFile: '/etc/mailsync/tls/ca.pem' }, poolSize: 4 } });
+    expect(config.store.postgresql?.url.reveal()).toBe('postgresql://mailsync:hunter2@db.example/mailsync');
+    expect(JSON.stringify(config)).not.toContain('hunter2');
+    expect(inspect(config, { depth: 10 })).not.toContain('hunter2');
+    expect(config.warnings).toEqual([]);
+  });
+
   it('warns about plaintext servers without rejecting them', () => {
     const config = parseConfig(
       'organization: { id: o }\nprofiles: [{ id: p, incoming: { host: h, security: none } }]\n',

@@ -7,6 +7,7 @@ import { oauth2Problems, resolveOAuth2 } from './oauth2.js';
 import { Secret } from './secret.js';
 import { MIN_TOKEN_LENGTH, plaintextAutoconfigProblems, reportDuplicates, specialUseProblem, warnWeakApprovals } from './checks.js';
 import { resolveWebhooks } from './webhooks.js';
+import { resolvePostgresql } from './store-config.js';
 import type { ApiToken, Config, Credentials, Mailbox, Profile } from './types.js';
 
 export interface LoadOptions {
@@ -112,13 +113,17 @@ function resolve(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Config {
   const encryptionKey = raw.store.encryptionKey === undefined ? undefined : found.secret(raw.store.encryptionKey, 'store.encryptionKey');
   problems.push(...oauth2Problems(profiles, mailboxes, encryptionKey));
   const webhooks = resolveWebhooks(raw, found.secret, problems);
+  const postgresql = resolvePostgresql(raw, found.baseDir, found.secret, problems);
 
   if (problems.length > 0) throw new ConfigError(file, problems);
   return {
     ...raw,
     api: { tokens },
     webhooks,
-    store: { path: path.resolve(baseDir, raw.store.path), encryptionKey, ...(raw.store.packDir !== undefined ? { packDir: path.resolve(baseDir, raw.store.packDir) } : {}) },
+    store: {
+      path: path.resolve(baseDir, raw.store.path), encryptionKey, driver: raw.store.driver, ...(postgresql ? { postgresql } : {}),
+      ...(raw.store.packDir !== undefined ? { packDir: path.resolve(baseDir, raw.store.packDir) } : {}),
+    },
     profiles,
     mailboxes,
     file,
@@ -290,3 +295,4 @@ function toJS(doc: Document, file: string): unknown {
     throw error;
   }
 }
+

@@ -204,6 +204,23 @@ export const configSchema = z.strictObject({
       encryptionKey: secretInput.optional(),
       // E: raw messages as append-only pack files; unset means `<path>.packs`, next to the SQLite file.
       packDir: z.string().min(1).optional(),
+      // A: which database: the embedded SQLite file at `path`, or a PostgreSQL that several runners share.
+      driver: z.enum(['sqlite', 'postgresql']).default('sqlite'),
+      postgresql: z
+        .strictObject({
+          /** A connection string; a secret input (env/file), since it may carry the password. Required with driver postgresql. */
+          url: secretInput.optional(),
+          ssl: z
+            .strictObject({
+              mode: z.enum(['disable', 'require', 'verify-full']).default('disable'),
+              caFile: z.string().min(1).optional(),
+              certFile: z.string().min(1).optional(),
+              keyFile: z.string().min(1).optional(),
+            })
+            .prefault({}),
+          poolSize: z.number().int().positive().max(1_000).default(10),
+        })
+        .prefault({}),
     })
     .prefault({}),
   // B: several runners on one shared store (docs/scaling.md).

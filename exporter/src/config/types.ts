@@ -68,7 +68,12 @@ export type Webhook = With<z.output<typeof configSchema>['webhooks'][number], { 
 export type Config = With<z.output<typeof configSchema>, {
   webhooks: Webhook[];
   profiles: Profile[];
-  store: { path: string; encryptionKey: Secret | undefined; /** E: pack files folder; unset: `<path>.packs`. */ packDir?: string };
+  store: {
+    path: string; encryptionKey: Secret | undefined; /** E: pack files folder; unset: `<path>.packs`. */ packDir?: string;
+    /** A: sqlite (the file at `path`) or postgresql (`postgresql`, shared by several runners). */
+    driver: 'sqlite' | 'postgresql';
+    postgresql?: StorePostgresql;
+  };
   api: { tokens: ApiToken[] };
   mailboxes: Mailbox[];
   /** Absolute path of the file this config was read from. */
@@ -76,3 +81,10 @@ export type Config = With<z.output<typeof configSchema>, {
   /** Things that are allowed but unwise (inline secrets, plaintext servers). */
   warnings: string[];
 }>;
+
+/** A: the PostgreSQL store's connection as resolved: the url a secret (it may carry a password), file paths absolute. */
+export interface StorePostgresql {
+  url: Secret;
+  ssl: { mode: 'disable' | 'require' | 'verify-full'; caFile?: string; certFile?: string; keyFile?: string };
+  poolSize: number;
+}

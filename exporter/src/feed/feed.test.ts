@@ -9,10 +9,11 @@ import { EmailOperations } from '../mailboxes/emails.js';
 import { MailboxOperations } from '../mailboxes/operations.js';
 import { decideIncomingFilter } from '../policy/incoming-filter.js';
 import { nextDeliveryAttempt, retryWindowSeconds } from '../policy/webhook-retry.js';
-import { openStore, type FolderBatch, type Store } from '../store/index.js';
+import { openStore, type Store } from '../store/index.js';
 import { referencedMessageIds } from '../incoming/headers.js';
 import { signPayload, verifySignature } from '../webhooks/signature.js';
 import { waitFor } from '../../../test/harness/wait.js';
+import { batch } from '../../../test/support/store-suite.js';
 import { applyIncomingFilter } from './filter.js';
 import { boundaryOf, readFeedParts } from '../../../test/harness/feed-multipart.js';
 import { RAW_WHOLE_BELOW } from './raw.js';
@@ -22,97 +23,13 @@ const NOW = 1_800_000_000_000;
 const TOKEN = 'viewer-token-0123456789';
 const OPERATOR = 'operator-token-0123456789';
 
-function batch(mailboxId: string, uids: number[], at = NOW): FolderBatch {
-  return {
-    mailboxId, folder: 'INBOX', uidvalidity: 1, lastUid: Math.max(...uids), at, failures: [],
-    emails: uids.map((uid) => {
-      const raw = Buffer.from(`Message-ID: <m${uid}@x>\r\nFrom: a@example.com\r\nSubject: s${uid}\r\n\r\nbody ${mailboxId} ${uid}\r\n`);
-      return { uid, raw, sha256: createHash('sha256').update(raw).digest(), headers: { messageId: `<m${uid}@x>`, from: 'a@example.com', to: null, cc: null, subject: `s${uid}`, sentAt: null } };
-    }),
-  };
-}
-
 let store: Store;
 beforeEach(async () => {
   store = await openStore({ path: ':memory:' });
 });
 afterEach(() => store.close());
 
-describe('the change feed in the store', () => {
-  it('has one change per email stored for the first time, in commit order, across mailboxes and kinds', async () => {
-    await store.mail.commitBatch(batch('ann', [1, 2]));
-    await store.mail.commitBatch(batch('ann', [1, 2, 3])); // a re-fetch: only uid 3 is new
-    await store.lifecycle.disable('bob', 'incoming', { code: 'credentials_rejected', reason: 'r', by: 'system', at: NOW });
-    await store.lifecycle.disable('bob', 'incoming', { code: 'credentials_rejected', reason: 'r', by: 'system', at: NOW });
-    await store.lifecycle.enable('bob', 'incoming', NOW + 1);
-    await store.lifecycle.enable('bob', 'incoming', NOW + 2);
-    const changes = await store.feed.changesAfter(0, 100);
-    expect(changes.map((c) => [c.kind, c.mailboxId, c.data.uid ?? c.data.direction])).toEqual([
-      ['email_stored', 'ann', 1], ['email_stored', 'ann', 2], ['email_stored', 'ann', 3],
-      ['direction_disabled', 'bob', 'incoming'], ['direction_enabled', 'bob', 'incoming'],
-    ]);
-    expect(changes.map((c) => c.seq)).toEqual([...changes.map((c) => c.seq)].sort((a, b) => a - b));
-    expect(await store.feed.changesAfter(changes[2]!.seq, 100)).toHaveLength(2);
-  });
-
-  it('writes nothing when the transaction of the change rolls back', async () => {
-    await expect(store.transaction(async (tx) => {
-      await tx.lifecycle.disable('bob', 'outgoing', { code: null, reason: 'r', by: 'op', at: NOW });
-      throw new Error('boom');
-    })).rejects.toThrow('boom');
-    expect(await store.feed.changesAfter(0, 10)).toEqual([]);
-  });
-
-  it('reports each outgoing state change with the Message-ID', async () => {
-    const id = await store.outgoing.queue({ mailboxId: 'ann', messageId: '<q1@x>', envelopeFrom: 'ann@x', recipients: ['b@x'], subject: 's', raw: Buffer.from('x'), at: NOW, by: 'op' });
-    await store.outgoing.markSending(id, NOW + 1);
-    await store.outgoing.markSent(id, NOW + 2, '250 ok', 'p', 1);
-    const changes = await store.feed.changesAfter(0, 10);
-    expect(changes.map((c) => [c.kind, c.refId, c.data.state, c.data.messageId])).toEqual([
-      ['outgoing_state', id, 'pending_send', '<q1@x>'], ['outgoing_state', id, 'sending', '<q1@x>'], ['outgoing_state', id, 'sent', '<q1@x>'],
-    ]);
-  });
-
-  it('writes an outbox row per subscribed webhook and change, and prunes only what is delivered', async () => {
-    await store.feed.setWebhooks([{ id: 'crm', kinds: ['email_stored'] }, { id: 'ops', kinds: ['direction_disabled'] }]);
-    await store.mail.commitBatch(batch('ann', [1, 2], NOW - 40 * 86_400_000));
-    await store.lifecycle.disable('ann', 'incoming', { code: null, reason: 'r', by: 'op', at: NOW });
-    expect(await store.feed.outboxStats()).toEqual([
-      { webhookId: 'crm', pending: 2, dead: 0, oldestPendingAt: NOW - 40 * 86_400_000 },
-      { webhookId: 'ops', pending: 1, dead: 0, oldestPendingAt: NOW },
-    ]);
-    const [first] = await store.feed.claimDeliveries('crm', NOW, 1, NOW + 10_000);
-    expect(await store.feed.claimDeliveries('crm', NOW, 5, NOW + 10_000)).toHaveLength(1); // the leased one is skipped
-    await store.feed.recordAttempt(first!.id, { at: NOW, status: 200, error: null, next: 'delivered' });
-    // Both emails are older than 30 days; only the delivered one may go.
-    expect(await store.feed.prune(NOW - 30 * 86_400_000, 1_000)).toBe(1);
-    expect((await store.feed.changesAfter(0, 10)).map((c) => c.data.uid ?? 'disable')).toEqual([2, 'disable']);
-  });
-
-  it('drops the pending deliveries of a webhook removed from the config and keeps its dead ones', async () => {
-    await store.feed.setWebhooks([{ id: 'crm', kinds: ['email_stored'] }, { id: 'old', kinds: ['email_stored'] }]);
-    await store.mail.commitBatch(batch('ann', [1, 2]));
-    const [dead] = await store.feed.claimDeliveries('old', NOW, 1, NOW);
-    await store.feed.recordAttempt(dead!.id, { at: NOW, status: 500, error: 'HTTP 500', next: 'dead' });
-    expect(await store.feed.setWebhooks([{ id: 'crm', kinds: ['email_stored'] }])).toBe(1);
-    expect(await store.feed.outboxStats()).toEqual([
-      { webhookId: 'crm', pending: 2, dead: 0, oldestPendingAt: NOW },
-      { webhookId: 'old', pending: 0, dead: 1, oldestPendingAt: null },
-    ]);
-    expect(await store.feed.setWebhooks([{ id: 'crm', kinds: ['email_stored'] }])).toBe(0);
-  });
-
-  it('dead-letters and replays a delivery', async () => {
-    await store.feed.setWebhooks([{ id: 'crm', kinds: ['email_stored'] }]);
-    await store.mail.commitBatch(batch('ann', [1]));
-    const [d] = await store.feed.claimDeliveries('crm', NOW, 1, NOW + 1);
-    await store.feed.recordAttempt(d!.id, { at: NOW, status: 500, error: 'HTTP 500', next: 'dead' });
-    expect(await store.feed.listDeliveries('dead', 10)).toMatchObject([{ id: d!.id, attempts: 1, lastStatus: 500 }]);
-    expect(await store.feed.replay(d!.id, NOW + 5)).toBe(true);
-    expect(await store.feed.replay(d!.id, NOW + 5)).toBe(false);
-    expect(await store.feed.delivery(d!.id)).toMatchObject({ state: 'pending', attempts: 0, nextAttemptAt: NOW + 5 });
-  });
-});
+// The feed's store cases (commit order, rollback, outbox, prune, replay) are in test/support/store-suite.ts, run on both drivers.
 
 describe('the incoming filter', () => {
   const responses = { mode: 'responses' as const, knownSenders: [] };

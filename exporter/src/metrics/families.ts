@@ -122,7 +122,7 @@ export const FAMILIES = [
   { name: 'mailsync_config_max_transient_retries', type: 'gauge', producer: 'process', labels: [],
     help: 'organization.retry.maxTransientRetries of the running config: transient failures retried before the next one disables the direction.' },
   { name: 'mailsync_store_errors_total', type: 'counter', producer: 'process', labels: [],
-    help: 'Store operations that failed: scrapes that could not read it (the state families are then missing) and sync cycles that could not record their work (full disk, I/O error).' },
+    help: 'Store operations that failed: scrapes that could not read it (the state families are then missing) and sync cycles that could not record their work (full disk, I/O error, database unreachable).' },
 
   // B: leases when several runners share one store (docs/scaling.md); one runner on SQLite holds every lease.
   { name: 'mailsync_runner_info', type: 'gauge', producer: 'process', labels: ['runner'],

@@ -31,6 +31,7 @@ import { startLoadGuard } from './load-guard.js';
 import { restartOnlyChanges } from './reload.js';
 import { openStoreFor, StartupError } from './errors.js';
 import { createServiceLeases } from './leases.js';
+import { runnerId } from '../leases/wanted.js';
 import { DirectionSchedulers } from './schedulers.js';
 import { startDefinitions } from './definitions.js';
 import { CurrentWeb } from './web.js';
@@ -69,7 +70,13 @@ export interface Service {
 export async function startService(fileConfig: Config, deps: ServiceDeps): Promise<Service> {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
-  const store = await openStoreFor(fileConfig.store.path, fileConfig.store.packDir);
+  const store = await openStoreFor(fileConfig.store, {
+    // B: runs carry the runner that ran them; a restart closes only its own runs left open.
+    runner: runnerId(fileConfig),
+    idleInTransactionMs: fileConfig.leases.seconds * 1_000,
+    // A: PostgreSQL: a pooled connection that broke while idle is replaced; the log says it happened.
+    onIdleError: (error) => logger.warn({ err: error }, 'an idle store connection broke (the database restarted or ended it); it is replaced'),
+  });
   // C: the file's profiles and mailboxes go into the store; the running config adds the API's.
   const definitions = startDefinitions({ store, clock, timers: deps.timers ?? systemTimers, logger, apply: (next) => reload.apply(next), rejected: () => metrics.configLoaded(false, clock.now()) });
   const initial = await definitions.withFile(fileConfig, () => store.close());

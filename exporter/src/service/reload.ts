@@ -7,6 +7,9 @@ const RESTART_ONLY: [string, (c: Config) => unknown][] = [
   ['server.statusPage', (c) => c.server.statusPage],
   ['store.path', (c) => c.store.path],
   ['store.packDir', (c) => c.store.packDir],
+  // A: the database is opened once; a changed url compares by its value (Secret hides it from the log, not from this).
+  ['store.driver', (c) => c.store.driver],
+  ['store.postgresql', (c) => c.store.postgresql && { ...c.store.postgresql, url: c.store.postgresql.url.reveal() }],
   ['sync.maxConcurrentCycles', (c) => c.sync.maxConcurrentCycles],
   ['sync.jitterRatio', (c) => c.sync.jitterRatio],
   // B: a runner's identity and lease length are what other runners know it by.

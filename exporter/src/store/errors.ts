@@ -1,11 +1,13 @@
 /** Why the store cannot take a read or a write right now: a fault of where it lives, not of the data. */
-export type StoreFault = 'disk_full' | 'io_error' | 'read_only' | 'cannot_open';
+export type StoreFault = 'disk_full' | 'io_error' | 'read_only' | 'cannot_open' | 'unreachable';
 
 const SAID: Record<StoreFault, string> = {
   disk_full: "the store's disk is full",
   io_error: "the store's disk failed to read or write",
   read_only: 'the store is read-only',
   cannot_open: 'the store file cannot be opened',
+  // A: PostgreSQL refused, dropped or shut down the connection (the database, not the data).
+  unreachable: 'the store database cannot be reached',
 };
 
 /**

@@ -4,27 +4,6 @@ import type {
   Definition, DefinitionInput, DefinitionKind, DefinitionStore, DefinitionWrite, FileImport,
 } from '../definition-types.js';
 
-/**
- * C: the definitions' tables on PostgreSQL; the lead appends these to the driver's numbered
- * migrations. The revision row is updated by every change, so concurrent writers on several
- * runners queue on that row and each change gets its own revision.
- */
-export const PG_DEFINITION_MIGRATIONS: readonly string[] = [
-  `-- C: profiles and mailboxes defined in the store, as their config-schema JSON, and the revision runners poll
-  CREATE TABLE definition (
-    kind text NOT NULL CHECK (kind IN ('profile', 'mailbox')),
-    id text NOT NULL,
-    source text NOT NULL CHECK (source IN ('file', 'api')),
-    body jsonb NOT NULL,
-    changed_by text NOT NULL,
-    changed_at bigint NOT NULL,
-    PRIMARY KEY (kind, id)
-  );
-  CREATE INDEX definition_mailbox_profile ON definition ((body->>'profile')) WHERE kind = 'mailbox';
-  CREATE TABLE definition_revision (id int PRIMARY KEY CHECK (id = 1), revision bigint NOT NULL);
-  INSERT INTO definition_revision (id, revision) VALUES (1, 0);`,
-];
-
 interface Row { kind: DefinitionKind; id: string; source: 'file' | 'api'; body: Record<string, unknown>; changed_by: string; changed_at: string }
 
 const COLUMNS = 'kind, id, source, body, changed_by, changed_at';

@@ -6,16 +6,6 @@ export interface Queryable {
   query<R extends object = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
 }
 
-/**
- * B: DDL beyond A's `leases` and `runners` tables (the lead appends it to A's PostgreSQL migrations).
- * The keeper asks for a runner's own leases on every renewal; without the index that is a scan of
- * every lease of the fleet each ttl/3, by every runner.
- */
-export const PG_LEASE_MIGRATIONS: readonly string[] = [
-  `-- B: a runner's leases, for its renewals and releases
-  CREATE INDEX leases_runner ON leases (runner) WHERE runner IS NOT NULL`,
-];
-
 /** A runner not seen for this long is forgotten (ids of pods that are gone); the live count needs only the TTL. */
 const FORGET_RUNNERS_AFTER = "interval '1 day'";
 

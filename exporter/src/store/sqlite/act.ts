@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import type {
   ActCollectionState, ActCommit, ActCommitOutcome, ActItem, ActItemFailureInput, ActItemVersion, ActPush, ActPushInput, ActPushState,
 } from '../act-types.js';
+import { actChange } from '../act-change.js';
 import type { SqliteFeed } from './feed.js';
 
 /**
@@ -68,19 +69,6 @@ export class SqliteAct {
 }
 
 type Statements = ReturnType<typeof prepare>;
-
-/**
- * D: an item created, changed or deleted on the server is a change in the feed, appended in the
- * commit's transaction like the item's row and version (one `feed.append` per version written; a
- * PostgreSQL driver does the same in its commit). The item's text is not in the change: it is
- * `GET /api/mailboxes/{id}/act/item` away, and the feed's rows stay small.
- */
-function actChange(c: ActCommit, href: string, kind: ActItem['kind'], uid: string | null, version: number, etag: string | null, change: 'created' | 'updated' | 'deleted') {
-  return {
-    kind: change === 'deleted' ? 'act_item_deleted' as const : 'act_item_changed' as const, mailboxId: c.mailboxId, refId: null, at: c.at,
-    data: { collection: c.collection.href, href, kind, uid, etag, version, change },
-  };
-}
 
 function writeCommit(s: Statements, c: ActCommit, feed: SqliteFeed): ActCommitOutcome {
   const out: ActCommitOutcome = { created: 0, updated: 0, deleted: 0, unchanged: 0 };

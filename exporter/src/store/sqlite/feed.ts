@@ -113,19 +113,20 @@ export class SqliteFeed {
   }
 }
 
-interface ChangeRow { seq: number; at: number; kind: ChangeKind; mailbox_id: string; ref_id: number | null; data: string }
+/** A: a change_feed row as both drivers read it, and its mapping. */
+export interface ChangeRow { seq: number; at: number; kind: ChangeKind; mailbox_id: string; ref_id: number | null; data: string }
 
-function toChange(r: ChangeRow): Change {
+export function toChange(r: ChangeRow): Change {
   return { seq: r.seq, at: r.at, kind: r.kind, mailboxId: r.mailbox_id, refId: r.ref_id, data: JSON.parse(r.data) as Record<string, unknown> };
 }
 
-interface DeliveryRow {
+export interface DeliveryRow {
   id: number; webhook_id: string; seq: number; state: DeliveryState; attempts: number; created_at: number;
   next_attempt_at: number | null; last_attempt_at: number | null; last_status: number | null; last_error: string | null;
   delivered_at: number | null;
 }
 
-function toDelivery(r: DeliveryRow): WebhookDelivery {
+export function toDelivery(r: DeliveryRow): WebhookDelivery {
   return {
     id: r.id, webhookId: r.webhook_id, seq: r.seq, state: r.state, attempts: r.attempts, createdAt: r.created_at,
     nextAttemptAt: r.next_attempt_at, lastAttemptAt: r.last_attempt_at, lastStatus: r.last_status, lastError: r.last_error,

@@ -109,13 +109,14 @@ export class SqliteLifecycle {
   }
 }
 
-interface LifecycleRow {
+/** A: a mailbox_lifecycle row as both drivers read it, and its mapping. */
+export interface LifecycleRow {
   mailbox_id: string; approval: Approval; approval_by: string | null; approval_role: string | null; approval_at: number | null;
   test_state: TestState; test_requested_by: string | null; test_requested_at: number | null; test_started_at: number | null;
   test_finished_at: number | null; test_this_org_only: number; test_send_message: number; test_result: string | null;
 }
 
-function toLifecycle(r: LifecycleRow): Lifecycle {
+export function toLifecycle(r: LifecycleRow): Lifecycle {
   return {
     mailboxId: r.mailbox_id, approval: r.approval, approvalBy: r.approval_by, approvalRole: r.approval_role, approvalAt: r.approval_at,
     test: {

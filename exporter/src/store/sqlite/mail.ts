@@ -141,7 +141,8 @@ function writeBatch(s: Statements, b: FolderBatch, packed: PackedBytes | undefin
   return { inserted, alreadyStored: b.emails.length - inserted };
 }
 
-function emailStored(b: FolderBatch, e: IngestedEmail, emailId: number) {
+/** A: the change an email's first store writes (both drivers). */
+export function emailStored(b: FolderBatch, e: IngestedEmail, emailId: number) {
   const h = e.headers;
   return {
     kind: 'email_stored' as const, mailboxId: b.mailboxId, refId: emailId, at: b.at,
@@ -149,12 +150,12 @@ function emailStored(b: FolderBatch, e: IngestedEmail, emailId: number) {
   };
 }
 
-interface EmailRow {
+export interface EmailRow {
   id: number; mailbox_id: string; message_id: string | null; from_addr: string | null; to_addrs: string | null;
   cc_addrs: string | null; subject: string | null; sent_at: number | null; size: number; sha: string; first_seen_at: number;
 }
 
-function toEmail(r: EmailRow): StoredEmail {
+export function toEmail(r: EmailRow): StoredEmail {
   return {
     id: r.id, mailboxId: r.mailbox_id, messageId: r.message_id, from: r.from_addr, to: r.to_addrs, cc: r.cc_addrs,
     subject: r.subject, sentAt: r.sent_at, size: r.size, contentSha256: r.sha, firstSeenAt: r.first_seen_at,

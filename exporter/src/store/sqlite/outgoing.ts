@@ -121,13 +121,14 @@ export class SqliteOutgoing {
   }
 }
 
-interface Row {
+/** A: an outgoing_email row as both drivers read it, and its mapping. */
+export interface Row {
   id: number; mailbox_id: string; message_id: string; state: OutgoingState; envelope_from: string; recipients: string;
   subject: string | null; size: number; queued_at: number; queued_by: string; attempts: number; next_attempt_at: number | null;
   last_error_code: string | null; last_error_message: string | null; sent_at: number | null; smtp_response: string | null;
 }
 
-function toEmail(r: Row): OutgoingEmail {
+export function toEmail(r: Row): OutgoingEmail {
   return {
     id: r.id, mailboxId: r.mailbox_id, messageId: r.message_id, state: r.state, envelopeFrom: r.envelope_from,
     recipients: JSON.parse(r.recipients) as string[], subject: r.subject, size: r.size, queuedAt: r.queued_at,
