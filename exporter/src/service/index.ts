@@ -29,11 +29,11 @@ import type { Definitions } from './definitions.js';
 import { listen } from './listen.js';
 import { startLoadGuard } from './load-guard.js';
 import { restartOnlyChanges } from './reload.js';
-import { openStoreFor, StartupError } from './errors.js';
+import { StartupError } from './errors.js';
 import { createServiceLeases } from './leases.js';
-import { runnerId } from '../leases/wanted.js';
 import { DirectionSchedulers } from './schedulers.js';
 import { startDefinitions } from './definitions.js';
+import { openRunnerStore } from './store.js';
 import { CurrentWeb } from './web.js';
 
 /** Test & Enable runs at most this many mailboxes at once: it is interactive, not bulk work. */
@@ -70,21 +70,10 @@ export interface Service {
 export async function startService(fileConfig: Config, deps: ServiceDeps): Promise<Service> {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
-  const store = await openStoreFor(fileConfig.store, {
-    // B: runs carry the runner that ran them; a restart closes only its own runs left open.
-    runner: runnerId(fileConfig),
-    idleInTransactionMs: fileConfig.leases.seconds * 1_000,
-    // A: PostgreSQL: a pooled connection that broke while idle is replaced; the log says it happened.
-    onIdleError: (error) => logger.warn({ err: error }, 'an idle store connection broke (the database restarted or ended it); it is replaced'),
-  });
+  const store = await openRunnerStore(fileConfig, clock, logger);
   // C: the file's profiles and mailboxes go into the store; the running config adds the API's.
   const definitions = startDefinitions({ store, clock, timers: deps.timers ?? systemTimers, logger, apply: (next) => reload.apply(next), rejected: () => metrics.configLoaded(false, clock.now()) });
   const initial = await definitions.withFile(fileConfig, () => store.close());
-  const aborted = await store.runs.abortUnfinishedRuns(clock.now());
-  if (aborted > 0) logger.warn({ runs: aborted }, 'closed runs left open by an earlier stop as aborted');
-  // Before any ingest: bytes a crash left unreferenced in a pack are garbage for good only now.
-  const compacted = await store.compact();
-  if (compacted.freedBytes > 0) logger.info({ ...compacted }, 'removed raw bytes no stored email points at');
   // Before any scheduler exists: a mailbox approved in the file is never disabled (and paged) for want of it.
   await approveFromConfig(store, initial, clock.now(), logger);
 
