@@ -34,8 +34,8 @@ export function clientOptions(endpoint: ImapEndpoint, login: ImapLogin, policy: 
     doSTARTTLS: endpoint.security === 'starttls' ? true : endpoint.security === 'none' ? false : undefined,
     tls: {
       rejectUnauthorized: true,
-      // The CA and the TLSv1.2 floor live in one context shared per CA file, not one per login
-      // (tls-context.ts: the per-connection native memory the soak's reconnects showed).
+      // The CA and the TLSv1.2 floor live in one context shared per CA file, not one built per
+      // login (tls-context.ts says what each cost).
       secureContext: endpoint.security === 'none' ? undefined : clientContext(endpoint.caFile),
     },
     auth: login.oauth

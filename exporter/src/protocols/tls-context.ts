@@ -10,8 +10,9 @@ export const MIN_TLS_VERSION = 'TLSv1.2';
  * that trusts it. Given `ca` and no context, `tls.connect` builds a new OpenSSL context per
  * connection, parsing the CA file into a certificate store of its own: about 20 KB outside V8 for
  * a one-certificate file (13 KB with the system's CAs; measured for 1,000 contexts), more for a
- * bundle, held as long as the session is kept, plus a file read on every login. A fleet of kept
- * IMAP sessions that reconnect after every kick made and dropped one each time (docs/reliability.md).
+ * bundle, held as long as the session is kept and freed only when V8 collects the context's JS
+ * wrapper, plus a file read on every login. Reconnect churn left about 22 MB more anonymous
+ * memory that way (bench:reconnect-memory, docs/reliability.md).
  *
  * The file's identity (inode, size, modification time) is checked at each connection, so a CA file
  * replaced in place is trusted from the next connection on, as when it was read every time.
