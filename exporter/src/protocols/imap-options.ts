@@ -2,7 +2,8 @@ import type { ImapFlowOptions } from 'imapflow';
 import type { OAuthLogin } from '../auth/login.js';
 import type { Secret, Security } from '../config/index.js';
 import type { Logger } from '../log.js';
-import { assertChannelAllowed, readCa, type ChannelPolicy } from './channel.js';
+import { assertChannelAllowed, type ChannelPolicy } from './channel.js';
+import { clientContext } from './tls-context.js';
 import { imapLogger } from './imap-logger.js';
 
 export interface ImapEndpoint {
@@ -33,8 +34,9 @@ export function clientOptions(endpoint: ImapEndpoint, login: ImapLogin, policy: 
     doSTARTTLS: endpoint.security === 'starttls' ? true : endpoint.security === 'none' ? false : undefined,
     tls: {
       rejectUnauthorized: true,
-      minVersion: 'TLSv1.2',
-      ...(endpoint.caFile ? { ca: readCa(endpoint.caFile) } : {}),
+      // The CA and the TLSv1.2 floor live in one context shared per CA file, not one built per
+      // login (tls-context.ts says what each cost).
+      secureContext: endpoint.security === 'none' ? undefined : clientContext(endpoint.caFile),
     },
     auth: login.oauth
       ? { user: login.user, accessToken: login.password.reveal() }

@@ -3,7 +3,8 @@ import tls from 'node:tls';
 import { ClassifiedError } from '../../classify/index.js';
 import type { Secret, Security } from '../../config/index.js';
 import type { Logger } from '../../log.js';
-import { assertChannelAllowed, readCa, type ChannelPolicy } from '../../protocols/channel.js';
+import { assertChannelAllowed, type ChannelPolicy } from '../../protocols/channel.js';
+import { clientContext } from '../../protocols/tls-context.js';
 import { ReplyReader, type Reply } from './reader.js';
 import { Pop3ReplyError } from './replies.js';
 
@@ -47,11 +48,12 @@ export class Pop3Session {
   static async open(endpoint: Pop3Endpoint, login: Pop3Login, policy: ChannelPolicy, logger: Logger, signal?: AbortSignal): Promise<Pop3Session> {
     signal?.throwIfAborted();
     assertChannelAllowed(endpoint, policy);
-    const ca = endpoint.caFile ? readCa(endpoint.caFile) : undefined;
+    // One context per CA file, shared by every login (protocols/tls-context.ts).
+    const context = endpoint.security === 'none' ? undefined : clientContext(endpoint.caFile);
     const reader = new ReplyReader();
     const greeting = reader.expect(false);
     greeting.catch(() => undefined);
-    const socket = await connect(endpoint, ca, signal);
+    const socket = await connect(endpoint, context, signal);
     const session = new Pop3Session(socket, reader);
     session.#attach(endpoint.timeouts.socketSeconds);
     const abort = () => session.#socket.destroy();
@@ -60,7 +62,7 @@ export class Pop3Session {
       await withTimer(greeting, endpoint.timeouts.greetingSeconds, 'GREETING_TIMEOUT', `no POP3 greeting from ${endpoint.host}:${endpoint.port}`)
         .then((r) => checked('greeting', r));
       await session.#capa();
-      if (endpoint.security === 'starttls') await session.#startTls(endpoint, ca);
+      if (endpoint.security === 'starttls') await session.#startTls(endpoint, context);
       await session.#login(login);
       logger.debug({ host: endpoint.host, port: endpoint.port }, 'pop3 logged in');
       return session;
@@ -165,7 +167,7 @@ export class Pop3Session {
     this.#capabilities = new Set(r.status === '+OK' ? (r.body ?? Buffer.alloc(0)).toString('latin1').split('\r\n').filter(Boolean).map((l) => l.toUpperCase()) : []);
   }
 
-  async #startTls(endpoint: Pop3Endpoint, ca: Buffer | undefined): Promise<void> {
+  async #startTls(endpoint: Pop3Endpoint, context: tls.SecureContext | undefined): Promise<void> {
     // Required, not opportunistic: a server (or a man in the middle) that hides STLS must fail here.
     if (!this.#capabilities.has('STLS')) {
       throw new ClassifiedError('secure_connection_failed', `${endpoint.host}:${endpoint.port} does not offer STLS and the profile requires it (security: starttls)`);
@@ -177,7 +179,7 @@ export class Pop3Session {
     plain.removeAllListeners('data');
     plain.removeAllListeners('close');
     plain.setTimeout(0);
-    this.#socket = await secure({ ...tlsOptions(endpoint, ca), socket: plain }, endpoint, undefined);
+    this.#socket = await secure({ ...tlsOptions(endpoint, context), socket: plain }, endpoint, undefined);
     this.#attach(endpoint.timeouts.socketSeconds);
     // RFC 2595 4: what the server said before TLS may have been forged; ask again.
     await this.#capa();
@@ -235,15 +237,16 @@ function pairs(reply: Reply, verb: string): Map<number, string> {
   return out;
 }
 
-function tlsOptions(endpoint: Pop3Endpoint, ca: Buffer | undefined): tls.ConnectionOptions {
+function tlsOptions(endpoint: Pop3Endpoint, context: tls.SecureContext | undefined): tls.ConnectionOptions {
   return {
     host: endpoint.host, port: endpoint.port, servername: net.isIP(endpoint.host) ? undefined : endpoint.host,
-    rejectUnauthorized: true, minVersion: 'TLSv1.2', ...(ca ? { ca } : {}),
+    // The context carries the CA and the TLSv1.2 floor.
+    rejectUnauthorized: true, ...(context ? { secureContext: context } : {}),
   };
 }
 
-async function connect(endpoint: Pop3Endpoint, ca: Buffer | undefined, signal: AbortSignal | undefined): Promise<net.Socket> {
-  if (endpoint.security === 'tls') return secure(tlsOptions(endpoint, ca), endpoint, signal);
+async function connect(endpoint: Pop3Endpoint, context: tls.SecureContext | undefined, signal: AbortSignal | undefined): Promise<net.Socket> {
+  if (endpoint.security === 'tls') return secure(tlsOptions(endpoint, context), endpoint, signal);
   const socket = net.connect({ host: endpoint.host, port: endpoint.port });
   return established(socket, 'connect', endpoint, signal);
 }
