@@ -262,7 +262,7 @@ async function main(): Promise<void> {
     const { timers, advance } = manualTimers(clock);
     const log = countingLog();
     const registry = new Registry();
-    service = await startService(lab.config, { logger: log.logger, clock, timers, registry });
+    service = await startService(lab.config, { logger: log.logger, clock, timers, registry, env: { ...process.env, ...lab.env } });
     const url = service.url;
     const gauge = async (name: string) => ((await registry.getSingleMetric(name)?.get())?.values ?? []).reduce((n, v) => n + v.value, 0);
     const idle = async () => (await gauge('mailsync_scheduler_in_flight')) === 0 && (await gauge('mailsync_scheduler_queue_depth')) === 0;

@@ -21,7 +21,11 @@ export interface Definitions {
 }
 
 /** C: the service's side of store definitions: the runtime, its poll interval from the running config, the API. */
-export function startDefinitions(deps: { store: Store; clock: Clock; timers: Timers; logger: Logger; apply: (config: Config) => Promise<void>; rejected: () => void }): Definitions {
+export function startDefinitions(deps: {
+  store: Store; clock: Clock; timers: Timers; logger: Logger; apply: (config: Config) => Promise<void>; rejected: () => void;
+  /** Where the definitions' `{ env }` secrets are read: the process's own environment unless a harness gives its own. */
+  env?: NodeJS.ProcessEnv | undefined;
+}): Definitions {
   let latest: Config | undefined;
   const runtime = new DefinitionsRuntime({
     ...deps,

@@ -46,6 +46,8 @@ export interface ServiceDeps {
   registry?: Registry;
   /** Reads the config file again on reload (tests pass their own loader). */
   loadConfig?: (file: string) => Config;
+  /** The environment the config's `{ env }` secrets were read from (tests load theirs with their own). */
+  env?: NodeJS.ProcessEnv;
   /** --log-level: wins over the file's log.level, also after a reload. */
   logLevelOverride?: string;
   /** --web.config.file and what it held at start (TLS, basic auth, headers); re-read on reload. */
@@ -72,7 +74,7 @@ export async function startService(fileConfig: Config, deps: ServiceDeps): Promi
   const clock = deps.clock ?? systemClock;
   const store = await openRunnerStore(fileConfig, clock, logger);
   // C: the file's profiles and mailboxes go into the store; the running config adds the API's.
-  const definitions = startDefinitions({ store, clock, timers: deps.timers ?? systemTimers, logger, apply: (next) => reload.apply(next), rejected: () => metrics.configLoaded(false, clock.now()) });
+  const definitions = startDefinitions({ store, clock, timers: deps.timers ?? systemTimers, logger, apply: (next) => reload.apply(next), rejected: () => metrics.configLoaded(false, clock.now()), env: deps.env });
   const initial = await definitions.withFile(fileConfig, () => store.close());
   // Before any scheduler exists: a mailbox approved in the file is never disabled (and paged) for want of it.
   await approveFromConfig(store, initial, clock.now(), logger);
