@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../exporter/src/store/postgres/migrations.js';
+import { QUERIES } from '../../grafana-plugin/src/data/queries.js';
 import { startRunner, type Runner } from '../bench/fleet-lab.js';
 import { Dovecot } from '../harness/dovecot.js';
 import { makeMessage } from '../harness/mail.js';
@@ -30,8 +34,21 @@ const FLEET_QUERIES = {
   // The failing alerts' series, and the unleased alert's.
   failures: 'count(mailsync_mailbox_consecutive_failures)',
   unleased: 'max by (direction) (mailsync_mailboxes_unleased)',
-} as const;
-type Snapshot = Record<keyof typeof FLEET_QUERIES, string[]>;
+  // The fleet dashboard's count of configured mailboxes, as generated.
+  configured: dashboardExpr('Mailboxes configured'),
+  // Every series the panel reads, counted per query.
+  ...Object.fromEntries(Object.entries(QUERIES).map(([ref, q]) => [`panel_${ref}`, `count(${q})`])),
+};
+type Snapshot = Record<string, string[]>;
+
+/** The first query of a panel of the generated fleet dashboard, by its title. */
+function dashboardExpr(title: string): string {
+  const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dashboards/generated/mailsync-performance.json');
+  const panels = (JSON.parse(readFileSync(file, 'utf8')) as { panels: { title: string; targets?: { expr: string }[] }[] }).panels;
+  const expr = panels.find((p) => p.title === title)?.targets?.[0]?.expr;
+  if (!expr) throw new Error(`no panel "${title}" with a query in ${file}`);
+  return expr;
+}
 
 async function snapshot(prometheus: Prometheus): Promise<Snapshot> {
   const entries = await Promise.all(Object.entries(FLEET_QUERIES).map(async ([key, expr]) => {
@@ -78,13 +95,14 @@ async function fleet(db: string, count: number): Promise<{ runners: Runner[]; pr
   return { runners, prometheus };
 }
 
-const settled = (s: Snapshot) => s.info[0] === `{}=${names.length}` && s.synced[0] === `{}=${GOOD}` && s.disabled.join() === `{"code":"credentials_rejected"}=${GHOSTS}`;
+const settled = (s: Snapshot) => s.info?.[0] === `{}=${names.length}` && s.synced?.[0] === `{}=${GOOD}` && s.disabled?.join() === `{"code":"credentials_rejected"}=${GHOSTS}`;
 
 describe('the fleet as Prometheus sees it, on one runner and on three', () => {
   it('counts every mailbox once, in the same health buckets, however many runners share them', async () => {
     const one = await fleet('one', 1);
     const alone = await waitFor(() => snapshot(one.prometheus), { what: 'one runner\'s fleet synced and scraped', until: settled, timeoutMs: 90_000, intervalMs: 500 });
     expect(alone.unleased).toEqual(['act', 'incoming', 'outgoing'].map((d) => `{"direction":"${d}"}=0`));
+    expect(alone.configured).toEqual([`{}=${names.length}`]);
 
     const three = await fleet('three', 3);
     // Every runner holding a share, then the same counts as one runner's.
