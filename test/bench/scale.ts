@@ -59,6 +59,10 @@ async function pgRun(lab: Lab, db: string, count: number, viaProxy: boolean): Pr
   })));
   await waitFor(() => succeededSince(lab.server, db, 0), { what: `${db}: every mailbox's first success`, until: (n) => n >= N, timeoutMs: TIMEOUT_MS, intervalMs: 250 });
   const initial = (Date.now() - spawned) / 1_000;
+  // How evenly the runners shared the initial sync (a runner up first claims everything, then sheds).
+  const split = await lab.server.sql<{ runner: string; n: number }>(
+    "SELECT runner, count(DISTINCT mailbox_id)::int AS n FROM sync_run WHERE result = 'success' GROUP BY runner ORDER BY runner", [], db);
+  progress(`${db}: mailboxes first synced per runner: ${split.map((r) => `${r.runner}=${r.n}`).join(' ')}`);
   const passStart = Date.now();
   await waitFor(() => succeededSince(lab.server, db, passStart), { what: `${db}: a full no-change pass`, until: (n) => n >= N, timeoutMs: TIMEOUT_MS, intervalMs: 250 });
   const pass = (Date.now() - passStart) / 1_000;
