@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DIRECTIONS } from '@mailsync/contract';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../exporter/src/store/postgres/migrations.js';
@@ -101,7 +102,7 @@ describe('the fleet as Prometheus sees it, on one runner and on three', () => {
   it('counts every mailbox once, in the same health buckets, however many runners share them', async () => {
     const one = await fleet('one', 1);
     const alone = await waitFor(() => snapshot(one.prometheus), { what: 'one runner\'s fleet synced and scraped', until: settled, timeoutMs: 90_000, intervalMs: 500 });
-    expect(alone.unleased).toEqual(['act', 'incoming', 'outgoing'].map((d) => `{"direction":"${d}"}=0`));
+    expect(alone.unleased).toEqual(DIRECTIONS.map((d) => `{"direction":"${d}"}=0`).sort());
     expect(alone.configured).toEqual([`{}=${names.length}`]);
 
     const three = await fleet('three', 3);
