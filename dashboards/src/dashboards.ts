@@ -57,7 +57,8 @@ export function performanceDashboard(c: DashboardConfig = DASHBOARD_CONFIG): Das
         links: [{ field: 'mailbox', title: 'Mailbox status', url: mailboxLink(c, '${__data.fields.mailbox}') }],
       }),
       timeseries('Pending Send', [
-        target('A', 'sum(mailsync_profile_pending_send_emails{profile=~"$profile"})', 'emails waiting'),
+        // H: each runner on a shared store reports every profile's queue: one per job, not summed over its runners.
+        target('A', 'sum(max by (profile, job) (mailsync_profile_pending_send_emails{profile=~"$profile"}))', 'emails waiting'),
         target('B', withInfo('max by (mailbox) (mailsync_mailbox_pending_send_oldest_age_seconds)'), 'oldest (s): {{address}}'),
       ], { description: 'Emails queued and not sent yet, and how long the oldest of each mailbox has waited.' }),
       timeseries('Sync duration (p50, p95)', [
@@ -74,7 +75,8 @@ export function performanceDashboard(c: DashboardConfig = DASHBOARD_CONFIG): Das
       stat('Cycles in flight', target('A', 'sum(mailsync_scheduler_in_flight)'), { w: 4 }),
       stat('Cycles waiting for a slot', target('A', 'sum(mailsync_scheduler_queue_depth)'), { w: 4, thresholds: [{ color: 'green', value: null }, { color: 'orange', value: 1 }] }),
       stat('Store errors (1h)', target('A', 'sum(increase(mailsync_store_errors_total[1h]))'), { w: 4, thresholds: [{ color: 'green', value: null }, { color: 'red', value: 1 }] }),
-      stat('Mailboxes configured', target('A', 'sum(mailsync_mailboxes_configured)'), { w: 4 }),
+      // H: the runners of one job share one config (docs/scaling.md): count it once per job.
+      stat('Mailboxes configured', target('A', 'sum(max by (job) (mailsync_mailboxes_configured))'), { w: 4 }),
     ],
   });
 }

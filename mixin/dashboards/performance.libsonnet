@@ -625,7 +625,7 @@
           title: 'Pending Send',
           targets: [
             {
-              expr: 'sum(mailsync_profile_pending_send_emails{profile=~"$profile"})',
+              expr: 'sum(max by (profile, job) (mailsync_profile_pending_send_emails{profile=~"$profile"}))',
               refId: 'A',
               range: true,
               instant: false,
@@ -1092,7 +1092,7 @@
           title: 'Mailboxes configured',
           targets: [
             {
-              expr: 'sum(mailsync_mailboxes_configured)',
+              expr: 'sum(max by (job) (mailsync_mailboxes_configured))',
               refId: 'A',
               range: true,
               instant: false,

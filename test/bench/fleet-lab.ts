@@ -82,9 +82,15 @@ export interface Runner {
   remove(): Promise<void>;
 }
 
-/** A real `mailsync run` over the users, one profile, each mailbox with its own credentials. */
+/**
+ * A real `mailsync run` over the users, one profile, each mailbox with its own credentials. By
+ * default on its own SQLite store, reaching Dovecot directly; `imapPort` (a proxy in front of it),
+ * `store` (a store block: a PostgreSQL several runners share), `runnerId` and `leaseSeconds` are
+ * for bench:scale's runners.
+ */
 export async function startRunner(dovecot: Dovecot, names: string[], options: {
   push: 'idle' | 'none'; pollIntervalSeconds: number; concurrency?: number; label: string;
+  imapPort?: number; store?: Record<string, unknown>; runnerId?: string; leaseSeconds?: number;
 }): Promise<Runner> {
   assertBuilt();
   const dir = mkdtempSync(path.join(tmpdir(), `mailsync-bench-${options.label}-`));
@@ -92,13 +98,15 @@ export async function startRunner(dovecot: Dovecot, names: string[], options: {
   const listen = `127.0.0.1:${await freePort()}`;
   writeFileSync(path.join(dir, 'mailsync.yaml'), stringify({
     server: { listen },
-    store: { path: './bench.db' },
+    store: options.store ?? { path: './bench.db' },
+    ...(options.runnerId ? { runner: { id: options.runnerId } } : {}),
+    ...(options.leaseSeconds ? { leases: { seconds: options.leaseSeconds } } : {}),
     log: { level: 'warn' },
     organization: { id: 'bench', processOnlyApproved: false, allowNonTlsServers: true, allowCredentialsOverInsecureChannel: true },
     // No jitter: every first cycle is due at start; the concurrency limit spreads them.
     sync: { pollIntervalSeconds: options.pollIntervalSeconds, jitterRatio: 0, maxConcurrentCycles: options.concurrency ?? 16 },
     profiles: [{
-      id: 'fleet', incoming: { host: '127.0.0.1', port: dovecot.imapPort, security: 'none', push: options.push },
+      id: 'fleet', incoming: { host: '127.0.0.1', port: options.imapPort ?? dovecot.imapPort, security: 'none', push: options.push },
       maxConnections: names.length, minPollIntervalSeconds: 1,
     }],
     mailboxes: names.map((name) => ({ id: name, address: `${name}@bench.example`, profile: 'fleet', credentials: { username: name, password: `pw-${name}` } })),

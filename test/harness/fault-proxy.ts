@@ -13,6 +13,8 @@ import net from 'node:net';
  * - `stallAfterGreeting`: the server's first words reach mailsync, then nothing crosses once
  *   mailsync has spoken: a server that greets and then hangs.
  * - `bandwidth`: at most `bytesPerSecond` each way: a slow but working link.
+ * - `latency`: every chunk is held `delayMs` each way before it is passed on, in order: a distant
+ *   server (a round trip costs twice `delayMs`), without loss or a bandwidth cap.
  */
 export type Fault =
   | { kind: 'none' }
@@ -20,7 +22,8 @@ export type Fault =
   | { kind: 'silent'; afterBytes?: number }
   | { kind: 'drip'; afterBytes?: number; intervalMs?: number }
   | { kind: 'stallAfterGreeting' }
-  | { kind: 'bandwidth'; bytesPerSecond: number };
+  | { kind: 'bandwidth'; bytesPerSecond: number }
+  | { kind: 'latency'; delayMs: number };
 
 const NONE: Fault = { kind: 'none' };
 /** Bandwidth is metered in slices this long, so a cap is smooth rather than one burst a second. */
@@ -31,12 +34,15 @@ class Pipe {
   /** Bytes written on so far. */
   delivered = 0;
   readonly #held: Buffer[] = [];
+  /** When each held chunk was read (Date.now()), for the latency fault. */
+  readonly #heldAt: number[] = [];
   #timer: NodeJS.Timeout | undefined;
 
   constructor(readonly to: net.Socket, readonly onDeliver: (bytes: number) => void) {}
 
   hold(chunk: Buffer): void {
     this.#held.push(chunk);
+    this.#heldAt.push(Date.now());
   }
 
   get holding(): boolean {
@@ -46,6 +52,7 @@ class Pipe {
   /** Loses what is held, as a dead path does. */
   drop(): void {
     this.#held.length = 0;
+    this.#heldAt.length = 0;
   }
 
   get waiting(): boolean {
@@ -62,13 +69,26 @@ class Pipe {
     while (budget > 0 && this.#held.length > 0) {
       const head = this.#held[0] as Buffer;
       const part = head.length <= budget ? head : head.subarray(0, budget);
-      if (part.length === head.length) this.#held.shift();
-      else this.#held[0] = head.subarray(part.length);
+      if (part.length === head.length) {
+        this.#held.shift();
+        this.#heldAt.shift();
+      } else this.#held[0] = head.subarray(part.length);
       this.to.write(part);
       this.delivered += part.length;
       this.onDeliver(part.length);
       budget -= part.length;
     }
+  }
+
+  /** Writes the chunks held at least `delayMs`, and calls `next` when the oldest left is due. */
+  delayed(delayMs: number, next: () => void): void {
+    const now = Date.now();
+    while (this.#held.length > 0 && (this.#heldAt[0] as number) + delayMs <= now) this.deliver((this.#held[0] as Buffer).length);
+    if (!this.holding || this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      next();
+    }, (this.#heldAt[0] as number) + delayMs - now);
   }
 
   /** Writes `bytes` held bytes now, and calls `next` after `everyMs` while some are left. */
@@ -173,6 +193,10 @@ class Link {
         if (!down.waiting) down.paced(slice, SLICE_MS, pump);
         return;
       }
+      case 'latency':
+        up.delayed(f.delayMs, pump);
+        down.delayed(f.delayMs, pump);
+        return;
     }
   }
 }

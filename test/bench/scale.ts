@@ -1,0 +1,149 @@
+/**
+ * bench:scale: several runners on one PostgreSQL store (docs/scaling.md). BENCH_MAILBOXES Dovecot
+ * users (default 1,000; the issue's figure is 3,000) with 3 messages each, behind a TCP proxy
+ * adding BENCH_RTT_MS of round trip (default 20: a server across a region, where a runner's time is
+ * mostly waiting, which is what more runners divide). Measured in the same run, each on a fresh
+ * database:
+ * - one runner, then three runners, through the proxy: the initial sync (from spawning to every
+ *   mailbox's first success in the store) and then one full no-change pass (every mailbox's next
+ *   success); `speedup` = one runner's initial sync / three runners';
+ * - one runner on PostgreSQL against one on SQLite, without the proxy (the store's cost where the
+ *   network costs nothing): `pg_vs_sqlite` = the SQLite initial sync's time / PostgreSQL's (as
+ *   bench:ingest's ratio_pg_sqlite: above 1, PostgreSQL is the faster);
+ * - `takeover_s`: SIGKILL one of the three, time until every mailbox direction it held has a live
+ *   lease on another runner (BENCH_LEASE_SECONDS, default 10; the bound is the period plus a third).
+ */
+import pg from 'pg';
+import { migrate } from '../../exporter/src/store/postgres/migrations.js';
+import type { Dovecot } from '../harness/dovecot.js';
+import { FaultProxy } from '../harness/fault-proxy.js';
+import { Postgres } from '../harness/postgres.js';
+import { waitFor } from '../harness/wait.js';
+import { fmt, progress, sizeFromEnv } from './common.js';
+import { metricSum, startFleetDovecot, startRunner, type Runner } from './fleet-lab.js';
+
+const N = sizeFromEnv('BENCH_MAILBOXES', 1_000);
+const RTT_MS = sizeFromEnv('BENCH_RTT_MS', 20);
+const LEASE_SECONDS = sizeFromEnv('BENCH_LEASE_SECONDS', 10);
+const CONCURRENCY = sizeFromEnv('BENCH_CONCURRENCY', 16);
+const TIMEOUT_MS = 1_800_000;
+
+interface Lab { dovecot: Dovecot; names: string[]; proxy: FaultProxy; server: Postgres }
+
+/** A fresh, migrated database: runners started at once do not race to create the schema. */
+async function freshDatabase(server: Postgres, name: string): Promise<string> {
+  const url = await server.createDatabase(name);
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    await migrate(pool);
+  } finally {
+    await pool.end();
+  }
+  return url;
+}
+
+/** Mailboxes with a successful incoming run started at or after `since` (ms), by the store. */
+async function succeededSince(server: Postgres, db: string, since: number): Promise<number> {
+  const [row] = await server.sql<{ n: number }>(
+    "SELECT count(DISTINCT mailbox_id)::int AS n FROM sync_run WHERE result = 'success' AND started_at >= $1", [since], db);
+  return row?.n ?? 0;
+}
+
+/** `count` runners on database `db`, through the proxy; the initial sync and a no-change pass, timed. */
+async function pgRun(lab: Lab, db: string, count: number, viaProxy: boolean): Promise<{ runners: Runner[]; initial: number; pass: number }> {
+  const url = await freshDatabase(lab.server, db);
+  const spawned = Date.now();
+  const runners = await Promise.all(Array.from({ length: count }, (_, i) => startRunner(lab.dovecot, lab.names, {
+    push: 'idle', pollIntervalSeconds: 1, concurrency: CONCURRENCY, label: `scale-${db}-${i}`,
+    imapPort: viaProxy ? lab.proxy.port : undefined, store: { driver: 'postgresql', postgresql: { url } },
+    runnerId: `${db}-r${i + 1}`, leaseSeconds: LEASE_SECONDS,
+  })));
+  await waitFor(() => succeededSince(lab.server, db, 0), { what: `${db}: every mailbox's first success`, until: (n) => n >= N, timeoutMs: TIMEOUT_MS, intervalMs: 250 });
+  const initial = (Date.now() - spawned) / 1_000;
+  // How evenly the runners shared the initial sync (a runner up first claims everything, then sheds).
+  const split = await lab.server.sql<{ runner: string; n: number }>(
+    "SELECT runner, count(DISTINCT mailbox_id)::int AS n FROM sync_run WHERE result = 'success' GROUP BY runner ORDER BY runner", [], db);
+  progress(`${db}: mailboxes first synced per runner: ${split.map((r) => `${r.runner}=${r.n}`).join(' ')}`);
+  const passStart = Date.now();
+  await waitFor(() => succeededSince(lab.server, db, passStart), { what: `${db}: a full no-change pass`, until: (n) => n >= N, timeoutMs: TIMEOUT_MS, intervalMs: 250 });
+  const pass = (Date.now() - passStart) / 1_000;
+  progress(`${db}: ${count} runner(s) on PostgreSQL${viaProxy ? ` through ${RTT_MS} ms RTT` : ''}: initial sync ${fmt(initial, 1)} s, no-change pass ${fmt(pass, 1)} s`);
+  return { runners, initial, pass };
+}
+
+/** Live leases of `runner` now, by the database's clock. */
+async function liveLeases(server: Postgres, db: string, runner: string): Promise<{ mailbox_id: string; direction: string }[]> {
+  return server.sql('SELECT mailbox_id, direction FROM leases WHERE runner = $1 AND expires_at > clock_timestamp()', [runner], db);
+}
+
+/** SIGKILLs the third runner; seconds until every lease it held is live on another runner. */
+async function takeover(lab: Lab, db: string, runners: Runner[]): Promise<number> {
+  const victim = `${db}-r3`;
+  const held = await liveLeases(lab.server, db, victim);
+  if (held.length === 0) throw new Error(`${victim} holds no lease: nothing to take over`);
+  const killed = Date.now();
+  runners[2]?.child.kill('SIGKILL');
+  const takenOver = async () => {
+    const [row] = await lab.server.sql<{ n: number }>(`SELECT count(*)::int AS n FROM leases l
+      JOIN unnest($1::text[], $2::text[]) AS h(mailbox_id, direction) USING (mailbox_id, direction)
+      WHERE l.runner IS NOT NULL AND l.runner <> $3 AND l.expires_at > clock_timestamp()`,
+    [held.map((h) => h.mailbox_id), held.map((h) => h.direction), victim], db);
+    return row?.n ?? 0;
+  };
+  await waitFor(takenOver, { what: `${victim}'s ${held.length} leases live on another runner`, until: (n) => n === held.length, timeoutMs: TIMEOUT_MS, intervalMs: 100 });
+  const seconds = (Date.now() - killed) / 1_000;
+  progress(`takeover: ${held.length} leases of the killed runner live elsewhere ${fmt(seconds, 1)} s after SIGKILL (lease ${LEASE_SECONDS} s)`);
+  return seconds;
+}
+
+/** One runner on its own SQLite file, without the proxy: the initial sync, by its metrics. */
+async function sqliteInitial(lab: Lab): Promise<number> {
+  const spawned = Date.now();
+  const runner = await startRunner(lab.dovecot, lab.names, { push: 'idle', pollIntervalSeconds: 1, concurrency: CONCURRENCY, label: 'scale-sqlite' });
+  try {
+    await waitFor(() => metricSum(runner.url, 'mailsync_sync_runs_total', 'result="success"'),
+      { what: 'sqlite: every mailbox\'s first success', until: (n) => n >= N, timeoutMs: TIMEOUT_MS, intervalMs: 250 });
+    const initial = (Date.now() - spawned) / 1_000;
+    progress(`sqlite: 1 runner on SQLite, direct: initial sync ${fmt(initial, 1)} s`);
+    return initial;
+  } finally {
+    await runner.remove();
+  }
+}
+
+async function removeAll(runners: Runner[]): Promise<void> {
+  await Promise.all(runners.map((r) => r.remove()));
+}
+
+async function main(): Promise<void> {
+  const [server, fleet] = await Promise.all([Postgres.start(), startFleetDovecot(N, 3)]);
+  const proxy = await FaultProxy.start(fleet.dovecot.imapPort);
+  proxy.set({ kind: 'latency', delayMs: RTT_MS / 2 });
+  const lab: Lab = { ...fleet, proxy, server };
+  try {
+    const one = await pgRun(lab, 'one', 1, true);
+    await removeAll(one.runners);
+    const three = await pgRun(lab, 'three', 3, true);
+    let takeoverS: number;
+    try {
+      takeoverS = await takeover(lab, 'three', three.runners);
+    } finally {
+      await removeAll(three.runners);
+    }
+    const direct = await pgRun(lab, 'direct', 1, false);
+    await removeAll(direct.runners);
+    const sqlite = await sqliteInitial(lab);
+    console.log(`RESULT mailboxes=${N} one_runner_s=${fmt(one.initial, 1)} three_runners_s=${fmt(three.initial, 1)} ` +
+      `speedup=${fmt(one.initial / three.initial, 2)} pg_vs_sqlite=${fmt(sqlite / direct.initial, 2)} takeover_s=${fmt(takeoverS, 1)} ` +
+      `pass_one_s=${fmt(one.pass, 1)} pass_three_s=${fmt(three.pass, 1)} pass_speedup=${fmt(one.pass / three.pass, 2)}`);
+  } finally {
+    await proxy.stop();
+    await fleet.dovecot.stop();
+    await server.destroy();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
