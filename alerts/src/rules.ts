@@ -162,7 +162,9 @@ const conditionAlerts = (C: Config): AlertDef[] => [
 const profileAlerts = (C: Config): AlertDef[] => [
   {
     name: 'MailsyncProfileMailboxesFailing', group: 'mailsync-profiles', severity: 'warning', for: '0s', labels: { notify: 'owner' },
-    expr: `(\n  mailsync_profile_mailboxes_recently_failed{${C.selector}}\n  / on(profile, instance, job) sum by (profile, instance, job) (mailsync_profile_mailboxes{${C.selector}})\n  > ${C.profileFailingShare}\n)\n* on(profile, instance, job) group_left(owner) mailsync_profile_info{${C.selector}}`,
+    // Every runner on a shared store reports the same profile figures (they are read from the
+    // store): max without(instance) makes them one series per profile, so three runners fire once.
+    expr: `(\n  max without(instance) (mailsync_profile_mailboxes_recently_failed{${C.selector}})\n  / on(profile, job) sum by (profile, job) (max without(instance) (mailsync_profile_mailboxes{${C.selector}}))\n  > ${C.profileFailingShare}\n)\n* on(profile, job) group_left(owner) max without(instance) (mailsync_profile_info{${C.selector}})`,
     summary: 'More than half of a profile\'s mailboxes failed within the last hour.',
     description: `{{ $value | humanizePercentage }} of the mailboxes of profile {{ $labels.profile }} failed within the last hour: the server or the profile's settings are the likely cause. Owner: {{ $labels.owner }}.`,
   },

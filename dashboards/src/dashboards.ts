@@ -66,7 +66,8 @@ export function performanceDashboard(c: DashboardConfig = DASHBOARD_CONFIG): Das
         target('B', `histogram_quantile(0.95, sum by (le, direction, profile) (rate(mailsync_sync_duration_seconds_bucket{${fleet}}[$__rate_interval])))`, 'p95 {{direction}} {{profile}}'),
       ], { unit: 's' }),
       timeseries('Share of each profile\'s mailboxes failing (last hour)', [
-        target('A', 'mailsync_profile_mailboxes_recently_failed{profile=~"$profile"} / on(profile, instance, job) sum by (profile, instance, job) (mailsync_profile_mailboxes{profile=~"$profile"})', '{{profile}}'),
+        // Per-profile figures come alike from every runner on a shared store: one line per profile.
+        target('A', 'max without(instance) (mailsync_profile_mailboxes_recently_failed{profile=~"$profile"}) / on(profile, job) sum by (profile, job) (max without(instance) (mailsync_profile_mailboxes{profile=~"$profile"}))', '{{profile}}'),
       ], { unit: 'percentunit', description: 'Over 50 % alerts the profile owner (MailsyncProfileMailboxesFailing).' }),
       stat('Runners up', target('A', `sum(up{${c.selector}})`), { w: 4, thresholds: [{ color: 'red', value: null }, { color: 'green', value: 1 }] }),
       stat('Config reload', target('A', 'min(mailsync_config_last_reload_successful)'), {

@@ -7,7 +7,7 @@
         rules: [
           {
             alert: 'MailsyncProfileMailboxesFailing',
-            expr: '(\n  mailsync_profile_mailboxes_recently_failed{%(mailsyncSelector)s}\n  / on(profile, instance, job) sum by (profile, instance, job) (mailsync_profile_mailboxes{%(mailsyncSelector)s})\n  > %(profileFailingShare)s\n)\n* on(profile, instance, job) group_left(owner) mailsync_profile_info{%(mailsyncSelector)s}' % $._config,
+            expr: '(\n  max without(instance) (mailsync_profile_mailboxes_recently_failed{%(mailsyncSelector)s})\n  / on(profile, job) sum by (profile, job) (max without(instance) (mailsync_profile_mailboxes{%(mailsyncSelector)s}))\n  > %(profileFailingShare)s\n)\n* on(profile, job) group_left(owner) max without(instance) (mailsync_profile_info{%(mailsyncSelector)s})' % $._config,
             'for': '0s',
             labels: {
               severity: 'warning',

@@ -744,7 +744,7 @@
           title: "Share of each profile's mailboxes failing (last hour)",
           targets: [
             {
-              expr: 'mailsync_profile_mailboxes_recently_failed{profile=~"$profile"} / on(profile, instance, job) sum by (profile, instance, job) (mailsync_profile_mailboxes{profile=~"$profile"})',
+              expr: 'max without(instance) (mailsync_profile_mailboxes_recently_failed{profile=~"$profile"}) / on(profile, job) sum by (profile, job) (max without(instance) (mailsync_profile_mailboxes{profile=~"$profile"}))',
               refId: 'A',
               range: true,
               instant: false,
