@@ -89,6 +89,10 @@ async function ready(id: string): Promise<boolean> {
   }
 }
 
+async function readyStatus(id: string): Promise<number> {
+  return (await fetch(`http://${runner(id).listen}/-/ready`)).status;
+}
+
 /** The sum of a counter family's samples on a runner's /metrics. */
 async function counter(id: string, family: string): Promise<number> {
   const text = await (await fetch(`http://${runner(id).listen}/metrics`)).text();
@@ -187,6 +191,56 @@ describe(`three mailsync runners on one PostgreSQL, ${MAILBOXES} mailboxes`, () 
     expect(await storedIn(victims)).toBeLessThan(want);
     await resumed;
     await allSynced('r3\'s mail stored by the others');
+    expect(await overlaps()).toEqual([]);
+    await expectExactlyTheServers();
+  }, 240_000);
+
+  it('refuse the late commits of a runner paused past its lease, once another has taken over', async () => {
+    const paused = await heldBy('r2');
+    expect(paused.length).toBeGreaterThan(0);
+    const before = await storedIn(paused);
+    seed(paused, 20);
+    const want = before + paused.length * 20;
+    await waitFor(() => storedIn(paused), { what: 'r2 to start storing its new mail', until: (n) => n > before, timeoutMs: 60_000, intervalMs: 20 });
+    const r2 = runner('r2').run;
+    r2.child.kill('SIGSTOP');
+    expect(await storedIn(paused)).toBeLessThan(want);
+    await waitFor(() => heldBy('r1'), { what: 'r1 holding every mailbox', until: (h) => h.length === MAILBOXES, timeoutMs: 60_000 });
+    await allSynced('r2\'s mail stored by r1');
+    const fenced = r2.waitForLog((e) => typeof e.msg === 'string' && /lease lost|leases expired/.test(e.msg), 60_000);
+    r2.child.kill('SIGCONT');
+    await fenced;
+    // r2 woke in the middle of storing: the commits it attempted before its own timer dropped the
+    // leases were refused by the fence, and counted.
+    await waitFor(() => counter('r2', 'mailsync_lease_fencing_refusals_total'), { what: 'r2\'s late commits refused by fencing', until: (n) => n > 0 });
+    await waitFor(() => heldBy('r2'), { what: 'r2 back with a share', until: (h) => h.length > 0, timeoutMs: 60_000 });
+    expect(await overlaps()).toEqual([]);
+    await expectExactlyTheServers();
+  }, 240_000);
+
+  it('report a lost database, keep every mailbox enabled, and sync again once it is back', async () => {
+    const ids2 = ['r1', 'r2'];
+    const failedBefore = await Promise.all(ids2.map((id) => counter(id, 'mailsync_lease_renewals_failed_total')));
+    // Every session ended (a failover): the pools reconnect.
+    expect(await pg.terminateConnections(DB)).toBeGreaterThan(0);
+    seed(ids.slice(0, 10), 1);
+    await allSynced('mail stored after the sessions were ended');
+
+    const logged = ids2.map((id) => runner(id).run.waitForLog((e) => typeof e.msg === 'string' && /renewal failed/.test(e.msg), 60_000));
+    await pg.stop();
+    await Promise.all(logged);
+    const failed = await Promise.all(ids2.map((id) => counter(id, 'mailsync_lease_renewals_failed_total')));
+    expect(failed.map((n, i) => n > (failedBefore[i] ?? 0))).toEqual([true, true]);
+    // Not ready while the store does not answer: both say so on /-/ready.
+    for (const id of ids2) await waitFor(() => readyStatus(id), { what: `${id}'s /-/ready answering 503 with the database stopped`, until: (s) => s === 503 });
+    await pg.start();
+
+    for (const id of ids2) await waitFor(() => ready(id), { what: `${id} ready again with the database back`, timeoutMs: 30_000 });
+    seed(ids, 1);
+    await allSynced('new mail in every mailbox stored after the database came back');
+    expect(await disabled()).toEqual([]);
+    const states = await sql<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM mailbox_direction_state GROUP BY status');
+    expect(states.filter((s) => s.status === 'failure')).toEqual([]);
     expect(await overlaps()).toEqual([]);
     await expectExactlyTheServers();
   }, 240_000);
