@@ -266,7 +266,7 @@ describe(`three mailsync runners on one PostgreSQL, ${MAILBOXES} mailboxes`, () 
     expect(await staleOpenRuns()).toEqual([]);
     await expectExactlyTheServers();
     // The store's absence is reported as such, never as a crashed cycle.
-    const crashed = [...runners].flatMap(([id, r]) => logLines(r.run).filter((e) => /crashed/.test(String(e.msg))).map((e) => `${id}: ${String(e.msg)}`));
+    const crashed = [...runners].flatMap(([id, r]) => logLines(r.run).filter((e) => /crashed/.test(String(e.msg))).map((e) => `${id}: ${String(e.msg)}: ${JSON.stringify(e.err).slice(0, 400)}`));
     expect(crashed).toEqual([]);
   }, 240_000);
 });
