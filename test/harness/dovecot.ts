@@ -10,6 +10,9 @@ import { waitFor } from './wait.js';
 /** Dovecot refuses to run mail processes as root; this uid/gid needs no /etc/passwd entry. */
 const MAIL_UID = 5000;
 
+/** Messages seedMaildir has written in this process: part of each file's unique name. */
+let seeded = 0;
+
 export interface DovecotOptions {
   /** Extra lines appended to dovecot.conf (benchmarks raise process limits here). */
   extraConfig?: string;
@@ -334,7 +337,10 @@ service pop3-login {
     const stamp = Math.floor(Date.now() / 1000);
     for (const m of messages) {
       n += 1;
-      const file = path.join(box, 'cur', `${stamp}.M${n}P1.mailsync,S=${m.length}:2,S`);
+      // G: a file name per message of the process, not of the call: a second call within the same
+      // second wrote the first call's names again, replacing its messages.
+      seeded += 1;
+      const file = path.join(box, 'cur', `${stamp}.M${seeded}P${process.pid}.mailsync,S=${m.length}:2,S`);
       writeFileSync(file, m);
       own(file);
     }

@@ -160,6 +160,18 @@ function runCases(open: Open): void {
     expect((await s.runs.listRuns('m'))[0]).toMatchObject({ result: 'aborted', finishedAt: 50 });
   });
 
+  it('closes, as aborted, a run of the direction left open when the next one starts (G: its cycle could not reach the store)', async () => {
+    const s = await open();
+    const stale = await s.runs.startRun('m', 'incoming', 1, false);
+    await s.runs.startRun('m', 'outgoing', 2, false);
+    const next = await s.runs.startRun('m', 'incoming', 5, false);
+    const runs = await s.runs.listRuns('m');
+    expect(runs.find((r) => r.id === stale)).toMatchObject({ result: 'aborted', finishedAt: 5 });
+    expect(runs.find((r) => r.id === next)).toMatchObject({ result: null });
+    // Another direction's open run is that direction's own business.
+    expect(runs.filter((r) => r.result === null)).toHaveLength(2);
+  });
+
   it('counts a run as a retry only when policy says it is one', async () => {
     const s = await open();
     await s.runs.finishRun(await s.runs.startRun('m', 'incoming', 1, false), { result: 'success', at: 2, itemsProcessed: 0, itemsFailed: 0 });

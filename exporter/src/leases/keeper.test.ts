@@ -83,13 +83,17 @@ describe('LeaseKeeper', () => {
   it('keeps its leases through a database outage shorter than the TTL, and counts the failed renewals', async () => {
     const f = fleet(['a'], 3);
     await f.keepers.get('a')?.start();
+    expect(f.keepers.get('a')?.storeUnreachable).toBe(false);
     (f.views.get('a') as MemoryLeases).down = true;
     await f.time.advance(TTL / 3);
     expect(f.keepers.get('a')?.held()).toHaveLength(3);
     expect(f.failed.a).toBe(3);
+    // G: what the readiness endpoint reports, until a round gets its answers again.
+    expect(f.keepers.get('a')?.storeUnreachable).toBe(true);
     (f.views.get('a') as MemoryLeases).down = false;
     await f.time.advance(TTL / 3);
     expect(f.keepers.get('a')?.held()).toHaveLength(3);
+    expect(f.keepers.get('a')?.storeUnreachable).toBe(false);
     expect(f.changes.a).toHaveLength(1);
   });
 

@@ -55,6 +55,15 @@ export class LeaseKeeper {
   #timer: unknown;
   #stopped = false;
   #live = 1;
+  #storeUnreachable = false;
+
+  /**
+   * G: whether the last round's heartbeat or renewal failed: the store does not answer, so this
+   * runner can neither keep nor take work (the readiness endpoint says so).
+   */
+  get storeUnreachable(): boolean {
+    return this.#storeUnreachable;
+  }
 
   constructor(deps: KeeperDeps) {
     this.#d = deps;
@@ -130,7 +139,9 @@ export class LeaseKeeper {
     try {
       this.#live = await store.heartbeat(runner, ttlMs);
       lost.push(...(await this.#renew(sentAt)));
+      this.#storeUnreachable = false;
     } catch (error) {
+      this.#storeUnreachable = true;
       this.#d.events?.renewalsFailed?.(this.#held.size);
       logger.warn({ err: error, held: this.#held.size }, 'lease renewal failed: the leases are kept until they expire');
     }

@@ -122,7 +122,7 @@ export async function startService(fileConfig: Config, deps: ServiceDeps): Promi
   let stopping = false;
   // One budget of failed authentications per client address, for basic auth and API tokens alike.
   const failures = new FailedAuthLimiter(DEFAULT_FAILURE_LIMITS, clock);
-  const http = createHttp({ current, store, clock, logger, schedulers, directions, tests, metrics, reload, failures, feed, definitions, stopping: () => stopping });
+  const http = createHttp({ current, store, clock, logger, schedulers, directions, tests, metrics, reload, failures, feed, definitions, stopping: () => stopping, storeUnreachable: () => leases.keeper.storeUnreachable });
   const gated = webGate(http, { web: () => web.config, verifier: new BasicAuthVerifier(), failures, logger });
   let listening: Awaited<ReturnType<typeof listen>>;
   try {
@@ -206,9 +206,10 @@ interface HttpParts {
   feed: Feed;
   definitions: Definitions;
   stopping: () => boolean;
+  storeUnreachable: () => boolean;
 }
 
-function createHttp({ current, store, clock, logger, schedulers, directions, tests, metrics, reload, failures, feed, definitions, stopping }: HttpParts) {
+function createHttp({ current, store, clock, logger, schedulers, directions, tests, metrics, reload, failures, feed, definitions, stopping, storeUnreachable }: HttpParts) {
   const operations = new MailboxOperations({
     config: () => current.config,
     store,
@@ -224,7 +225,8 @@ function createHttp({ current, store, clock, logger, schedulers, directions, tes
   const initial = current.config;
   return createApp({
     metrics,
-    notReadyReason: () => (stopping() ? 'shutting down' : undefined),
+    // G: a runner whose store does not answer syncs nothing and serves no API answer worth having.
+    notReadyReason: () => (stopping() ? 'shutting down' : storeUnreachable() ? 'the store does not answer (lease renewal failed)' : undefined),
     reload,
     onError: (error) => logger.error({ err: error }, 'HTTP request failed inside mailsync'),
     api: createApi({ operations, emails, act, tokens: () => current.config.api.tokens, maxEmailBytes: () => current.config.sync.outgoing.maxEmailBytes, failures, logger, records, feed: feed.routes, definitions: definitions.api(store, clock) }),

@@ -6,7 +6,7 @@ import type { Turn } from '../directions/turn.js';
 import type { LeaseChange } from '../leases/keeper.js';
 import type { Logger } from '../log.js';
 import { Scheduler, systemTimers, type Job, type Timers } from '../scheduler/scheduler.js';
-import { fenceContext, FencedError, type Direction, type Fence, type LeaseKey } from '../store/index.js';
+import { fenceContext, FencedError, StoreUnavailableError, type Direction, type Fence, type LeaseKey } from '../store/index.js';
 import type { CurrentConfig } from './current.js';
 
 export type OutcomeListener = (outcome: CycleOutcome, profileId: string, retry: boolean) => void;
@@ -67,6 +67,12 @@ export class DirectionSchedulers {
             if (outcome) for (const listen of this.#listeners) listen(outcome, found.profile.id, retry ?? false);
             return next;
           } catch (error) {
+            // G: the store did not answer before the cycle began (the direction's state is read
+            // first): the store's fault, reported by its own metrics and readiness, not a crash.
+            if (error instanceof StoreUnavailableError) {
+              deps.logger.warn({ mailbox: id, direction: runner.name, err: error }, `${runner.name} cycle not started: the store does not answer`);
+              return undefined;
+            }
             if (!(error instanceof FencedError)) throw error;
             // Not the mailbox's failure: the new holder runs the cycle again from the store's state.
             deps.logger.warn({ mailbox: id, direction: runner.name, token: error.fence.token }, `${runner.name} cycle stopped: ${error.message}`);

@@ -9,7 +9,8 @@ describe('PostgreSQL faults', () => {
     for (const e of [
       withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED'), withCode('terminating connection due to administrator command', '57P01'),
       withCode('the database system is starting up', '57P03'), withCode('connection failure', '08006'), withCode('too many connections', '53300'),
-      withCode('Connection terminated unexpectedly'),
+      withCode('Connection terminated unexpectedly'), withCode('timeout exceeded when trying to connect'),
+      withCode('terminating connection due to idle-in-transaction timeout', '25P03'),
     ]) expect([e.message, isUnreachable(e)]).toEqual([e.message, true]);
     for (const e of [withCode('duplicate key value', '23505'), withCode('deadlock detected', '40P01'), withCode('syntax error', '42601'), 'text']) {
       expect(isUnreachable(e)).toBe(false);

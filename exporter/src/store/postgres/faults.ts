@@ -15,8 +15,12 @@ export function isUnreachable(error: unknown): boolean {
   if (typeof code === 'string') {
     if (SOCKET_CODES.has(code)) return true;
     if (/^(08|53)/.test(code) || /^57P0[123]$/.test(code)) return true;
+    // G: the server ended the session for idling in a transaction (a paused runner, docs/scaling.md).
+    if (code === '25P03') return true;
   }
-  return /Connection terminated|connection timeout|Client has encountered a connection error|Client was closed/i.test(error.message);
+  // G: pg-pool's own words when no connection came within connectionTimeoutMillis (seen on a runner
+  // continued after SIGSTOP: its waits had timed out during the pause; the cycle "crashed").
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed/i.test(error.message);
 }
 
 /** The code kept on the error: SQLSTATE or the socket's, else a stand-in for pg's code-less ends. */

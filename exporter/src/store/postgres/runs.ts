@@ -21,6 +21,11 @@ export class PgRuns {
       await ensureState(tx, mailboxId, direction);
       await tx.query(`UPDATE mailbox_direction_state SET last_run_started_at = $1, retries_total = retries_total + $2
         WHERE mailbox_id = $3 AND direction = $4`, [at, retry ? 1 : 0, mailboxId, direction]);
+      // G: a run of this direction still open is a dead cycle's: only the lease holder starts runs
+      // (the write is fenced) and it runs one cycle per direction at a time. A cycle that met the
+      // database down could not close its run; without this it stayed open for good.
+      await tx.query(`UPDATE sync_run SET result = 'aborted', finished_at = $1, error_message = 'a later run of the direction began'
+        WHERE result IS NULL AND mailbox_id = $2 AND direction = $3`, [at, mailboxId, direction]);
       const [row] = await tx.query<{ id: number }>('INSERT INTO sync_run (mailbox_id, direction, runner, started_at) VALUES ($1, $2, $3, $4) RETURNING id',
         [mailboxId, direction, this.#runner, at]);
       return (row as { id: number }).id;

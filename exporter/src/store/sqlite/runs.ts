@@ -20,6 +20,9 @@ export class SqliteRuns {
     this.#start = db.transaction((mailboxId: string, direction: Direction, at: number, retry: boolean) => {
       s.ensureState.run(mailboxId, direction);
       s.markStarted.run(at, retry ? 1 : 0, mailboxId, direction);
+      // G: an open run of this direction is a dead cycle's (one cycle per direction at a time): one
+      // that met the store failing could not close its run, which then stayed open for good.
+      s.abortStaleRuns.run(at, mailboxId, direction);
       return Number(s.insertRun.run(mailboxId, direction, at).lastInsertRowid);
     });
     this.#finish = db.transaction((runId: number, finish: RunFinish) => finishRun(s, runId, finish));
@@ -123,6 +126,8 @@ function prepare(db: Database.Database) {
       WHERE result IS NULL`),
     abortOpenRunsOf: db.prepare(`UPDATE sync_run SET result = 'aborted', finished_at = ?,
       error_message = 'lease taken over: the runner that ran it stopped or lost the lease' WHERE result IS NULL AND mailbox_id = ? AND direction = ?`),
+    abortStaleRuns: db.prepare(`UPDATE sync_run SET result = 'aborted', finished_at = ?,
+      error_message = 'a later run of the direction began' WHERE result IS NULL AND mailbox_id = ? AND direction = ?`),
     listRuns: db.prepare(`${RUN_SELECT} WHERE mailbox_id = ? ORDER BY id DESC LIMIT ?`),
     listRunsByResult: db.prepare(`${RUN_SELECT} WHERE mailbox_id = ? AND result = ? ORDER BY id DESC LIMIT ?`),
     getState: db.prepare(`SELECT ${STATE_COLUMNS} FROM mailbox_direction_state WHERE mailbox_id = ? AND direction = ?`),
