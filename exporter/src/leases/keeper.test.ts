@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FakeTime, MemoryLeases, settle } from '../../../test/support/leases.js';
+import { FakeTime, settle } from '../../../test/support/fake-time.js';
+import { MemoryLeases } from '../../../test/support/leases.js';
 import { createLogger } from '../log.js';
 import type { Lease, LeaseKey } from '../store/index.js';
 import { LeaseKeeper, type LeaseChange } from './keeper.js';

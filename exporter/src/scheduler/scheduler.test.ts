@@ -1,41 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { FakeTime, settle as flush } from '../../../test/support/fake-time.js';
 import { pollIntervalMs, Scheduler, type Job, type RunResult, type SchedulerOptions } from './scheduler.js';
-
-/** A clock and timers that only move when the test says so. */
-class FakeTime {
-  now = 0;
-  #timers: { at: number; fn: () => void; id: number }[] = [];
-  #next = 0;
-  clock = { now: () => this.now };
-  timers = {
-    setTimeout: (fn: () => void, ms: number) => {
-      const id = ++this.#next;
-      this.#timers.push({ at: this.now + ms, fn, id });
-      return id;
-    },
-    clearTimeout: (id: unknown) => {
-      this.#timers = this.#timers.filter((t) => t.id !== id);
-    },
-  };
-  async advance(ms: number): Promise<void> {
-    const target = this.now + ms;
-    for (;;) {
-      await flush();
-      const due = this.#timers.filter((t) => t.at <= target).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.#timers = this.#timers.filter((t) => t !== due);
-      this.now = due.at;
-      due.fn();
-    }
-    this.now = target;
-    await flush();
-  }
-}
-
-async function flush(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-}
 
 /** Jobs that finish when the test releases them, optionally saying when to run next. */
 function harness(overrides: Partial<SchedulerOptions> = {}) {

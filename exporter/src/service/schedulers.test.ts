@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeTime, MemoryLeases, settle } from '../../../test/support/leases.js';
+import { FakeTime, settle } from '../../../test/support/fake-time.js';
+import { MemoryLeases } from '../../../test/support/leases.js';
 import { parseConfig } from '../config/index.js';
 import type { CycleWork, DirectionRunner } from '../directions/contract.js';
 import { createTurn } from '../directions/turn.js';
