@@ -1,8 +1,8 @@
-import { isDeepStrictEqual } from 'node:util';
 import type pg from 'pg';
 import type {
   Definition, DefinitionInput, DefinitionKind, DefinitionStore, DefinitionWrite, FileImport,
 } from '../definition-types.js';
+import { importMoved, planFileImport } from '../definition-import.js';
 
 interface Row { kind: DefinitionKind; id: string; source: 'file' | 'api'; body: Record<string, unknown>; changed_by: string; changed_at: string }
 
@@ -71,29 +71,14 @@ export class PgDefinitionStore implements DefinitionStore {
     return this.#tx(async (c) => {
       await c.query('SELECT revision FROM definition_revision WHERE id = 1 FOR UPDATE');
       const { rows } = await c.query<Row>(`SELECT ${COLUMNS} FROM definition`);
-      const before = new Map(rows.map((r) => [`${r.kind}:${r.id}`, toDefinition(r)]));
-      const result: FileImport = { revision: 0, added: 0, changed: 0, removed: 0, replacedApi: [] };
-      const kept = new Set<string>();
-      for (const def of defs) {
-        const key = `${def.kind}:${def.id}`;
-        kept.add(key);
-        const old = before.get(key);
-        // jsonb does not keep key order; a deep comparison ignores it.
-        if (old?.source === 'file' && isDeepStrictEqual(old.body, def.body)) continue;
-        if (old?.source === 'api') result.replacedApi.push(key);
-        if (old) result.changed += 1;
-        else result.added += 1;
+      const { upserts, removals, result } = planFileImport(rows.map(toDefinition), defs);
+      for (const def of upserts) {
         await c.query(`INSERT INTO definition (${COLUMNS}) VALUES ($1, $2, 'file', $3, $4, $5)
           ON CONFLICT (kind, id) DO UPDATE SET source = 'file', body = excluded.body, changed_by = excluded.changed_by, changed_at = excluded.changed_at`,
         [def.kind, def.id, def.body, def.changedBy, def.changedAt]);
       }
-      for (const [key, old] of before) {
-        if (old.source !== 'file' || kept.has(key)) continue;
-        await c.query("DELETE FROM definition WHERE kind = $1 AND id = $2 AND source = 'file'", [old.kind, old.id]);
-        result.removed += 1;
-      }
-      const moved = result.added + result.changed + result.removed > 0;
-      const write = moved ? await bump(c) : undefined;
+      for (const old of removals) await c.query("DELETE FROM definition WHERE kind = $1 AND id = $2 AND source = 'file'", [old.kind, old.id]);
+      const write = importMoved(result) ? await bump(c) : undefined;
       result.revision = write?.ok ? write.revision : Number((await c.query<{ revision: string }>('SELECT revision FROM definition_revision WHERE id = 1')).rows[0]?.revision ?? 0);
       return result;
     });

@@ -1,8 +1,8 @@
-import { isDeepStrictEqual } from 'node:util';
 import type Database from 'better-sqlite3';
 import type {
   Definition, DefinitionInput, DefinitionKind, DefinitionSource, DefinitionWrite, FileImport,
 } from '../definition-types.js';
+import { importMoved, planFileImport } from '../definition-import.js';
 
 interface Row { kind: DefinitionKind; id: string; source: DefinitionSource; body: string; changed_by: string; changed_at: number }
 
@@ -75,27 +75,10 @@ export class SqliteDefinitions {
 
   importFile(defs: DefinitionInput[]): FileImport {
     return this.#db.transaction((): FileImport => {
-      const before = new Map(this.list().map((d) => [`${d.kind}:${d.id}`, d]));
-      const result: FileImport = { revision: 0, added: 0, changed: 0, removed: 0, replacedApi: [] };
-      const kept = new Set<string>();
-      for (const def of defs) {
-        const key = `${def.kind}:${def.id}`;
-        kept.add(key);
-        const old = before.get(key);
-        const body = JSON.stringify(def.body);
-        if (old?.source === 'file' && isDeepStrictEqual(old.body, def.body)) continue;
-        if (old?.source === 'api') result.replacedApi.push(key);
-        if (old) result.changed += 1;
-        else result.added += 1;
-        this.#s.upsert.run(def.kind, def.id, 'file', body, def.changedBy, def.changedAt);
-      }
-      for (const [key, old] of before) {
-        if (old.source !== 'file' || kept.has(key)) continue;
-        this.#s.remove_file.run(old.kind, old.id);
-        result.removed += 1;
-      }
-      const moved = result.added + result.changed + result.removed > 0;
-      result.revision = moved ? (this.#s.bump.get()?.revision ?? 0) : this.revision();
+      const { upserts, removals, result } = planFileImport(this.list(), defs);
+      for (const def of upserts) this.#s.upsert.run(def.kind, def.id, 'file', JSON.stringify(def.body), def.changedBy, def.changedAt);
+      for (const old of removals) this.#s.remove_file.run(old.kind, old.id);
+      result.revision = importMoved(result) ? (this.#s.bump.get()?.revision ?? 0) : this.revision();
       return result;
     })();
   }
