@@ -24,8 +24,7 @@ export class PgRuns {
       // G: a run of this direction still open is a dead cycle's: only the lease holder starts runs
       // (the write is fenced) and it runs one cycle per direction at a time. A cycle that met the
       // database down could not close its run; without this it stayed open for good.
-      await tx.query(`UPDATE sync_run SET result = 'aborted', finished_at = $1, error_message = 'a later run of the direction began'
-        WHERE result IS NULL AND mailbox_id = $2 AND direction = $3`, [at, mailboxId, direction]);
+      await abortOpenRuns(tx, mailboxId, direction, at, 'a later run of the direction began');
       const [row] = await tx.query<{ id: number }>('INSERT INTO sync_run (mailbox_id, direction, runner, started_at) VALUES ($1, $2, $3, $4) RETURNING id',
         [mailboxId, direction, this.#runner, at]);
       return (row as { id: number }).id;
@@ -43,9 +42,7 @@ export class PgRuns {
 
   /** B: the new holder of a direction closes the run its previous holder left open (that runner died or lost the lease). */
   abortOpenRunsOf(mailboxId: string, direction: Direction, at: number): Promise<number> {
-    return this.#db.write(async (tx) => (await tx.query(`UPDATE sync_run SET result = 'aborted', finished_at = $1,
-      error_message = 'lease taken over: the runner that ran it stopped or lost the lease'
-      WHERE result IS NULL AND mailbox_id = $2 AND direction = $3 RETURNING id`, [at, mailboxId, direction])).length);
+    return this.#db.write((tx) => abortOpenRuns(tx, mailboxId, direction, at, 'lease taken over: the runner that ran it stopped or lost the lease'));
   }
 
   listRuns(mailboxId: string, limit = 50, result?: 'success' | 'failure' | 'aborted'): Promise<SyncRun[]> {
@@ -114,3 +111,9 @@ const STATE_COLUMNS = `mailbox_id AS "mailboxId", direction, status, last_run_st
   disabled_code AS "disabledCode", disabled_reason AS "disabledReason", disabled_by AS "disabledBy", disabled_at AS "disabledAt",
   next_attempt_at AS "nextAttemptAt", runs_success_total AS "runsSuccessTotal", runs_failure_total AS "runsFailureTotal",
   runs_aborted_total AS "runsAbortedTotal", retries_total AS "retriesTotal"`;
+
+/** A direction's open runs closed as aborted, with why: its next run began, or its lease was taken over. */
+async function abortOpenRuns(tx: Tx, mailboxId: string, direction: Direction, at: number, why: string): Promise<number> {
+  return (await tx.query(`UPDATE sync_run SET result = 'aborted', finished_at = $1, error_message = $2
+    WHERE result IS NULL AND mailbox_id = $3 AND direction = $4 RETURNING id`, [at, why, mailboxId, direction])).length;
+}

@@ -22,7 +22,7 @@ export class SqliteRuns {
       s.markStarted.run(at, retry ? 1 : 0, mailboxId, direction);
       // G: an open run of this direction is a dead cycle's (one cycle per direction at a time): one
       // that met the store failing could not close its run, which then stayed open for good.
-      s.abortStaleRuns.run(at, mailboxId, direction);
+      s.abortOpenRunsOf.run(at, 'a later run of the direction began', mailboxId, direction);
       return Number(s.insertRun.run(mailboxId, direction, at).lastInsertRowid);
     });
     this.#finish = db.transaction((runId: number, finish: RunFinish) => finishRun(s, runId, finish));
@@ -41,7 +41,7 @@ export class SqliteRuns {
   }
 
   abortOpenRunsOf(mailboxId: string, direction: Direction, at: number): number {
-    return this.#s.abortOpenRunsOf.run(at, mailboxId, direction).changes;
+    return this.#s.abortOpenRunsOf.run(at, 'lease taken over: the runner that ran it stopped or lost the lease', mailboxId, direction).changes;
   }
 
   listRuns(mailboxId: string, limit = 50, result?: 'success' | 'failure' | 'aborted'): SyncRun[] {
@@ -124,10 +124,9 @@ function prepare(db: Database.Database) {
       ORDER BY id DESC LIMIT @keep)`),
     abortOpenRuns: db.prepare(`UPDATE sync_run SET result = 'aborted', finished_at = ?, error_message = 'runner stopped during the run'
       WHERE result IS NULL`),
-    abortOpenRunsOf: db.prepare(`UPDATE sync_run SET result = 'aborted', finished_at = ?,
-      error_message = 'lease taken over: the runner that ran it stopped or lost the lease' WHERE result IS NULL AND mailbox_id = ? AND direction = ?`),
-    abortStaleRuns: db.prepare(`UPDATE sync_run SET result = 'aborted', finished_at = ?,
-      error_message = 'a later run of the direction began' WHERE result IS NULL AND mailbox_id = ? AND direction = ?`),
+    // A direction's open runs closed as aborted, with why: its next run began, or its lease was taken over.
+    abortOpenRunsOf: db.prepare(`UPDATE sync_run SET result = 'aborted', finished_at = ?, error_message = ?
+      WHERE result IS NULL AND mailbox_id = ? AND direction = ?`),
     listRuns: db.prepare(`${RUN_SELECT} WHERE mailbox_id = ? ORDER BY id DESC LIMIT ?`),
     listRunsByResult: db.prepare(`${RUN_SELECT} WHERE mailbox_id = ? AND result = ? ORDER BY id DESC LIMIT ?`),
     getState: db.prepare(`SELECT ${STATE_COLUMNS} FROM mailbox_direction_state WHERE mailbox_id = ? AND direction = ?`),
