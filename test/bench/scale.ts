@@ -12,6 +12,10 @@
  *   bench:ingest's ratio_pg_sqlite: above 1, PostgreSQL is the faster);
  * - `takeover_s`: SIGKILL one of the three, time until every mailbox direction it held has a live
  *   lease on another runner (BENCH_LEASE_SECONDS, default 10; the bound is the period plus a third).
+ * Each initial sync also prints where the machine's CPU went (cpu-account.ts: the runners, this
+ * process with its proxy, PostgreSQL, Dovecot, anything else), and the RESULT line ends with the
+ * machine's busy share during the one-runner and three-runner syncs (`busy_one`, `busy_three`):
+ * three runners that do not divide the time while `busy_three` is near 1 are bound by the CPU.
  */
 import pg from 'pg';
 import { migrate } from '../../exporter/src/store/postgres/migrations.js';
@@ -20,6 +24,7 @@ import { FaultProxy } from '../harness/fault-proxy.js';
 import { Postgres } from '../harness/postgres.js';
 import { waitFor } from '../harness/wait.js';
 import { fmt, progress, sizeFromEnv } from './common.js';
+import { cpuBetween, cpuSample, describeCpu, type GroupOf } from './cpu-account.js';
 import { metricSum, startFleetDovecot, startRunner, type Runner } from './fleet-lab.js';
 
 const N = sizeFromEnv('BENCH_MAILBOXES', 1_000);
@@ -28,7 +33,19 @@ const LEASE_SECONDS = sizeFromEnv('BENCH_LEASE_SECONDS', 10);
 const CONCURRENCY = sizeFromEnv('BENCH_CONCURRENCY', 16);
 const TIMEOUT_MS = 1_800_000;
 
-interface Lab { dovecot: Dovecot; names: string[]; proxy: FaultProxy; server: Postgres }
+interface Lab { dovecot: Dovecot; names: string[]; proxy: FaultProxy; server: Postgres; runnerPids: Set<number> }
+
+const DOVECOT_PROCESSES = new Set(['dovecot', 'imap', 'imap-login', 'auth', 'anvil', 'log', 'config', 'stats']);
+/** Whose CPU a phase used: anything else (other work on a shared machine) is "other". */
+function groupOf(lab: Lab): GroupOf {
+  return (pid, comm) => {
+    if (lab.runnerPids.has(pid)) return 'runners';
+    if (pid === process.pid) return 'bench+proxy';
+    if (comm === 'postgres') return 'postgres';
+    if (DOVECOT_PROCESSES.has(comm)) return 'dovecot';
+    return 'other';
+  };
+}
 
 /** A fresh, migrated database: runners started at once do not race to create the schema. */
 async function freshDatabase(server: Postgres, name: string): Promise<string> {
@@ -50,16 +67,20 @@ async function succeededSince(server: Postgres, db: string, since: number): Prom
 }
 
 /** `count` runners on database `db`, through the proxy; the initial sync and a no-change pass, timed. */
-async function pgRun(lab: Lab, db: string, count: number, viaProxy: boolean): Promise<{ runners: Runner[]; initial: number; pass: number }> {
+async function pgRun(lab: Lab, db: string, count: number, viaProxy: boolean): Promise<{ runners: Runner[]; initial: number; pass: number; busy: number }> {
   const url = await freshDatabase(lab.server, db);
+  const cpuStart = cpuSample(groupOf(lab));
   const spawned = Date.now();
   const runners = await Promise.all(Array.from({ length: count }, (_, i) => startRunner(lab.dovecot, lab.names, {
     push: 'idle', pollIntervalSeconds: 1, concurrency: CONCURRENCY, label: `scale-${db}-${i}`,
     imapPort: viaProxy ? lab.proxy.port : undefined, store: { driver: 'postgresql', postgresql: { url } },
     runnerId: `${db}-r${i + 1}`, leaseSeconds: LEASE_SECONDS,
   })));
+  for (const r of runners) lab.runnerPids.add(r.child.pid as number);
   await waitFor(() => succeededSince(lab.server, db, 0), { what: `${db}: every mailbox's first success`, until: (n) => n >= N, timeoutMs: TIMEOUT_MS, intervalMs: 250 });
   const initial = (Date.now() - spawned) / 1_000;
+  // Sampled before anything stops: a process's time leaves /proc with it.
+  const cpu = cpuBetween(cpuStart, cpuSample(groupOf(lab)));
   // How evenly the runners shared the initial sync (a runner up first claims everything, then sheds).
   const split = await lab.server.sql<{ runner: string; n: number }>(
     "SELECT runner, count(DISTINCT mailbox_id)::int AS n FROM sync_run WHERE result = 'success' GROUP BY runner ORDER BY runner", [], db);
@@ -68,7 +89,8 @@ async function pgRun(lab: Lab, db: string, count: number, viaProxy: boolean): Pr
   await waitFor(() => succeededSince(lab.server, db, passStart), { what: `${db}: a full no-change pass`, until: (n) => n >= N, timeoutMs: TIMEOUT_MS, intervalMs: 250 });
   const pass = (Date.now() - passStart) / 1_000;
   progress(`${db}: ${count} runner(s) on PostgreSQL${viaProxy ? ` through ${RTT_MS} ms RTT` : ''}: initial sync ${fmt(initial, 1)} s, no-change pass ${fmt(pass, 1)} s`);
-  return { runners, initial, pass };
+  progress(`${db}: CPU during the initial sync: ${describeCpu(cpu)}`);
+  return { runners, initial, pass, busy: cpu.machineBusyShare };
 }
 
 /** Live leases of `runner` now, by the database's clock. */
@@ -119,7 +141,7 @@ async function main(): Promise<void> {
   const [server, fleet] = await Promise.all([Postgres.start(), startFleetDovecot(N, 3)]);
   const proxy = await FaultProxy.start(fleet.dovecot.imapPort);
   proxy.set({ kind: 'latency', delayMs: RTT_MS / 2 });
-  const lab: Lab = { ...fleet, proxy, server };
+  const lab: Lab = { ...fleet, proxy, server, runnerPids: new Set() };
   try {
     const one = await pgRun(lab, 'one', 1, true);
     await removeAll(one.runners);
@@ -135,7 +157,8 @@ async function main(): Promise<void> {
     const sqlite = await sqliteInitial(lab);
     console.log(`RESULT mailboxes=${N} one_runner_s=${fmt(one.initial, 1)} three_runners_s=${fmt(three.initial, 1)} ` +
       `speedup=${fmt(one.initial / three.initial, 2)} pg_vs_sqlite=${fmt(sqlite / direct.initial, 2)} takeover_s=${fmt(takeoverS, 1)} ` +
-      `pass_one_s=${fmt(one.pass, 1)} pass_three_s=${fmt(three.pass, 1)} pass_speedup=${fmt(one.pass / three.pass, 2)}`);
+      `pass_one_s=${fmt(one.pass, 1)} pass_three_s=${fmt(three.pass, 1)} pass_speedup=${fmt(one.pass / three.pass, 2)} ` +
+      `busy_one=${fmt(one.busy, 2)} busy_three=${fmt(three.busy, 2)}`);
   } finally {
     await proxy.stop();
     await fleet.dovecot.stop();
