@@ -40,6 +40,8 @@ export const DEBIAN_PACKAGES = [
   { name: 'jsonnet', commands: ['jsonnet', 'jsonnetfmt'], purposes: ['test'] },
   // POP3 incoming: Dovecot's POP3 server, and the POP3 benchmark's references.
   { name: 'dovecot-pop3d', commands: ['/usr/lib/dovecot/pop3'], purposes: ['test', 'demo'] },
+  // LMTP: bench:latency delivers through it as an MTA does (no process per message).
+  { name: 'dovecot-lmtpd', commands: ['/usr/lib/dovecot/lmtp'], purposes: ['test'] },
   { name: 'getmail6', commands: ['getmail'], purposes: ['test'] },
   { name: 'fetchmail', commands: ['fetchmail'], purposes: ['test'] },
   // The CalDAV/CardDAV server of the appointments, contacts and tasks direction (bcrypt for its

@@ -39,7 +39,7 @@ describe('Debian set-up', () => {
   const none = () => false;
 
   it('asks the tests for every package .ci/run used to install, the demo for a subset, the unit tests for none', () => {
-    expect(missingPackages('test', none).sort()).toEqual(['chromium', 'dnsmasq-base', 'docker-compose', 'dovecot-imapd', 'dovecot-pop3d', 'fetchmail', 'getmail6', 'isync', 'jsonnet', 'openssl', 'postgresql', 'prometheus', 'prometheus-alertmanager', 'prometheus-node-exporter', 'python3-bcrypt', 'radicale', 'vdirsyncer']);
+    expect(missingPackages('test', none).sort()).toEqual(['chromium', 'dnsmasq-base', 'docker-compose', 'dovecot-imapd', 'dovecot-lmtpd', 'dovecot-pop3d', 'fetchmail', 'getmail6', 'isync', 'jsonnet', 'openssl', 'postgresql', 'prometheus', 'prometheus-alertmanager', 'prometheus-node-exporter', 'python3-bcrypt', 'radicale', 'vdirsyncer']);
     expect(missingPackages('demo', none).every((p) => missingPackages('test', none).includes(p))).toBe(true);
     expect(missingPackages('demo', none)).not.toContain('chromium');
     expect(missingPackages('unit', none)).toEqual([]);

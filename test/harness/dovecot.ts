@@ -35,6 +35,11 @@ export interface DovecotOptions {
    */
   pop3?: boolean;
   /**
+   * An LMTP listener on `lmtpPort` (Debian's dovecot-lmtpd): how an MTA such as Postfix hands mail
+   * to Dovecot for delivery, over a connection it keeps, with no process started per message.
+   */
+  lmtp?: boolean;
+  /**
    * Dovecot's oauth2 passdb: XOAUTH2 and OAUTHBEARER logins checked by RFC 7662 introspection
    * (POST) at this URL, over HTTPS trusting `caFile` (the token service's certificate).
    */
@@ -60,6 +65,8 @@ export class Dovecot {
   /** Plain POP3 with STLS, and implicit TLS (995-style); 0 unless started with `pop3: true`. */
   pop3Port = 0;
   pop3sPort = 0;
+  /** LMTP for delivering mail as an MTA does; 0 unless started with `lmtp: true`. */
+  lmtpPort = 0;
   #process: ChildProcess | undefined;
   #exited: Promise<void> | undefined;
 
@@ -94,6 +101,7 @@ export class Dovecot {
       this.pop3Port = await freePort();
       this.pop3sPort = await freePort();
     }
+    if (options.lmtp) this.lmtpPort = await freePort();
     // Dovecot's auth process runs as the dovecot user and must reach the passwd files.
     chmodSync(this.dir, 0o755);
     for (const sub of ['run', 'state', 'mail']) mkdirSync(path.join(this.dir, sub), { recursive: true });
@@ -101,7 +109,7 @@ export class Dovecot {
     mkdirSync(path.join(this.dir, 'users.d'));
     writeFileSync(path.join(this.dir, 'masters'), `${this.master.name}:{PLAIN}${this.master.password}\n`);
     if (options.oauth2) writeFileSync(path.join(this.dir, 'oauth2.conf.ext'), oauth2Config(options.oauth2));
-    writeFileSync(path.join(this.dir, 'dovecot.conf'), this.#config(options.extraConfig ?? '', options.metadata ?? true, options.pop3 ?? false, options.namespace ?? 'default', options.oauth2 !== undefined));
+    writeFileSync(path.join(this.dir, 'dovecot.conf'), this.#config(options.extraConfig ?? '', options.metadata ?? true, options.pop3 ?? false, options.namespace ?? 'default', options.oauth2 !== undefined) + (options.lmtp ? this.#lmtpConfig() : ''));
     const child = spawn('dovecot', ['-F', '-c', path.join(this.dir, 'dovecot.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#process = child;
     let output = '';
@@ -226,6 +234,23 @@ ${extra}
     auto = create
   }
 }`;
+
+  #lmtpConfig(): string {
+    return `
+# LMTP (dovecot-lmtpd): recipients are the harness's user names, with or without a domain.
+protocols = $protocols lmtp
+postmaster_address = postmaster@mailsync.test
+protocol lmtp {
+  auth_username_format = %Ln
+}
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = ${this.lmtpPort}
+  }
+}
+`;
+  }
 
   #pop3Config(): string {
     return `
