@@ -69,6 +69,8 @@ export function createMetrics(registry: Registry, deps: MetricsDeps) {
     leaseRenewalsFailed: (n: number) => leases?.renewalsFailed(n),
     /** B: a cycle whose writes were refused because its lease was taken over. */
     fenced: (direction: Direction) => leases?.fenced(direction),
+    /** A write the store could not take outside a cycle (Test & Enable's result). */
+    storeFault: () => storeErrors.inc(),
     observeCycle(outcome: CycleOutcome, profile: string, retry: boolean): void {
       const direction = outcome.direction;
       runs.inc({ direction, profile, result: outcome.result });

@@ -22,6 +22,7 @@ import { startFeed, type Feed } from '../feed/service.js';
 import { systemTimers, type Timers } from '../scheduler/scheduler.js';
 import { fenceContext, type Fence, type Store } from '../store/index.js';
 import { TestQueue } from '../test-enable/queue.js';
+import { reportTestFault, type TestFaultCounts } from '../test-enable/faults.js';
 import { runTestEnable } from '../test-enable/run.js';
 import { approveFromConfig } from './approvals.js';
 import { CurrentConfig } from './current.js';
@@ -115,7 +116,7 @@ export async function startService(fileConfig: Config, deps: ServiceDeps): Promi
   schedulers.setJobs(initial);
   const feed = await startFeed({ store, clock, logger, metrics: metrics.webhooks, config: () => current.config });
 
-  const tests = createTests({ current, directions, directionDeps, schedulers, logger, leadFence: leases.leadFence });
+  const tests = createTests({ current, directions, directionDeps, schedulers, logger, leadFence: leases.leadFence, counts: { storeFault: () => metrics.storeFault(), fenced: (d) => metrics.fenced(d) } });
 
   const web = new CurrentWeb(deps.webConfigFile, deps.web);
   const reload = createReload(current, { ...deps, clock, metrics, directions, schedulers, store, currentWeb: web, feed, definitions, keeper: leases.keeper });
@@ -172,10 +173,11 @@ interface TestParts {
   schedulers: DirectionSchedulers;
   logger: Logger;
   leadFence: (mailboxId: string) => Fence | undefined;
+  counts: TestFaultCounts;
 }
 
 /** Test & Enable, a few mailboxes at a time; each runs on the runner leading the mailbox, under that lease's fence. */
-function createTests({ current, directions, directionDeps, schedulers, logger, leadFence }: TestParts): TestQueue {
+function createTests({ current, directions, directionDeps, schedulers, logger, leadFence, counts }: TestParts): TestQueue {
   return new TestQueue(async (id, signal) => {
     const found = current.find(id);
     // B: another runner leads this mailbox: its keeper finds the request in the store and runs it.
@@ -184,7 +186,7 @@ function createTests({ current, directions, directionDeps, schedulers, logger, l
     try {
       await fenceContext.run(fence, () => runTestEnable(found.mailbox, found.profile, current.config, directions, directionDeps, signal));
     } catch (error) {
-      logger.error({ mailbox: id, err: error }, 'Test & Enable crashed');
+      reportTestFault(error, id, logger, counts);
     }
     // Whatever the result, the schedulers look again now: enabled directions start syncing.
     for (const d of directions.values()) d.release(id);
