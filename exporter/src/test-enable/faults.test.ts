@@ -17,7 +17,7 @@ function capture() {
 describe('reportTestFault', () => {
   it('says a full store disk in one line without a stack, counts it, and does not call it a crash', () => {
     const c = capture();
-    reportTestFault(new StoreUnavailableError('full', 'SQLITE_FULL', 'recording Test & Enable'), 'm1', c.logger, c.counts);
+    reportTestFault(new StoreUnavailableError('disk_full', 'SQLITE_FULL', 'recording Test & Enable'), 'm1', c.logger, c.counts);
     expect(c.counted.store).toBe(1);
     expect(c.lines).toHaveLength(1);
     expect(c.lines[0]).toMatchObject({ level: 50, mailbox: 'm1', code: 'SQLITE_FULL' });
