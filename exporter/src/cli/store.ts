@@ -11,8 +11,8 @@ every stored email's raw bytes, inline or in a pack file (store.packDir), and co
 SHA-256 with the one its row was stored under: every range a row points at must exist and hold
 those bytes. Prints each problem on one line, then a summary with the bytes no email points at
 (what a crash between a pack write and its commit leaves; the runner removes them when it
-starts). Progress goes to stderr. Reads only; safe beside a running service, but not while one is
-starting (its compaction moves ranges the check may be reading). With store.driver postgresql the
+starts). Progress goes to stderr. Reads only; safe beside a running service, also while one starts
+(an email whose bytes its compaction moved is checked where it points now). With store.driver postgresql the
 bytes are in the rows (no packs): every email's SHA-256 is checked; the database's own checks
 (amcheck, pg_amcheck) are its operator's.`,
   after: 'Exit status: 0 no problem found, 1 problems found, 2 bad usage or config.',

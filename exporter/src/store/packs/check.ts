@@ -23,7 +23,8 @@ const PAGE = 500;
 /**
  * Reads every stored email's raw bytes and compares their SHA-256 with the row's: every range a
  * row points at must exist in its pack and hold those bytes. `progress` is called every page
- * with the emails checked so far and the total.
+ * with the emails checked so far and the total. Safe beside a runner's start-up compaction: a row
+ * whose bytes moved while the check ran is checked where it points now (checkCurrent).
  */
 export async function checkRawBytes(source: RawRowSource, reader: PackReader, progress: (done: number, total: number) => void): Promise<RawCheckReport> {
   const report: RawCheckReport = { emails: 0, inPacks: 0, problems: [], unreferencedBytes: 0 };
@@ -34,7 +35,7 @@ export async function checkRawBytes(source: RawRowSource, reader: PackReader, pr
     for (const row of rows) {
       report.emails += 1;
       if (row.ref) report.inPacks += 1;
-      const problem = checkRow(row, reader);
+      const problem = await checkCurrent(row, source, reader);
       if (problem) report.problems.push(`email ${row.id} (mailbox ${row.mailboxId}): ${problem}`);
     }
     after = (rows[rows.length - 1] as { id: number }).id;
@@ -46,6 +47,25 @@ export async function checkRawBytes(source: RawRowSource, reader: PackReader, pr
   }
   return report;
 }
+
+type RawRow = Awaited<ReturnType<RawRowSource['rawRows']>>[number];
+
+/**
+ * A row's problem, judged by where the row points now. A runner starting beside the check may
+ * compact its packs: a rewrite moves rows to a new pack, then removes the old file, so a range
+ * read from a page a moment ago can be gone while the row is fine. A range that fails is read
+ * again once from the row as it is now; a row deleted meanwhile has nothing left to check.
+ */
+async function checkCurrent(row: RawRow, source: RawRowSource, reader: PackReader): Promise<string | undefined> {
+  const problem = checkRow(row, reader);
+  if (problem === undefined || row.ref === null) return problem;
+  const [now] = await source.rawRows(row.id - 1, 1);
+  if (now?.id !== row.id) return undefined;
+  if (now.ref !== null && samePlace(now.ref, row.ref)) return problem;
+  return checkRow(now, reader);
+}
+
+const samePlace = (a: PackRef, b: PackRef) => a.packId === b.packId && a.offset === b.offset && a.length === b.length;
 
 function checkRow(row: { sha256: Buffer; inline: Buffer | null; ref: PackRef | null }, reader: PackReader): string | undefined {
   let bytes: Buffer;
