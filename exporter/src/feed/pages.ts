@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Response } from 'express';
-import type { Change, Store } from '../store/index.js';
+import { DATA_JSON, type Change, type Store } from '../store/index.js';
 import { PageOutput } from './page-output.js';
 import { openRawEmail, readRawEmail } from './raw.js';
 
@@ -12,8 +12,13 @@ export const NEXT_HEADER = 'Mailsync-Next';
 /** The JSON page's changes are gathered into writes of about 256 KB: one write per change costs more than the JSON. */
 const WRITE_CHUNK = 256 * 1024;
 
-function changeJson(c: Change): string {
-  return JSON.stringify({ cursor: String(c.seq), seq: c.seq, kind: c.kind, mailboxId: c.mailboxId, at: c.at, data: c.data });
+/**
+ * A change as the API shows it, with `extra` members after `data` (`,"rawBytes":N`): its data's
+ * JSON as the store read it when there is that, so it is not serialised again.
+ */
+function changeJson(c: Change, extra = ''): string {
+  const data = c[DATA_JSON] ?? JSON.stringify(c.data);
+  return `{"cursor":"${c.seq}","seq":${c.seq},"kind":${JSON.stringify(c.kind)},"mailboxId":${JSON.stringify(c.mailboxId)},"at":${c.at},"data":${data}${extra}}`;
 }
 
 const wantsRaw = (c: Change, rawFrom: Store | undefined): rawFrom is Store => rawFrom !== undefined && c.kind === 'email_stored' && c.refId !== null;
@@ -26,14 +31,13 @@ export async function writeJsonPage(res: Response, changes: Change[], next: numb
   res.status(200).type('application/json');
   let pending = '{"changes":[';
   for (const [i, c] of changes.entries()) {
-    const item = changeJson(c);
     let raw = '';
     if (wantsRaw(c, rawFrom)) {
       // Base64 needs no JSON escaping: appended as is, it spares JSON.stringify a scan of the bytes.
       const bytes = await readRawEmail(rawFrom, c.refId!);
       raw = bytes ? `,"raw":"${bytes.toString('base64')}"` : ',"raw":null';
     }
-    pending += (i > 0 ? ',' : '') + item.slice(0, -1) + raw + '}';
+    pending += (i > 0 ? ',' : '') + changeJson(c, raw);
     if (pending.length >= WRITE_CHUNK) {
       await write(res, pending);
       pending = '';
@@ -62,8 +66,7 @@ export async function writeMultipartPage(res: Response, changes: Change[], next:
     const withRaw = wantsRaw(c, rawFrom);
     const raw = withRaw ? await openRawEmail(rawFrom, c) : undefined;
     const rawBytes = raw === undefined ? null : Buffer.isBuffer(raw) ? raw.length : raw.size;
-    let json = changeJson(c);
-    if (withRaw) json = `${json.slice(0, -1)},"rawBytes":${rawBytes}}`;
+    const json = changeJson(c, withRaw ? `,"rawBytes":${rawBytes}` : '');
     // One string for the change's part and the raw part's header, encoded into the output's buffer: the bytes follow as they are.
     let head = `${jsonPart}${Buffer.byteLength(json)}\r\n\r\n${json}\r\n`;
     if (raw !== undefined) head += `${rawPart}${rawBytes}\r\n\r\n`;
