@@ -29,7 +29,7 @@ import { fmt, median, profiled, progress, sizeFromEnv, timed } from './common.js
 
 const EMAILS = sizeFromEnv('BENCH_EMAILS', 50_000);
 const WEBHOOKS = sizeFromEnv('BENCH_WEBHOOKS', 5_000);
-const ROUNDS = sizeFromEnv('BENCH_ROUNDS', 3);
+const ROUNDS = sizeFromEnv('BENCH_ROUNDS', 5);
 const PAGE = 1_000;
 const TOKEN = 'bench-viewer-token-0123456789';
 const clock = { now: () => Date.now() };
