@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordFailure } from '../../exporter/src/lifecycle/failure.js';
 import { alertTargets } from '../../exporter/src/policy/failure.js';
-import { RUN_HISTORY, type FolderBatch, type IngestedEmail, type Store } from '../../exporter/src/store/index.js';
+import { DATA_JSON, RUN_HISTORY, type FolderBatch, type IngestedEmail, type Store } from '../../exporter/src/store/index.js';
 
 /**
  * What every store driver must do, whatever database is under it: one suite run by the unit
@@ -277,6 +277,10 @@ function feedCases(open: Open): void {
     expect(changes.map((c) => c.seq)).toEqual([...changes.map((c) => c.seq)].sort((a, b) => a - b));
     expect(await s.feed.changesAfter(changes[2]!.seq, 100)).toHaveLength(2);
     expect(await s.feed.change(changes[0]!.seq)).toEqual(changes[0]);
+    // The data's JSON as stored, which the feed writes as it is: the same data, and never in a change's own JSON.
+    for (const c of changes) expect(JSON.parse(c[DATA_JSON]!)).toEqual(c.data);
+    const { seq, at, kind, mailboxId, refId, data } = changes[0]!;
+    expect(Object.keys(JSON.parse(JSON.stringify(changes[0])) as object)).toEqual(Object.keys({ seq, at, kind, mailboxId, refId, data }));
   });
 
   it('writes no change when the transaction of the change rolls back', async () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Response } from 'express';
-import type { Change, Store } from '../store/index.js';
+import { DATA_JSON, type Change, type Store } from '../store/index.js';
+import { PageOutput } from './page-output.js';
 import { openRawEmail, readRawEmail } from './raw.js';
 
 /** The media type a consumer asks for (Accept) to get raw bytes without base64 (docs/api.md). */
@@ -8,12 +9,16 @@ export const MULTIPART_MIXED = 'multipart/mixed';
 /** The response header with the page's `next` cursor in the multipart form. */
 export const NEXT_HEADER = 'Mailsync-Next';
 
-/** Changes are gathered into writes of about 256 KB: one write per change costs more than the JSON. */
+/** The JSON page's changes are gathered into writes of about 256 KB: one write per change costs more than the JSON. */
 const WRITE_CHUNK = 256 * 1024;
-const CRLF = Buffer.from('\r\n');
 
-function changeJson(c: Change): string {
-  return JSON.stringify({ cursor: String(c.seq), seq: c.seq, kind: c.kind, mailboxId: c.mailboxId, at: c.at, data: c.data });
+/**
+ * A change as the API shows it, with `extra` members after `data` (`,"rawBytes":N`): its data's
+ * JSON as the store read it when there is that, so it is not serialised again.
+ */
+function changeJson(c: Change, extra = ''): string {
+  const data = c[DATA_JSON] ?? JSON.stringify(c.data);
+  return `{"cursor":"${c.seq}","seq":${c.seq},"kind":${JSON.stringify(c.kind)},"mailboxId":${JSON.stringify(c.mailboxId)},"at":${c.at},"data":${data}${extra}}`;
 }
 
 const wantsRaw = (c: Change, rawFrom: Store | undefined): rawFrom is Store => rawFrom !== undefined && c.kind === 'email_stored' && c.refId !== null;
@@ -26,14 +31,13 @@ export async function writeJsonPage(res: Response, changes: Change[], next: numb
   res.status(200).type('application/json');
   let pending = '{"changes":[';
   for (const [i, c] of changes.entries()) {
-    const item = changeJson(c);
     let raw = '';
     if (wantsRaw(c, rawFrom)) {
       // Base64 needs no JSON escaping: appended as is, it spares JSON.stringify a scan of the bytes.
       const bytes = await readRawEmail(rawFrom, c.refId!);
       raw = bytes ? `,"raw":"${bytes.toString('base64')}"` : ',"raw":null';
     }
-    pending += (i > 0 ? ',' : '') + item.slice(0, -1) + raw + '}';
+    pending += (i > 0 ? ',' : '') + changeJson(c, raw);
     if (pending.length >= WRITE_CHUNK) {
       await write(res, pending);
       pending = '';
@@ -55,62 +59,27 @@ export async function writeMultipartPage(res: Response, changes: Change[], next:
   res.status(200);
   res.setHeader('Content-Type', `${MULTIPART_MIXED}; boundary=${boundary}`);
   res.setHeader(NEXT_HEADER, String(next));
-  const out = new Gather(res);
-  const part = (type: string, length: number) => `--${boundary}\r\nContent-Type: ${type}\r\nContent-Length: ${length}\r\n\r\n`;
+  const out = new PageOutput(res);
+  const jsonPart = `--${boundary}\r\nContent-Type: application/json\r\nContent-Length: `;
+  const rawPart = `--${boundary}\r\nContent-Type: message/rfc822\r\nContent-Length: `;
   for (const c of changes) {
-    const raw = wantsRaw(c, rawFrom) ? await openRawEmail(rawFrom, c) : undefined;
+    const withRaw = wantsRaw(c, rawFrom);
+    const raw = withRaw ? await openRawEmail(rawFrom, c) : undefined;
     const rawBytes = raw === undefined ? null : Buffer.isBuffer(raw) ? raw.length : raw.size;
-    let json = changeJson(c);
-    if (wantsRaw(c, rawFrom)) json = `${json.slice(0, -1)},"rawBytes":${rawBytes}}`;
-    // One string (and so one buffer) for the change's part and the raw part's header: the bytes follow as they are.
-    let head = `${part('application/json', Buffer.byteLength(json))}${json}\r\n`;
-    if (raw !== undefined) head += part('message/rfc822', rawBytes!);
-    out.add(head);
-    if (raw === undefined) continue;
-    if (Buffer.isBuffer(raw)) out.add(raw);
-    else await out.stream(raw.stream, raw.size);
-    out.add(CRLF);
-    if (out.pending >= WRITE_CHUNK) await out.flush();
-  }
-  out.add(`--${boundary}--\r\n`);
-  await out.flush();
-  res.end();
-}
-
-/** Pieces of a response gathered into one write each time enough has piled up. */
-class Gather {
-  readonly #res: Response;
-  #pieces: Buffer[] = [];
-  pending = 0;
-
-  constructor(res: Response) {
-    this.#res = res;
-  }
-
-  add(piece: Buffer | string): void {
-    const b = typeof piece === 'string' ? Buffer.from(piece) : piece;
-    this.#pieces.push(b);
-    this.pending += b.length;
-  }
-
-  async flush(): Promise<void> {
-    if (this.pending === 0) return;
-    const chunk = this.#pieces.length === 1 ? this.#pieces[0]! : Buffer.concat(this.#pieces, this.pending);
-    this.#pieces = [];
-    this.pending = 0;
-    await write(this.#res, chunk);
-  }
-
-  /** A large email's bytes, chunk by chunk; a size other than the one announced breaks the framing, so it fails the response. */
-  async stream(stream: AsyncIterable<Buffer>, size: number): Promise<void> {
-    await this.flush();
-    let seen = 0;
-    for await (const chunk of stream) {
-      seen += chunk.length;
-      await write(this.#res, chunk);
+    const json = changeJson(c, withRaw ? `,"rawBytes":${rawBytes}` : '');
+    // One string for the change's part and the raw part's header, encoded into the output's buffer: the bytes follow as they are.
+    let head = `${jsonPart}${Buffer.byteLength(json)}\r\n\r\n${json}\r\n`;
+    if (raw !== undefined) head += `${rawPart}${rawBytes}\r\n\r\n`;
+    out.text(head);
+    if (raw !== undefined) {
+      if (Buffer.isBuffer(raw)) out.bytes(raw);
+      else await out.stream(raw.stream, raw.size);
+      out.text('\r\n');
     }
-    if (seen !== size) throw new Error(`raw bytes of ${seen} bytes where the change recorded ${size}: the multipart page cannot continue`);
+    if (out.held) await out.ready();
   }
+  out.text(`--${boundary}--\r\n`);
+  out.end();
 }
 
 /**

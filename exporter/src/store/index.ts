@@ -11,7 +11,7 @@ export type * from './feed-types.js';
 export type * from './definition-types.js';
 export { DEFINITION_KINDS } from './definition-types.js';
 export type * from './lease-types.js';
-export { CHANGE_KINDS, DELIVERY_STATES } from './feed-types.js';
+export { CHANGE_KINDS, DATA_JSON, DELIVERY_STATES } from './feed-types.js';
 export { ChangeNotifier } from './notifier.js';
 export { emptyLifecycle, OUTGOING_STATES, SCRAPE_COLUMNS } from './types.js';
 export { RUN_HISTORY } from './sqlite/runs.js';

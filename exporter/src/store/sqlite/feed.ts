@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
-import type {
-  Change, ChangeInput, ChangeKind, DeliveryAttempt, DeliveryState, OutboxStats, WebhookDelivery, WebhookSubscription,
+import {
+  DATA_JSON, type Change, type ChangeInput, type ChangeKind, type DeliveryAttempt, type DeliveryState, type OutboxStats, type WebhookDelivery,
+  type WebhookSubscription,
 } from '../feed-types.js';
 
 /**
@@ -117,7 +118,7 @@ export class SqliteFeed {
 export interface ChangeRow { seq: number; at: number; kind: ChangeKind; mailbox_id: string; ref_id: number | null; data: string }
 
 export function toChange(r: ChangeRow): Change {
-  return { seq: r.seq, at: r.at, kind: r.kind, mailboxId: r.mailbox_id, refId: r.ref_id, data: JSON.parse(r.data) as Record<string, unknown> };
+  return { seq: r.seq, at: r.at, kind: r.kind, mailboxId: r.mailbox_id, refId: r.ref_id, data: JSON.parse(r.data) as Record<string, unknown>, [DATA_JSON]: r.data };
 }
 
 export interface DeliveryRow {
