@@ -1,18 +1,32 @@
 import type { OutgoingEmail, OutgoingEvent, OutgoingState, QueuedEmailInput } from '../types.js';
 import { toEmail, type Row } from '../sqlite/outgoing.js';
 import type { Db, Tx } from './connection.js';
+import { currentFence, FencedError, type Fence } from '../fence.js';
 
 const WEEK_MS = 7 * 86_400_000;
 
 /**
- * The error when an email cannot be claimed for sending: another runner took it first (its state
- * is no longer Pending Send or postponed). The transaction rolls back and nothing is sent twice.
+ * An email this runner's cycle meant to claim was claimed by another runner. Only the cycle of a
+ * mailbox's outgoing lease changes its emails' states, and every write checks that lease first,
+ * so a lost claim follows a lost lease: it is a FencedError, ending the cycle the same way (not
+ * the mailbox's failure: no retry used, nothing disabled, counted and logged as a fencing refusal).
+ * The transaction rolls back and nothing is sent twice.
  */
-export class OutgoingClaimError extends Error {
-  constructor(id: number) {
-    super(`outgoing email ${id} is no longer waiting to be sent: another runner claimed it`);
+export class OutgoingClaimError extends FencedError {
+  readonly emailId: number;
+
+  constructor(emailId: number, fence: Fence) {
+    super(fence);
     this.name = 'OutgoingClaimError';
+    this.emailId = emailId;
+    this.message = `outgoing email ${emailId} was claimed by another runner: ${this.message}`;
   }
+}
+
+/** Outside a lease (tools, tests) there is no lease to have lost: the claim is refused as such. */
+function claimLost(emailId: number): Error {
+  const fence = currentFence();
+  return fence ? new OutgoingClaimError(emailId, fence) : new Error(`outgoing email ${emailId} is no longer waiting to be sent: another writer claimed it`);
 }
 
 /**
@@ -71,7 +85,7 @@ export class PgOutgoing {
     return this.#change(id, at, 'sending', 'sending', async (tx) => {
       const claimed = await tx.query(`UPDATE outgoing_email SET state = 'sending', attempts = attempts + 1
         WHERE id = $1 AND state IN ('pending_send', 'postponed') RETURNING id`, [id]);
-      if (claimed.length === 0) throw new OutgoingClaimError(id);
+      if (claimed.length === 0) throw claimLost(id);
     });
   }
 
