@@ -2,6 +2,7 @@ import type { OutgoingEmail, OutgoingEvent, OutgoingState, QueuedEmailInput } fr
 import { toEmail, type Row } from '../sqlite/outgoing.js';
 import type { Db, Tx } from './connection.js';
 import { currentFence, FencedError, type Fence } from '../fence.js';
+import { PgSendLimits } from './send-limits.js';
 
 const WEEK_MS = 7 * 86_400_000;
 
@@ -36,9 +37,11 @@ function claimLost(emailId: number): Error {
  */
 export class PgOutgoing {
   readonly #db: Db;
+  readonly #limits: PgSendLimits;
 
   constructor(db: Db) {
     this.#db = db;
+    this.#limits = new PgSendLimits(db);
   }
 
   queue(e: QueuedEmailInput): Promise<number> {
@@ -117,14 +120,13 @@ export class PgOutgoing {
     await this.#db.write((tx) => tx.query('DELETE FROM send_log WHERE at < $1', [now - WEEK_MS]));
   }
 
+  /** The limits' reads, under the profile's lock (send-limits.ts). */
   sendsSince(profileId: string, since: number): Promise<{ at: number; recipients: number }[]> {
-    return this.#db.read('SELECT at, recipients FROM send_log WHERE profile_id = $1 AND at >= $2 ORDER BY at', [profileId, since]);
+    return this.#limits.sendsSince(profileId, since);
   }
 
-  async sendTotals(profileId: string, now: number): Promise<{ messagesLastMinute: number; recipientsLastDay: number }> {
-    const [row] = await this.#db.read<{ m: number | null; r: number | null }>(`SELECT count(*) FILTER (WHERE at > $2) AS m, sum(recipients) AS r
-      FROM send_log WHERE profile_id = $1 AND at > $3`, [profileId, now - 60_000, now - 86_400_000]);
-    return { messagesLastMinute: row?.m ?? 0, recipientsLastDay: row?.r ?? 0 };
+  sendTotals(profileId: string, now: number): Promise<{ messagesLastMinute: number; recipientsLastDay: number }> {
+    return this.#limits.sendTotals(profileId, now);
   }
 
   queueStats(): Promise<{ mailboxId: string; emails: number; oldestQueuedAt: number }[]> {
