@@ -61,6 +61,26 @@ describe('claiming an outgoing email under a lease', () => {
   });
 });
 
+describe('an email queued on another runner', () => {
+  it('is announced to every runner sharing the store once committed, so the lease holder sends it at once', async () => {
+    const { a, b } = await twoRunners();
+    const heard: string[] = [];
+    const unsubscribe = b.onOutgoingQueued((mailboxId) => heard.push(mailboxId));
+    // Not before the commit: the holder would find nothing to send.
+    let inside = -1;
+    await a.transaction(async (tx) => {
+      await tx.outgoing.queue({ mailboxId: 'm2', messageId: '<q@lab.example>', envelopeFrom: 'm2@lab.example', recipients: ['r@remote.example'], subject: null, raw: Buffer.from('x'), at: NOW, by: 'op' });
+      await tx.outgoing.get(1);
+      inside = heard.length;
+    });
+    await queue(a, 'm3');
+    await waitFor(() => heard.length, { what: 'both queued emails heard on runner b', until: (n) => n === 2 });
+    expect(inside).toBe(0);
+    expect(heard).toEqual(['m2', 'm3']);
+    unsubscribe();
+  });
+});
+
 describe("a profile's sending limits across runners", () => {
   it("counts the profile's sends in flight on other mailboxes (any runner), not the asking mailbox's own, nor other profiles'", async () => {
     const { a, b } = await twoRunners();

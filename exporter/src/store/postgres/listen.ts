@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { FEED_CHANNEL } from './feed.js';
+import { OUTGOING_CHANNEL } from './outgoing.js';
 
 /** How long to wait before listening again after the listening connection broke. */
 const RELISTEN_MS = 1_000;
@@ -14,13 +15,16 @@ const RELISTEN_MS = 1_000;
 export class FeedListener {
   readonly #config: pg.ClientConfig;
   readonly #wake: () => void;
+  readonly #queued: (mailboxId: string) => void;
   #client: pg.Client | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(config: pg.ClientConfig, wake: () => void) {
+  /** `queued`: C: an email was queued for this mailbox by some runner (the outgoing channel's payload). */
+  constructor(config: pg.ClientConfig, wake: () => void, queued: (mailboxId: string) => void = () => undefined) {
     this.#config = config;
     this.#wake = wake;
+    this.#queued = queued;
   }
 
   /** Resolves once listening, or once the first attempt failed (it keeps trying in the background). */
@@ -29,11 +33,14 @@ export class FeedListener {
     const client = new pg.Client(this.#config);
     client.on('error', () => this.#again(client));
     client.on('end', () => this.#again(client));
-    client.on('notification', () => this.#wake());
+    client.on('notification', (n) => {
+      if (n.channel === OUTGOING_CHANNEL) this.#queued(n.payload ?? '');
+      else this.#wake();
+    });
     this.#client = client;
     try {
       await client.connect();
-      await client.query(`LISTEN ${FEED_CHANNEL}`);
+      await client.query(`LISTEN ${FEED_CHANNEL}; LISTEN ${OUTGOING_CHANNEL}`);
       // A change may have committed while nobody listened: readers look once more.
       this.#wake();
     } catch {

@@ -6,6 +6,9 @@ import { PgSendLimits } from './send-limits.js';
 
 const WEEK_MS = 7 * 86_400_000;
 
+/** C: the NOTIFY channel of queued emails: the payload is the mailbox, heard by every runner's listener (listen.ts). */
+export const OUTGOING_CHANNEL = 'mailsync_outgoing';
+
 /**
  * An email this runner's cycle meant to claim was claimed by another runner. Only the cycle of a
  * mailbox's outgoing lease changes its emails' states, and every write checks that lease first,
@@ -51,6 +54,8 @@ export class PgOutgoing {
       [e.mailboxId, e.messageId, e.envelopeFrom, JSON.stringify(e.recipients), e.subject, e.raw, e.raw.length, e.at, e.by]);
       const id = (row as { id: number }).id;
       await event(tx, id, e.at, 'pending_send', `queued by ${e.by}`);
+      // Delivered at COMMIT: the lease holder, on whichever runner, wakes the mailbox and finds the email.
+      await tx.query('SELECT pg_notify($1, $2)', [OUTGOING_CHANNEL, e.mailboxId]);
       return id;
     });
   }
