@@ -9,7 +9,9 @@
  * - bytes per mailbox (the tables with a row per mailbox or direction), per stored message (the
  *   email, its locations and its feed change) and per run row (sync_run, kept per the run-history
  *   limits);
- * - the WAL written (pg_current_wal_lsn before and after) by the initial sync and by each pass;
+ * - the WAL written (pg_current_wal_insert_lsn before and after) by the initial sync and by each pass, per
+ *   pass and per run (a 1 s poll runs some mailboxes more than once in a pass), with the rows each
+ *   table had written meanwhile (pg_stat_user_tables), lease renewals and heartbeats included;
  * - connections per runner from pg_stat_activity (its pool and the LISTEN client), the most seen
  *   during the sync and at the end;
  * The last line: RESULT with those figures; `overhead_per_message` = bytes per message beyond its raw
@@ -56,8 +58,14 @@ async function tableSizes(): Promise<TableSize[]> {
   return sizes;
 }
 
-const walLsn = async () => (await sql<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn'))[0]?.lsn as string;
-const walSince = async (lsn: string) => (await sql<{ bytes: number }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::float8 AS bytes', [lsn]))[0]?.bytes ?? 0;
+/** Rows written per table so far (inserted, updated, deleted), from the statistics collector. */
+async function tupleWrites(): Promise<Map<string, number>> {
+  const rows = await sql<{ table: string; n: number }>('SELECT relname AS table, (n_tup_ins + n_tup_upd + n_tup_del)::float8 AS n FROM pg_stat_user_tables');
+  return new Map(rows.map((r) => [r.table, r.n]));
+}
+
+const walLsn = async () => (await sql<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn'))[0]?.lsn as string;
+const walSince = async (lsn: string) => (await sql<{ bytes: number }>('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1)::float8 AS bytes', [lsn]))[0]?.bytes ?? 0;
 
 /** Per runner (its application_name `mailsync:<id>`): sessions now, and how many of them LISTEN. */
 async function connections(): Promise<Map<string, { sessions: number; listening: number }>> {
@@ -105,17 +113,23 @@ async function main(): Promise<void> {
     progress(`initial sync of ${N} mailboxes x ${MESSAGES} messages by ${RUNNERS} runner(s): ${fmt((Date.now() - spawned) / 1_000, 1)} s, WAL ${fmt(initialWal / 1_048_576, 1)} MiB`);
     const afterSync = await tableSizes();
 
-    const passes: { wal: number; seconds: number; runs: number; checkpointed: boolean }[] = [];
+    const passes: { wal: number; seconds: number; runs: number; checkpointed: boolean; writes: string }[] = [];
     for (let p = 0; p < PASSES; p += 1) {
       // The first pass right after a checkpoint: every page it changes goes to the WAL whole once.
       if (p === 0) await sql('CHECKPOINT');
       const lsn = await walLsn();
+      const writesBefore = await tupleWrites();
       const started = Date.now();
       await everyMailboxSince(started, `no-change pass ${p + 1}`, peak);
       const wal = await walSince(lsn);
-      const [runs] = await sql<{ n: number }>('SELECT count(*)::float8 AS n FROM sync_run');
-      passes.push({ wal, seconds: (Date.now() - started) / 1_000, runs: runs?.n ?? 0, checkpointed: p === 0 });
-      progress(`pass ${p + 1}${p === 0 ? ' (after a CHECKPOINT)' : ''}: ${fmt((Date.now() - started) / 1_000, 1)} s, WAL ${kib(wal)} KiB (${fmt(wal / N)} B a mailbox), sync_run rows ${runs?.n}`);
+      // Runs since the pass began: with a 1 s poll some mailboxes run more than once before the last one's turn.
+      const [runs] = await sql<{ n: number }>('SELECT count(*)::float8 AS n FROM sync_run WHERE started_at >= $1', [started]);
+      const writesAfter = await tupleWrites();
+      const writes = [...writesAfter].map(([t, n]) => [t, n - (writesBefore.get(t) ?? 0)] as const).filter(([, n]) => n > 0)
+        .sort((a, b) => b[1] - a[1]).map(([t, n]) => `${t}=${n}`).join(' ');
+      passes.push({ wal, seconds: (Date.now() - started) / 1_000, runs: runs?.n ?? 0, checkpointed: p === 0, writes });
+      progress(`pass ${p + 1}${p === 0 ? ' (after a CHECKPOINT)' : ''}: ${fmt((Date.now() - started) / 1_000, 1)} s, ${runs?.n} runs, WAL ${kib(wal)} KiB ` +
+        `(${fmt(wal / Math.max(1, runs?.n ?? 0))} B a run); rows written: ${writes}`);
     }
     const end = await tableSizes();
     const now = await connections();
@@ -138,11 +152,12 @@ async function main(): Promise<void> {
     }
     const walPasses = passes.filter((p) => !p.checkpointed);
     const walPass = walPasses.length > 0 ? walPasses.reduce((n, p) => n + p.wal, 0) / walPasses.length : Number.NaN;
+    const walPerRun = walPasses.reduce((n, p) => n + p.wal, 0) / Math.max(1, walPasses.reduce((n, p) => n + p.runs, 0));
     const sessions = [...now.values()];
     console.log(`RESULT mailboxes=${N} messages=${messages} runners=${RUNNERS} db_mib=${fmt((db?.bytes ?? 0) / 1_048_576, 1)} ` +
       `bytes_per_mailbox=${fmt(perMailbox)} bytes_per_message=${fmt(perMessage)} overhead_per_message=${fmt(perMessage - (raw?.bytes ?? 0) / Math.max(1, messages))} bytes_per_run=${fmt(perRun)} ` +
       `email_bytes_ratio=${fmt(sum(end, ['email']) / Math.max(1, raw?.bytes ?? 0), 2)} wal_initial_mib=${fmt(initialWal / 1_048_576, 1)} ` +
-      `wal_pass_checkpointed_kib=${kib(passes[0]?.wal ?? 0)} wal_pass_kib=${kib(walPass)} wal_pass_per_mailbox_b=${fmt(walPass / N)} ` +
+      `wal_pass_checkpointed_kib=${kib(passes[0]?.wal ?? 0)} wal_pass_kib=${kib(walPass)} wal_pass_per_mailbox_b=${fmt(walPass / N)} wal_per_run_b=${fmt(walPerRun)} ` +
       `connections_per_runner_max=${Math.max(0, ...peak.values())} listen_per_runner=${Math.max(0, ...sessions.map((s) => s.listening))}`);
   } finally {
     await Promise.all(runners.map((r) => r.remove()));
