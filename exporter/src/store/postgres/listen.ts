@@ -11,6 +11,8 @@ const RELISTEN_MS = 1_000;
  * LISTENs on the feed's channel. PostgreSQL delivers a NOTIFY only once its transaction commits,
  * so a wake never comes before the change can be read. When the connection breaks (the database
  * restarted) it listens again a second later; a change in between is found by the next poll.
+ * C: it also hears the outgoing channel (an email queued on any runner: the holder of its mailbox
+ * sends it at once); one queued while it was not listening waits for the holder's next scan.
  */
 export class FeedListener {
   readonly #config: pg.ClientConfig;
