@@ -28,6 +28,7 @@ const LIMIT = 5;
 const PER_MAILBOX = 3;
 const ids = Array.from({ length: 30 }, (_, i) => `o${String(i).padStart(2, '0')}`);
 const limited = new Set(ids.slice(24));
+const SLOW = { connectSeconds: 30, greetingSeconds: 30, socketSeconds: 300 };
 
 let pg: Postgres;
 let dovecot: Dovecot;
@@ -49,9 +50,11 @@ async function startRunner(id: string): Promise<void> {
   const lab = writeLabConfig(dovecot, {
     listen,
     mailboxes: ids.map((m) => ({ id: m, user: `u-${m}`, incoming: false, outgoing: true, profile: limited.has(m) ? 'limited' : 'lab' })),
+    // The server holds its answers until r3 is killed (below): long enough socket timeouts that a
+    // loaded machine's slow queueing does not turn the held sends into timeouts and retries.
     profiles: [
-      { ...labProfile(dovecot, 'lab'), outgoing },
-      { ...labProfile(dovecot, 'limited'), outgoing: { ...outgoing, limits: { messagesPerMinute: LIMIT } } },
+      { ...labProfile(dovecot, 'lab', { timeouts: SLOW }), outgoing },
+      { ...labProfile(dovecot, 'limited', { timeouts: SLOW }), outgoing: { ...outgoing, limits: { messagesPerMinute: LIMIT } } },
     ],
     // The scan stays at its default (300 s): an email queued on another runner must wake the holder itself.
     sync: { jitterRatio: 0 },
@@ -134,14 +137,14 @@ describe('three mailsync runners sending from one PostgreSQL', () => {
     open(true);
 
     await waitFor(async () => (await Promise.all(['r1', 'r2'].map(heldBy))).flat().length, {
-      what: 'r3\'s mailboxes held by r1 and r2', until: (h) => h === ids.length, timeoutMs: 4 * LEASE_SECONDS * 1_000,
+      what: 'r3\'s mailboxes held by r1 and r2', until: (h) => h === ids.length, timeoutMs: 10 * LEASE_SECONDS * 1_000,
     });
     const states = () => sql<{ mailbox_id: string; state: string; n: number }>('SELECT mailbox_id, state, count(*)::int AS n FROM outgoing_email GROUP BY mailbox_id, state');
     // Settled: every email sent, except in a limited mailbox whose cycle postponed one (the emails
     // behind it wait with it, Pending Send, for the same minute to pass).
     const unsettled = (rows: Awaited<ReturnType<typeof states>>) => rows.filter((r) => r.state !== 'sent'
       && !(limited.has(r.mailbox_id) && r.state !== 'sending' && rows.some((p) => p.mailbox_id === r.mailbox_id && p.state === 'postponed')));
-    await waitFor(states, { what: 'every email sent or, in the limited profile, waiting behind a postponed one', until: (rows) => unsettled(rows).length === 0, timeoutMs: 60_000, intervalMs: 250 });
+    await waitFor(states, { what: 'every email sent or, in the limited profile, waiting behind a postponed one', until: (rows) => unsettled(rows).length === 0, timeoutMs: 90_000, intervalMs: 250 });
 
     // Exactly once on the server: r3's held message was taken after it died, and its new holder
     // found it in the Sent folder instead of sending it again.
@@ -164,5 +167,5 @@ describe('three mailsync runners sending from one PostgreSQL', () => {
 
     expect(await overlappingRuns(sql)).toEqual([]);
     expect(await staleOpenRuns(sql, liveRunners(runners))).toEqual([]);
-  }, 180_000);
+  }, 240_000);
 });
