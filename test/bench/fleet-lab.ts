@@ -8,11 +8,14 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
+import pg from 'pg';
 import { stringify } from 'yaml';
+import { migrate } from '../../exporter/src/store/postgres/migrations.js';
 import { MAILSYNC_BIN, assertBuilt } from '../harness/cli.js';
 import { Dovecot } from '../harness/dovecot.js';
 import { makeMessage } from '../harness/mail.js';
 import { freePort } from '../harness/ports.js';
+import type { Postgres } from '../harness/postgres.js';
 import { waitFor } from '../harness/wait.js';
 import { progress } from './common.js';
 
@@ -139,6 +142,25 @@ export async function startRunner(dovecot: Dovecot, names: string[], options: {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A fresh, migrated database: runners started at once do not race to create the schema. */
+export async function freshDatabase(server: Postgres, name: string): Promise<string> {
+  const url = await server.createDatabase(name);
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    await migrate(pool);
+  } finally {
+    await pool.end();
+  }
+  return url;
+}
+
+/** Mailboxes with a successful incoming run started at or after `since` (ms), by the store. */
+export async function succeededSince(server: Postgres, db: string, since: number): Promise<number> {
+  const [row] = await server.sql<{ n: number }>(
+    "SELECT count(DISTINCT mailbox_id)::int AS n FROM sync_run WHERE result = 'success' AND started_at >= $1", [since], db);
+  return row?.n ?? 0;
 }
 
 /** The sum of a family's samples whose labels contain `match` (e.g. `result="success"`). */

@@ -17,15 +17,13 @@
  * machine's busy share during the one-runner and three-runner syncs (`busy_one`, `busy_three`):
  * three runners that do not divide the time while `busy_three` is near 1 are bound by the CPU.
  */
-import pg from 'pg';
-import { migrate } from '../../exporter/src/store/postgres/migrations.js';
 import type { Dovecot } from '../harness/dovecot.js';
 import { FaultProxy } from '../harness/fault-proxy.js';
 import { Postgres } from '../harness/postgres.js';
 import { waitFor } from '../harness/wait.js';
 import { fmt, progress, sizeFromEnv } from './common.js';
 import { cpuBetween, cpuSample, describeCpu, type GroupOf } from './cpu-account.js';
-import { metricSum, startFleetDovecot, startRunner, type Runner } from './fleet-lab.js';
+import { freshDatabase, metricSum, startFleetDovecot, startRunner, succeededSince, type Runner } from './fleet-lab.js';
 
 const N = sizeFromEnv('BENCH_MAILBOXES', 1_000);
 const RTT_MS = sizeFromEnv('BENCH_RTT_MS', 20);
@@ -45,25 +43,6 @@ function groupOf(lab: Lab): GroupOf {
     if (DOVECOT_PROCESSES.has(comm)) return 'dovecot';
     return 'other';
   };
-}
-
-/** A fresh, migrated database: runners started at once do not race to create the schema. */
-async function freshDatabase(server: Postgres, name: string): Promise<string> {
-  const url = await server.createDatabase(name);
-  const pool = new pg.Pool({ connectionString: url, max: 1 });
-  try {
-    await migrate(pool);
-  } finally {
-    await pool.end();
-  }
-  return url;
-}
-
-/** Mailboxes with a successful incoming run started at or after `since` (ms), by the store. */
-async function succeededSince(server: Postgres, db: string, since: number): Promise<number> {
-  const [row] = await server.sql<{ n: number }>(
-    "SELECT count(DISTINCT mailbox_id)::int AS n FROM sync_run WHERE result = 'success' AND started_at >= $1", [since], db);
-  return row?.n ?? 0;
 }
 
 /** `count` runners on database `db`, through the proxy; the initial sync and a no-change pass, timed. */

@@ -31,6 +31,8 @@ export class Postgres {
   port = 0;
   /** A: with `start({ tls: true })`: the server's self-signed certificate (localhost, 127.0.0.1), the CA clients trust. */
   tls: CertFiles | undefined;
+  /** C: with `start({ fullPageWrites: true })`: WAL as a production server writes it (bench:sizing measures it). */
+  fullPageWrites = false;
   readonly #bin = binDir();
   #running = false;
 
@@ -39,9 +41,14 @@ export class Postgres {
     this.data = path.join(dir, 'data');
   }
 
-  /** `tls`: A: the server also accepts TLS (ssl=on) with a certificate of its own; plain connections still work. */
-  static async start(options: { tls?: boolean } = {}): Promise<Postgres> {
+  /**
+   * `tls`: A: the server also accepts TLS (ssl=on) with a certificate of its own; plain connections still work.
+   * `fullPageWrites`: C: keep PostgreSQL's default full_page_writes=on (a whole page in the WAL at its
+   * first change after each checkpoint), which tests turn off for speed; it changes the WAL's volume.
+   */
+  static async start(options: { tls?: boolean; fullPageWrites?: boolean } = {}): Promise<Postgres> {
     const p = new Postgres(mkdtempSync(path.join(tmpdir(), 'mailsync-pg-')));
+    p.fullPageWrites = options.fullPageWrites ?? false;
     try {
       if (asRoot) chownSync(p.dir, uid('postgres'), gid('postgres'));
       p.#run('initdb', ['-D', p.data, '-U', 'mailsync', '-A', 'trust', '-E', 'UTF8', '--no-instructions', '--locale=C']);
@@ -87,7 +94,7 @@ export class Postgres {
   async start(): Promise<void> {
     // Loopback only, the socket in our folder (not /run/postgresql), no fsync: a test server.
     const tls = this.tls ? ` -c ssl=on -c ssl_cert_file=${this.tls.cert} -c ssl_key_file=${this.tls.key}` : '';
-    const options = `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200${tls}`;
+    const options = `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=${this.fullPageWrites ? 'on' : 'off'} -c max_connections=200${tls}`;
     this.#run('pg_ctl', ['-D', this.data, '-o', options, '-l', path.join(this.dir, 'server.log'), '-w', '-t', '30', 'start']);
     this.#running = true;
     await waitFor(() => this.#accepts(), { what: `PostgreSQL on 127.0.0.1:${this.port}`, timeoutMs: 30_000, intervalMs: 50 });

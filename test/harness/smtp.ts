@@ -43,8 +43,8 @@ export interface SmtpHooks {
   onConnect?: () => Promise<void>;
   /** MAIL FROM was received. */
   onMailFrom?: () => Promise<void>;
-  /** The whole message was received; resolve false to drop the connection instead of answering. */
-  beforeAccept?: () => Promise<boolean>;
+  /** The whole message was received (from the login `user`); resolve false to drop the connection instead of answering. */
+  beforeAccept?: (user: string | undefined) => Promise<boolean>;
   /** The 250 was written. */
   afterAccept?: (d: Delivery) => void;
 }
@@ -117,7 +117,7 @@ export class SmtpLab {
     const from = session.envelope.mailFrom ? session.envelope.mailFrom.address.toLowerCase() : '';
     const r = o.data?.[from];
     if (r) return cb(reject(r));
-    if (this.hooks.beforeAccept && !(await this.hooks.beforeAccept())) return;
+    if (this.hooks.beforeAccept && !(await this.hooks.beforeAccept(session.user as string | undefined))) return;
     const to = session.envelope.rcptTo.map((a) => a.address.toLowerCase());
     const messageId = /^Message-ID:\s*(<[^>]+>)/im.exec(raw.toString('latin1'))?.[1] ?? null;
     const delivery: Delivery = { messageId, from, to, raw, user: session.user as string | undefined };

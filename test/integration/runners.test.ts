@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tunedDovecotConfig } from '../bench/fleet-lab.js';
-import { startCli, type Running } from '../harness/cli.js';
+import { startCli } from '../harness/cli.js';
 import { labProfile, writeLabConfig } from '../harness/config.js';
 import { Dovecot } from '../harness/dovecot.js';
 import { makeMessage } from '../harness/mail.js';
 import { freePort } from '../harness/ports.js';
 import { Postgres } from '../harness/postgres.js';
 import { waitFor } from '../harness/wait.js';
+import { counterSum, isReady, liveRunners, logLines, overlappingRuns, staleOpenRuns as staleRuns, type RunnerProcess } from '../support/runner-history.js';
 
 /**
  * Issue 16's tests with real runners: three `mailsync run` processes on one PostgreSQL share the
@@ -21,7 +22,7 @@ const DB = 'runners';
 
 let pg: Postgres;
 let dovecot: Dovecot;
-const runners = new Map<string, { run: Running; listen: string }>();
+const runners = new Map<string, RunnerProcess>();
 /** What each mailbox's INBOX holds on the server: SHA-256 (hex) of each message's bytes. */
 const onServer = new Map<string, string[]>();
 const ids = Array.from({ length: MAILBOXES }, (_, i) => `m${String(i).padStart(3, '0')}`);
@@ -78,67 +79,17 @@ function runner(id: string) {
   return r;
 }
 
-function logLines(run: Running): Record<string, unknown>[] {
-  return (run.stdout() + run.stderr()).split('\n').filter((l) => l.startsWith('{') && l.endsWith('}')).map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-/** Whether a runner's readiness endpoint answers 200; a runner that exited fails the wait at once. */
 async function ready(id: string): Promise<boolean> {
-  const { run, listen } = runner(id);
-  if (run.child.exitCode !== null) throw new Error(`${id} exited (${run.child.exitCode}): ${run.stderr()}`);
-  try {
-    return (await fetch(`http://${listen}/-/ready`)).status === 200;
-  } catch {
-    return false;
-  }
+  return isReady(id, runner(id));
 }
 
 async function readyStatus(id: string): Promise<number> {
   return (await fetch(`http://${runner(id).listen}/-/ready`)).status;
 }
 
-/** The sum of a counter family's samples on a runner's /metrics. */
-async function counter(id: string, family: string): Promise<number> {
-  const text = await (await fetch(`http://${runner(id).listen}/metrics`)).text();
-  return text.split('\n').filter((l) => l.startsWith(`${family}{`) || l.startsWith(`${family} `))
-    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-}
-
-/** Overlapping runs of different runners in one mailbox direction, from the sync_run history. */
-async function overlaps(): Promise<string[]> {
-  const runs = await sql<{ mailbox_id: string; direction: string; runner: string; started_at: string; finished_at: string | null }>(
-    'SELECT mailbox_id, direction, runner, started_at::text, finished_at::text FROM sync_run ORDER BY mailbox_id, direction, started_at');
-  const problems: string[] = [];
-  const byKey = new Map<string, typeof runs>();
-  for (const r of runs) byKey.set(`${r.mailbox_id}/${r.direction}`, [...(byKey.get(`${r.mailbox_id}/${r.direction}`) ?? []), r]);
-  for (const [key, list] of byKey) {
-    for (let i = 0; i < list.length; i += 1) {
-      for (let j = i + 1; j < list.length; j += 1) {
-        const a = list[i]!;
-        const b = list[j]!;
-        if (a.runner === b.runner) continue;
-        const aEnd = a.finished_at === null ? Infinity : Number(a.finished_at);
-        const bEnd = b.finished_at === null ? Infinity : Number(b.finished_at);
-        if (Number(a.started_at) < bEnd && Number(b.started_at) < aEnd) {
-          problems.push(`${key}: ${a.runner} ${a.started_at}-${a.finished_at} and ${b.runner} ${b.started_at}-${b.finished_at}`);
-        }
-      }
-    }
-  }
-  return problems;
-}
-
-/**
- * Runs left open that no cycle will close: an open run is only right as the latest run of its
- * mailbox direction, opened by a runner still running.
- */
-async function staleOpenRuns(): Promise<string[]> {
-  const live = [...runners].filter(([, r]) => r.run.child.exitCode === null && r.run.child.signalCode === null).map(([id]) => id);
-  const rows = await sql<{ mailbox_id: string; direction: string; runner: string; id: string }>(`SELECT r.mailbox_id, r.direction, r.runner, r.id::text
-    FROM sync_run r WHERE r.result IS NULL AND (r.runner <> ALL($1) OR EXISTS (SELECT 1 FROM sync_run l
-      WHERE l.mailbox_id = r.mailbox_id AND l.direction = r.direction AND l.id > r.id))`, [live]);
-  return rows.map((r) => `${r.mailbox_id}/${r.direction}: run ${r.id} of ${r.runner}`);
-}
+const counter = (id: string, family: string) => counterSum(runner(id), family);
+const overlaps = () => overlappingRuns(sql);
+const staleOpenRuns = () => staleRuns(sql, liveRunners(runners));
 
 /** The store holds exactly the server's mail: per mailbox the same contents, each once, each stored once in the feed. */
 async function expectExactlyTheServers(): Promise<void> {

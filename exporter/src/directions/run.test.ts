@@ -5,7 +5,8 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
-import { SqliteStore, StoreUnavailableError } from '../store/index.js';
+import { FencedError, SqliteStore, StoreUnavailableError } from '../store/index.js';
+import { OutgoingClaimError } from '../store/postgres/outgoing.js';
 import { storageFaults } from '../store/sqlite/faults.js';
 import type { DirectionRunner } from './contract.js';
 import { runCycle } from './run.js';
@@ -53,6 +54,21 @@ describe('a cycle cut short by the store', () => {
     const deps = { store, clock: { now: () => 1_000 }, logger: createLogger('silent'), autodiscover: () => undefined };
     const outcome = await runCycle(failingWith(new Error('something else')), mailbox, profile, config, deps, { retry: false });
     expect(outcome.result).toBe('failure');
+    await store.close();
+  });
+});
+
+describe('an outgoing claim lost to another runner', () => {
+  it('stops the cycle as a lost lease does: thrown to the scheduler, nothing held against the mailbox', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const deps = { store, clock: { now: () => 1_000 }, logger: createLogger('silent'), autodiscover: () => undefined };
+    const fence = { mailboxId: 'm', direction: 'outgoing' as const, runner: 'r1', token: 3 };
+    const lost = new OutgoingClaimError(7, fence);
+    const outgoing = { ...failingWith(lost), name: 'outgoing' as const };
+    await expect(runCycle(outgoing, mailbox, profile, config, deps, { retry: false })).rejects.toSatisfy((e) => e instanceof FencedError && e.fence === fence);
+    // No failure recorded: the run is left for the new holder to close, the retry budget untouched.
+    expect(await store.runs.getDirectionState('m', 'outgoing')).toMatchObject({ consecutiveFailures: 0, runsFailureTotal: 0, lastErrorCode: null });
+    expect(lost.message).toMatch(/outgoing email 7 .*another runner.*runner r1 \(token 3\)/);
     await store.close();
   });
 });

@@ -110,6 +110,8 @@ export async function startService(fileConfig: Config, deps: ServiceDeps): Promi
     leases: leases.metrics,
   });
   schedulers.onOutcome((outcome, profile, retry) => metrics.observeCycle(outcome, profile, retry));
+  // C: an email queued through another runner's API: sent by this one at once if it holds the mailbox.
+  store.onOutgoingQueued((id) => schedulers.wake(id, 'outgoing'));
   metrics.configLoaded(true, clock.now());
   leases.keeper.onChange((change) => schedulers.leasesChanged(change));
   await leases.keeper.start();

@@ -49,6 +49,13 @@ export interface Store {
    */
   readonly leases: LeaseStore;
   /**
+   * C: calls `listener` with the mailbox of every email queued by any runner sharing this store,
+   * once committed, so that the runner holding the mailbox's outgoing lease sends it at once, not
+   * at its next scan (the API's runner wakes only its own schedulers). A SQLite file has one
+   * runner, whose API wakes the mailbox itself: nothing to listen for. Returns the unsubscribe.
+   */
+  onOutgoingQueued(listener: (mailboxId: string) => void): () => void;
+  /**
    * Runs `fn` atomically: its writes through `tx` commit together or not at all. Other callers
    * wait until it ends, so keep network I/O out of `fn`.
    */
@@ -70,7 +77,7 @@ export interface StoreCheckReport extends RawCheckReport {
 }
 
 /** The store as seen inside a transaction. */
-export type StoreTx = Omit<Store, 'close' | 'compact' | 'check' | 'leases'>;
+export type StoreTx = Omit<Store, 'close' | 'compact' | 'check' | 'leases' | 'onOutgoingQueued'>;
 
 export interface MailStore {
   getCursor(mailboxId: string, folder: string): Promise<FolderCursor | undefined>;

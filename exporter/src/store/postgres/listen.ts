@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { FEED_CHANNEL } from './feed.js';
+import { OUTGOING_CHANNEL } from './outgoing.js';
 
 /** How long to wait before listening again after the listening connection broke. */
 const RELISTEN_MS = 1_000;
@@ -10,17 +11,22 @@ const RELISTEN_MS = 1_000;
  * LISTENs on the feed's channel. PostgreSQL delivers a NOTIFY only once its transaction commits,
  * so a wake never comes before the change can be read. When the connection breaks (the database
  * restarted) it listens again a second later; a change in between is found by the next poll.
+ * C: it also hears the outgoing channel (an email queued on any runner: the holder of its mailbox
+ * sends it at once); one queued while it was not listening waits for the holder's next scan.
  */
 export class FeedListener {
   readonly #config: pg.ClientConfig;
   readonly #wake: () => void;
+  readonly #queued: (mailboxId: string) => void;
   #client: pg.Client | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(config: pg.ClientConfig, wake: () => void) {
+  /** `queued`: C: an email was queued for this mailbox by some runner (the outgoing channel's payload). */
+  constructor(config: pg.ClientConfig, wake: () => void, queued: (mailboxId: string) => void = () => undefined) {
     this.#config = config;
     this.#wake = wake;
+    this.#queued = queued;
   }
 
   /** Resolves once listening, or once the first attempt failed (it keeps trying in the background). */
@@ -29,11 +35,14 @@ export class FeedListener {
     const client = new pg.Client(this.#config);
     client.on('error', () => this.#again(client));
     client.on('end', () => this.#again(client));
-    client.on('notification', () => this.#wake());
+    client.on('notification', (n) => {
+      if (n.channel === OUTGOING_CHANNEL) this.#queued(n.payload ?? '');
+      else this.#wake();
+    });
     this.#client = client;
     try {
       await client.connect();
-      await client.query(`LISTEN ${FEED_CHANNEL}`);
+      await client.query(`LISTEN ${FEED_CHANNEL}; LISTEN ${OUTGOING_CHANNEL}`);
       // A change may have committed while nobody listened: readers look once more.
       this.#wake();
     } catch {

@@ -193,6 +193,9 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE TABLE definition_revision (id int PRIMARY KEY CHECK (id = 1), revision bigint NOT NULL);
   INSERT INTO definition_revision (id, revision) VALUES (1, 0);
   `,
+  // C: a profile's sends in flight on every runner (send-limits.ts) are read at each claim under a
+  // sending limit; the emails in `sending` are a handful among the whole history of sent ones.
+  "CREATE INDEX outgoing_email_sending ON outgoing_email (mailbox_id) WHERE state = 'sending'",
 ];
 
 /** Any number: the advisory lock migrations take, so runners starting at once migrate one at a time. */

@@ -1,18 +1,36 @@
 import type { OutgoingEmail, OutgoingEvent, OutgoingState, QueuedEmailInput } from '../types.js';
 import { toEmail, type Row } from '../sqlite/outgoing.js';
 import type { Db, Tx } from './connection.js';
+import { currentFence, FencedError, type Fence } from '../fence.js';
+import { PgSendLimits } from './send-limits.js';
 
 const WEEK_MS = 7 * 86_400_000;
 
+/** C: the NOTIFY channel of queued emails: the payload is the mailbox, heard by every runner's listener (listen.ts). */
+export const OUTGOING_CHANNEL = 'mailsync_outgoing';
+
 /**
- * The error when an email cannot be claimed for sending: another runner took it first (its state
- * is no longer Pending Send or postponed). The transaction rolls back and nothing is sent twice.
+ * An email this runner's cycle meant to claim was claimed by another runner. Only the cycle of a
+ * mailbox's outgoing lease changes its emails' states, and every write checks that lease first,
+ * so a lost claim follows a lost lease: it is a FencedError, ending the cycle the same way (not
+ * the mailbox's failure: no retry used, nothing disabled, counted and logged as a fencing refusal).
+ * The transaction rolls back and nothing is sent twice.
  */
-export class OutgoingClaimError extends Error {
-  constructor(id: number) {
-    super(`outgoing email ${id} is no longer waiting to be sent: another runner claimed it`);
+export class OutgoingClaimError extends FencedError {
+  readonly emailId: number;
+
+  constructor(emailId: number, fence: Fence) {
+    super(fence);
     this.name = 'OutgoingClaimError';
+    this.emailId = emailId;
+    this.message = `outgoing email ${emailId} was claimed by another runner: ${this.message}`;
   }
+}
+
+/** Outside a lease (tools, tests) there is no lease to have lost: the claim is refused as such. */
+function claimLost(emailId: number): Error {
+  const fence = currentFence();
+  return fence ? new OutgoingClaimError(emailId, fence) : new Error(`outgoing email ${emailId} is no longer waiting to be sent: another writer claimed it`);
 }
 
 /**
@@ -22,9 +40,11 @@ export class OutgoingClaimError extends Error {
  */
 export class PgOutgoing {
   readonly #db: Db;
+  readonly #limits: PgSendLimits;
 
   constructor(db: Db) {
     this.#db = db;
+    this.#limits = new PgSendLimits(db);
   }
 
   queue(e: QueuedEmailInput): Promise<number> {
@@ -34,6 +54,8 @@ export class PgOutgoing {
       [e.mailboxId, e.messageId, e.envelopeFrom, JSON.stringify(e.recipients), e.subject, e.raw, e.raw.length, e.at, e.by]);
       const id = (row as { id: number }).id;
       await event(tx, id, e.at, 'pending_send', `queued by ${e.by}`);
+      // Delivered at COMMIT: the lease holder, on whichever runner, wakes the mailbox and finds the email.
+      await tx.query('SELECT pg_notify($1, $2)', [OUTGOING_CHANNEL, e.mailboxId]);
       return id;
     });
   }
@@ -71,7 +93,7 @@ export class PgOutgoing {
     return this.#change(id, at, 'sending', 'sending', async (tx) => {
       const claimed = await tx.query(`UPDATE outgoing_email SET state = 'sending', attempts = attempts + 1
         WHERE id = $1 AND state IN ('pending_send', 'postponed') RETURNING id`, [id]);
-      if (claimed.length === 0) throw new OutgoingClaimError(id);
+      if (claimed.length === 0) throw claimLost(id);
     });
   }
 
@@ -103,14 +125,13 @@ export class PgOutgoing {
     await this.#db.write((tx) => tx.query('DELETE FROM send_log WHERE at < $1', [now - WEEK_MS]));
   }
 
+  /** The limits' reads, under the profile's lock (send-limits.ts). */
   sendsSince(profileId: string, since: number): Promise<{ at: number; recipients: number }[]> {
-    return this.#db.read('SELECT at, recipients FROM send_log WHERE profile_id = $1 AND at >= $2 ORDER BY at', [profileId, since]);
+    return this.#limits.sendsSince(profileId, since);
   }
 
-  async sendTotals(profileId: string, now: number): Promise<{ messagesLastMinute: number; recipientsLastDay: number }> {
-    const [row] = await this.#db.read<{ m: number | null; r: number | null }>(`SELECT count(*) FILTER (WHERE at > $2) AS m, sum(recipients) AS r
-      FROM send_log WHERE profile_id = $1 AND at > $3`, [profileId, now - 60_000, now - 86_400_000]);
-    return { messagesLastMinute: row?.m ?? 0, recipientsLastDay: row?.r ?? 0 };
+  sendTotals(profileId: string, now: number): Promise<{ messagesLastMinute: number; recipientsLastDay: number }> {
+    return this.#limits.sendTotals(profileId, now);
   }
 
   queueStats(): Promise<{ mailboxId: string; emails: number; oldestQueuedAt: number }[]> {

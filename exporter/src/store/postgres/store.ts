@@ -62,6 +62,7 @@ export class PostgresStore implements Store {
   readonly #connection: Connection;
   readonly #subscriptions = new Subscriptions();
   readonly #listener: FeedListener;
+  readonly #queued = new Set<(mailboxId: string) => void>();
   readonly #migrations: readonly string[];
 
   private constructor(options: PostgresOptions) {
@@ -69,7 +70,9 @@ export class PostgresStore implements Store {
     const connect = { ...options, applicationName: `mailsync:${this.runner}`.slice(0, 63) };
     const { pool, where } = openPool(connect, options.onIdleError ?? (() => undefined));
     this.#connection = new Connection(pool, where, flushChanges(this.#subscriptions), () => this.changes.changed());
-    this.#listener = new FeedListener(clientConfig(connect), () => this.changes.changed());
+    this.#listener = new FeedListener(clientConfig(connect), () => this.changes.changed(), (mailboxId) => {
+      for (const listener of [...this.#queued]) listener(mailboxId);
+    });
     this.#migrations = options.migrations ?? PG_MIGRATIONS;
     const p = parts(this.#connection.root(), this.#subscriptions, this.runner);
     this.mail = p.mail;
@@ -148,6 +151,12 @@ export class PostgresStore implements Store {
       progress(report.emails, total);
     }
     return report;
+  }
+
+  /** Heard on the listening connection: every runner's queue() notifies at its commit (outgoing.ts). */
+  onOutgoingQueued(listener: (mailboxId: string) => void): () => void {
+    this.#queued.add(listener);
+    return () => this.#queued.delete(listener);
   }
 
   async close(): Promise<void> {

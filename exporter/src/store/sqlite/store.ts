@@ -144,6 +144,11 @@ export class SqliteStore implements Store {
     return this.#gate.run(() => (this.#db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check));
   }
 
+  /** C: one runner per file, and its API wakes the mailbox it queued for: no other runner to hear from. */
+  onOutgoingQueued(): () => void {
+    return () => undefined;
+  }
+
   async close(): Promise<void> {
     await this.#raw.close();
     await this.#gate.hold(async () => {
