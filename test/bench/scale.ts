@@ -26,6 +26,7 @@ import { waitFor } from '../harness/wait.js';
 import { fmt, progress, sizeFromEnv } from './common.js';
 import { cpuBetween, cpuSample, describeCpu, type GroupOf } from './cpu-account.js';
 import { metricSum, startFleetDovecot, startRunner, type Runner } from './fleet-lab.js';
+import { sampleTimeline } from './scale-timeline.js';
 
 const N = sizeFromEnv('BENCH_MAILBOXES', 1_000);
 const RTT_MS = sizeFromEnv('BENCH_RTT_MS', 20);
@@ -71,6 +72,7 @@ async function pgRun(lab: Lab, db: string, count: number, viaProxy: boolean): Pr
   const url = await freshDatabase(lab.server, db);
   const cpuStart = cpuSample(groupOf(lab));
   const spawned = Date.now();
+  const timeline = sampleTimeline(lab.server, db, spawned);
   const runners = await Promise.all(Array.from({ length: count }, (_, i) => startRunner(lab.dovecot, lab.names, {
     push: 'idle', pollIntervalSeconds: 1, concurrency: CONCURRENCY, label: `scale-${db}-${i}`,
     imapPort: viaProxy ? lab.proxy.port : undefined, store: { driver: 'postgresql', postgresql: { url } },
@@ -81,6 +83,7 @@ async function pgRun(lab: Lab, db: string, count: number, viaProxy: boolean): Pr
   const initial = (Date.now() - spawned) / 1_000;
   // Sampled before anything stops: a process's time leaves /proc with it.
   const cpu = cpuBetween(cpuStart, cpuSample(groupOf(lab)));
+  await timeline.report(N);
   // How evenly the runners shared the initial sync (a runner up first claims everything, then sheds).
   const split = await lab.server.sql<{ runner: string; n: number }>(
     "SELECT runner, count(DISTINCT mailbox_id)::int AS n FROM sync_run WHERE result = 'success' GROUP BY runner ORDER BY runner", [], db);
@@ -143,6 +146,11 @@ async function main(): Promise<void> {
   proxy.set({ kind: 'latency', delayMs: RTT_MS / 2 });
   const lab: Lab = { ...fleet, proxy, server, runnerPids: new Set() };
   try {
+    if (process.env.BENCH_SCALE_ONLY === 'three') {
+      // While working on the several-runner path: its timeline alone, no RESULT line.
+      await removeAll((await pgRun(lab, 'three', 3, true)).runners);
+      return;
+    }
     const one = await pgRun(lab, 'one', 1, true);
     await removeAll(one.runners);
     const three = await pgRun(lab, 'three', 3, true);
