@@ -8,7 +8,7 @@ import { storeFault } from './faults.js';
 import { flushChanges, PgFeed, Subscriptions } from './feed.js';
 import { PgAct } from './act.js';
 import { PgDefinitionStore } from './definitions.js';
-import { PgLeaseStore } from './leases.js';
+import { LEASES_CHANNEL, PgLeaseStore } from './leases.js';
 import { PgLifecycle } from './lifecycle.js';
 import { FeedListener } from './listen.js';
 import { PgMail } from './mail.js';
@@ -69,7 +69,8 @@ export class PostgresStore implements Store {
     const connect = { ...options, applicationName: `mailsync:${this.runner}`.slice(0, 63) };
     const { pool, where } = openPool(connect, options.onIdleError ?? (() => undefined));
     this.#connection = new Connection(pool, where, flushChanges(this.#subscriptions), () => this.changes.changed());
-    this.#listener = new FeedListener(clientConfig(connect), () => this.changes.changed());
+    // F: the lease keepers' channel rides on the feed's listening connection: one session for both.
+    this.#listener = new FeedListener(clientConfig(connect), () => this.changes.changed(), new Map([[LEASES_CHANNEL, (from: string) => this.leases.notified(from)]]));
     this.#migrations = options.migrations ?? PG_MIGRATIONS;
     const p = parts(this.#connection.root(), this.#subscriptions, this.runner);
     this.mail = p.mail;
