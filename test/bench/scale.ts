@@ -17,6 +17,8 @@
  * machine's busy share during the one-runner and three-runner syncs (`busy_one`, `busy_three`):
  * three runners that do not divide the time while `busy_three` is near 1 are bound by the CPU.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import { migrate } from '../../exporter/src/store/postgres/migrations.js';
 import type { Dovecot } from '../harness/dovecot.js';
@@ -36,14 +38,18 @@ const TIMEOUT_MS = 1_800_000;
 
 interface Lab { dovecot: Dovecot; names: string[]; proxy: FaultProxy; server: Postgres; runnerPids: Set<number> }
 
-const DOVECOT_PROCESSES = new Set(['dovecot', 'imap', 'imap-login', 'auth', 'anvil', 'log', 'config', 'stats']);
-/** Whose CPU a phase used: anything else (other work on a shared machine) is "other". */
+/**
+ * Whose CPU a phase used: anything else (other work on a shared machine) is "other", including
+ * other Dovecots and PostgreSQLs (told apart by ancestry: this benchmark's Dovecot is its child,
+ * its PostgreSQL's backends are children of the postmaster named in the data folder).
+ */
 function groupOf(lab: Lab): GroupOf {
-  return (pid, comm) => {
+  const postmaster = Number(readFileSync(path.join(lab.server.data, 'postmaster.pid'), 'utf8').split('\n', 1)[0]);
+  return (pid, comm, ancestors) => {
     if (lab.runnerPids.has(pid)) return 'runners';
     if (pid === process.pid) return 'bench+proxy';
-    if (comm === 'postgres') return 'postgres';
-    if (DOVECOT_PROCESSES.has(comm)) return 'dovecot';
+    if (pid === postmaster || ancestors.includes(postmaster)) return 'postgres';
+    if (ancestors.includes(process.pid) && !ancestors.some((a) => lab.runnerPids.has(a))) return 'dovecot';
     return 'other';
   };
 }
