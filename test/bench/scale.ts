@@ -16,6 +16,9 @@
  * process with its proxy, PostgreSQL, Dovecot, anything else), and the RESULT line ends with the
  * machine's busy share during the one-runner and three-runner syncs (`busy_one`, `busy_three`):
  * three runners that do not divide the time while `busy_three` is near 1 are bound by the CPU.
+ * Each PostgreSQL initial sync prints its timeline too (scale-timeline.ts: when each runner
+ * heartbeated, got leases and synced, per two seconds). BENCH_SCALE_ONLY=three runs the
+ * three-runner phase alone, with its timeline and no RESULT line (for work on that path).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
