@@ -4,7 +4,8 @@
  * database only (no /metrics scrape, which would load the runners it measures): the `runners`
  * table (each runner's first heartbeat, i.e. the end of its start-up), the `leases` table sampled
  * every half second (each runner's live leases over time) and the `sync_run` history (each
- * runner's first cycle and first success, successes per two seconds, aborted runs).
+ * runner's first cycle and first success, successes per two seconds, aborted runs, and its runs
+ * open at each sample: its cycles in flight, which show slots left idle while work waits).
  */
 import type { Postgres } from '../harness/postgres.js';
 import { fmt, progress } from './common.js';
@@ -12,7 +13,8 @@ import { fmt, progress } from './common.js';
 const SAMPLE_MS = 500;
 const BUCKET_MS = 2_000;
 
-interface Sample { at: number; held: Map<string, number> }
+/** Per runner: live leases, and runs open now (its cycles in flight: fewer than its slots while work waits means idle slots). */
+interface Sample { at: number; held: Map<string, number>; open: Map<string, number> }
 
 export interface TimelineSampler {
   /** Stops sampling and prints the timeline, relative to `spawned` (ms since the epoch). */
@@ -26,10 +28,13 @@ export function sampleTimeline(server: Postgres, db: string, spawned: number): T
   const loop = (async () => {
     while (!stopped) {
       const at = Date.now();
-      const rows = await server.sql<{ runner: string; n: number }>(
-        'SELECT runner, count(*)::int AS n FROM leases WHERE runner IS NOT NULL AND expires_at > clock_timestamp() GROUP BY runner', [], db)
-        .catch(() => []);
-      samples.push({ at, held: new Map(rows.map((r) => [r.runner, r.n])) });
+      const count = (sql: string) => server.sql<{ runner: string; n: number }>(sql, [], db)
+        .then((rows) => new Map(rows.map((r) => [r.runner, r.n])), () => new Map<string, number>());
+      const [held, open] = await Promise.all([
+        count('SELECT runner, count(*)::int AS n FROM leases WHERE runner IS NOT NULL AND expires_at > clock_timestamp() GROUP BY runner'),
+        count('SELECT runner, count(*)::int AS n FROM sync_run WHERE result IS NULL GROUP BY runner'),
+      ]);
+      samples.push({ at, held, open });
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, SAMPLE_MS - (Date.now() - at))));
     }
   })();
@@ -63,7 +68,7 @@ async function printTimeline(server: Postgres, db: string, spawned: number, samp
   }
   const fair = samples.find((x) => runners.every((r) => Math.abs((x.held.get(r.id) ?? 0) - share) <= 1));
   progress(`${db} timeline: every runner at its fair share (${share}) ${s(fair?.at, spawned)}`);
-  // Held leases per runner every two seconds, and successes per runner in each two seconds.
+  // Held leases and cycles in flight per runner every two seconds, and successes in each two seconds.
   const buckets = await server.sql<{ runner: string; b: number; n: number }>(
     `SELECT runner, floor((finished_at - $1) / ${BUCKET_MS})::int AS b, count(*)::int AS n FROM sync_run
       WHERE result = 'success' GROUP BY 1, 2 ORDER BY 2`, [spawned], db);
@@ -71,7 +76,7 @@ async function printTimeline(server: Postgres, db: string, spawned: number, samp
   for (let b = 0; b <= last; b += 1) {
     const at = spawned + (b + 1) * BUCKET_MS;
     const sample = [...samples].reverse().find((x) => x.at <= at);
-    const cells = runners.map((r) => `${r.id} held ${sample?.held.get(r.id) ?? 0} ok ${buckets.find((x) => x.b === b && x.runner === r.id)?.n ?? 0}`);
+    const cells = runners.map((r) => `${r.id} held ${sample?.held.get(r.id) ?? 0} running ${sample?.open.get(r.id) ?? 0} ok ${buckets.find((x) => x.b === b && x.runner === r.id)?.n ?? 0}`);
     progress(`${db} timeline ${fmt((b * BUCKET_MS) / 1_000, 0).padStart(3)}-${fmt(((b + 1) * BUCKET_MS) / 1_000, 0)} s: ${cells.join(' | ')}`);
   }
 }
