@@ -22,8 +22,12 @@ export interface CpuSample {
   processes: Map<string, number>;
 }
 
-/** Names a process's group from its pid and command name, or undefined to leave it out. */
-export type GroupOf = (pid: number, comm: string) => string | undefined;
+/**
+ * Names a process's group from its pid, command name and its ancestors' pids (parent first), or
+ * undefined to leave it out. The ancestry tells this benchmark's Dovecot or PostgreSQL from other
+ * ones on a shared machine: their command names are the same.
+ */
+export type GroupOf = (pid: number, comm: string, ancestors: readonly number[]) => string | undefined;
 
 function machineTicks(): { busy: number; total: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
@@ -34,7 +38,7 @@ function machineTicks(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
-function processTicks(pid: number): { comm: string; ticks: number } | undefined {
+function processTicks(pid: number): { comm: string; ticks: number; ppid: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name is in parentheses and may itself hold spaces or parentheses.
@@ -42,20 +46,25 @@ function processTicks(pid: number): { comm: string; ticks: number } | undefined 
     const close = stat.lastIndexOf(')');
     const rest = stat.slice(close + 2).split(' ');
     // After the name: state is field 3; utime and stime are fields 14 and 15 (1-based).
-    return { comm: stat.slice(open + 1, close), ticks: Number(rest[11]) + Number(rest[12]) };
+    return { comm: stat.slice(open + 1, close), ticks: Number(rest[11]) + Number(rest[12]), ppid: Number(rest[1]) };
   } catch {
     return undefined; // it exited between the listing and the read
   }
 }
 
 export function cpuSample(groupOf: GroupOf): CpuSample {
-  const processes = new Map<string, number>();
+  const all = new Map<number, { comm: string; ticks: number; ppid: number }>();
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
     const proc = processTicks(pid);
-    if (!proc) continue;
-    const group = groupOf(pid, proc.comm);
+    if (proc) all.set(pid, proc);
+  }
+  const processes = new Map<string, number>();
+  for (const [pid, proc] of all) {
+    const ancestors: number[] = [];
+    for (let up = proc.ppid; up > 1 && !ancestors.includes(up); up = all.get(up)?.ppid ?? 0) ancestors.push(up);
+    const group = groupOf(pid, proc.comm, ancestors);
     if (group !== undefined) processes.set(`${group}/${pid}`, proc.ticks);
   }
   const machine = machineTicks();

@@ -16,7 +16,12 @@
  * process with its proxy, PostgreSQL, Dovecot, anything else), and the RESULT line ends with the
  * machine's busy share during the one-runner and three-runner syncs (`busy_one`, `busy_three`):
  * three runners that do not divide the time while `busy_three` is near 1 are bound by the CPU.
+ * Each PostgreSQL initial sync prints its timeline too (scale-timeline.ts: when each runner
+ * heartbeated, got leases and synced, per two seconds). BENCH_SCALE_ONLY=three runs the
+ * three-runner phase alone, with its timeline and no RESULT line (for work on that path).
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Dovecot } from '../harness/dovecot.js';
 import { FaultProxy } from '../harness/fault-proxy.js';
 import { Postgres } from '../harness/postgres.js';
@@ -24,6 +29,7 @@ import { waitFor } from '../harness/wait.js';
 import { fmt, progress, sizeFromEnv } from './common.js';
 import { cpuBetween, cpuSample, describeCpu, type GroupOf } from './cpu-account.js';
 import { freshDatabase, metricSum, startFleetDovecot, startRunner, succeededSince, type Runner } from './fleet-lab.js';
+import { sampleTimeline } from './scale-timeline.js';
 
 const N = sizeFromEnv('BENCH_MAILBOXES', 1_000);
 const RTT_MS = sizeFromEnv('BENCH_RTT_MS', 20);
@@ -33,14 +39,18 @@ const TIMEOUT_MS = 1_800_000;
 
 interface Lab { dovecot: Dovecot; names: string[]; proxy: FaultProxy; server: Postgres; runnerPids: Set<number> }
 
-const DOVECOT_PROCESSES = new Set(['dovecot', 'imap', 'imap-login', 'auth', 'anvil', 'log', 'config', 'stats']);
-/** Whose CPU a phase used: anything else (other work on a shared machine) is "other". */
+/**
+ * Whose CPU a phase used: anything else (other work on a shared machine) is "other", including
+ * other Dovecots and PostgreSQLs (told apart by ancestry: this benchmark's Dovecot is its child,
+ * its PostgreSQL's backends are children of the postmaster named in the data folder).
+ */
 function groupOf(lab: Lab): GroupOf {
-  return (pid, comm) => {
+  const postmaster = Number(readFileSync(path.join(lab.server.data, 'postmaster.pid'), 'utf8').split('\n', 1)[0]);
+  return (pid, comm, ancestors) => {
     if (lab.runnerPids.has(pid)) return 'runners';
     if (pid === process.pid) return 'bench+proxy';
-    if (comm === 'postgres') return 'postgres';
-    if (DOVECOT_PROCESSES.has(comm)) return 'dovecot';
+    if (pid === postmaster || ancestors.includes(postmaster)) return 'postgres';
+    if (ancestors.includes(process.pid) && !ancestors.some((a) => lab.runnerPids.has(a))) return 'dovecot';
     return 'other';
   };
 }
@@ -50,6 +60,7 @@ async function pgRun(lab: Lab, db: string, count: number, viaProxy: boolean): Pr
   const url = await freshDatabase(lab.server, db);
   const cpuStart = cpuSample(groupOf(lab));
   const spawned = Date.now();
+  const timeline = sampleTimeline(lab.server, db, spawned);
   const runners = await Promise.all(Array.from({ length: count }, (_, i) => startRunner(lab.dovecot, lab.names, {
     push: 'idle', pollIntervalSeconds: 1, concurrency: CONCURRENCY, label: `scale-${db}-${i}`,
     imapPort: viaProxy ? lab.proxy.port : undefined, store: { driver: 'postgresql', postgresql: { url } },
@@ -60,6 +71,7 @@ async function pgRun(lab: Lab, db: string, count: number, viaProxy: boolean): Pr
   const initial = (Date.now() - spawned) / 1_000;
   // Sampled before anything stops: a process's time leaves /proc with it.
   const cpu = cpuBetween(cpuStart, cpuSample(groupOf(lab)));
+  await timeline.report(N);
   // How evenly the runners shared the initial sync (a runner up first claims everything, then sheds).
   const split = await lab.server.sql<{ runner: string; n: number }>(
     "SELECT runner, count(DISTINCT mailbox_id)::int AS n FROM sync_run WHERE result = 'success' GROUP BY runner ORDER BY runner", [], db);
@@ -122,6 +134,11 @@ async function main(): Promise<void> {
   proxy.set({ kind: 'latency', delayMs: RTT_MS / 2 });
   const lab: Lab = { ...fleet, proxy, server, runnerPids: new Set() };
   try {
+    if (process.env.BENCH_SCALE_ONLY === 'three') {
+      // While working on the several-runner path: its timeline alone, no RESULT line.
+      await removeAll((await pgRun(lab, 'three', 3, true)).runners);
+      return;
+    }
     const one = await pgRun(lab, 'one', 1, true);
     await removeAll(one.runners);
     const three = await pgRun(lab, 'three', 3, true);

@@ -5,6 +5,7 @@ import { migrate } from '../../exporter/src/store/postgres/migrations.js';
 import { PostgresStore } from '../../exporter/src/store/postgres/store.js';
 import type { Lease, LeaseKey } from '../../exporter/src/store/index.js';
 import { Postgres } from '../harness/postgres.js';
+import { waitFor } from '../harness/wait.js';
 
 
 /** The store's own schema (leases, runners, sync_run...), as a runner's start leaves it. */
@@ -152,5 +153,27 @@ describe('PostgreSQL leases (several pools acting as runners)', () => {
     const rows = await server.sql<{ direction: string; result: string | null; finished_at: string | null }>(
       'SELECT direction, result, finished_at FROM sync_run ORDER BY id', [], db);
     expect(rows.map((r) => [r.direction, r.result, r.finished_at])).toEqual([['incoming', 'aborted', '5'], ['outgoing', null, null], ['incoming', 'success', '2']]);
+  });
+
+  it('F: tells the other runners when one joins, releases leases or leaves, on their listening connection', async () => {
+    const { url } = await runners(0);
+    const [a, b] = await Promise.all([PostgresStore.open({ url, runner: 'a' }), PostgresStore.open({ url, runner: 'b' })]);
+    try {
+      const heard: string[] = [];
+      b.leases.onRebalance((from) => heard.push(from));
+      await a.leases.heartbeat('a', TTL);
+      // A heartbeat within the TTL of the last is no news; a release that frees nothing neither.
+      await a.leases.heartbeat('a', TTL);
+      await a.leases.release('a', keys(1));
+      const won = await a.leases.claim('a', keys(2), 2, TTL);
+      await a.leases.release('a', won);
+      await a.leases.leave('a');
+      expect(await b.leases.heartbeat('b', TTL)).toBe(1);
+      // Notifications arrive in commit order: once b's own join is heard, everything before it was.
+      await waitFor(() => heard.includes('b'), { what: 'b to hear its own join' });
+      expect(heard).toEqual(['a', 'a', 'a', 'b']);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
   });
 });

@@ -11,11 +11,28 @@ export class MemoryLeases implements LeaseStore {
   down = false;
   hang = false;
   readonly #time: { now: number };
+  /**
+   * F: PostgreSQL's lease notifications (store/postgres/leases.ts): when on, a runner's first
+   * heartbeat within the TTL and a release that freed a row call every view's `onRebalance`
+   * listeners with its id, after the call has answered (a NOTIFY is delivered at commit).
+   */
+  readonly bus: { notifies: boolean; listeners: ((from: string) => void)[] };
 
   constructor(time: { now: number }, shared?: MemoryLeases) {
     this.#time = time;
     this.rows = shared?.rows ?? new Map();
     this.seen = shared?.seen ?? new Map();
+    this.bus = shared?.bus ?? { notifies: false, listeners: [] };
+  }
+
+  onRebalance(listener: (from: string) => void): void {
+    this.bus.listeners.push(listener);
+  }
+
+  #notify(from: string): void {
+    if (!this.bus.notifies) return;
+    const listeners = [...this.bus.listeners];
+    setImmediate(() => { for (const listen of listeners) listen(from); });
   }
 
   /** Another runner's connection to the same rows, with its own `down` and `hang`. */
@@ -25,6 +42,8 @@ export class MemoryLeases implements LeaseStore {
 
   async heartbeat(runner: string, ttlMs: number): Promise<number> {
     await this.#reachable();
+    const before = this.seen.get(runner);
+    if (before === undefined || before <= this.#time.now - ttlMs) this.#notify(runner);
     this.seen.set(runner, this.#time.now);
     return [...this.seen.values()].filter((at) => at > this.#time.now - ttlMs).length;
   }
@@ -59,10 +78,19 @@ export class MemoryLeases implements LeaseStore {
 
   async release(runner: string, leases: readonly LeaseKey[]): Promise<void> {
     await this.#reachable();
+    let freed = false;
     for (const l of leases) {
       const row = this.rows.get(`${l.direction}/${l.mailboxId}`);
-      if (row?.runner === runner) Object.assign(row, { runner: null, expiresAt: this.#time.now });
+      if (row?.runner !== runner) continue;
+      Object.assign(row, { runner: null, expiresAt: this.#time.now });
+      freed = true;
     }
+    if (freed) this.#notify(runner);
+  }
+
+  async leave(runner: string): Promise<void> {
+    await this.#reachable();
+    if (this.seen.delete(runner)) this.#notify(runner);
   }
 
   async list(): Promise<LeaseRow[]> {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig, type Config } from '../config/index.js';
 import type { Timers } from '../scheduler/scheduler.js';
 import { SqliteStore } from '../store/index.js';
@@ -145,5 +145,22 @@ describe('definitions runtime', () => {
     const second = await a.store.definitions.create(mailbox('own2'));
     await a.runtime.adopt(next, second.ok ? second.revision : -1);
     expect(a.applied.at(-1)?.mailboxes.map((m) => m.id)).toEqual(['ann', 'own1', 'own2', 'theirs']);
+  });
+
+  it('F: a file the store already holds as it is writes nothing: no import transaction, the revision stays', async () => {
+    const a = runner('a', yaml(ANN));
+    const b = runner('b', yaml(ANN));
+    await a.runtime.withFile(a.load());
+    const revision = await a.store.definitions.revision();
+    const imports = vi.spyOn(b.store.definitions, 'importFile');
+    const config = await b.runtime.withFile(b.load());
+    expect(imports).not.toHaveBeenCalled();
+    expect(config.mailboxes.map((m) => m.id)).toEqual(['ann']);
+    expect(b.runtime.source('mailbox', 'ann')).toBe('file');
+    expect(await b.store.definitions.revision()).toBe(revision);
+    // A changed file is imported as before.
+    b.write(yaml(`${ANN}\n${BOB_INLINE}`));
+    expect((await b.runtime.withFile(b.load())).mailboxes.map((m) => m.id)).toEqual(['ann', 'bob']);
+    expect(imports).toHaveBeenCalledTimes(1);
   });
 });

@@ -5,6 +5,7 @@ import { documentOf, readConfigDocument } from '../config/load.js';
 import type { Logger } from '../log.js';
 import type { Timers } from '../scheduler/scheduler.js';
 import type { Definition, DefinitionKind, DefinitionSource, Store } from '../store/index.js';
+import { planFileImport } from '../store/definition-import.js';
 import { buildConfig, fileDefinitions } from './merge.js';
 
 /** A config validated from the store's definitions (with a change) as they stood at `revision`. */
@@ -73,7 +74,12 @@ export class DefinitionsRuntime {
     });
     const defs = [...fromFile, ...stored.filter((d) => d.source === 'api' && !importedKeys.has(`${d.kind}:${d.id}`))];
     const config = buildConfig(document, fileConfig.file, defs, this.#d.env);
-    const result = await store.definitions.importFile(imported);
+    // F: the file as the store already has it (every runner after the first, every restart) takes
+    // no write transaction: runners starting together queued on its lock, then built again.
+    const unchanged = planFileImport(stored, imported);
+    const result = unchanged.upserts.length + unchanged.removals.length === 0
+      ? { ...unchanged.result, revision: before }
+      : await store.definitions.importFile(imported);
     if (result.replacedApi.length > 0) logger.warn({ definitions: result.replacedApi, config: fileConfig.file }, 'the config file now defines these API-defined ids: the file\'s definitions replace them');
     const moved = result.added + result.changed + result.removed > 0;
     if (moved) logger.info({ ...result, replacedApi: undefined }, 'imported the config file\'s profiles and mailboxes into the store');

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FakeTime, settle } from '../../../test/support/fake-time.js';
 import { MemoryLeases } from '../../../test/support/leases.js';
 import { createLogger } from '../log.js';
@@ -8,9 +8,10 @@ import { LeaseKeeper, type LeaseChange } from './keeper.js';
 const TTL = 30_000;
 const wanted = (n: number): LeaseKey[] => Array.from({ length: n }, (_, i) => ({ mailboxId: `m${String(i).padStart(2, '0')}`, direction: 'incoming' }));
 
-function fleet(runners: string[], n: number, settled?: (keys: LeaseKey[]) => Promise<void>) {
+function fleet(runners: string[], n: number, settled?: (keys: LeaseKey[]) => Promise<void>, notifies = false) {
   const time = new FakeTime();
   const db = new MemoryLeases(time);
+  db.bus.notifies = notifies;
   const failed: Record<string, number> = {};
   const takenOver: Lease[] = [];
   const changes: Record<string, LeaseChange[]> = {};
@@ -137,5 +138,48 @@ describe('LeaseKeeper', () => {
     await f.time.advance(TTL / 3);
     expect(f.db.holders().get('incoming/m01')).toBe('b');
     expect(f.counts()).toEqual({ a: 1, b: 1 });
+  });
+
+  describe('F: with the database\'s lease notifications (PostgreSQL)', () => {
+    /** Notifications and the rounds they start, run out with no timer moving. */
+    const quiet = async () => {
+      for (let i = 0; i < 10; i++) await settle();
+    };
+
+    it('runners starting one after another get their fair shares at once, not at the holder\'s next round', async () => {
+      const f = fleet(['a', 'b', 'c'], 30, undefined, true);
+      await f.keepers.get('a')?.start();
+      // Up first and alone: a holds everything, as before.
+      expect(f.counts()).toEqual({ a: 30, b: 0, c: 0 });
+      await f.keepers.get('b')?.start();
+      await quiet();
+      expect(f.counts()).toEqual({ a: 15, b: 15, c: 0 });
+      await f.keepers.get('c')?.start();
+      await quiet();
+      expect(f.counts()).toEqual({ a: 10, b: 10, c: 10 });
+      expectNoOverlap(f, 30);
+    });
+
+    it('a graceful stop hands its leases to the others at once: released, and its heartbeat gone from the shares', async () => {
+      const f = fleet(['a', 'b'], 10, undefined, true);
+      for (const k of f.keepers.values()) await k.start();
+      await quiet();
+      expect(f.counts()).toEqual({ a: 5, b: 5 });
+      await f.keepers.get('a')?.stop();
+      await quiet();
+      expect(f.counts()).toEqual({ a: 0, b: 10 });
+      expectNoOverlap(f, 10);
+    });
+
+    it('a runner ignores its own notifications: shedding does not start another round of its own', async () => {
+      const f = fleet(['a', 'b'], 4, undefined, true);
+      await f.keepers.get('a')?.start();
+      const heartbeats = vi.spyOn(f.views.get('a') as MemoryLeases, 'heartbeat');
+      await f.keepers.get('b')?.start();
+      await quiet();
+      expect(f.counts()).toEqual({ a: 2, b: 2 });
+      // One round for b's join; a's own release after shedding made none.
+      expect(heartbeats).toHaveBeenCalledTimes(1);
+    });
   });
 });

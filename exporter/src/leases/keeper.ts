@@ -52,6 +52,8 @@ export class LeaseKeeper {
   readonly #held = new Map<string, Held>();
   readonly #listeners: ((change: LeaseChange) => void)[] = [];
   #round: Promise<void> | undefined;
+  /** F: another runner joined or released leases while a round ran: one more round after it. */
+  #again = false;
   #timer: unknown;
   #stopped = false;
   #live = 1;
@@ -73,8 +75,15 @@ export class LeaseKeeper {
     this.#listeners.push(listener);
   }
 
-  /** The first round (so the schedulers start with the leases this runner can get), then every ttl/3. */
+  /**
+   * The first round (so the schedulers start with the leases this runner can get), then every
+   * ttl/3, and (F) a round whenever another runner says it joined or released leases: without it
+   * a runner up first held every lease for a third of the period before the others got theirs.
+   */
   async start(): Promise<void> {
+    this.#d.store.onRebalance?.((from) => {
+      if (from !== this.#d.runner) this.#roundSoon();
+    });
     await this.refresh();
     this.#arm();
   }
@@ -83,8 +92,20 @@ export class LeaseKeeper {
   refresh(): Promise<void> {
     this.#round ??= this.#roundOnce().finally(() => {
       this.#round = undefined;
+      if (this.#again) this.#roundSoon();
     });
     return this.#round;
+  }
+
+  /** A round now, or right after the one in progress (which may have read the shares before the change). */
+  #roundSoon(): void {
+    if (this.#stopped) return;
+    if (this.#round) {
+      this.#again = true;
+      return;
+    }
+    this.#again = false;
+    this.refresh().catch(() => undefined);
   }
 
   holds(mailboxId: string, direction: Direction): boolean {
@@ -115,9 +136,15 @@ export class LeaseKeeper {
     // are ignored from here on (nothing is claimed after a stop, renewals touch no dropped lease).
     const leases = [...this.#held.values()].map((h) => h.lease);
     this.#held.clear();
-    if (leases.length === 0) return;
-    await this.#d.store.release(this.#d.runner, leases).catch((error: unknown) => {
-      this.#d.logger.warn({ err: error, leases: leases.length }, 'could not release the leases at stop: other runners take them once they expire');
+    const { store, runner, logger } = this.#d;
+    if (leases.length > 0) {
+      await store.release(runner, leases).catch((error: unknown) => {
+        logger.warn({ err: error, leases: leases.length }, 'could not release the leases at stop: other runners take them once they expire');
+      });
+    }
+    // F: the others' shares grow now, not once this runner's heartbeat has aged out.
+    await store.leave?.(runner).catch((error: unknown) => {
+      logger.warn({ err: error }, 'could not remove this runner\'s heartbeat at stop: the others count it until it ages out');
     });
   }
 

@@ -40,4 +40,16 @@ export interface LeaseStore {
   release(runner: string, leases: readonly LeaseKey[]): Promise<void>;
   /** Every lease row, for the unleased gauge and the status page. */
   list(): Promise<LeaseRow[]>;
+  /**
+   * F: calls `listener` with a runner's id when that runner joined or released leases (so a
+   * round now finds a changed share or free leases). Only where other runners can exist
+   * (PostgreSQL); without it rounds keep to their timer.
+   */
+  onRebalance?(listener: (from: string) => void): void;
+  /**
+   * F: forgets this runner's heartbeat at a graceful stop (after its leases are released), so the
+   * others' shares grow at once instead of once the heartbeat has aged out; they are told as by
+   * `onRebalance`.
+   */
+  leave?(runner: string): Promise<void>;
 }

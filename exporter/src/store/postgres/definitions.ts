@@ -72,12 +72,19 @@ export class PgDefinitionStore implements DefinitionStore {
       await c.query('SELECT revision FROM definition_revision WHERE id = 1 FOR UPDATE');
       const { rows } = await c.query<Row>(`SELECT ${COLUMNS} FROM definition`);
       const { upserts, removals, result } = planFileImport(rows.map(toDefinition), defs);
-      for (const def of upserts) {
-        await c.query(`INSERT INTO definition (${COLUMNS}) VALUES ($1, $2, 'file', $3, $4, $5)
+      // F: one statement each, whatever the number of definitions: a first import of 3,000
+      // mailboxes was 3,000 round trips, with the revision row locked for every other runner.
+      if (upserts.length > 0) {
+        await c.query(`INSERT INTO definition (${COLUMNS})
+          SELECT d.kind, d.id, 'file', d.body, d.changed_by, d.changed_at
+          FROM jsonb_to_recordset($1::jsonb) AS d(kind text, id text, body jsonb, changed_by text, changed_at bigint)
           ON CONFLICT (kind, id) DO UPDATE SET source = 'file', body = excluded.body, changed_by = excluded.changed_by, changed_at = excluded.changed_at`,
-        [def.kind, def.id, def.body, def.changedBy, def.changedAt]);
+        [JSON.stringify(upserts.map((d) => ({ kind: d.kind, id: d.id, body: d.body, changed_by: d.changedBy, changed_at: d.changedAt })))]);
       }
-      for (const old of removals) await c.query("DELETE FROM definition WHERE kind = $1 AND id = $2 AND source = 'file'", [old.kind, old.id]);
+      if (removals.length > 0) {
+        await c.query(`DELETE FROM definition d USING unnest($1::text[], $2::text[]) AS r(kind, id)
+          WHERE d.kind = r.kind AND d.id = r.id AND d.source = 'file'`, [removals.map((r) => r.kind), removals.map((r) => r.id)]);
+      }
       const write = importMoved(result) ? await bump(c) : undefined;
       result.revision = write?.ok ? write.revision : Number((await c.query<{ revision: string }>('SELECT revision FROM definition_revision WHERE id = 1')).rows[0]?.revision ?? 0);
       return result;

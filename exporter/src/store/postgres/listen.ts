@@ -1,32 +1,35 @@
 import pg from 'pg';
 import { FEED_CHANNEL } from './feed.js';
-import { OUTGOING_CHANNEL } from './outgoing.js';
 
 /** How long to wait before listening again after the listening connection broke. */
 const RELISTEN_MS = 1_000;
 
+/** What to do with a notification on one more channel than the feed's (the leases', the outgoing queue's), given its payload. */
+export type ChannelHandler = (payload: string) => void;
+
 /**
  * Wakes this runner's feed long-polls and webhook worker for changes another runner committed:
  * one connection of its own (outside the pool: a LISTEN lasts as long as its session) that
- * LISTENs on the feed's channel. PostgreSQL delivers a NOTIFY only once its transaction commits,
+ * LISTENs on the feed's channel, and on the `others` channels on the same connection (the lease
+ * keepers', the outgoing queue's), each handler called with an empty payload after every
+ * (re)connect too. PostgreSQL delivers a NOTIFY only once its transaction commits,
  * so a wake never comes before the change can be read. When the connection breaks (the database
  * restarted) it listens again a second later; a change in between is found by the next poll.
- * C: it also hears the outgoing channel (an email queued on any runner: the holder of its mailbox
- * sends it at once); one queued while it was not listening waits for the holder's next scan.
+ * On the outgoing channel an email queued on any runner wakes the holder of its mailbox at once;
+ * one queued while nobody listened waits for the holder's next scan.
  */
 export class FeedListener {
   readonly #config: pg.ClientConfig;
   readonly #wake: () => void;
-  readonly #queued: (mailboxId: string) => void;
+  readonly #others: ReadonlyMap<string, ChannelHandler>;
   #client: pg.Client | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  /** `queued`: C: an email was queued for this mailbox by some runner (the outgoing channel's payload). */
-  constructor(config: pg.ClientConfig, wake: () => void, queued: (mailboxId: string) => void = () => undefined) {
+  constructor(config: pg.ClientConfig, wake: () => void, others: ReadonlyMap<string, ChannelHandler> = new Map()) {
     this.#config = config;
     this.#wake = wake;
-    this.#queued = queued;
+    this.#others = others;
   }
 
   /** Resolves once listening, or once the first attempt failed (it keeps trying in the background). */
@@ -36,15 +39,18 @@ export class FeedListener {
     client.on('error', () => this.#again(client));
     client.on('end', () => this.#again(client));
     client.on('notification', (n) => {
-      if (n.channel === OUTGOING_CHANNEL) this.#queued(n.payload ?? '');
+      const other = this.#others.get(n.channel);
+      if (other) other(n.payload ?? '');
       else this.#wake();
     });
     this.#client = client;
     try {
       await client.connect();
-      await client.query(`LISTEN ${FEED_CHANNEL}; LISTEN ${OUTGOING_CHANNEL}`);
+      await client.query(`LISTEN ${FEED_CHANNEL}`);
+      for (const channel of this.#others.keys()) await client.query(`LISTEN ${channel}`);
       // A change may have committed while nobody listened: readers look once more.
       this.#wake();
+      for (const handle of this.#others.values()) handle('');
     } catch {
       this.#again(client);
     }

@@ -8,12 +8,12 @@ import { storeFault } from './faults.js';
 import { flushChanges, PgFeed, Subscriptions } from './feed.js';
 import { PgAct } from './act.js';
 import { PgDefinitionStore } from './definitions.js';
-import { PgLeaseStore } from './leases.js';
+import { LEASES_CHANNEL, PgLeaseStore } from './leases.js';
 import { PgLifecycle } from './lifecycle.js';
-import { FeedListener } from './listen.js';
+import { FeedListener, type ChannelHandler } from './listen.js';
 import { PgMail } from './mail.js';
 import { migrate, PG_MIGRATIONS } from './migrations.js';
-import { PgOutgoing } from './outgoing.js';
+import { OUTGOING_CHANNEL, PgOutgoing } from './outgoing.js';
 import { clientConfig, openPool, type PgConnectionOptions } from './pool.js';
 import { PgPop3 } from './pop3.js';
 import { PgRuns } from './runs.js';
@@ -70,9 +70,14 @@ export class PostgresStore implements Store {
     const connect = { ...options, applicationName: `mailsync:${this.runner}`.slice(0, 63) };
     const { pool, where } = openPool(connect, options.onIdleError ?? (() => undefined));
     this.#connection = new Connection(pool, where, flushChanges(this.#subscriptions), () => this.changes.changed());
-    this.#listener = new FeedListener(clientConfig(connect), () => this.changes.changed(), (mailboxId) => {
-      for (const listener of [...this.#queued]) listener(mailboxId);
-    });
+    // The lease keepers' and the outgoing queue's channels ride on the feed's listening connection.
+    this.#listener = new FeedListener(clientConfig(connect), () => this.changes.changed(), new Map<string, ChannelHandler>([
+      [LEASES_CHANNEL, (from) => this.leases.notified(from)],
+      // An empty payload is the listener's (re)connect: nothing was queued by it.
+      [OUTGOING_CHANNEL, (mailboxId) => {
+        if (mailboxId !== '') for (const listener of [...this.#queued]) listener(mailboxId);
+      }],
+    ]));
     this.#migrations = options.migrations ?? PG_MIGRATIONS;
     const p = parts(this.#connection.root(), this.#subscriptions, this.runner);
     this.mail = p.mail;
