@@ -224,7 +224,7 @@ function createHttp({ current, store, clock, logger, schedulers, directions, tes
   const act = new ActItemOperations({ config: () => current.config, store, clock, wakeAct: (id) => schedulers.wake(id, 'act') });
   const initial = current.config;
   return createApp({
-    metrics,
+    metrics: { contentType: (format) => metrics.contentType(format), scrape: (format) => metrics.exposition(format) },
     // G: a runner whose store does not answer syncs nothing and serves no API answer worth having.
     notReadyReason: () => (stopping() ? 'shutting down' : storeUnreachable() ? 'the store does not answer (lease renewal failed)' : undefined),
     reload,
