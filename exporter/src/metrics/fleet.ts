@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Config, Mailbox } from '../config/index.js';
 import { DIRECTIONS } from '@mailsync/contract';
 import { healthOf, type Health, type HealthDirection } from '../policy/health.js';
@@ -33,8 +34,12 @@ export interface Fleet {
 
 /** Everything a scrape reads from the store: five queries, once per scrape. */
 export async function readFleet(store: Store, config: FleetInput['config'], now: number): Promise<FleetInput> {
+  const rows = await store.runs.scrapeRows();
+  // SQLite answers synchronously: the loop runs between the largest read (a row per mailbox
+  // direction) and the others rather than after all five.
+  await nextTurn();
   return {
-    rows: await store.runs.scrapeRows(),
+    rows,
     tests: await store.lifecycle.activeTests(),
     errors: await store.lifecycle.mailboxErrorCounts(),
     itemFailures: await store.mail.itemFailureCounts(),

@@ -41,8 +41,8 @@ async function fleetUnderTest() {
   const scrape = async (format: ExpositionFormat = 'prometheus'): Promise<number> => {
     const input = await readFleet(store, state.config, state.now);
     const fleet = assemble(input);
-    const kept = caches[format].render(fleet, input, format, holds);
-    const full = renderMailboxes(assemble(input), input, format, holds);
+    const kept = await caches[format].render(fleet, input, format, holds);
+    const full = await renderMailboxes(assemble(input), input, format, holds);
     expect(Buffer.concat(kept.chunks).toString()).toBe(Buffer.concat(full.chunks).toString());
     expect(kept.series).toBe(full.series);
     return kept.written;

@@ -37,7 +37,7 @@ export function createExposition(d: ExpositionDeps): (format?: ExpositionFormat)
       await nextTurn();
       const fleet = assemble(input);
       await nextTurn();
-      if (input.config.metrics.perMailboxSeries) mailboxChunks = d.mailboxCache.render(fleet, input, format, d.holds).chunks;
+      if (input.config.metrics.perMailboxSeries) mailboxChunks = (await d.mailboxCache.render(fleet, input, format, d.holds)).chunks;
       await nextTurn();
       d.setProfiles(profileAggregates(fleet, input));
     } catch (error) {
