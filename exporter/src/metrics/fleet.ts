@@ -1,9 +1,9 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Config, Mailbox } from '../config/index.js';
 import { DIRECTIONS } from '@mailsync/contract';
 import { healthOf, type Health, type HealthDirection } from '../policy/health.js';
 import { SCRAPE_COLUMNS as C, type Direction, type ScrapeRow, type Store, type TestState } from '../store/index.js';
 import { escapeLabel } from './exposition.js';
+import { LoopBudget } from './loop-budget.js';
 
 export interface FleetInput {
   /** Every mailbox direction's state (positional rows: see ScrapeRow). */
@@ -33,11 +33,11 @@ export interface Fleet {
 }
 
 /** Everything a scrape reads from the store: five queries, once per scrape. */
-export async function readFleet(store: Store, config: FleetInput['config'], now: number): Promise<FleetInput> {
+export async function readFleet(store: Store, config: FleetInput['config'], now: number, budget = new LoopBudget()): Promise<FleetInput> {
   const rows = await store.runs.scrapeRows();
-  // SQLite answers synchronously: the loop runs between the largest read (a row per mailbox
-  // direction) and the others rather than after all five.
-  await nextTurn();
+  // SQLite answers synchronously: the loop may run between the largest read (a row per mailbox
+  // direction) and the others rather than only after all five.
+  await budget.spend();
   return {
     rows,
     tests: await store.lifecycle.activeTests(),

@@ -3,6 +3,7 @@ import type { CycleOutcome } from '../directions/run.js';
 import type { Direction } from '../store/index.js';
 import { VERSION } from '../version.js';
 import type { FleetInput } from './fleet.js';
+import type { LoopBudget } from './loop-budget.js';
 import { registerLeaseMetrics, type LeaseMetricsDeps } from './leases.js';
 import { CONTENT_TYPES, type ExpositionFormat } from './format.js';
 import { MailboxTextCache } from './mailbox-cache.js';
@@ -21,8 +22,8 @@ export interface MetricsDeps {
   mailboxes: () => number;
   /** The running config's organization.retry.maxTransientRetries (alert texts quote it). */
   retryBudget: () => number;
-  /** Reads the fleet's state from the store; called once on every scrape. */
-  fleet: () => Promise<FleetInput>;
+  /** Reads the fleet's state from the store; called once on every scrape (it may spend the scrape's loop budget). */
+  fleet: (budget: LoopBudget) => Promise<FleetInput>;
   /** Told when reading the fleet failed (the rest of the scrape is still served). */
   onFleetError?: (error: unknown) => void;
   /** F: the configured webhooks and their outbox (none when left out). */

@@ -1,8 +1,8 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { leadDirection } from '../leases/wanted.js';
 import type { Direction, ScrapeRow } from '../store/index.js';
 import type { Entry, Fleet, FleetInput } from './fleet.js';
 import type { ExpositionFormat } from './format.js';
+import { LoopBudget } from './loop-budget.js';
 import { AGE_FAMILY, ageLine, MAILBOX_FAMILIES, mailboxFamilyHeader, renderMailbox, type MailboxSlice } from './mailbox-text.js';
 
 /** Whether this runner holds a mailbox direction (its lease); absent: it holds every one. */
@@ -48,17 +48,17 @@ export class MailboxTextCache {
 
   /**
    * This scrape's per-mailbox text. Scrapes take turns (one render at a time, so that no two
-   * interleave on the kept entries), and each lets the event loop run between every
-   * YIELD_EVERY mailboxes and between families, so that at 10,000 mailboxes no part of it holds
-   * the loop the cycles run on for long.
+   * interleave on the kept entries), and each lets the event loop run when its budget is spent
+   * (checked every CHECK_EVERY mailboxes and between families), so that at 10,000 mailboxes no
+   * part of it holds the loop the cycles run on for long.
    */
-  render(fleet: Fleet, input: FleetInput, format: ExpositionFormat, holds?: Holds): Promise<MailboxText> {
-    const turn = this.#turn.then(() => this.#render(fleet, input, format, holds));
+  render(fleet: Fleet, input: FleetInput, format: ExpositionFormat, holds?: Holds, budget = new LoopBudget()): Promise<MailboxText> {
+    const turn = this.#turn.then(() => this.#render(fleet, input, format, holds, budget));
     this.#turn = turn.then(() => undefined, () => undefined);
     return turn;
   }
 
-  async #render(fleet: Fleet, input: FleetInput, format: ExpositionFormat, holds: Holds | undefined): Promise<MailboxText> {
+  async #render(fleet: Fleet, input: FleetInput, format: ExpositionFormat, holds: Holds | undefined, budget: LoopBudget): Promise<MailboxText> {
     const scrape = ++this.#scrapes;
     const slices = sliceFleet(fleet, input, holds);
     const order = slices.map((s) => s.mailbox.id);
@@ -69,7 +69,7 @@ export class MailboxTextCache {
     let written = 0;
     const ages: string[] = [];
     for (const [i, slice] of slices.entries()) {
-      if (i > 0 && i % YIELD_EVERY === 0) await nextTurn();
+      if (i % CHECK_EVERY === 0) await budget.spend();
       const before = this.#kept.get(slice.mailbox.id);
       let k = before;
       if (!k || !sameSlice(k.slice, slice)) {
@@ -90,7 +90,7 @@ export class MailboxTextCache {
       const last = this.#bodies[f];
       if (!dirty[f] && last) bodies.push(last);
       else {
-        await nextTurn();
+        await budget.spend();
         bodies.push(joinFamily(kept, f));
       }
     }
@@ -112,8 +112,8 @@ export class MailboxTextCache {
   }
 }
 
-/** About 2-5 ms of comparing and writing on the reference machine. */
-const YIELD_EVERY = 2_000;
+/** Well under a ms of comparing (and a little writing) on the reference machine. */
+const CHECK_EVERY = 250;
 
 /** The indexes of the families kept per mailbox: all but the pending-send age. */
 const KEPT_FAMILIES = MAILBOX_FAMILIES.slice(0, AGE_FAMILY).map((_, f) => f);

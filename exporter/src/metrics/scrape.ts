@@ -1,14 +1,14 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
 import { assemble, type FleetInput } from './fleet.js';
 import { OPENMETRICS_EOF, registryText, type ExpositionFormat } from './format.js';
+import { LoopBudget } from './loop-budget.js';
 import type { Holds, MailboxTextCache } from './mailbox-cache.js';
 import { profileAggregates, type ProfileAggregates } from './profiles.js';
 
 export interface ExpositionDeps {
   registry: Registry;
-  /** Reads the fleet's state from the store; called once on every scrape. */
-  fleet: () => Promise<FleetInput>;
+  /** Reads the fleet's state from the store; called once on every scrape (it may spend the scrape's loop budget). */
+  fleet: (budget: LoopBudget) => Promise<FleetInput>;
   /** B: reads the lease rows for this scrape (the unleased gauge); throws when the store cannot. */
   readLeases?: () => Promise<void>;
   /** B: which mailbox directions this runner holds; absent: all of them. */
@@ -25,20 +25,21 @@ export interface ExpositionDeps {
  * prom-client collectors and its per-mailbox state is served after the registry's output, in the
  * text format or OpenMetrics (then ended by `# EOF` after the mailbox text). The cycles share
  * this event loop: between the steps (the store read, grouping the fleet, the mailbox text) the
- * scrape lets whatever waits run, so that no step of a 10,000-mailbox scrape holds the loop for
- * the whole scrape (docs/performance.md, bench:fleet).
+ * scrape lets whatever waits run once it has held the loop for its budget, so that a
+ * 10,000-mailbox scrape does not hold it for the whole scrape (docs/performance.md, bench:fleet).
  */
 export function createExposition(d: ExpositionDeps): (format?: ExpositionFormat) => Promise<Buffer> {
   return async (format = 'prometheus') => {
     let mailboxChunks: Buffer[] = [];
     try {
-      const input = await d.fleet();
+      const budget = new LoopBudget();
+      const input = await d.fleet(budget);
       await d.readLeases?.();
-      await nextTurn();
+      await budget.spend();
       const fleet = assemble(input);
-      await nextTurn();
-      if (input.config.metrics.perMailboxSeries) mailboxChunks = (await d.mailboxCache.render(fleet, input, format, d.holds)).chunks;
-      await nextTurn();
+      await budget.spend();
+      if (input.config.metrics.perMailboxSeries) mailboxChunks = (await d.mailboxCache.render(fleet, input, format, d.holds, budget)).chunks;
+      await budget.spend();
       d.setProfiles(profileAggregates(fleet, input));
     } catch (error) {
       d.setProfiles(undefined);

@@ -103,7 +103,7 @@ export async function startService(fileConfig: Config, deps: ServiceDeps): Promi
     queueDepth: () => schedulers.queueDepth,
     mailboxes: () => current.mailboxCount,
     retryBudget: () => current.config.organization.retry.maxTransientRetries,
-    fleet: () => readFleet(store, current.config, clock.now()),
+    fleet: (budget) => readFleet(store, current.config, clock.now(), budget),
     onFleetError: (error) => logger.error({ err: error }, 'could not read the store for /metrics'),
     webhooks: { webhooks: () => current.config.webhooks.map((w) => w.id), outbox: () => store.feed.outboxStats(), now: () => clock.now() },
     leases: leases.metrics,
