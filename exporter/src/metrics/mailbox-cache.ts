@@ -17,6 +17,12 @@ interface Kept {
   seen: number;
 }
 
+/** Well under a ms of comparing (and a little writing) on the reference machine. */
+const CHECK_EVERY = 250;
+
+/** The indexes of the families kept per mailbox: all but the pending-send age. */
+const KEPT_FAMILIES = MAILBOX_FAMILIES.slice(0, AGE_FAMILY).map((_, f) => f);
+
 export interface MailboxText {
   /** Each family's HELP and TYPE lines and its samples, in the order they are served (UTF-8). */
   chunks: Buffer[];
@@ -42,6 +48,8 @@ export class MailboxTextCache {
   /** The last scrape's families (their samples, encoded) and the mailboxes they were made of, in order. */
   #bodies: Buffer[] = [];
   #order: string[] = [];
+  /** Families whose kept lines changed since they were last joined. */
+  readonly #dirty: boolean[] = KEPT_FAMILIES.map(() => true);
   readonly #headers = new Map<ExpositionFormat, Buffer[]>();
   #scrapes = 0;
   #turn: Promise<void> = Promise.resolve();
@@ -63,7 +71,10 @@ export class MailboxTextCache {
     const slices = sliceFleet(fleet, input, holds);
     const order = slices.map((s) => s.mailbox.id);
     // Another set or order of mailboxes (a reload, a lease gained or lost) changes every family.
-    const dirty: boolean[] = KEPT_FAMILIES.map(() => !sameList(order, this.#order, (a, b) => a === b));
+    // Kept on the instance until a family is joined again: a scrape that failed half-way must
+    // not leave the next one serving an old family beside new kept lines.
+    const dirty = this.#dirty;
+    if (!sameList(order, this.#order, (a, b) => a === b)) dirty.fill(true);
     const kept: Kept[] = [];
     let series = 0;
     let written = 0;
@@ -92,6 +103,7 @@ export class MailboxTextCache {
       else {
         await budget.spend();
         bodies.push(joinFamily(kept, f));
+        dirty[f] = false;
       }
     }
     this.#bodies = bodies;
@@ -112,11 +124,6 @@ export class MailboxTextCache {
   }
 }
 
-/** Well under a ms of comparing (and a little writing) on the reference machine. */
-const CHECK_EVERY = 250;
-
-/** The indexes of the families kept per mailbox: all but the pending-send age. */
-const KEPT_FAMILIES = MAILBOX_FAMILIES.slice(0, AGE_FAMILY).map((_, f) => f);
 
 /**
  * A mailbox's lines, kept as slices of one flat string: V8 builds `a + b` as a tree of pieces,
