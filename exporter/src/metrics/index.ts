@@ -10,6 +10,7 @@ import { MailboxTextCache } from './mailbox-cache.js';
 import { registerProfileFamilies, type ProfileAggregates } from './profiles.js';
 import { counter, gauge, histogram } from './prom.js';
 import { registerRuntimeMetrics } from './runtime.js';
+import { coalesce } from './coalesce.js';
 import { createExposition } from './scrape.js';
 import { registerWebhookMetrics, type WebhookOutboxDeps } from '../webhooks/metrics.js';
 
@@ -66,7 +67,7 @@ export function createMetrics(registry: Registry, deps: MetricsDeps) {
   const leases = deps.leases ? registerLeaseMetrics(registry, deps.leases) : undefined;
   const webhooks = registerWebhookMetrics(registry, deps.webhooks ?? { webhooks: () => [], outbox: async () => [], now: () => 0 });
 
-  const exposition = createExposition({
+  const expose = createExposition({
     registry, fleet: deps.fleet, mailboxCache, holds: deps.leases?.holds,
     ...(leases ? { readLeases: () => leases.read() } : {}),
     setProfiles: (aggregates) => {
@@ -77,6 +78,9 @@ export function createMetrics(registry: Registry, deps: MetricsDeps) {
       deps.onFleetError?.(error);
     },
   });
+  // Scrapes arriving while one is served share the next one (metrics/coalesce.ts), per format.
+  const coalesced = { prometheus: coalesce(() => expose('prometheus')), openmetrics: coalesce(() => expose('openmetrics')) };
+  const exposition = (format: ExpositionFormat = 'prometheus') => coalesced[format]();
 
   return {
     webhooks,
