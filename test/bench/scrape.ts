@@ -48,7 +48,10 @@ try {
   await seed(store, now);
   await store.close();
 
-  const child = spawn(process.execPath, [MAILSYNC_BIN, 'run', '--config', path.join(dir, 'mailsync.yaml')], {
+  // BENCH_RUNNER_CPU_PROFILE=<dir>: the runner writes a V8 CPU profile of its whole life there when it stops.
+  const profileDir = process.env.BENCH_RUNNER_CPU_PROFILE;
+  const nodeFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=scrape-${Date.now()}.cpuprofile`] : [];
+  const child = spawn(process.execPath, [...nodeFlags, MAILSYNC_BIN, 'run', '--config', path.join(dir, 'mailsync.yaml')], {
     env: { ...process.env, BENCH_PW: 'x' }, stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://${config.server.listen}/metrics`;

@@ -4,8 +4,8 @@ import { describeRequestError } from './errors.js';
 import { securityHeaders } from './security-headers.js';
 
 export interface AppDeps {
-  /** The exposition for /metrics. */
-  metrics: { contentType: (format: ExpositionFormat) => string; scrape: (format: ExpositionFormat) => Promise<string> };
+  /** The exposition for /metrics (bytes: a large fleet's is served as encoded, not decoded and encoded again). */
+  metrics: { contentType: (format: ExpositionFormat) => string; scrape: (format: ExpositionFormat) => Promise<string | Buffer> };
   /** Why the runner is not ready, or undefined when it is. */
   notReadyReason: () => string | undefined;
   /** Re-reads the config (POST /-/reload); resolves with the reason when it was rejected. */

@@ -1,44 +1,25 @@
 import type { ExpositionFormat } from './format.js';
 
 /**
- * A minimal writer of the Prometheus text format (version 0.0.4) or OpenMetrics 1.0 for the
- * per-mailbox state families. prom-client's labelled gauges cost an object per series plus a
- * label-escaping pass on every scrape; the fleet state is re-read from the store on every scrape
- * anyway, so it is written straight to text, with each mailbox's label prefix escaped once. The
- * caller ends an OpenMetrics exposition (`# EOF`), since this text is appended to prom-client's.
+ * The Prometheus text format (version 0.0.4) and OpenMetrics 1.0, as far as the per-mailbox state
+ * families need them. prom-client's labelled gauges cost an object per series plus a label-escaping
+ * pass on every scrape; these lines are written straight to text instead, with each mailbox's label
+ * prefix escaped once, and kept until the mailbox's state changes (mailbox-cache.ts). The caller
+ * ends an OpenMetrics exposition (`# EOF`), since this text is appended to prom-client's.
  */
-export class TextWriter {
-  // One growing string: V8 appends to it as a rope, cheaper than a 100,000-element join.
-  #text = '';
-  #series = 0;
-  readonly #format: ExpositionFormat;
 
-  constructor(format: ExpositionFormat = 'prometheus') {
-    this.#format = format;
-  }
+/** A family's HELP and TYPE lines (a row of families.ts), written once before its samples. */
+export function familyHeader({ name, type, help }: { name: string; type: 'gauge' | 'counter' | 'histogram'; help: string }, format: ExpositionFormat): string {
+  // OpenMetrics names a counter's family without `_total`; its samples keep the suffix (as
+  // prom-client writes it in that format). So only these lines differ between the two formats.
+  const om = format === 'openmetrics';
+  const familyName = om && type === 'counter' ? name.replace(/_total$/, '') : name;
+  return `# HELP ${familyName} ${om ? escapeOpenMetricsHelp(help) : escapeHelp(help)}\n# TYPE ${familyName} ${type}\n`;
+}
 
-  /** Starts a metric family (a row of families.ts): HELP and TYPE lines, once before its samples. */
-  family({ name, type, help }: { name: string; type: 'gauge' | 'counter'; help: string }): void {
-    // OpenMetrics names a counter's family without `_total`; its samples keep the suffix (as
-    // prom-client writes it in that format).
-    const om = this.#format === 'openmetrics';
-    const familyName = om && type === 'counter' ? name.replace(/_total$/, '') : name;
-    this.#text += `# HELP ${familyName} ${om ? escapeOpenMetricsHelp(help) : escapeHelp(help)}\n# TYPE ${familyName} ${type}\n`;
-  }
-
-  /** One sample. `labels` is an already-escaped `a="x",b="y"` list (see `labels()`), may be empty. */
-  sample(name: string, labels: string, value: number): void {
-    this.#text += labels === '' ? `${name} ${formatValue(value)}\n` : `${name}{${labels}} ${formatValue(value)}\n`;
-    this.#series += 1;
-  }
-
-  get series(): number {
-    return this.#series;
-  }
-
-  toString(): string {
-    return this.#text;
-  }
+/** One sample line. `labels` is an already-escaped `a="x",b="y"` list (see `labels()`), may be empty. */
+export function sampleLine(name: string, labels: string, value: number): string {
+  return labels === '' ? `${name} ${formatValue(value)}\n` : `${name}{${labels}} ${formatValue(value)}\n`;
 }
 
 /** `{ a: 'x' }` → `a="x"`, values escaped as the text format requires. */

@@ -9,8 +9,9 @@
  * Who writes a family's samples:
  * - `process`: prom-client, counted or set in this process (cycles, config loads, the scheduler);
  * - `store`: prom-client `collect()`, from the per-profile aggregates of the scrape's store read;
- * - `text`: written per mailbox as text (TextWriter) from the same read: ~10 series per mailbox,
- *   too many for prom-client's per-series objects (docs/decisions.md, docs/performance.md);
+ * - `text`: written per mailbox as text (mailbox-text.ts; kept until the mailbox changes,
+ *   mailbox-cache.ts) from the same read: ~10 series per mailbox, too many for prom-client's
+ *   per-series objects (docs/decisions.md, docs/performance.md);
  * - `runtime`: prom-client's standard process and Node.js metrics (`collectDefaultMetrics`), the
  *   ones every exporter serves; the name, type and labels here are prom-client's own.
  */

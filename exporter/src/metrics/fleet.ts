@@ -3,6 +3,7 @@ import { DIRECTIONS } from '@mailsync/contract';
 import { healthOf, type Health, type HealthDirection } from '../policy/health.js';
 import { SCRAPE_COLUMNS as C, type Direction, type ScrapeRow, type Store, type TestState } from '../store/index.js';
 import { escapeLabel } from './exposition.js';
+import { LoopBudget } from './loop-budget.js';
 
 export interface FleetInput {
   /** Every mailbox direction's state (positional rows: see ScrapeRow). */
@@ -27,18 +28,18 @@ export interface Entry {
 
 /** The fleet as both the per-mailbox text and the per-profile aggregates need it. */
 export interface Fleet {
-  /**
-   * B: `lead` false leaves the mailbox-wide series (info, health, Test & Enable, queue) to the
-   * runner holding its lead direction (metrics/held.ts); absent means this runner writes them.
-   */
-  mailboxes: { mailbox: Mailbox; labels: string; health: Health; entries: Entry[]; lead?: boolean }[];
+  mailboxes: { mailbox: Mailbox; labels: string; health: Health; entries: Entry[] }[];
   tests: Map<string, { state: TestState; requestedAt: number | null }>;
 }
 
 /** Everything a scrape reads from the store: five queries, once per scrape. */
-export async function readFleet(store: Store, config: FleetInput['config'], now: number): Promise<FleetInput> {
+export async function readFleet(store: Store, config: FleetInput['config'], now: number, budget = new LoopBudget()): Promise<FleetInput> {
+  const rows = await store.runs.scrapeRows();
+  // SQLite answers synchronously: the loop may run between the largest read (a row per mailbox
+  // direction) and the others rather than only after all five.
+  await budget.spend();
   return {
-    rows: await store.runs.scrapeRows(),
+    rows,
     tests: await store.lifecycle.activeTests(),
     errors: await store.lifecycle.mailboxErrorCounts(),
     itemFailures: await store.mail.itemFailureCounts(),
@@ -60,13 +61,13 @@ export function assemble({ rows, tests, config, now }: FleetInput): Fleet {
   const windowMs = config.metrics.intermittentWindowSeconds * 1_000;
   const mailboxes = config.mailboxes.map((mailbox) => {
     const own = byMailbox.get(mailbox.id) ?? [];
-    const prefix = `mailbox="${escapeLabel(mailbox.id)}"`;
+    const { prefix, byDirection } = labelsOf(mailbox);
     const entries: Entry[] = [];
     const health: HealthDirection[] = [];
     for (const d of DIRECTIONS) {
       if (!mailbox[d]) continue;
       const row = own.find((r) => r[C.direction] === d);
-      entries.push({ direction: d, labels: `${prefix},direction="${d}"`, row });
+      entries.push({ direction: d, labels: byDirection[d], row });
       health.push({
         configured: true,
         status: row?.[C.status] ?? 'not_run',
@@ -80,4 +81,22 @@ export function assemble({ rows, tests, config, now }: FleetInput): Fleet {
     return { mailbox, labels: prefix, entries, health: healthOf({ testState: test?.state ?? 'none', directions: health }, now, windowMs) };
   });
   return { mailboxes, tests: testMap };
+}
+
+/**
+ * A mailbox's label prefixes, escaped once per config object (a reload makes new ones): built on
+ * every scrape they were 20,000 strings at 10,000 mailboxes, and the same string object from one
+ * scrape to the next makes the kept-text comparison (mailbox-cache.ts) a pointer comparison.
+ */
+const labelCache = new WeakMap<Mailbox, { prefix: string; byDirection: Record<Direction, string> }>();
+
+function labelsOf(mailbox: Mailbox): { prefix: string; byDirection: Record<Direction, string> } {
+  let cached = labelCache.get(mailbox);
+  if (!cached) {
+    const prefix = `mailbox="${escapeLabel(mailbox.id)}"`;
+    const byDirection = Object.fromEntries(DIRECTIONS.map((d) => [d, `${prefix},direction="${d}"`])) as Record<Direction, string>;
+    cached = { prefix, byDirection };
+    labelCache.set(mailbox, cached);
+  }
+  return cached;
 }

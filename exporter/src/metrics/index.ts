@@ -2,14 +2,16 @@ import type { Registry } from 'prom-client';
 import type { CycleOutcome } from '../directions/run.js';
 import type { Direction } from '../store/index.js';
 import { VERSION } from '../version.js';
-import { assemble, type FleetInput } from './fleet.js';
-import { heldOnly } from './held.js';
+import type { FleetInput } from './fleet.js';
+import type { LoopBudget } from './loop-budget.js';
 import { registerLeaseMetrics, type LeaseMetricsDeps } from './leases.js';
-import { CONTENT_TYPES, OPENMETRICS_EOF, registryText, type ExpositionFormat } from './format.js';
-import { renderMailboxes } from './mailbox-text.js';
-import { profileAggregates, registerProfileFamilies, type ProfileAggregates } from './profiles.js';
+import { CONTENT_TYPES, type ExpositionFormat } from './format.js';
+import { MailboxTextCache } from './mailbox-cache.js';
+import { registerProfileFamilies, type ProfileAggregates } from './profiles.js';
 import { counter, gauge, histogram } from './prom.js';
 import { registerRuntimeMetrics } from './runtime.js';
+import { coalesce } from './coalesce.js';
+import { createExposition } from './scrape.js';
 import { registerWebhookMetrics, type WebhookOutboxDeps } from '../webhooks/metrics.js';
 
 export { readFleet } from './fleet.js';
@@ -21,8 +23,8 @@ export interface MetricsDeps {
   mailboxes: () => number;
   /** The running config's organization.retry.maxTransientRetries (alert texts quote it). */
   retryBudget: () => number;
-  /** Reads the fleet's state from the store; called once on every scrape. */
-  fleet: () => Promise<FleetInput>;
+  /** Reads the fleet's state from the store; called once on every scrape (it may spend the scrape's loop budget). */
+  fleet: (budget: LoopBudget) => Promise<FleetInput>;
   /** Told when reading the fleet failed (the rest of the scrape is still served). */
   onFleetError?: (error: unknown) => void;
   /** F: the configured webhooks and their outbox (none when left out). */
@@ -57,11 +59,28 @@ export function createMetrics(registry: Registry, deps: MetricsDeps) {
   const reloadAt = gauge(registry, 'mailsync_config_last_reload_success_timestamp_seconds');
   const storeErrors = counter(registry, 'mailsync_store_errors_total');
 
+  // Each mailbox's lines, kept between scrapes until its state in the store changes.
+  const mailboxCache = new MailboxTextCache();
   // The aggregates of the latest scrape's store read; the per-profile collectors read them.
   let profiles: ProfileAggregates | undefined;
   registerProfileFamilies(registry, () => profiles);
   const leases = deps.leases ? registerLeaseMetrics(registry, deps.leases) : undefined;
   const webhooks = registerWebhookMetrics(registry, deps.webhooks ?? { webhooks: () => [], outbox: async () => [], now: () => 0 });
+
+  const expose = createExposition({
+    registry, fleet: deps.fleet, mailboxCache, holds: deps.leases?.holds,
+    ...(leases ? { readLeases: () => leases.read() } : {}),
+    setProfiles: (aggregates) => {
+      profiles = aggregates;
+    },
+    storeFailed: (error) => {
+      storeErrors.inc();
+      deps.onFleetError?.(error);
+    },
+  });
+  // Scrapes arriving while one is served share the next one (metrics/coalesce.ts), per format.
+  const coalesced = { prometheus: coalesce(() => expose('prometheus')), openmetrics: coalesce(() => expose('openmetrics')) };
+  const exposition = (format: ExpositionFormat = 'prometheus') => coalesced[format]();
 
   return {
     webhooks,
@@ -100,31 +119,15 @@ export function createMetrics(registry: Registry, deps: MetricsDeps) {
     },
 
     /**
-     * The whole exposition: the store is read once, its per-profile aggregates go to the
-     * prom-client collectors and its per-mailbox state is written as text after the registry's
-     * output, in the text format or OpenMetrics (then ended by `# EOF` after the mailbox text).
+     * The whole exposition, encoded: the store is read once, its per-profile aggregates go to the
+     * prom-client collectors and its per-mailbox state is served after the registry's output, in
+     * the text format or OpenMetrics (then ended by `# EOF` after the mailbox text).
      */
+    exposition,
+
+    /** The same, as text (tests and tools; /metrics serves the bytes). */
     async scrape(format: ExpositionFormat = 'prometheus'): Promise<string> {
-      let mailboxText = '';
-      try {
-        const input = await deps.fleet();
-        await leases?.read();
-        const fleet = assemble(input);
-        const aggregates = profileAggregates(fleet, input);
-        if (input.config.metrics.perMailboxSeries) {
-          const held = deps.leases ? heldOnly(fleet, input, deps.leases.holds) : { fleet, input };
-          mailboxText = renderMailboxes(held.fleet, held.input, format).text;
-        }
-        profiles = aggregates;
-      } catch (error) {
-        profiles = undefined;
-        storeErrors.inc();
-        deps.onFleetError?.(error);
-      }
-      // No await between setting `profiles` and this call: prom-client runs every collect()
-      // synchronously when metrics() starts, so a concurrent scrape cannot swap the aggregates.
-      const text = await registryText(registry, format);
-      return format === 'openmetrics' ? text.slice(0, -OPENMETRICS_EOF.length) + mailboxText + OPENMETRICS_EOF : text + mailboxText;
+      return (await exposition(format)).toString('utf8');
     },
   };
 }

@@ -104,7 +104,7 @@ export async function startService(fileConfig: Config, deps: ServiceDeps): Promi
     queueDepth: () => schedulers.queueDepth,
     mailboxes: () => current.mailboxCount,
     retryBudget: () => current.config.organization.retry.maxTransientRetries,
-    fleet: () => readFleet(store, current.config, clock.now()),
+    fleet: (budget) => readFleet(store, current.config, clock.now(), budget),
     onFleetError: (error) => logger.error({ err: error }, 'could not read the store for /metrics'),
     webhooks: { webhooks: () => current.config.webhooks.map((w) => w.id), outbox: () => store.feed.outboxStats(), now: () => clock.now() },
     leases: leases.metrics,
@@ -228,7 +228,7 @@ function createHttp({ current, store, clock, logger, schedulers, directions, tes
   const act = new ActItemOperations({ config: () => current.config, store, clock, wakeAct: (id) => schedulers.wake(id, 'act') });
   const initial = current.config;
   return createApp({
-    metrics,
+    metrics: { contentType: (format) => metrics.contentType(format), scrape: (format) => metrics.exposition(format) },
     // G: a runner whose store does not answer syncs nothing and serves no API answer worth having.
     notReadyReason: () => (stopping() ? 'shutting down' : storeUnreachable() ? 'the store does not answer (lease renewal failed)' : undefined),
     reload,
