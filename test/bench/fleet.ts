@@ -77,9 +77,9 @@ async function main(): Promise<void> {
       const rssStart = procStatus(runner.child.pid as number).rssMb;
       const memoryAtStart = await memoryOf(runner.url, runner.child.pid as number);
       progress(`runner memory at start: ${memoryAtStart.text}`);
-      // With snapshots on, one now (before most logins) to compare with the one after the pass; it
-      // stops the runner for a while, so that run's cold start is not a figure to report.
-      const startSnapshot = await heapSnapshot(runner);
+      // BENCH_RUNNER_HEAP_SNAPSHOT_START=1: one now too (before most logins), to compare with the one
+      // at the end; it stops the runner for a while, so that run's cold start is not a figure to report.
+      const startSnapshot = process.env.BENCH_RUNNER_HEAP_SNAPSHOT_START === '1' ? await heapSnapshot(runner) : undefined;
       if (startSnapshot) progress(`heap snapshot at start (cold start figure not comparable): ${startSnapshot}`);
       const scraper = await Prometheus.start({ targets: [new URL(runner.url).host] });
       prometheus = scraper;
@@ -120,9 +120,6 @@ async function main(): Promise<void> {
       probe.close();
       const memoryAfter = await memoryOf(runner.url, runner.child.pid as number);
       progress(`runner memory after the pass: ${memoryAfter.text}; per kept session: ${memoryAfter.perSession(memoryAtStart, N)}`);
-      // BENCH_RUNNER_HEAP_SNAPSHOT=<dir>: one snapshot with every session kept (node test/bench/heap-top.mjs reads it).
-      const snapshot = await heapSnapshot(runner);
-      if (snapshot) progress(`heap snapshot with ${N} kept sessions: ${snapshot}`);
 
       // A short run can end before Prometheus's first scrape of the runner: wait for one.
       const loop = await waitFor(() => scraper.query('max_over_time(nodejs_eventloop_lag_p99_seconds[30m])'),
@@ -136,6 +133,10 @@ async function main(): Promise<void> {
       console.log(`RESULT mailboxes=${N} cold_start_s=${fmt(coldStart, 1)} cycle_s=${fmt(cycle, 2)} checks_per_s=${fmt(N / cycle)} ` +
         `rss_mb=${fmt(status.rssMb)} kb_per_session=${fmt(kbPerSession, 1)} scrape_ms=${fmt(scrapeMs, 1)} scrape_ratio=${fmt(scrapeMs / baseline, 2)} ` +
         `loop_p99_ms=${fmt(loopP99, 1)}`);
+      // BENCH_RUNNER_HEAP_SNAPSHOT=<dir>: one snapshot with every session kept, after every figure is
+      // taken (it stops the runner's loop for seconds); node test/bench/heap-top.mjs reads it.
+      const snapshot = await heapSnapshot(runner);
+      if (snapshot) progress(`heap snapshot with ${N} kept sessions: ${snapshot}`);
     } finally {
       await runner.remove();
     }
