@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import pg from 'pg';
+import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
 import { migrate } from '../../exporter/src/store/postgres/migrations.js';
 import { MAILSYNC_BIN, assertBuilt } from '../harness/cli.js';
@@ -127,6 +128,11 @@ export async function startRunner(dovecot: Dovecot, names: string[], options: {
   // BENCH_RUNNER_CPU_PROFILE=<dir>: the runner writes a V8 CPU profile of its whole life there when it stops.
   const profileDir = process.env.BENCH_RUNNER_CPU_PROFILE;
   const nodeFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${options.label}-${Date.now()}.cpuprofile`] : [];
+  // BENCH_RUNNER_HEAP_SNAPSHOT=<dir>: the runner writes a heap snapshot there on each SIGUSR2 (heapSnapshot below).
+  const snapshotDir = process.env.BENCH_RUNNER_HEAP_SNAPSHOT;
+  if (snapshotDir) nodeFlags.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`);
+  // BENCH_RUNNER_NODE_FLAGS: more flags for the runner's node (e.g. V8's heap sizing), to compare.
+  nodeFlags.push(...(process.env.BENCH_RUNNER_NODE_FLAGS ?? '').split(' ').filter((f) => f !== ''));
   const child = spawn(process.execPath, [...nodeFlags, MAILSYNC_BIN, 'run', '--config', path.join(dir, 'mailsync.yaml')], { stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://${listen}`;
@@ -163,6 +169,41 @@ export async function succeededSince(server: Postgres, db: string, since: number
   return row?.n ?? 0;
 }
 
+/**
+ * Asks the runner for a heap snapshot (BENCH_RUNNER_HEAP_SNAPSHOT set) and waits until it is
+ * written: returns its path, or undefined when snapshots are off. The runner's loop stops while it
+ * writes, so a bench takes one only outside the phases it times.
+ */
+export async function heapSnapshot(runner: Runner): Promise<string | undefined> {
+  const dir = process.env.BENCH_RUNNER_HEAP_SNAPSHOT;
+  if (!dir) return undefined;
+  const pid = runner.child.pid as number;
+  const before = new Set(readdirSync(dir));
+  runner.child.kill('SIGUSR2');
+  const file = await waitFor(() => readdirSync(dir).find((f) => !before.has(f) && f.includes(`.${pid}.`) && f.endsWith('.heapsnapshot')),
+    { what: 'the runner\'s heap snapshot', until: (f) => f !== undefined, timeoutMs: 600_000, intervalMs: 500 });
+  // Written in place: done when the runner answers again.
+  await waitFor(() => fetch(`${runner.url}/metrics`).then((r) => r.ok, () => false), { what: 'the runner after its heap snapshot', until: (ok) => ok, timeoutMs: 600_000, intervalMs: 500 });
+  return path.join(dir, file as string);
+}
+
+/**
+ * The runner's progress read from its SQLite store by this process (read-only; WAL lets it read
+ * beside the runner's writes). A probe through /metrics costs the runner a whole scrape each time
+ * (~0.4 s of its one thread at 10,000 mailboxes before helper D's work): polled 4 times a second
+ * it was itself a large part of what slowed the cold start and the pass it measured.
+ */
+export function storeProbe(runner: Runner): { successes(): number; inFlight(): number; close(): void } {
+  const db = new Database(path.join(runner.dir, 'bench.db'), { readonly: true, fileMustExist: true });
+  const successes = db.prepare("SELECT COALESCE(SUM(runs_success_total), 0) AS n FROM mailbox_direction_state WHERE direction = 'incoming'").pluck();
+  const open = db.prepare("SELECT COUNT(*) FROM sync_run WHERE direction = 'incoming' AND finished_at IS NULL").pluck();
+  return {
+    successes: () => successes.get() as number,
+    inFlight: () => open.get() as number,
+    close: () => db.close(),
+  };
+}
+
 /** The sum of a family's samples whose labels contain `match` (e.g. `result="success"`). */
 export async function metricSum(url: string, name: string, match = ''): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -188,6 +229,80 @@ export function procStatus(pid: number): { rssMb: number; peakMb: number; socket
     }
   }
   return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024, sockets };
+}
+
+/**
+ * CPU seconds (user + system) used so far by a process's descendants, by process name (Dovecot's
+ * children are named imap, imap-login, auth, anvil...): which side of a phase is busy. Processes
+ * that exited meanwhile are not counted (Dovecot's tuned services are long-lived).
+ */
+export function treeCpuSeconds(rootPid: number): Map<string, number> {
+  const ticks = 100; // USER_HZ on Linux
+  const stats: { pid: number; ppid: number; name: string; cpu: number }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid ... utime stime: fields 14 and 15; comm may hold spaces.
+      const close = stat.lastIndexOf(')');
+      const fields = stat.slice(close + 2).split(' ');
+      const name = (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0] ?? '').replace(/^dovecot\//, '') || stat.slice(stat.indexOf('(') + 1, close);
+      stats.push({ pid: Number(entry), ppid: Number(fields[1]), name, cpu: (Number(fields[11]) + Number(fields[12])) / ticks });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const inTree = new Set([rootPid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const s of stats) if (!inTree.has(s.pid) && inTree.has(s.ppid)) { inTree.add(s.pid); grew = true; }
+  }
+  const out = new Map<string, number>();
+  for (const s of stats) if (inTree.has(s.pid)) out.set(s.name, (out.get(s.name) ?? 0) + s.cpu);
+  return out;
+}
+
+/** CPU seconds of one process (user + system) so far. */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** "name 1.2 s (34 %)" per process name, busiest first: the CPU a phase of `seconds` took from each. */
+export function cpuShare(before: Map<string, number>, after: Map<string, number>, seconds: number): string {
+  const used = [...after].map(([name, cpu]) => [name, cpu - (before.get(name) ?? 0)] as const).filter(([, cpu]) => cpu > 0.05);
+  return used.sort((a, b) => b[1] - a[1]).map(([name, cpu]) => `${name} ${cpu.toFixed(1)} s (${Math.round((100 * cpu) / seconds)} %)`).join(', ');
+}
+
+/**
+ * A process's resident memory by kind of mapping, in MB, from /proc/<pid>/smaps: `brk` is the
+ * C allocator's main heap (malloc's arena of the main thread), `anon` other anonymous mappings
+ * (V8's heap pages, other threads' malloc arenas, large malloc blocks), `file` mapped files
+ * (code, libraries), and `threads` the process's thread count.
+ */
+export function memoryMap(pid: number): { brk: number; anon: number; file: number; threads: number } {
+  let brk = 0;
+  let anon = 0;
+  let file = 0;
+  let kind: 'brk' | 'anon' | 'file' = 'anon';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (header) {
+      const name = header[1] ?? '';
+      kind = name === '[heap]' ? 'brk' : name === '' || name.startsWith('[') ? 'anon' : 'file';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (!rss) continue;
+    const mb = Number(rss[1]) / 1024;
+    if (kind === 'brk') brk += mb;
+    else if (kind === 'anon') anon += mb;
+    else file += mb;
+  }
+  const threads = Number(/^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  return { brk, anon, file, threads };
 }
 
 export function percentile(sorted: number[], p: number): number {

@@ -1,14 +1,31 @@
 #!/usr/bin/env node
 // Summarises a .cpuprofile: self time and total (inclusive) time per function, heaviest first.
-// Usage: node test/bench/profile-top.mjs <file.cpuprofile> [rows]
+// Usage: node test/bench/profile-top.mjs <file.cpuprofile> [rows] [fromUs-toUs]
+// The window keeps the samples between two moments of the system's monotonic clock in µs (what
+// V8 stamps samples with, and what bench:fleet prints for its cold start and pass), so one
+// profile of a runner's whole life shows one phase of it.
 import { readFileSync } from 'node:fs';
 
-const [file, rowsArg] = process.argv.slice(2);
+const [file, rowsArg, windowArg] = process.argv.slice(2);
 if (!file) {
-  console.error('usage: node test/bench/profile-top.mjs <file.cpuprofile> [rows]');
+  console.error('usage: node test/bench/profile-top.mjs <file.cpuprofile> [rows] [fromUs-toUs]');
   process.exit(2);
 }
-const { nodes, samples, timeDeltas } = JSON.parse(readFileSync(file, 'utf8'));
+const profile = JSON.parse(readFileSync(file, 'utf8'));
+const { nodes } = profile;
+let { samples, timeDeltas } = profile;
+if (windowArg) {
+  const [from, to] = windowArg.split('-').map(Number);
+  if (!Number.isFinite(from) || !Number.isFinite(to)) throw new Error(`window must be "fromUs-toUs", not "${windowArg}"`);
+  const keep = [];
+  let t = profile.startTime;
+  timeDeltas.forEach((d, i) => {
+    t += d;
+    if (t >= from && t <= to) keep.push(i);
+  });
+  samples = keep.map((i) => samples[i]);
+  timeDeltas = keep.map((i) => timeDeltas[i]);
+}
 const byId = new Map(nodes.map((n) => [n.id, n]));
 const parent = new Map();
 for (const n of nodes) for (const c of n.children ?? []) parent.set(c, n.id);

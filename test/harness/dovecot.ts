@@ -70,6 +70,11 @@ export class Dovecot {
   #process: ChildProcess | undefined;
   #exited: Promise<void> | undefined;
 
+  /** The master process's id (its children are the login, auth and imap processes): for CPU accounting in benchmarks. */
+  get pid(): number | undefined {
+    return this.#process?.pid;
+  }
+
   private constructor(dir: string, cert: CertOptions) {
     this.dir = dir;
     this.cert = makeCert(dir, 'server', cert);
