@@ -20,10 +20,8 @@ import { MailboxOperations } from '../mailboxes/operations.js';
 import { createMetrics, readFleet, type Metrics } from '../metrics/index.js';
 import { startFeed, type Feed } from '../feed/service.js';
 import { systemTimers, type Timers } from '../scheduler/scheduler.js';
-import { fenceContext, type Fence, type Store } from '../store/index.js';
-import { TestQueue } from '../test-enable/queue.js';
-import { reportTestFault, type TestFaultCounts } from '../test-enable/faults.js';
-import { runTestEnable } from '../test-enable/run.js';
+import type { Store } from '../store/index.js';
+import type { TestQueue } from '../test-enable/queue.js';
 import { approveFromConfig } from './approvals.js';
 import { CurrentConfig } from './current.js';
 import type { Definitions } from './definitions.js';
@@ -35,10 +33,8 @@ import { createServiceLeases } from './leases.js';
 import { DirectionSchedulers } from './schedulers.js';
 import { startDefinitions } from './definitions.js';
 import { openRunnerStore } from './store.js';
+import { createTests } from './tests.js';
 import { CurrentWeb } from './web.js';
-
-/** Test & Enable runs at most this many mailboxes at once: it is interactive, not bulk work. */
-const TEST_ENABLE_CONCURRENCY = 4;
 
 export interface ServiceDeps {
   logger: Logger;
@@ -167,34 +163,6 @@ export async function startService(fileConfig: Config, deps: ServiceDeps): Promi
 }
 
 type Directions = ReturnType<typeof createDirections>;
-
-interface TestParts {
-  current: CurrentConfig;
-  directions: Directions;
-  directionDeps: DirectionDeps;
-  schedulers: DirectionSchedulers;
-  logger: Logger;
-  leadFence: (mailboxId: string) => Fence | undefined;
-  counts: TestFaultCounts;
-}
-
-/** Test & Enable, a few mailboxes at a time; each runs on the runner leading the mailbox, under that lease's fence. */
-function createTests({ current, directions, directionDeps, schedulers, logger, leadFence, counts }: TestParts): TestQueue {
-  return new TestQueue(async (id, signal) => {
-    const found = current.find(id);
-    // B: another runner leads this mailbox: its keeper finds the request in the store and runs it.
-    const fence = leadFence(id);
-    if (!found || !fence) return;
-    try {
-      await fenceContext.run(fence, () => runTestEnable(found.mailbox, found.profile, current.config, directions, directionDeps, signal));
-    } catch (error) {
-      reportTestFault(error, id, logger, counts);
-    }
-    // Whatever the result, the schedulers look again now: enabled directions start syncing.
-    for (const d of directions.values()) d.release(id);
-    schedulers.wake(id);
-  }, TEST_ENABLE_CONCURRENCY);
-}
 
 interface HttpParts {
   current: CurrentConfig;
