@@ -196,3 +196,42 @@ describe('a send interrupted by SIGKILL', () => {
     }
   });
 });
+
+describe('a batch claim interrupted by SIGKILL (sentCopy: server)', () => {
+  it('several emails sending per connection at the kill: each found in Sent or sent once, none twice, none lost', async () => {
+    // The first runner claims the first email and is held connecting while the rest are queued,
+    // then killed: the next runner starts with all of them due at once.
+    const first = await startRunner();
+    const connecting = hold((fn) => (smtp.hooks.onConnect = fn));
+    const emails = [await queue(first.url, 'copy', 'batch 0')];
+    await connecting.reached;
+    for (let i = 1; i < 18; i++) emails.push(await queue(first.url, 'copy', `batch ${i}`));
+    await kill(first.run);
+    smtp.hooks.onConnect = undefined;
+    connecting.release();
+
+    // The second runner claims them several per connection; killed at its fifth MAIL FROM, with
+    // four taken by the server and not yet recorded, and the rest of the batches not sent.
+    let mailFroms = 0;
+    const fifth = hold((fn) => (smtp.hooks.onMailFrom = () => (++mailFroms === 5 ? fn() : Promise.resolve())));
+    const second = await startRunner();
+    await fifth.reached;
+    await kill(second.run);
+    smtp.hooks.onMailFrom = undefined;
+    fifth.release();
+    const db = new Database(dbPath, { readonly: true });
+    const sending = (db.prepare(`SELECT count(*) AS n FROM outgoing_email WHERE state = 'sending'`).get() as { n: number }).n;
+    db.close();
+    // More than one per connection (3): the window the batch claim widens, and that must be reconciled.
+    expect(sending).toBeGreaterThan(3);
+
+    const third = await startRunner();
+    try {
+      for (const email of emails) await waitForState(third.url, 'copy', email.id, 'sent');
+      await waitFor(() => runs(third.url, 'copy'), { what: 'the cycles to finish', until: (r) => r.every((run) => run.finishedAt !== null) });
+      for (const email of emails) expect(smtp.count(email.messageId), email.messageId).toBe(1);
+    } finally {
+      await kill(third.run);
+    }
+  });
+});
