@@ -172,7 +172,7 @@ class SendRun {
   /** Sends one claimed email; what the server accepted is recorded with the worker's next claim. */
   async #send(email: OutgoingEmail, raw: Buffer): Promise<{ step: Step; landed?: Landed }> {
     try {
-      const result = await sendRaw(this.transport, email.envelopeFrom, email.recipients, raw);
+      const result = await sendRaw(this.transport, email.envelopeFrom, email.recipients, raw, email.messageId);
       return { step: 'next', landed: { email, raw, result } };
     } catch (error) {
       return { step: await this.#sendFailed(email, error) };
