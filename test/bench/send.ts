@@ -29,13 +29,6 @@ const EMAILS = sizeFromEnv('BENCH_EMAILS', 2_000);
 const WARMUP = sizeFromEnv('BENCH_WARMUP', 200);
 /** Rounds of mailsync then the baseline, each on its share of the emails: a change of the machine's load hits both sides. */
 const ROUNDS = sizeFromEnv('BENCH_ROUNDS', 4);
-/**
- * The profile's sentCopy: `server` (the default here, as Microsoft 365 and Gmail file their own
- * copy) lets each connection claim several emails per commit; `none` or `append` one at a time
- * (policy/claims.ts). The smtp-server here files no copy, which only a crash would ask for.
- */
-const SENT_COPY = process.env.BENCH_SENT_COPY ?? 'server';
-if (!['server', 'append', 'none'].includes(SENT_COPY)) throw new Error(`BENCH_SENT_COPY must be server, append or none, not "${SENT_COPY}"`);
 /** Both sides use the same pooled connections (a profile's default outgoing.maxConnections). */
 const CONNECTIONS = 3;
 const clock = { now: () => Date.now() };
@@ -50,7 +43,7 @@ try {
     
     profiles: [{
       id: 'p', incoming: { host: 'localhost', port: 1 },
-      outgoing: { host: 'localhost', port: smtp.port, security: 'starttls', caFile: cert.cert, maxConnections: CONNECTIONS, sentCopy: SENT_COPY },
+      outgoing: { host: 'localhost', port: smtp.port, security: 'starttls', caFile: cert.cert, maxConnections: CONNECTIONS },
     }],
     mailboxes: [{ id: 'm', address: 'sender@bench.example', profile: 'p', outgoing: true, credentials: { username: 'sender', password: '${BENCH_PW}' } }],
   }));

@@ -4,7 +4,6 @@ import { classifyFailure } from '../directions/classify.js';
 import type { CycleConfig, CycleWork, DirectionDeps } from '../directions/contract.js';
 import type { Logger } from '../log.js';
 import { clearlyWithinLimits, DAY_MS, limitDecision } from '../policy/limits.js';
-import { claimSize } from '../policy/claims.js';
 import { retrySettings } from '../policy/retry.js';
 import { loginFor, smtpLoginFor } from '../protocols/login.js';
 import { openMailbox } from '../protocols/mailbox.js';
@@ -19,14 +18,14 @@ type Step = 'next' | 'stop';
 /** An email the server accepted, not yet recorded as sent (that happens with the worker's next claim). */
 interface Landed { email: OutgoingEmail; raw: Buffer; result: Awaited<ReturnType<typeof sendRaw>> }
 
-/** An email a worker claimed (marked `sending`), with its bytes. */
-interface Claimed { email: OutgoingEmail; raw: Buffer }
+/** A worker's claim: the next email and what to do with it, with its bytes when it is to be sent. */
+type Claimed = { email: OutgoingEmail; step: Step } | { email: OutgoingEmail; step: 'send'; raw: Buffer };
 
 /**
  * One outgoing cycle of a mailbox: reconcile sends a crash interrupted, then send what is due in
  * the Pending Send queue, oldest first, within the profile's limits. Each email is recorded as
- * `sending` before its connection sends it and `sent` after the server's 250, so a crash in
- * between is found and reconciled, never forgotten (policy/claims.ts: how many at once). A failure of one email (a rejected recipient)
+ * `sending` before its connection opens and `sent` right after the server's 250, so a crash in
+ * between is found and reconciled, never forgotten. A failure of one email (a rejected recipient)
  * fails that email; a failure of the mailbox (login, TLS, network) puts the email back in the
  * queue and throws, which the retry policy handles as for incoming mail.
  */
@@ -71,8 +70,6 @@ class SendRun {
   #next = 0;
   #stop = false;
   #nearLimit = false;
-  /** A send stopped the cycle (the mailbox failed, the provider's limit): claimed emails not sent yet go back. */
-  #halted = false;
   #mailboxError: unknown;
   /** Claims waiting for their turn (see #inTurn). */
   #claims: Promise<void> = Promise.resolve();
@@ -92,27 +89,20 @@ class SendRun {
     const { store, clock } = this.deps;
     this.#due = await store.outgoing.due(this.mailbox.id, clock.now(), this.config.sync.outgoing.batchSize);
     const worker = async () => {
-      let landed: Landed[] = [];
+      let landed: Landed | undefined;
       for (;;) {
         const claimed = await this.#inTurn(() => this.#claim(landed, signal));
-        if (this.server.sentCopy === 'append') for (const l of landed) await this.sentCopy.append(l.raw, l.email);
-        if (claimed.length === 0) return;
-        landed = [];
-        for (const [i, { email, raw }] of claimed.entries()) {
-          if (this.#halted || signal?.aborted) {
-            await this.#release(claimed.slice(i));
-            break;
-          }
-          const outcome = await this.#send(email, raw);
-          if (outcome.landed) landed.push(outcome.landed);
-          if (outcome.step === 'stop') this.#stop = this.#halted = true;
-        }
+        if (landed && this.server.sentCopy === 'append') await this.sentCopy.append(landed.raw, landed.email);
+        if (claimed === undefined) return;
+        const outcome = claimed.step === 'send' ? await this.#send(claimed.email, claimed.raw) : { step: claimed.step };
+        landed = outcome.landed;
+        if (outcome.step === 'stop') this.#stop = true;
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.server.maxConnections, this.#due.length) }, worker));
     if (this.#nearLimit && this.#mailboxError === undefined) {
       // One at a time from here: every decision sees every earlier send.
-      this.#stop = this.#halted = false;
+      this.#stop = false;
       await worker();
     }
     if (this.#mailboxError !== undefined) throw this.#mailboxError;
@@ -130,37 +120,20 @@ class SendRun {
   }
 
   /**
-   * One transaction: the worker's last emails `sent` (the server just took them) and the claim of
-   * its next ones (policy/claims.ts: one, or several where a crash leaves nothing to guess). Each
-   * `sent` commits with no network I/O after its 250 but the worker's own later sends, and nothing
-   * is marked `sending` before its connection is the one to send it. The claimed emails' bytes
-   * are read in the same transaction: no second trip through the store.
+   * One transaction: the worker's last email `sent` (when the server just took it) and the next
+   * email's claim. Grouping the two halves the commits per email; the window a crash can hit is
+   * the same, since the commit still follows the 250 with no network I/O in between (only the
+   * claims queued ahead, which are store work), and nothing is marked `sending` before its turn.
+   * The claimed email's bytes are read in the same transaction: no second trip through the store.
    */
-  async #claim(landed: Landed[], signal: AbortSignal | undefined): Promise<Claimed[]> {
+  async #claim(landed: Landed | undefined, signal: AbortSignal | undefined): Promise<Claimed | undefined> {
     return this.deps.store.transaction(async (tx) => {
-      for (const l of landed) await this.#recordSent(tx.outgoing, l);
-      const claimed: Claimed[] = [];
-      const size = claimSize(this.server, this.#due.length - this.#next, this.#nearLimit);
-      while (claimed.length < size && !this.#stop && !signal?.aborted && this.#next < this.#due.length) {
-        const email = this.#due[this.#next++] as OutgoingEmail;
-        const step = await this.#decide(email, tx.outgoing);
-        if (step === 'send') claimed.push({ email, raw: await tx.outgoing.raw(email.id) as Buffer });
-        else if (step === 'stop') this.#stop = true;
-      }
-      return claimed;
+      if (landed) await this.#recordSent(tx.outgoing, landed);
+      if (this.#stop || signal?.aborted || this.#next >= this.#due.length) return undefined;
+      const email = this.#due[this.#next++] as OutgoingEmail;
+      const step = await this.#decide(email, tx.outgoing);
+      return step === 'send' ? { email, step, raw: await tx.outgoing.raw(email.id) as Buffer } : { email, step };
     });
-  }
-
-  /** Claimed emails this cycle will not send after all: back in the queue, in one commit. */
-  async #release(emails: Claimed[]): Promise<void> {
-    const at = this.deps.clock.now();
-    await this.deps.store.transaction(async (tx) => {
-      for (const { email } of emails) await tx.outgoing.backToPending(email.id, at, 'claimed, not sent: the cycle stopped before its turn');
-    });
-    for (const { email } of emails) {
-      this.#inFlight.messages -= 1;
-      this.#inFlight.recipients -= email.recipients.length;
-    }
   }
 
   async #recordSent(outgoing: OutgoingStore, { email, result }: Landed): Promise<void> {
