@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -42,6 +43,19 @@ describe('SQLite: WAL checkpoints in a worker thread', () => {
     const db = new Database(file, { readonly: true });
     expect(db.prepare('SELECT count(*) AS n FROM outgoing_email').get()).toEqual({ n: 30 });
     db.close();
+  });
+
+  it('lets a process whose last work is closing the store finish after the close (a CLI command, a stop)', () => {
+    const file = fixture();
+    const script = path.join(path.dirname(file), 'close.mts');
+    writeFileSync(script, [
+      `import { SqliteStore } from ${JSON.stringify(path.resolve('exporter/src/store/sqlite/store.ts'))};`,
+      `const store = new SqliteStore({ path: ${JSON.stringify(file)} });`,
+      'await store.close();',
+      "console.log('after the close');",
+    ].join('\n'));
+    // An unref'd worker left nothing holding the process: it exited (code 13) before the close resolved.
+    expect(execFileSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8' })).toBe('after the close\n');
   });
 
   it("leaves the writer's own checkpoints to SQLite with checkpoints: 'inline'", async () => {

@@ -58,6 +58,9 @@ export class Checkpointer {
     if (this.#exited) return Promise.resolve();
     this.#closed ??= new Promise<void>((resolve) => {
       this.#worker.once('exit', () => resolve());
+      // Held again while it closes: with nothing else left (a CLI command's end, a runner's
+      // stop), an unref'd worker would let the process exit before this resolves.
+      this.#worker.ref();
       this.#worker.postMessage('close');
     });
     return this.#closed;
