@@ -30,7 +30,7 @@ function fixture(): string {
 describe('SQLite: WAL checkpoints in a worker thread', () => {
   it('copies committed pages into the database file without the writer checkpointing', async () => {
     const file = fixture();
-    const store = new SqliteStore({ path: file });
+    const store = new SqliteStore({ path: file, checkpoints: 'background' });
     try {
       const before = statSync(file).size;
       await queueSome(store);
@@ -50,7 +50,7 @@ describe('SQLite: WAL checkpoints in a worker thread', () => {
     const script = path.join(path.dirname(file), 'close.mts');
     writeFileSync(script, [
       `import { SqliteStore } from ${JSON.stringify(path.resolve('exporter/src/store/sqlite/store.ts'))};`,
-      `const store = new SqliteStore({ path: ${JSON.stringify(file)} });`,
+      `const store = new SqliteStore({ path: ${JSON.stringify(file)}, checkpoints: 'background' });`,
       'await store.close();',
       "console.log('after the close');",
     ].join('\n'));

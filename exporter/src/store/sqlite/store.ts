@@ -31,8 +31,10 @@ export interface SqliteOptions {
    */
   packDir?: string | null;
   /**
-   * B: 'background' (the default for a file) checkpoints the WAL from a worker thread
-   * (checkpointer.ts); 'inline' leaves it to SQLite's auto-checkpoint in the writing connection.
+   * B: 'background' checkpoints the WAL from a worker thread (checkpointer.ts); 'inline' (the
+   * default) leaves it to SQLite's auto-checkpoint in the writing connection. Not the default yet:
+   * with it, a runner serving HTTPS (test/integration/web-config.test.ts) did not finish its
+   * graceful stop, for a reason not found (docs/decisions.md).
    */
   checkpoints?: 'background' | 'inline';
 }
@@ -178,7 +180,7 @@ export class SqliteStore implements Store {
   }
 
   #startCheckpointer(db: Database.Database, options: SqliteOptions): Checkpointer | undefined {
-    if (options.path === ':memory:' || options.checkpoints === 'inline') return undefined;
+    if (options.path === ':memory:' || options.checkpoints !== 'background') return undefined;
     db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
     let warned = false;
     return new Checkpointer(options.path, (message) => {
