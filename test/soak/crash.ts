@@ -1,7 +1,8 @@
 /**
  * soak:crash: real `mailsync run` processes on a real Dovecot and SMTP server, SIGKILLed at
  * random moments (seeded: the seed is printed so a failure can be replayed) while they ingest
- * mail, send the Pending Send queue and run Test & Enable, and restarted each time. After every
+ * mail, send the Pending Send queue (now and then a burst of emails that one cycle sends over
+ * all its connections) and run Test & Enable, and restarted each time. After every
  * kill the store must pass SQLite's integrity check and the raw-bytes check (every range a row
  * points at exists in its pack and matches its SHA-256) and hold no message twice; at the end,
  * against the servers, every message is stored exactly once (by content and by location), every
@@ -82,12 +83,15 @@ async function main(): Promise<void> {
       const count = 20 + pick(60);
       await dovecot.append(users.get(mailbox) as DovecotUser, 'INBOX', Array.from({ length: count }, () => makeMessage(serial++, { attachmentBytes: 2_000 })));
       onServer.set(mailbox, onServer.get(mailbox)! + count);
-      for (let i = pick(4); i > 0; i--) {
-        const from = random() < 0.5 ? 'out-copy' : 'out-blind';
-        const res = await callApi(url, TOKEN, 'POST', `/mailboxes/${from}/emails`, { to: ['partner@remote.example'], subject: `soak ${serial++}`, text: 'crash campaign' });
+      const queueEmail = async (from: string, subject: string) => {
+        const res = await callApi(url, TOKEN, 'POST', `/mailboxes/${from}/emails`, { to: ['partner@remote.example'], subject, text: 'crash campaign' });
         if (res.status !== 202) throw new Error(`queueing failed: ${res.status} ${await res.text()}`);
         queued.push({ mailbox: from, messageId: ((await res.json()) as { email: { messageId: string } }).email.messageId });
-      }
+      };
+      for (let i = pick(4); i > 0; i--) await queueEmail(random() < 0.5 ? 'out-copy' : 'out-blind', `soak ${serial++}`);
+      // B: now and then a burst from the mailbox with a Sent copy: a cycle with many emails due,
+      // its connections side by side, so that kills land between the sends of one cycle.
+      for (let i = random() < 0.2 ? 10 + pick(10) : 0; i > 0; i--) await queueEmail('out-copy', `soak burst ${serial++}`);
       if (random() < 0.2) await callApi(url, TOKEN, 'POST', `/mailboxes/${INCOMING[pick(INCOMING.length)]}/test-enable`, {});
       // The random moment: a crash campaign kills on a clock, by design (it waits for no condition).
       const killAfterMs = 20 + pick(900);

@@ -40,7 +40,7 @@ export async function checkOutgoing(
       text: 'This message was sent by mailsync to check that this mailbox can send and receive email. You can delete it.',
       html: undefined, attachments: [], messageId, date: new Date(started),
     });
-    await sendRaw(transport, mailbox.address, [mailbox.address], raw);
+    await sendRaw(transport, mailbox.address, [mailbox.address], raw, messageId);
     steps.push('sent a test message to the mailbox itself');
     const session = await openMailbox(mailbox, profile, config.organization, { autodiscover: deps.autodiscover(), logger: deps.logger, signal: options.signal, tokens: deps.tokens });
     try {

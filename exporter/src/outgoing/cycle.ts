@@ -18,6 +18,9 @@ type Step = 'next' | 'stop';
 /** An email the server accepted, not yet recorded as sent (that happens with the worker's next claim). */
 interface Landed { email: OutgoingEmail; raw: Buffer; result: Awaited<ReturnType<typeof sendRaw>> }
 
+/** A worker's claim: the next email and what to do with it, with its bytes when it is to be sent. */
+type Claimed = { email: OutgoingEmail; step: Step } | { email: OutgoingEmail; step: 'send'; raw: Buffer };
+
 /**
  * One outgoing cycle of a mailbox: reconcile sends a crash interrupted, then send what is due in
  * the Pending Send queue, oldest first, within the profile's limits. Each email is recorded as
@@ -91,7 +94,7 @@ class SendRun {
         const claimed = await this.#inTurn(() => this.#claim(landed, signal));
         if (landed && this.server.sentCopy === 'append') await this.sentCopy.append(landed.raw, landed.email);
         if (claimed === undefined) return;
-        const outcome = claimed.step === 'send' ? await this.#send(claimed.email) : { step: claimed.step };
+        const outcome = claimed.step === 'send' ? await this.#send(claimed.email, claimed.raw) : { step: claimed.step };
         landed = outcome.landed;
         if (outcome.step === 'stop') this.#stop = true;
       }
@@ -121,13 +124,15 @@ class SendRun {
    * email's claim. Grouping the two halves the commits per email; the window a crash can hit is
    * the same, since the commit still follows the 250 with no network I/O in between (only the
    * claims queued ahead, which are store work), and nothing is marked `sending` before its turn.
+   * The claimed email's bytes are read in the same transaction: no second trip through the store.
    */
-  async #claim(landed: Landed | undefined, signal: AbortSignal | undefined): Promise<{ email: OutgoingEmail; step: Step | 'send' } | undefined> {
+  async #claim(landed: Landed | undefined, signal: AbortSignal | undefined): Promise<Claimed | undefined> {
     return this.deps.store.transaction(async (tx) => {
       if (landed) await this.#recordSent(tx.outgoing, landed);
       if (this.#stop || signal?.aborted || this.#next >= this.#due.length) return undefined;
       const email = this.#due[this.#next++] as OutgoingEmail;
-      return { email, step: await this.#decide(email, tx.outgoing) };
+      const step = await this.#decide(email, tx.outgoing);
+      return step === 'send' ? { email, step, raw: await tx.outgoing.raw(email.id) as Buffer } : { email, step };
     });
   }
 
@@ -138,10 +143,9 @@ class SendRun {
   }
 
   /** Sends one claimed email; what the server accepted is recorded with the worker's next claim. */
-  async #send(email: OutgoingEmail): Promise<{ step: Step; landed?: Landed }> {
+  async #send(email: OutgoingEmail, raw: Buffer): Promise<{ step: Step; landed?: Landed }> {
     try {
-      const raw = await this.deps.store.outgoing.raw(email.id) as Buffer;
-      const result = await sendRaw(this.transport, email.envelopeFrom, email.recipients, raw);
+      const result = await sendRaw(this.transport, email.envelopeFrom, email.recipients, raw, email.messageId);
       return { step: 'next', landed: { email, raw, result } };
     } catch (error) {
       return { step: await this.#sendFailed(email, error) };

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { domainToASCII } from 'node:url';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { Secret, Security } from '../config/index.js';
@@ -138,11 +140,48 @@ function smtpAuth(login: SmtpLogin): SMTPTransport.Options['auth'] {
   };
 }
 
-/** Sends stored bytes to `recipients`, from `from` (the envelope; the headers are in `raw`). */
-export async function sendRaw(transport: Transporter, from: string, recipients: string[], raw: Buffer): Promise<SendResult> {
-  const info = await transport.sendMail({ envelope: { from, to: recipients }, raw });
-  const list = (v: unknown) => (Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : String((x as { address?: string }).address ?? x))) : []);
-  return { accepted: list(info.accepted), rejected: list(info.rejected), response: String(info.response ?? '') };
+/**
+ * Sends stored bytes to `recipients`, from `from` (the envelope; the headers are in `raw`). The
+ * bytes were composed once, at queue time, so they go to the pool as they are: nodemailer's
+ * `sendMail` would build a MIME tree around them again (a MimeNode with a generated Message-ID of
+ * its own, a parse of every address, two more stream stages), the largest part of its work per
+ * email (docs/performance.md, bench:send). The pool gets what its transport contract reads of a
+ * message: the envelope, the Message-ID it logs, and a stream of the bytes. The test of a send
+ * over a real SMTP server (test/integration/outgoing.test.ts) catches a change of that contract.
+ */
+export function sendRaw(transport: Transporter, from: string, recipients: string[], raw: Buffer, messageId = ''): Promise<SendResult> {
+  const envelope = { from: asciiDomain(from), to: recipients.map(asciiDomain) };
+  const message = {
+    // A fresh copy each time: the connection writes its own fields into the envelope it gets.
+    getEnvelope: () => ({ from: envelope.from, to: [...envelope.to] }),
+    messageId: () => messageId,
+    getHeader: (key: string) => (key.toLowerCase() === 'message-id' ? messageId : undefined),
+    // A fresh stream each time: the pool sends the message again over another connection when
+    // the one it chose closed before a byte of it was written.
+    createReadStream: () => Readable.from([raw], { objectMode: false }),
+  };
+  return new Promise((resolve, reject) => {
+    const pool = transport.transporter as unknown as { send(mail: unknown, done: (error: Error | null, info?: SMTPTransport.SentMessageInfo) => void): void };
+    pool.send({ data: {}, message }, (error, info) => {
+      if (error) return reject(error);
+      const list = (v: unknown) => (Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : String((x as { address?: string }).address ?? x))) : []);
+      resolve({ accepted: list(info?.accepted), rejected: list(info?.rejected), response: String(info?.response ?? '') });
+    });
+  });
+}
+
+/**
+ * An address as nodemailer's own envelope has it: the domain in ASCII (IDNA), which a server
+ * without SMTPUTF8 needs, unless the local part is not ASCII either (that address needs SMTPUTF8
+ * anyway, and keeps its domain in UTF-8). Addresses are plain `local@domain` once queued.
+ */
+function asciiDomain(address: string): string {
+  const at = address.lastIndexOf('@');
+  // eslint-disable-next-line no-control-regex
+  const ascii = (text: string) => /^[\x00-\x7f]*$/.test(text);
+  const domain = address.slice(at + 1);
+  if (at < 0 || ascii(domain) || !ascii(address.slice(0, at))) return address;
+  return `${address.slice(0, at + 1)}${domainToASCII(domain) || domain}`;
 }
 
 /** Connect, secure, authenticate: the outgoing check of Test & Enable. */

@@ -13,6 +13,7 @@ import { SqliteLifecycle } from './lifecycle.js';
 import { SqliteMail } from './mail.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteOutgoing } from './outgoing.js';
+import { BACKSTOP_PAGES, Checkpointer } from './checkpointer.js';
 import { SqlitePop3 } from './pop3.js';
 import { SqlitePacks } from './packs.js';
 import { RawBytes } from './raw-bytes.js';
@@ -29,6 +30,13 @@ export interface SqliteOptions {
    * null keeps them inline in the rows (the default for ':memory:').
    */
   packDir?: string | null;
+  /**
+   * B: 'background' checkpoints the WAL from a worker thread (checkpointer.ts); 'inline' (the
+   * default) leaves it to SQLite's auto-checkpoint in the writing connection. Not the default yet:
+   * with it, a runner serving HTTPS (test/integration/web-config.test.ts) did not finish its
+   * graceful stop, for a reason not found (docs/decisions.md).
+   */
+  checkpoints?: 'background' | 'inline';
 }
 
 /** The default pack directory of a store file: next to it. */
@@ -56,6 +64,7 @@ export class SqliteStore implements Store {
   readonly #raw: RawBytes;
   /** Turns SQLITE_FULL and other storage faults into StoreUnavailableError (store/errors.ts). */
   readonly #faults: <R>(fn: () => R) => R;
+  readonly #checkpointer: Checkpointer | undefined;
 
   constructor(options: SqliteOptions) {
     if (options.path !== ':memory:') mkdirSync(path.dirname(options.path), { recursive: true });
@@ -75,6 +84,7 @@ export class SqliteStore implements Store {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db);
+    this.#checkpointer = this.#startCheckpointer(db, options);
     const feed = new SqliteFeed(db, () => this.changes.changed());
     const parts = {
       mail: new SqliteMail(db, feed), runs: new SqliteRuns(db), lifecycle: new SqliteLifecycle(db, feed), outgoing: new SqliteOutgoing(db, feed), feed,
@@ -151,6 +161,9 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     await this.#raw.close();
+    // The worker's connection closes first, so that the writer's close is the last one and
+    // checkpoints and removes the WAL as before.
+    await this.#checkpointer?.close();
     await this.#gate.hold(async () => {
       if (this.#db.open) this.#db.close();
     });
@@ -169,6 +182,17 @@ export class SqliteStore implements Store {
       getRawEmail: (id) => this.#raw.read(id, call),
       openRaw: (id): Promise<Readable | undefined> => this.#raw.open(id, call),
     };
+  }
+
+  #startCheckpointer(db: Database.Database, options: SqliteOptions): Checkpointer | undefined {
+    if (options.path === ':memory:' || options.checkpoints !== 'background') return undefined;
+    db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+    let warned = false;
+    return new Checkpointer(options.path, (message) => {
+      if (warned) return;
+      warned = true;
+      process.emitWarning(`store ${options.path}: background WAL checkpoint failed (${message}); the writer's own checkpoints take over`);
+    });
   }
 
   #version(): number {
