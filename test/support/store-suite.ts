@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordFailure } from '../../exporter/src/lifecycle/failure.js';
 import { alertTargets } from '../../exporter/src/policy/failure.js';
-import { DATA_JSON, RUN_HISTORY, type FolderBatch, type IngestedEmail, type Store } from '../../exporter/src/store/index.js';
+import { DATA_JSON, fenceContext, RUN_HISTORY, type FolderBatch, type IngestedEmail, type Store } from '../../exporter/src/store/index.js';
 
 /**
  * What every store driver must do, whatever database is under it: one suite run by the unit
@@ -370,6 +370,31 @@ function otherCases(open: Open): void {
     await s.outgoing.markFailed(later, NOW + 1, 'recipient_rejected', '550 no');
     expect((await s.outgoing.list('ann', 'failed', 10)).map((e) => e.lastErrorCode)).toEqual(['recipient_rejected']);
     expect((await s.outgoing.raw(later))?.toString()).toBe('yy');
+  });
+
+  it("counts in a profile's send limits the emails its other mailboxes have in flight, not the asking mailbox's own nor other profiles'", async () => {
+    const s = await open();
+    for (const [id, profile] of [['m1', 'p'], ['m2', 'p'], ['m3', 'q']] as const) {
+      await s.definitions.create({ kind: 'mailbox', id, body: { id, profile }, changedBy: 'suite', changedAt: NOW });
+    }
+    const queue = (mailboxId: string, n: number, recipients: string[]) => s.outgoing.queue({
+      mailboxId, messageId: `<f${n}@x>`, envelopeFrom: `${mailboxId}@x`, recipients, subject: null, raw: Buffer.from('x'), at: NOW, by: 'op',
+    });
+    const own = await queue('m1', 1, ['a@x']);
+    const other = await queue('m2', 2, ['a@x', 'b@x']);
+    const elsewhere = await queue('m3', 3, ['a@x']);
+    for (const id of [own, other, elsewhere]) await s.outgoing.markSending(id, NOW + 1);
+    // The asking cycle is m1's, under its outgoing lease's fence, as the scheduler runs it.
+    const [lease] = await s.leases.claim('suite', [{ mailboxId: 'm1', direction: 'outgoing' }], 1, 60_000);
+    const fence = { mailboxId: 'm1', direction: 'outgoing' as const, runner: 'suite', token: (lease as { token: number }).token };
+    const asked = () => fenceContext.run(fence, () => s.transaction((tx) => tx.outgoing.sendTotals('p', NOW + 2)));
+    expect(await asked()).toEqual({ messagesLastMinute: 1, recipientsLastDay: 2 });
+    expect(await fenceContext.run(fence, () => s.outgoing.sendsSince('p', NOW - 1))).toEqual([{ at: NOW + 1, recipients: 2 }]);
+    // Once sent it is in the log and no longer in flight: counted once.
+    await s.outgoing.markSent(other, NOW + 3, '250 ok', 'p', 2);
+    expect(await asked()).toEqual({ messagesLastMinute: 1, recipientsLastDay: 2 });
+    // Outside a cycle nothing is the asker's own: m1's email in flight counts too.
+    expect(await s.outgoing.sendsSince('p', NOW - 1)).toEqual([{ at: NOW + 1, recipients: 1 }, { at: NOW + 3, recipients: 2 }]);
   });
 
   it('keeps POP3 UIDLs with stable ids and forgets those the server no longer lists', async () => {

@@ -224,4 +224,7 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   INSERT INTO definition_revision (id, revision) VALUES (1, 0);
   `,
+  // A profile's sending limits count its other mailboxes' emails in flight at every claim
+  // (outgoing.ts IN_FLIGHT): the few `sending` rows among the whole history of sent ones.
+  "CREATE INDEX outgoing_email_sending ON outgoing_email (mailbox_id) WHERE state = 'sending'",
 ];

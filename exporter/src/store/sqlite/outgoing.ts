@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { currentFence } from '../fence.js';
 import type { SqliteFeed } from './feed.js';
 import type { OutgoingEmail, OutgoingEvent, OutgoingState, QueuedEmailInput } from '../types.js';
 
@@ -92,12 +93,15 @@ export class SqliteOutgoing {
 
   /** Sends of a profile since `since`: what the limits count. */
   sendsSince(profileId: string, since: number): { at: number; recipients: number }[] {
-    return this.#s.sends.all(profileId, since) as { at: number; recipients: number }[];
+    return this.#s.sends.all({ profileId, since, self: askingMailbox() }) as { at: number; recipients: number }[];
   }
 
-  /** Messages a profile sent in the last minute and recipients in the last day, before `now`. */
+  /**
+   * Messages a profile sent in the last minute and recipients in the last day, before `now`, and
+   * the ones its other mailboxes have in flight (IN_FLIGHT).
+   */
   sendTotals(profileId: string, now: number): { messagesLastMinute: number; recipientsLastDay: number } {
-    const row = this.#s.totals.get({ profileId, minute: now - 60_000, day: now - 86_400_000 }) as { m: number | null; r: number | null };
+    const row = this.#s.totals.get({ profileId, minute: now - 60_000, day: now - 86_400_000, self: askingMailbox() }) as { m: number | null; r: number | null };
     return { messagesLastMinute: row.m ?? 0, recipientsLastDay: row.r ?? 0 };
   }
 
@@ -154,6 +158,23 @@ const IDS = 'mailbox_id, message_id';
 const COLUMNS = `id, mailbox_id, message_id, state, envelope_from, recipients, subject, size, queued_at, queued_by, attempts,
   next_attempt_at, last_error_code, last_error_message, sent_at, smtp_response`;
 
+/**
+ * The emails of a profile that its other mailboxes claimed (`sending`) and have not finished: sent
+ * or being sent, not yet in the send log. Several mailboxes of one profile run their cycles at
+ * once, each in its own claim transaction, so without these each would read the log alone and
+ * all pass a limit together. The asking mailbox (its cycle's fence) is left out: its cycle counts
+ * its own sends in flight. Mailboxes are found through the store's definitions, where the config
+ * file's are imported too; `at` is the claim's time. The PostgreSQL driver reads the same
+ * (postgres/send-limits.ts), under a lock, since its runners are several.
+ */
+const IN_FLIGHT = `SELECT (SELECT max(ev.at) FROM outgoing_event ev WHERE ev.email_id = o.id AND ev.state = 'sending') AS at,
+    json_array_length(o.recipients) AS recipients
+  FROM outgoing_email o JOIN definition d ON d.kind = 'mailbox' AND d.id = o.mailbox_id
+  WHERE o.state = 'sending' AND json_extract(d.body, '$.profile') = @profileId AND o.mailbox_id IS NOT @self`;
+
+/** The mailbox whose cycle reads the limits, from the fence it runs under; null outside a cycle. */
+const askingMailbox = (): string | null => currentFence()?.mailboxId ?? null;
+
 function prepare(db: Database.Database) {
   return {
     insert: db.prepare(`INSERT INTO outgoing_email (mailbox_id, message_id, state, envelope_from, recipients, subject, raw, size,
@@ -177,9 +198,12 @@ function prepare(db: Database.Database) {
       last_error_code = coalesce(@code, last_error_code), last_error_message = coalesce(@message, last_error_message) WHERE id = @id RETURNING ${IDS}`),
     log: db.prepare('INSERT INTO send_log (profile_id, at, recipients) VALUES (?, ?, ?)'),
     pruneLog: db.prepare('DELETE FROM send_log WHERE at < ?'),
-    totals: db.prepare(`SELECT sum(at > @minute) AS m, sum(recipients) AS r FROM send_log
-      WHERE profile_id = @profileId AND at > @day`),
-    sends: db.prepare('SELECT at, recipients FROM send_log WHERE profile_id = ? AND at >= ? ORDER BY at'),
+    totals: db.prepare(`WITH logged AS (SELECT coalesce(sum(at > @minute), 0) AS m, coalesce(sum(recipients), 0) AS r FROM send_log
+        WHERE profile_id = @profileId AND at > @day),
+      flying AS (SELECT count(*) AS m, coalesce(sum(recipients), 0) AS r FROM (${IN_FLIGHT}))
+      SELECT logged.m + flying.m AS m, logged.r + flying.r AS r FROM logged, flying`),
+    sends: db.prepare(`SELECT at, recipients FROM send_log WHERE profile_id = @profileId AND at >= @since
+      UNION ALL SELECT at, recipients FROM (${IN_FLIGHT}) ORDER BY at`),
     stats: db.prepare(`SELECT mailbox_id AS mailboxId, count(*) AS emails, min(queued_at) AS oldestQueuedAt FROM outgoing_email
       WHERE state IN ('pending_send', 'sending', 'postponed') GROUP BY mailbox_id`),
   };
