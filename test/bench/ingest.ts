@@ -23,7 +23,7 @@ import { openStore, SqliteStore, type Store } from '../../exporter/src/store/ind
 import { writeLabConfig } from '../harness/config.js';
 import { Postgres } from '../harness/postgres.js';
 import { Dovecot } from '../harness/dovecot.js';
-import { fmt, peakRssMb, progress, seedCorpus, sizeFromEnv, timed } from './common.js';
+import { fmt, peakRssMb, profiled, progress, seedCorpus, sizeFromEnv, timed } from './common.js';
 
 const N = sizeFromEnv('BENCH_MESSAGES', 5_000);
 const WITH_POSTGRES = process.argv.includes('--store=postgresql') || process.argv.slice(2).join(' ').includes('--store postgresql')
@@ -156,7 +156,8 @@ async function main(): Promise<void> {
     progress(`corpus: ${N} messages, ${fmt(corpusBytes / 1e6, 1)} MB; warming Dovecot's index and the page cache`);
     await rawFetch(dovecot, user);
 
-    const raw = await timed(() => rawFetch(dovecot, user));
+    // BENCH_CPU_PROFILE=<dir>: a CPU profile of each side, the baseline and mailsync's ingest, apart.
+    const raw = await profiled('raw-fetch', () => timed(() => rawFetch(dovecot, user)));
     progress(`raw imapflow fetch: ${raw.value.count} messages in ${fmt(raw.seconds, 2)} s`);
 
     const lab = writeLabConfig(dovecot, {
@@ -166,7 +167,7 @@ async function main(): Promise<void> {
       sync: { batchSize: 200 },
     });
     const store = await openStore({ path: path.join(lab.dir, 'ingest.db') });
-    const ingest = await ingestInto(store, lab.config);
+    const ingest = await profiled('ingest', () => ingestInto(store, lab.config));
     const stored = await store.mail.countEmails('bench');
     const reads = await readBack(store, path.join(lab.dir, 'inline.db'));
     await store.close();
