@@ -96,9 +96,15 @@ export function cpuBetween(start: CpuSample, end: CpuSample): CpuUse {
   };
 }
 
-/** "machine busy 97 % of 2 cores (62.1 CPU s in 32.0 s); runners 20.3 s, postgres 9.8 s, ..." */
+/**
+ * "machine busy 97 % of 2 cores (62.1 CPU s in 32.0 s); runners 20.3 s (63 %), postgres 9.8 s (31 %), ...":
+ * each group's share of one core over the phase beside its seconds (a single-threaded process at
+ * 100 % is bound by its one thread). Groups under 0.05 s are left out.
+ */
 export function describeCpu(use: CpuUse): string {
   const machineSeconds = use.machineBusyShare * use.cores * use.wallSeconds;
-  const groups = Object.entries(use.groups).sort((a, b) => b[1] - a[1]).map(([g, s]) => `${g} ${s.toFixed(1)} s`).join(', ');
+  const share = (seconds: number) => (use.wallSeconds > 0 ? Math.round((100 * seconds) / use.wallSeconds) : 0);
+  const groups = Object.entries(use.groups).filter(([, s]) => s >= 0.05).sort((a, b) => b[1] - a[1])
+    .map(([g, s]) => `${g} ${s.toFixed(1)} s (${share(s)} %)`).join(', ');
   return `machine busy ${(use.machineBusyShare * 100).toFixed(0)} % of ${use.cores} cores (${machineSeconds.toFixed(1)} CPU s in ${use.wallSeconds.toFixed(1)} s); ${groups}`;
 }

@@ -232,51 +232,6 @@ export function procStatus(pid: number): { rssMb: number; peakMb: number; socket
 }
 
 /**
- * CPU seconds (user + system) used so far by a process's descendants, by process name (Dovecot's
- * children are named imap, imap-login, auth, anvil...): which side of a phase is busy. Processes
- * that exited meanwhile are not counted (Dovecot's tuned services are long-lived).
- */
-export function treeCpuSeconds(rootPid: number): Map<string, number> {
-  const ticks = 100; // USER_HZ on Linux
-  const stats: { pid: number; ppid: number; name: string; cpu: number }[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // pid (comm) state ppid ... utime stime: fields 14 and 15; comm may hold spaces.
-      const close = stat.lastIndexOf(')');
-      const fields = stat.slice(close + 2).split(' ');
-      const name = (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0] ?? '').replace(/^dovecot\//, '') || stat.slice(stat.indexOf('(') + 1, close);
-      stats.push({ pid: Number(entry), ppid: Number(fields[1]), name, cpu: (Number(fields[11]) + Number(fields[12])) / ticks });
-    } catch {
-      // exited meanwhile
-    }
-  }
-  const inTree = new Set([rootPid]);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const s of stats) if (!inTree.has(s.pid) && inTree.has(s.ppid)) { inTree.add(s.pid); grew = true; }
-  }
-  const out = new Map<string, number>();
-  for (const s of stats) if (inTree.has(s.pid)) out.set(s.name, (out.get(s.name) ?? 0) + s.cpu);
-  return out;
-}
-
-/** CPU seconds of one process (user + system) so far. */
-export function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** "name 1.2 s (34 %)" per process name, busiest first: the CPU a phase of `seconds` took from each. */
-export function cpuShare(before: Map<string, number>, after: Map<string, number>, seconds: number): string {
-  const used = [...after].map(([name, cpu]) => [name, cpu - (before.get(name) ?? 0)] as const).filter(([, cpu]) => cpu > 0.05);
-  return used.sort((a, b) => b[1] - a[1]).map(([name, cpu]) => `${name} ${cpu.toFixed(1)} s (${Math.round((100 * cpu) / seconds)} %)`).join(', ');
-}
-
-/**
  * A process's resident memory by kind of mapping, in MB, from /proc/<pid>/smaps: `brk` is the
  * C allocator's main heap (malloc's arena of the main thread), `anon` other anonymous mappings
  * (V8's heap pages, other threads' malloc arenas, large malloc blocks), `file` mapped files

@@ -15,7 +15,8 @@
 import { Prometheus } from '../harness/prometheus.js';
 import { waitFor } from '../harness/wait.js';
 import { fmt, median, progress, promClientBaselineMs, sizeFromEnv } from './common.js';
-import { cpuShare, heapSnapshot, memoryMap, metricSum, processCpuSeconds, procStatus, startFleetDovecot, startRunner, storeProbe, treeCpuSeconds } from './fleet-lab.js';
+import { cpuBetween, cpuSample, describeCpu, type GroupOf } from './cpu-account.js';
+import { heapSnapshot, memoryMap, metricSum, procStatus, startFleetDovecot, startRunner, storeProbe } from './fleet-lab.js';
 
 const N = sizeFromEnv('BENCH_MAILBOXES', 10_000);
 const CONCURRENCY = sizeFromEnv('BENCH_CONCURRENCY', 16);
@@ -67,12 +68,19 @@ async function main(): Promise<void> {
     // The system's monotonic clock in µs, as V8 stamps a CPU profile's samples: profile-top.mjs's window.
     const monoUs = () => Number(process.hrtime.bigint() / 1_000n);
     const spawnedUs = monoUs();
-    // Who is busy in each phase: the runner (one thread: 100 % is one core) and Dovecot's processes.
-    const cpuOf = (runnerPid?: number) => new Map([
-      ...treeCpuSeconds(dovecot.pid as number), ['bench', processCpuSeconds(process.pid)], ['runner', runnerPid ? processCpuSeconds(runnerPid) : 0],
-    ]);
-    const cpuAtSpawn = cpuOf();
+    // Who is busy in each phase (cpu-account.ts): the runner (one thread: 100 % is one core), this
+    // process, and this benchmark's Dovecot's processes by name (imap, imap-login, auth...).
+    // The runner is not spawned yet at the first sample: it counts from zero in the phase it starts in.
+    const runnerPids = new Set<number>();
+    const byProcess: GroupOf = (pid, comm, ancestors) => {
+      if (runnerPids.has(pid)) return 'runner';
+      if (pid === process.pid) return 'bench';
+      const dovecotPid = dovecot.pid as number;
+      return pid === dovecotPid || ancestors.includes(dovecotPid) ? comm : undefined;
+    };
+    const cpuAtSpawn = cpuSample(byProcess);
     const runner = await startRunner(dovecot, names, { push: PUSH, pollIntervalSeconds: 1, concurrency: CONCURRENCY, label: 'fleet' });
+    runnerPids.add(runner.child.pid as number);
     try {
       const rssStart = procStatus(runner.child.pid as number).rssMb;
       const memoryAtStart = await memoryOf(runner.url, runner.child.pid as number);
@@ -94,8 +102,8 @@ async function main(): Promise<void> {
       const coldStart = (Date.now() - spawned) / 1_000;
       const failures = await metricSum(runner.url, 'mailsync_sync_runs_total', 'result="failure"');
       progress(`cold start: ${N} first cycles in ${fmt(coldStart, 1)} s (${failures} failed runs); monotonic window ${spawnedUs}-${monoUs()}`);
-      const cpuAtFirst = cpuOf(runner.child.pid);
-      progress(`cold start CPU: ${cpuShare(cpuAtSpawn, cpuAtFirst, coldStart)}; first cycle mean ${fmt(await meanRunMs(runner.url), 0)} ms, ` +
+      const cpuAtFirst = cpuSample(byProcess);
+      progress(`cold start CPU: ${describeCpu(cpuBetween(cpuAtSpawn, cpuAtFirst))}; first cycle mean ${fmt(await meanRunMs(runner.url), 0)} ms, ` +
         `cycles in flight ${fmt(mean(slots), 1)} of ${CONCURRENCY} on average`);
       slots.length = 0;
       progress(`runner memory after the cold start: ${(await memoryOf(runner.url, runner.child.pid as number)).text}`);
@@ -116,7 +124,7 @@ async function main(): Promise<void> {
       const kbPerSession = ((status.rssMb - rssStart) * 1024) / N;
       progress(`no-change pass: ${N} checks in ${fmt(cycle, 2)} s; runner RSS ${fmt(status.rssMb)} MB (${fmt(rssStart)} MB at start, ` +
         `peak ${fmt(status.peakMb)} MB), ${status.sockets} sockets; monotonic window ${passStartUs}-${monoUs()}`);
-      progress(`pass CPU: ${cpuShare(cpuAtFirst, cpuOf(runner.child.pid), cycle)}; cycles in flight ${fmt(mean(slots), 1)} of ${CONCURRENCY} on average`);
+      progress(`pass CPU: ${describeCpu(cpuBetween(cpuAtFirst, cpuSample(byProcess)))}; cycles in flight ${fmt(mean(slots), 1)} of ${CONCURRENCY} on average`);
       probe.close();
       const memoryAfter = await memoryOf(runner.url, runner.child.pid as number);
       progress(`runner memory after the pass: ${memoryAfter.text}; per kept session: ${memoryAfter.perSession(memoryAtStart, N)}`);
