@@ -16,19 +16,23 @@ export class PgRuns {
     this.#runner = runner;
   }
 
-  startRun(mailboxId: string, direction: Direction, at: number, retry: boolean): Promise<number> {
-    return this.#db.write(async (tx) => {
-      await ensureState(tx, mailboxId, direction);
-      await tx.query(`UPDATE mailbox_direction_state SET last_run_started_at = $1, retries_total = retries_total + $2
-        WHERE mailbox_id = $3 AND direction = $4`, [at, retry ? 1 : 0, mailboxId, direction]);
-      // G: a run of this direction still open is a dead cycle's: only the lease holder starts runs
-      // (the write is fenced) and it runs one cycle per direction at a time. A cycle that met the
-      // database down could not close its run; without this it stayed open for good.
-      await abortOpenRuns(tx, mailboxId, direction, at, 'a later run of the direction began');
-      const [row] = await tx.query<{ id: number }>('INSERT INTO sync_run (mailbox_id, direction, runner, started_at) VALUES ($1, $2, $3, $4) RETURNING id',
-        [mailboxId, direction, this.#runner, at]);
-      return (row as { id: number }).id;
-    });
+  /**
+   * One statement (in the fenced transaction): the state row made or updated, the direction's runs
+   * still open closed (G: only the lease holder starts runs and it runs one cycle per direction at
+   * a time, so an open run is a dead cycle's, which could not close it when it met the database
+   * down), the new run opened. The closing UPDATE sees the statement's snapshot, not the new run.
+   */
+  async startRun(mailboxId: string, direction: Direction, at: number, retry: boolean): Promise<number> {
+    const [row] = await this.#db.write((tx) => tx.query<{ id: number }>(`WITH state AS (
+        INSERT INTO mailbox_direction_state (mailbox_id, direction, last_run_started_at, retries_total) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (mailbox_id, direction) DO UPDATE SET last_run_started_at = excluded.last_run_started_at,
+          retries_total = mailbox_direction_state.retries_total + excluded.retries_total
+      ), aborted AS (
+        UPDATE sync_run SET result = 'aborted', finished_at = $3, error_message = $5 WHERE result IS NULL AND mailbox_id = $1 AND direction = $2
+      )
+      INSERT INTO sync_run (mailbox_id, direction, runner, started_at) VALUES ($1, $2, $6, $3) RETURNING id`,
+    [mailboxId, direction, at, retry ? 1 : 0, 'a later run of the direction began', this.#runner]));
+    return (row as { id: number }).id;
   }
 
   finishRun(runId: number, finish: RunFinish): Promise<void> {
@@ -72,31 +76,38 @@ export async function ensureState(tx: Tx, mailboxId: string, direction: Directio
   await tx.query('INSERT INTO mailbox_direction_state (mailbox_id, direction) VALUES ($1, $2) ON CONFLICT DO NOTHING', [mailboxId, direction]);
 }
 
+/** What a run's end sets on its direction's state, by result ($2 the time; failure: $5 code, $6 message, $8-$10 class, scope, next attempt). */
+const FINISH_STATE = {
+  success: `status = 'success', last_success_at = $2, consecutive_failures = 0, next_attempt_at = NULL, runs_success_total = runs_success_total + 1`,
+  failure: `status = 'failure', last_failure_at = $2, last_error_code = $5, last_error_message = $6, last_error_class = $8,
+    last_error_scope = $9, next_attempt_at = $10, runs_failure_total = runs_failure_total + 1, consecutive_failures = consecutive_failures + 1`,
+  aborted: 'runs_aborted_total = runs_aborted_total + 1',
+} as const;
+
+/**
+ * A run's end in one statement: the run row, its direction's state and totals, and (for a success
+ * or a failure, the results whose history is bounded) that result's history pruned to RUN_HISTORY:
+ * only the result just added can have gone over its limit. The prune sees the statement's
+ * snapshot, where this run is still open, so it keeps one fewer to end at the limit.
+ */
 async function finishRun(tx: Tx, runId: number, finish: RunFinish): Promise<void> {
-  const [run] = await tx.query<{ mailbox_id: string; direction: string }>(`UPDATE sync_run SET result = $1, finished_at = $2,
-    items_processed = $3, items_failed = $4, error_code = $5, error_message = $6 WHERE id = $7 RETURNING mailbox_id, direction`,
-  [finish.result, finish.at, finish.itemsProcessed, finish.itemsFailed, finish.errorCode ?? null, finish.errorMessage ?? null, runId]);
-  if (!run) throw new Error(`no sync run ${runId}`);
-  const key = [run.mailbox_id, run.direction, finish.at, finish.itemsProcessed, finish.itemsFailed];
-  const totals = 'items_processed_total = items_processed_total + $4, items_failed_total = items_failed_total + $5';
-  const where = 'WHERE mailbox_id = $1 AND direction = $2';
-  if (finish.result === 'success') {
-    await tx.query(`UPDATE mailbox_direction_state SET status = 'success', last_run_finished_at = $3, last_success_at = $3,
-      consecutive_failures = 0, next_attempt_at = NULL, runs_success_total = runs_success_total + 1, ${totals} ${where}`, key);
-  } else if (finish.result === 'failure') {
-    const f = finish.failure;
-    await tx.query(`UPDATE mailbox_direction_state SET status = 'failure', last_run_finished_at = $3, last_failure_at = $3,
-      last_error_code = $6, last_error_message = $7, last_error_class = $8, last_error_scope = $9, next_attempt_at = $10,
-      runs_failure_total = runs_failure_total + 1, consecutive_failures = consecutive_failures + 1, ${totals} ${where}`,
-    [...key, finish.errorCode ?? null, finish.errorMessage ?? null, f?.class ?? null, f?.scope ?? null, f?.nextAttemptAt ?? null]);
-  } else {
-    await tx.query(`UPDATE mailbox_direction_state SET last_run_finished_at = $3, runs_aborted_total = runs_aborted_total + 1, ${totals} ${where}`, key);
-  }
-  for (const [result, keep] of [['success', RUN_HISTORY.successes], ['failure', RUN_HISTORY.failures]] as const) {
-    await tx.query(`DELETE FROM sync_run WHERE mailbox_id = $1 AND direction = $2 AND result = $3 AND id NOT IN
-      (SELECT id FROM sync_run WHERE mailbox_id = $1 AND direction = $2 AND result = $3 ORDER BY id DESC LIMIT $4)`,
-    [run.mailbox_id, run.direction, result, keep]);
-  }
+  const values: unknown[] = [finish.result, finish.at, finish.itemsProcessed, finish.itemsFailed, finish.errorCode ?? null,
+    finish.errorMessage ?? null, runId];
+  if (finish.result === 'failure') values.push(finish.failure?.class ?? null, finish.failure?.scope ?? null, finish.failure?.nextAttemptAt ?? null);
+  const keep = finish.result === 'success' ? RUN_HISTORY.successes : finish.result === 'failure' ? RUN_HISTORY.failures : undefined;
+  const prune = keep === undefined ? '' : `, pruned AS (
+      DELETE FROM sync_run WHERE id IN (SELECT h.id FROM sync_run h JOIN run ON h.mailbox_id = run.mailbox_id AND h.direction = run.direction
+        WHERE h.result = $1 ORDER BY h.id DESC OFFSET ${keep - 1}))`;
+  const ended = await tx.query(`WITH run AS (
+      UPDATE sync_run SET result = $1, finished_at = $2, items_processed = $3, items_failed = $4, error_code = $5, error_message = $6
+      WHERE id = $7 RETURNING mailbox_id, direction
+    ), state AS (
+      UPDATE mailbox_direction_state s SET ${FINISH_STATE[finish.result]}, last_run_finished_at = $2,
+        items_processed_total = items_processed_total + $3, items_failed_total = items_failed_total + $4
+      FROM run WHERE s.mailbox_id = run.mailbox_id AND s.direction = run.direction
+    )${prune}
+    SELECT 1 FROM run`, values);
+  if (ended.length === 0) throw new Error(`no sync run ${runId}`);
 }
 
 const RUN_SELECT = `SELECT id, mailbox_id AS "mailboxId", direction, started_at AS "startedAt", finished_at AS "finishedAt",
