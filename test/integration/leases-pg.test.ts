@@ -121,16 +121,16 @@ describe('PostgreSQL leases (several pools acting as runners)', () => {
     expect(await a!.heartbeat('a', TTL)).toBe(2);
   });
 
-  it('skips a lease row a commit holds FOR SHARE instead of waiting, and takes it once the commit ends', async () => {
+  it('skips a lease row a commit holds FOR KEY SHARE instead of waiting, and takes it once the commit ends', async () => {
     const { db, stores: [a, b] } = await runners(2);
     await a!.claim('a', keys(1), 10, TTL);
     await server.sql("UPDATE leases SET expires_at = clock_timestamp() - interval '1 second'", [], db);
-    // A writer's transaction holding the row as the fence check of design-16 does (FOR SHARE).
+    // A writer's transaction holding the row as the fence check of design-16 does (FOR KEY SHARE).
     const writer = new pg.Client({ connectionString: server.url(db) });
     await writer.connect();
     try {
       await writer.query('BEGIN');
-      await writer.query("SELECT 1 FROM leases WHERE mailbox_id = 'm000' FOR SHARE");
+      await writer.query("SELECT 1 FROM leases WHERE mailbox_id = 'm000' FOR KEY SHARE");
       expect(await b!.claim('b', keys(1), 10, TTL)).toEqual([]);
       await writer.query('COMMIT');
     } finally {

@@ -100,8 +100,12 @@ describe('PostgreSQL store: fencing', () => {
       await held;
     }));
     await written;
-    const takeover = pg.sql(`UPDATE leases SET runner = 'r2', token = token + 1 WHERE mailbox_id = 'm' RETURNING token`, [], name);
-    // The takeover's UPDATE waits on the fenced transaction's FOR SHARE lock.
+    // The holder's own renewal (expires_at only) does not wait for its commit in progress...
+    expect(await pg.sql(`UPDATE leases SET expires_at = clock_timestamp() + interval '2 minutes' WHERE mailbox_id = 'm' AND runner = 'r1' RETURNING token`, [], name))
+      .toEqual([{ token: '7' }]);
+    // ...a takeover, which locks the row FOR UPDATE as the claim does, waits on the fence's FOR KEY SHARE.
+    const takeover = pg.sql(`WITH locked AS (SELECT mailbox_id FROM leases WHERE mailbox_id = 'm' FOR UPDATE)
+      UPDATE leases l SET runner = 'r2', token = l.token + 1 FROM locked WHERE l.mailbox_id = locked.mailbox_id RETURNING l.token`, [], name);
     await waitFor(() => pg.sql<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`, [name], 'postgres'),
       { what: 'the takeover waiting on the lease row', until: (rows) => rows[0]?.n === 1 });
     release();
@@ -177,7 +181,7 @@ describe('PostgreSQL store: lost races', () => {
     await open(url); // migrated
     const pool = new pgClient.Pool({ connectionString: url });
     try {
-      const connection = new Connection(pool, 'test', () => Promise.resolve(), () => undefined);
+      const connection = new Connection(pool, 'test', () => ({ text: 'SELECT 1', values: [] }), () => undefined);
       let attempts = 0;
       const written = await connection.root().write(async (tx) => {
         attempts += 1;

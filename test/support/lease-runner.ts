@@ -1,7 +1,7 @@
 /**
  * One runner process of the lease integration test: a LeaseKeeper on PostgreSQL with real timers,
  * and a work loop that commits one fenced write per held lease per pass, the way the PostgreSQL
- * driver fences a cycle's writes (design-16: the lease row checked FOR SHARE in the write's own
+ * driver fences a cycle's writes (design-16: the lease row checked FOR KEY SHARE in the write's own
  * transaction). Killed and paused by the test with real signals.
  *   node --import tsx test/support/lease-runner.ts URL RUNNER TTL_MS MAILBOXES
  * Prints one JSON line per event: {"held":n} after each change, {"refused":key} for a refused write.
@@ -14,7 +14,7 @@ import { PgLeaseStore } from '../../exporter/src/store/postgres/leases.js';
 import type { LeaseKey } from '../../exporter/src/store/index.js';
 
 const [url, runner, ttl, count] = process.argv.slice(2) as [string, string, string, string];
-// A paused process's open transaction would hold its lease rows FOR SHARE forever, and a takeover
+// A paused process's open transaction would hold its lease rows FOR KEY SHARE forever, and a takeover
 // skips locked rows: the server ends such a session once it has idled in a transaction for the TTL.
 const pool = new pg.Pool({ connectionString: url, max: 3, idle_in_transaction_session_timeout: Number(ttl) });
 pool.on('error', () => undefined);
@@ -36,7 +36,7 @@ async function work(key: LeaseKey): Promise<void> {
   try {
     await client.query('BEGIN');
     const held = await client.query(`SELECT 1 FROM leases WHERE mailbox_id = $1 AND direction = $2 AND runner = $3 AND token = $4
-      AND expires_at > clock_timestamp() FOR SHARE`, [fence.mailboxId, fence.direction, fence.runner, fence.token]);
+      AND expires_at > clock_timestamp() FOR KEY SHARE`, [fence.mailboxId, fence.direction, fence.runner, fence.token]);
     if (held.rowCount === 0) {
       await client.query('ROLLBACK');
       say({ refused: fence.mailboxId, token: fence.token });

@@ -25,16 +25,20 @@ export interface Db {
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
 }
 
-/** Runs the feed's queued changes as the last statements before COMMIT (feed.ts: flushChanges). */
-export type FlushChanges = (query: Tx['query'], changes: ChangeInput[]) => Promise<void>;
+/** The statement that writes the feed's queued changes, the last before COMMIT (feed.ts: flushChanges). */
+export type FlushChanges = (changes: ChangeInput[]) => { text: string; values: Values };
 
 /**
- * Under a lease, the runner proves in the writing transaction that it still holds it. FOR SHARE
- * keeps the lease row locked until COMMIT, so a takeover (an UPDATE of that row) waits for this
- * commit to end: a commit cannot interleave with a takeover. The database's clock decides expiry.
+ * Under a lease, the runner proves in the writing transaction that it still holds it. FOR KEY
+ * SHARE keeps the lease row locked until COMMIT against a takeover, which takes its rows FOR UPDATE
+ * (leases.ts: claim), so a commit cannot interleave with a takeover. It does not hold up the
+ * holder's own renewal (an UPDATE of expires_at only), as FOR SHARE did: a renewal of a thousand
+ * leases waited on every fenced commit in flight, and every fence check of them then waited on
+ * the renewal (0.8 ms a check, 67 ms a renewal, 3 runners at 1,000 mailboxes). The database's
+ * clock decides expiry.
  */
 const FENCE_SQL = `SELECT 1 FROM leases WHERE mailbox_id = $1 AND direction = $2 AND runner = $3 AND token = $4
-  AND expires_at > clock_timestamp() FOR SHARE`;
+  AND expires_at > clock_timestamp() FOR KEY SHARE`;
 
 async function checkFence(client: pg.ClientBase, fence: Fence): Promise<void> {
   const found = await client.query(FENCE_SQL, [fence.mailboxId, fence.direction, fence.runner, fence.token]);
@@ -68,11 +72,29 @@ export class OpenTx implements Tx {
     this.changes.push(change);
   }
 
-  /** Once per transaction: the lock FOR SHARE holds until it ends, so one check covers its writes. */
+  /** Once per transaction: the lock FOR KEY SHARE holds until it ends, so one check covers its writes. */
   async fence(): Promise<void> {
     const fence = currentFence();
     if (this.#fenced || fence === undefined) return;
     await checkFence(this.client, fence).catch((error: unknown) => { throw storeFault(error, this.where); });
+    this.#fenced = true;
+  }
+
+  /**
+   * BEGIN; for a write under a lease, with its fence check sent right behind it on the pipelined
+   * client (pool.ts), so both cost one round trip: the driver's own writes are most of a cycle's
+   * statements (pg_stat_statements: 17 a no-change cycle before), and on a machine the runners share
+   * with PostgreSQL each round trip costs both processes CPU. A failed BEGIN fails the check too.
+   */
+  async begin(fenced: boolean): Promise<void> {
+    const fence = fenced ? currentFence() : undefined;
+    if (fence === undefined) {
+      await this.query('BEGIN');
+      return;
+    }
+    const [begun, checked] = await Promise.allSettled([this.query('BEGIN'), checkFence(this.client, fence)]);
+    if (begun.status === 'rejected') throw begun.reason;
+    if (checked.status === 'rejected') throw storeFault(checked.reason, this.where);
     this.#fenced = true;
   }
 }
@@ -112,7 +134,7 @@ export class Connection {
           throw storeFault(error, this.where);
         }
       },
-      write: (fn) => this.transaction(async (tx) => { await tx.fence(); return fn(tx); }, true),
+      write: (fn) => this.transaction(fn, true, true),
     };
   }
 
@@ -133,16 +155,31 @@ export class Connection {
    * may change the caller's own state (the outgoing cycle advances its queue in it); it fails, and
    * the cycle's work is done again by the next cycle like any store fault.
    */
-  async transaction<T>(body: (tx: OpenTx) => Promise<T>, retry = false): Promise<T> {
+  async transaction<T>(body: (tx: OpenTx) => Promise<T>, retry = false, fenced = false): Promise<T> {
     try {
-      return await this.#once(body);
+      return await this.#once(body, fenced);
     } catch (error) {
       if (!retry || !isRetryable(error)) throw error;
-      return this.#once(body);
+      return this.#once(body, fenced);
     }
   }
 
-  async #once<T>(body: (tx: OpenTx) => Promise<T>): Promise<T> {
+  /** `fenced`: the body writes from its first statement, so the fence is checked with BEGIN (a caller's transaction checks it at its first write). */
+  /**
+   * The feed's statement and COMMIT sent together on the pipelined client (pool.ts): PostgreSQL
+   * commits as soon as the flush is done, so the feed counter's lock is not held across a round
+   * trip to a runner that may be waiting for a core. After a failed flush PostgreSQL answers that
+   * COMMIT with ROLLBACK; the flush's error is what throws.
+   */
+  async #flushAndCommit(tx: OpenTx): Promise<void> {
+    const { text, values } = this.#flush(tx.changes);
+    const [flushed, committed] = await Promise.allSettled([tx.query(text, values), tx.client.query('COMMIT')]);
+    if (flushed.status === 'rejected') throw flushed.reason;
+    if (committed.status === 'rejected') throw storeFault(committed.reason, this.where);
+    if (committed.value.command !== 'COMMIT') throw new Error(`the feed's transaction ended in ${committed.value.command}, not COMMIT`);
+  }
+
+  async #once<T>(body: (tx: OpenTx) => Promise<T>, fenced: boolean): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -152,11 +189,14 @@ export class Connection {
     const tx = new OpenTx(client, this.where);
     let broken: Error | undefined;
     try {
-      await tx.query('BEGIN');
+      await tx.begin(fenced);
       const result = await body(tx);
-      if (tx.changes.length > 0) await this.#flush((sql, values) => tx.query(sql, values), tx.changes);
-      await tx.query('COMMIT');
-      if (tx.changes.length > 0) this.#committed();
+      if (tx.changes.length > 0) {
+        await this.#flushAndCommit(tx);
+        this.#committed();
+      } else {
+        await tx.query('COMMIT');
+      }
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch((rollback: unknown) => { broken = rollback as Error; });

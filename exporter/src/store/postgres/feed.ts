@@ -1,8 +1,8 @@
 import type {
-  Change, ChangeInput, DeliveryAttempt, DeliveryState, OutboxStats, WebhookDelivery, WebhookSubscription,
+  Change, DeliveryAttempt, DeliveryState, OutboxStats, WebhookDelivery, WebhookSubscription,
 } from '../feed-types.js';
 import { toChange, toDelivery, type ChangeRow, type DeliveryRow } from '../sqlite/feed.js';
-import type { Db, Tx } from './connection.js';
+import type { Db, FlushChanges } from './connection.js';
 
 /** The channel NOTIFY wakes other runners' long-polls on (feed/changes listen.ts). */
 export const FEED_CHANNEL = 'mailsync_feed';
@@ -13,37 +13,42 @@ export class Subscriptions {
 }
 
 /**
- * The feed's write side, run as the last statements of every transaction that queued changes:
- * numbers from the single-row counter (its row lock is held to COMMIT, so numbers are handed out
- * in commit order and a reader never passes one still to commit), the change rows, their outbox
- * rows, and a NOTIFY that PostgreSQL delivers only if and when the transaction commits.
+ * The feed's write side, the last statement of every transaction that queued changes: it takes
+ * the numbers from the single-row counter (its row lock is held to COMMIT, so numbers are handed
+ * out in commit order and a reader never passes one still to commit), writes the change rows and
+ * their outbox rows, and queues a NOTIFY that PostgreSQL delivers only if and when the transaction
+ * commits. One statement rather than four, and the connection sends COMMIT right behind it
+ * (connection.ts): every transaction that writes changes waits on that lock, so the less it is held
+ * across, the shorter the queue (pg_stat_statements, 3 runners at 1,000 mailboxes: the flush
+ * averaged 29.5 ms, nearly all of it waiting for the lock).
  */
-export function flushChanges(subscriptions: Subscriptions) {
-  return async (query: Tx['query'], changes: ChangeInput[]): Promise<void> => {
-    const [top] = await query<{ seq: number }>('UPDATE feed_counter SET seq = seq + $1 RETURNING seq', [changes.length]);
-    const first = (top as { seq: number }).seq - changes.length + 1;
-    const seqs = changes.map((_, i) => first + i);
-    await query(`INSERT INTO change_feed (seq, at, kind, mailbox_id, ref_id, data)
-      SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[])`, [
-      seqs, changes.map((c) => c.at), changes.map((c) => c.kind), changes.map((c) => c.mailboxId), changes.map((c) => c.refId),
-      changes.map((c) => JSON.stringify(c.data)),
-    ]);
+export function flushChanges(subscriptions: Subscriptions): FlushChanges {
+  return (changes) => {
+    // Outbox rows by the change's place in the batch (1-based, as WITH ORDINALITY counts).
     const webhooks: string[] = [];
-    const outboxSeqs: number[] = [];
+    const places: number[] = [];
     const ats: number[] = [];
     changes.forEach((c, i) => {
       for (const w of subscriptions.list) {
         if (!w.kinds.includes(c.kind)) continue;
         webhooks.push(w.id);
-        outboxSeqs.push(seqs[i] as number);
+        places.push(i + 1);
         ats.push(c.at);
       }
     });
-    if (webhooks.length > 0) {
-      await query(`INSERT INTO webhook_delivery (webhook_id, seq, state, next_attempt_at, created_at)
-        SELECT w, s, 'pending', a, a FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS t(w, s, a)`, [webhooks, outboxSeqs, ats]);
-    }
-    await query('SELECT pg_notify($1, $2)', [FEED_CHANNEL, String(seqs[seqs.length - 1])]);
+    return {
+      text: `WITH top AS (UPDATE feed_counter SET seq = seq + $1 RETURNING seq),
+      changes AS (INSERT INTO change_feed (seq, at, kind, mailbox_id, ref_id, data)
+        SELECT top.seq - $1 + c.place, c.at, c.kind, c.mailbox_id, c.ref_id, c.data
+        FROM top, unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[]) WITH ORDINALITY AS c(at, kind, mailbox_id, ref_id, data, place)),
+      outbox AS (INSERT INTO webhook_delivery (webhook_id, seq, state, next_attempt_at, created_at)
+        SELECT w.id, top.seq - $1 + w.place, 'pending', w.at, w.at FROM top, unnest($7::text[], $8::bigint[], $9::bigint[]) AS w(id, place, at))
+      SELECT pg_notify($10, seq::text) FROM top`,
+      values: [
+        changes.length, changes.map((c) => c.at), changes.map((c) => c.kind), changes.map((c) => c.mailboxId), changes.map((c) => c.refId),
+        changes.map((c) => JSON.stringify(c.data)), webhooks, places, ats, FEED_CHANNEL,
+      ],
+    };
   };
 }
 

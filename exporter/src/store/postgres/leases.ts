@@ -24,8 +24,8 @@ const EPOCH_MS = (column: string) => `(extract(epoch FROM ${column}) * 1000)::fl
  * B: leases on PostgreSQL, shared by every runner of one database. Expiry is the database's clock
  * (`clock_timestamp()`), never a runner's. A claim takes free or expired rows with `FOR UPDATE SKIP
  * LOCKED` (the pattern of pg-boss and graphile-worker): runners claiming at once each get other rows
- * instead of waiting on each other, and a row a fenced commit holds `FOR SHARE` is skipped until
- * that commit ends. Every new holder bumps the row's token, the fencing token of store/fence.ts.
+ * instead of waiting on each other, and a row a fenced commit holds `FOR KEY SHARE` is skipped
+ * until that commit ends (FOR UPDATE is what conflicts with it; a renewal's UPDATE does not). Every new holder bumps the row's token, the fencing token of store/fence.ts.
  */
 export class PgLeaseStore implements LeaseStore {
   readonly #pool: Queryable;

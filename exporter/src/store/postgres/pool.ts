@@ -21,7 +21,7 @@ export interface PgConnectionOptions {
   applicationName?: string | undefined;
   /**
    * B: the server ends a session idle inside a transaction for this long. Set to the lease period: a
-   * runner paused mid fenced write (SIGSTOP, a long GC) holds its lease row FOR SHARE, and without
+   * runner paused mid fenced write (SIGSTOP, a long GC) holds its lease row FOR KEY SHARE, and without
    * this no other runner could take those mailboxes over until it woke.
    */
   idleInTransactionMs?: number | undefined;
@@ -67,8 +67,13 @@ export function clientConfig(options: PgConnectionOptions): pg.ClientConfig {
 export function openPool(options: PgConnectionOptions, onIdleError: (error: Error) => void): { pool: pg.Pool; where: string } {
   // TCP keepalive: a database host that vanished (half-open connection) fails its sessions
   // instead of leaving a cycle waiting on a socket that will never answer.
+  // Pipelining (node-postgres' `pipeline`): a query issued while another is in flight on the same
+  // client is sent at once, not when the first one's answer has been read. Every caller still awaits
+  // its statements in turn; the transaction issues two at once where the second needs nothing of the
+  // first (connection.ts: BEGIN with the fence check, the feed's statement with COMMIT).
   const pool = new pg.Pool({
     ...clientConfig(options), max: options.poolSize ?? 10, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000, keepAlive: true,
+    pipeline: true,
   });
   pool.on('error', onIdleError);
   // A client whose connection ends while checked out (terminated between the pool handing it out
