@@ -1,9 +1,8 @@
-import { propfind } from 'tsdav';
 import { ClassifiedError } from '../classify/index.js';
 import type { Config, Mailbox, Profile } from '../config/index.js';
 import type { Autodiscover } from '../protocols/autodiscover.js';
 import { assertChannelAllowed } from '../protocols/channel.js';
-import { statusError } from './dav.js';
+import { statusError, tsdav } from './dav.js';
 
 /** Redirects followed from /.well-known (RFC 6764 section 5 expects one; a few more are tolerated). */
 const MAX_REDIRECTS = 3;
@@ -33,6 +32,7 @@ export async function findHomes(
     allowed(root, organization);
     const principal = await principalOf(root, fetchImpl);
     const prop = i === 0 ? 'c:calendar-home-set' : 'card:addressbook-home-set';
+    const { propfind } = await tsdav.load();
     const [answer] = await propfind({ url: principal, depth: '0', props: { [prop]: {} }, fetch: fetchImpl });
     if (!answer?.ok) throw statusError(answer?.status ?? 0, `PROPFIND ${principal} (${prop.slice(prop.indexOf(':') + 1)})`);
     const set = (answer.props ?? {}) as Record<string, { href?: unknown } | undefined>;

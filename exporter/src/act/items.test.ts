@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest';
-import { readItem } from './items.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadItemReader, readItem } from './items.js';
 
 const cal = (body: string) => `BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n${body}END:VCALENDAR\r\n`;
 const event = (extra: string) => cal(`BEGIN:VEVENT\r\nUID:u1\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260101T100000Z\r\n${extra}END:VEVENT\r\n`);
 
 describe('readItem', () => {
+  beforeAll(loadItemReader);
   it('tells appointments, tasks and contacts apart and reads their UID', () => {
     expect(readItem(event(''), 'calendar')).toEqual({ ok: true, kind: 'event', uid: 'u1', organizerMissing: false });
     expect(readItem(cal('BEGIN:VTODO\r\nUID:t1\r\nDTSTAMP:20260101T000000Z\r\nEND:VTODO\r\n'), 'calendar')).toMatchObject({ ok: true, kind: 'task', uid: 't1' });

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { ActChange, ActCollectionState, ActItemFailureInput, Store } from '../store/index.js';
 import type { DavChange, DavSession, HomeCollection } from './dav.js';
-import { readItem } from './items.js';
+import { loadItemReader, readItem } from './items.js';
 
 export interface PullResult {
   collections: number;
@@ -27,6 +27,7 @@ interface PullDeps {
 export async function pullHome(
   session: DavSession, homeUrl: string, collections: HomeCollection[], mailboxId: string, deps: PullDeps, signal?: AbortSignal,
 ): Promise<PullResult> {
+  await loadItemReader();
   const stored = new Map((await deps.store.act.collections(mailboxId)).map((c) => [c.href, c]));
   const out: PullResult = { collections: collections.length, unchanged: 0, itemsProcessed: 0, itemsFailed: 0, stored: 0, failedByCode: {} };
   for (const c of collections) {

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { ActPush, Store } from '../store/index.js';
 import { statusError, type DavSession } from './dav.js';
-import { contentTypeOf, readItem } from './items.js';
+import { contentTypeOf, loadItemReader, readItem } from './items.js';
 
 export interface PushResult {
   pushed: number;
@@ -23,6 +23,7 @@ interface PushDeps {
  * mailbox's and is thrown, leaving the push pending for the next cycle.
  */
 export async function pushPending(session: DavSession, homeUrl: string, mailboxId: string, deps: PushDeps, signal?: AbortSignal): Promise<PushResult> {
+  await loadItemReader();
   const out: PushResult = { pushed: 0, failed: 0, failedByCode: {} };
   for (const p of await deps.store.act.pushes(mailboxId, 'pending', 500)) {
     if (signal?.aborted) break;

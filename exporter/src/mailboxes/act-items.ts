@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { readItem } from '../act/items.js';
+import { loadItemReader, readItem } from '../act/items.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/index.js';
 import type { ActItem, ActItemVersion, ActPush, ActPushState, Store } from '../store/index.js';
@@ -87,6 +87,7 @@ export class ActItemOperations {
     if (body.action === 'delete' && body.data !== undefined) throw new OperationError(400, 'data: not used to delete an item; remove it');
     let href = body.href;
     if (body.data !== undefined) {
+      await loadItemReader();
       const reading = readItem(body.data, collection.kind);
       if (!reading.ok) throw new OperationError(400, `data: ${reading.error}`);
       href ??= `${collection.href}${encodeURIComponent(reading.uid ?? String(clock.now()))}${collection.kind === 'calendar' ? '.ics' : '.vcf'}`;

@@ -5,7 +5,7 @@ import { classifyFailure } from '../directions/classify.js';
 import type { CheckOptions, DirectionCheck, DirectionDeps } from '../directions/contract.js';
 import { loginFor, smtpLoginFor, tokenStep } from '../protocols/login.js';
 import { openMailbox } from '../protocols/mailbox.js';
-import { composeEmail, sendRaw, SmtpTransports, verifyTransport } from '../protocols/smtp.js';
+import { composeEmail, loadSmtp, sendRaw, SmtpTransports, verifyTransport } from '../protocols/smtp.js';
 
 /** How long the round trip may take before it counts as failed: providers deliver in seconds. */
 const ROUND_TRIP_TIMEOUT_MS = 60_000;
@@ -27,6 +27,7 @@ export async function checkOutgoing(
     if (!server) throw new ClassifiedError('profile_invalid', `profile ${profile.id} has no outgoing server`);
     const token = await tokenStep(login.login, deps.tokens, options.signal);
     if (token) steps.push(token);
+    await loadSmtp();
     const transport = transports.get({ ...server, timeouts: profile.timeouts }, smtpLoginFor(login.login, deps.tokens), config.organization);
     await verifyTransport(transport);
     steps.push(`connected to ${server.host}:${server.port}${server.security === 'none' ? ' without TLS (allowed by the organization)' : ' over TLS'}`, 'authenticated');

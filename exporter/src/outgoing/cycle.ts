@@ -7,7 +7,7 @@ import { clearlyWithinLimits, DAY_MS, limitDecision } from '../policy/limits.js'
 import { retrySettings } from '../policy/retry.js';
 import { loginFor, smtpLoginFor } from '../protocols/login.js';
 import { openMailbox } from '../protocols/mailbox.js';
-import { sendRaw, type SmtpTransports } from '../protocols/smtp.js';
+import { loadSmtp, sendRaw, type SmtpTransports } from '../protocols/smtp.js';
 import type { OutgoingEmail, OutgoingStore } from '../store/index.js';
 import { reconcile } from './reconcile.js';
 import { SentCopy } from './sent-copy.js';
@@ -36,6 +36,7 @@ export async function outgoingCycle(
   const server = profile.outgoing;
   if (!server) throw new ClassifiedError('profile_invalid', `profile ${profile.id} has no outgoing server`);
   await reconcile(mailbox, profile, server, config, deps, log);
+  await loadSmtp();
   const run = new SendRun(mailbox, profile, server, config, deps, log);
   // A stop aborts the sends under way instead of waiting out a hung connection; what was in flight
   // stays `sending` or goes back to the queue, and the next start reconciles it as after a crash.

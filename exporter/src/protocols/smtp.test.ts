@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SmtpLab } from '../../../test/harness/smtp.js';
 import { makeCert } from '../../../test/harness/tls.js';
 import { Secret } from '../config/index.js';
-import { sendRaw, SmtpTransports } from './smtp.js';
+import { loadSmtp, sendRaw, SmtpTransports } from './smtp.js';
 
 let dir: string;
 let smtp: SmtpLab;
@@ -15,6 +15,8 @@ beforeAll(async () => {
   const cert = makeCert(dir, 'smtp');
   caFile = cert.cert;
   smtp = await SmtpLab.start({ cert, users: { sender: 'sender-password' } });
+  // As an outgoing cycle does before it asks for a pool.
+  await loadSmtp();
 });
 afterAll(async () => {
   await smtp?.stop();

@@ -66,13 +66,13 @@ export class EmailRecords {
   /** Streams attachment `index` into what `open` returns; 404 when the email has no such attachment. */
   async attachment(mailboxId: string, id: number, index: number, open: AttachmentTarget): Promise<void> {
     await this.#email(mailboxId, id);
-    const found = await streamAttachment(await this.#open(id), index, open);
+    const found = await streamAttachment(() => this.#open(id), index, open);
     if (!found) throw new OperationError(404, `email ${id} has no attachment ${index} (GET the email to see its attachment list)`);
   }
 
   async #parse(id: number): Promise<ParsedBody> {
     this.#d.onParse?.(id);
-    return parseBody(await this.#open(id));
+    return parseBody(() => this.#open(id));
   }
 
   async #open(id: number): Promise<Readable> {
