@@ -19,6 +19,8 @@
  * Each PostgreSQL initial sync prints its timeline too (scale-timeline.ts: when each runner
  * heartbeated, got leases and synced, per two seconds). BENCH_SCALE_ONLY=three runs the
  * three-runner phase alone, with its timeline and no RESULT line (for work on that path).
+ * BENCH_PG_STATEMENTS=1 also prints each PostgreSQL initial sync's statements by time
+ * (scale-statements.ts: pg_stat_statements; it costs the database a little, so not for the RESULT).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -29,6 +31,7 @@ import { waitFor } from '../harness/wait.js';
 import { fmt, progress, sizeFromEnv } from './common.js';
 import { cpuBetween, cpuSample, describeCpu, type GroupOf } from './cpu-account.js';
 import { freshDatabase, metricSum, startFleetDovecot, startRunner, succeededSince, type Runner } from './fleet-lab.js';
+import { recordStatements, reportStatements, STATEMENTS } from './scale-statements.js';
 import { sampleTimeline } from './scale-timeline.js';
 
 const N = sizeFromEnv('BENCH_MAILBOXES', 1_000);
@@ -58,6 +61,7 @@ function groupOf(lab: Lab): GroupOf {
 /** `count` runners on database `db`, through the proxy; the initial sync and a no-change pass, timed. */
 async function pgRun(lab: Lab, db: string, count: number, viaProxy: boolean): Promise<{ runners: Runner[]; initial: number; pass: number; busy: number }> {
   const url = await freshDatabase(lab.server, db);
+  await recordStatements(lab.server, db);
   const cpuStart = cpuSample(groupOf(lab));
   const spawned = Date.now();
   const timeline = sampleTimeline(lab.server, db, spawned);
@@ -72,6 +76,7 @@ async function pgRun(lab: Lab, db: string, count: number, viaProxy: boolean): Pr
   // Sampled before anything stops: a process's time leaves /proc with it.
   const cpu = cpuBetween(cpuStart, cpuSample(groupOf(lab)));
   await timeline.report(N);
+  await reportStatements(lab.server, db, N);
   // How evenly the runners shared the initial sync (a runner up first claims everything, then sheds).
   const split = await lab.server.sql<{ runner: string; n: number }>(
     "SELECT runner, count(DISTINCT mailbox_id)::int AS n FROM sync_run WHERE result = 'success' GROUP BY runner ORDER BY runner", [], db);
@@ -129,7 +134,7 @@ async function removeAll(runners: Runner[]): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const [server, fleet] = await Promise.all([Postgres.start(), startFleetDovecot(N, 3)]);
+  const [server, fleet] = await Promise.all([Postgres.start({ statements: STATEMENTS }), startFleetDovecot(N, 3)]);
   const proxy = await FaultProxy.start(fleet.dovecot.imapPort);
   proxy.set({ kind: 'latency', delayMs: RTT_MS / 2 });
   const lab: Lab = { ...fleet, proxy, server, runnerPids: new Set() };

@@ -33,6 +33,8 @@ export class Postgres {
   tls: CertFiles | undefined;
   /** C: with `start({ fullPageWrites: true })`: WAL as a production server writes it (bench:sizing measures it). */
   fullPageWrites = false;
+  /** With `start({ statements: true })`: pg_stat_statements is loaded (a database still needs CREATE EXTENSION). */
+  statements = false;
   readonly #bin = binDir();
   #running = false;
 
@@ -45,10 +47,12 @@ export class Postgres {
    * `tls`: A: the server also accepts TLS (ssl=on) with a certificate of its own; plain connections still work.
    * `fullPageWrites`: C: keep PostgreSQL's default full_page_writes=on (a whole page in the WAL at its
    * first change after each checkpoint), which tests turn off for speed; it changes the WAL's volume.
+   * `statements`: load pg_stat_statements (bench:scale's BENCH_PG_STATEMENTS: where the database's time goes).
    */
-  static async start(options: { tls?: boolean; fullPageWrites?: boolean } = {}): Promise<Postgres> {
+  static async start(options: { tls?: boolean; fullPageWrites?: boolean; statements?: boolean } = {}): Promise<Postgres> {
     const p = new Postgres(mkdtempSync(path.join(tmpdir(), 'mailsync-pg-')));
     p.fullPageWrites = options.fullPageWrites ?? false;
+    p.statements = options.statements ?? false;
     try {
       if (asRoot) chownSync(p.dir, uid('postgres'), gid('postgres'));
       p.#run('initdb', ['-D', p.data, '-U', 'mailsync', '-A', 'trust', '-E', 'UTF8', '--no-instructions', '--locale=C']);
@@ -94,7 +98,7 @@ export class Postgres {
   async start(): Promise<void> {
     // Loopback only, the socket in our folder (not /run/postgresql), no fsync: a test server.
     const tls = this.tls ? ` -c ssl=on -c ssl_cert_file=${this.tls.cert} -c ssl_key_file=${this.tls.key}` : '';
-    const options = `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=${this.fullPageWrites ? 'on' : 'off'} -c max_connections=200${tls}`;
+    const options = `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=${this.fullPageWrites ? 'on' : 'off'} -c max_connections=200${tls}${this.statements ? ' -c shared_preload_libraries=pg_stat_statements' : ''}`;
     this.#run('pg_ctl', ['-D', this.data, '-o', options, '-l', path.join(this.dir, 'server.log'), '-w', '-t', '30', 'start']);
     this.#running = true;
     await waitFor(() => this.#accepts(), { what: `PostgreSQL on 127.0.0.1:${this.port}`, timeoutMs: 30_000, intervalMs: 50 });
