@@ -181,7 +181,7 @@ describe('PostgreSQL store: lost races', () => {
     await open(url); // migrated
     const pool = new pgClient.Pool({ connectionString: url });
     try {
-      const connection = new Connection(pool, 'test', () => ({ text: 'SELECT 1', values: [] }), () => undefined);
+      const connection = new Connection(pool, 'test', () => ({ sql: 'SELECT 1', values: [] }), () => undefined);
       let attempts = 0;
       const written = await connection.root().write(async (tx) => {
         attempts += 1;

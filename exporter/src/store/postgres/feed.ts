@@ -2,7 +2,7 @@ import type {
   Change, DeliveryAttempt, DeliveryState, OutboxStats, WebhookDelivery, WebhookSubscription,
 } from '../feed-types.js';
 import { toChange, toDelivery, type ChangeRow, type DeliveryRow } from '../sqlite/feed.js';
-import type { Db, FlushChanges } from './connection.js';
+import { prepared, type Db, type FlushChanges } from './connection.js';
 
 /** The channel NOTIFY wakes other runners' long-polls on (feed/changes listen.ts). */
 export const FEED_CHANNEL = 'mailsync_feed';
@@ -37,13 +37,7 @@ export function flushChanges(subscriptions: Subscriptions): FlushChanges {
       }
     });
     return {
-      text: `WITH top AS (UPDATE feed_counter SET seq = seq + $1 RETURNING seq),
-      changes AS (INSERT INTO change_feed (seq, at, kind, mailbox_id, ref_id, data)
-        SELECT top.seq - $1 + c.place, c.at, c.kind, c.mailbox_id, c.ref_id, c.data
-        FROM top, unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[]) WITH ORDINALITY AS c(at, kind, mailbox_id, ref_id, data, place)),
-      outbox AS (INSERT INTO webhook_delivery (webhook_id, seq, state, next_attempt_at, created_at)
-        SELECT w.id, top.seq - $1 + w.place, 'pending', w.at, w.at FROM top, unnest($7::text[], $8::bigint[], $9::bigint[]) AS w(id, place, at))
-      SELECT pg_notify($10, seq::text) FROM top`,
+      sql: FLUSH,
       values: [
         changes.length, changes.map((c) => c.at), changes.map((c) => c.kind), changes.map((c) => c.mailboxId), changes.map((c) => c.refId),
         changes.map((c) => JSON.stringify(c.data)), webhooks, places, ats, FEED_CHANNEL,
@@ -51,6 +45,14 @@ export function flushChanges(subscriptions: Subscriptions): FlushChanges {
     };
   };
 }
+
+const FLUSH = prepared(`WITH top AS (UPDATE feed_counter SET seq = seq + $1 RETURNING seq),
+      changes AS (INSERT INTO change_feed (seq, at, kind, mailbox_id, ref_id, data)
+        SELECT top.seq - $1 + c.place, c.at, c.kind, c.mailbox_id, c.ref_id, c.data
+        FROM top, unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[]) WITH ORDINALITY AS c(at, kind, mailbox_id, ref_id, data, place)),
+      outbox AS (INSERT INTO webhook_delivery (webhook_id, seq, state, next_attempt_at, created_at)
+        SELECT w.id, top.seq - $1 + w.place, 'pending', w.at, w.at FROM top, unnest($7::text[], $8::bigint[], $9::bigint[]) AS w(id, place, at))
+      SELECT pg_notify($10, seq::text) FROM top`);
 
 /** The change feed and the webhook outbox in PostgreSQL (reads, deliveries; changes come in through Tx.append). */
 export class PgFeed {

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { EmailQuery, EmailRecord, ItemFailureQuery, ItemFailureRecord } from '../record-types.js';
 import type { BatchOutcome, Direction, FolderBatch, FolderCursor, IngestedEmail, ItemFailure, StoredEmail } from '../types.js';
-import type { Db, Tx } from './connection.js';
+import { prepared, type Db, type Tx } from './connection.js';
 import { PgMailRecords } from './mail-records.js';
 import { emailStored, toEmail, type EmailRow } from '../sqlite/mail.js';
 
@@ -16,8 +16,7 @@ export class PgMail {
   }
 
   async getCursor(mailboxId: string, folder: string): Promise<FolderCursor | undefined> {
-    const [row] = await this.#db.read<{ uidvalidity: number; last_uid: number }>(
-      'SELECT uidvalidity, last_uid FROM folder_cursor WHERE mailbox_id = $1 AND folder = $2', [mailboxId, folder]);
+    const [row] = await this.#db.read<{ uidvalidity: number; last_uid: number }>(GET_CURSOR, [mailboxId, folder]);
     return row && { uidvalidity: row.uidvalidity, lastUid: row.last_uid };
   }
 
@@ -82,10 +81,17 @@ export class PgMail {
   }
 }
 
-async function upsertCursor(tx: Tx, mailboxId: string, folder: string, uidvalidity: number, lastUid: number, at: number): Promise<void> {
-  await tx.query(`INSERT INTO folder_cursor (mailbox_id, folder, uidvalidity, last_uid, updated_at) VALUES ($1, $2, $3, $4, $5)
+const GET_CURSOR = prepared('SELECT uidvalidity, last_uid FROM folder_cursor WHERE mailbox_id = $1 AND folder = $2');
+const UPSERT_CURSOR = prepared(`INSERT INTO folder_cursor (mailbox_id, folder, uidvalidity, last_uid, updated_at) VALUES ($1, $2, $3, $4, $5)
     ON CONFLICT (mailbox_id, folder) DO UPDATE
-    SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, updated_at = excluded.updated_at`, [mailboxId, folder, uidvalidity, lastUid, at]);
+    SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, updated_at = excluded.updated_at`);
+
+const INSERT_LOCATIONS = prepared(`INSERT INTO email_location (mailbox_id, folder, uidvalidity, uid, email_id)
+  SELECT $1::text, $2::text, $3::bigint, u, id FROM unnest($4::bigint[], $5::bigint[]) AS t(u, id)
+  ON CONFLICT (mailbox_id, folder, uidvalidity, uid) DO UPDATE SET email_id = excluded.email_id`);
+
+async function upsertCursor(tx: Tx, mailboxId: string, folder: string, uidvalidity: number, lastUid: number, at: number): Promise<void> {
+  await tx.query(UPSERT_CURSOR, [mailboxId, folder, uidvalidity, lastUid, at]);
 }
 
 /**
@@ -132,10 +138,7 @@ async function writeBatch(tx: Tx, b: FolderBatch): Promise<BatchOutcome> {
     }
   }
   if (b.emails.length > 0) {
-    await tx.query(`INSERT INTO email_location (mailbox_id, folder, uidvalidity, uid, email_id)
-      SELECT $1::text, $2::text, $3::bigint, u, id FROM unnest($4::bigint[], $5::bigint[]) AS t(u, id)
-      ON CONFLICT (mailbox_id, folder, uidvalidity, uid) DO UPDATE SET email_id = excluded.email_id`,
-    [b.mailboxId, b.folder, b.uidvalidity, b.emails.map((e) => e.uid), b.emails.map((e) => emailIdByUid.get(e.uid))]);
+    await tx.query(INSERT_LOCATIONS, [b.mailboxId, b.folder, b.uidvalidity, b.emails.map((e) => e.uid), b.emails.map((e) => emailIdByUid.get(e.uid))]);
   }
   const headersByUid = new Map(b.emails.map((e) => [e.uid, e.headers]));
   for (const f of b.failures) {

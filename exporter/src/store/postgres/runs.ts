@@ -1,6 +1,16 @@
 import { RUN_HISTORY } from '../sqlite/runs.js';
 import type { Direction, DirectionState, RunFinish, ScrapeRow, SyncRun } from '../types.js';
-import type { Db, Tx } from './connection.js';
+import { prepared, type Db, type Tx } from './connection.js';
+
+/** startRun's statement ($1 mailbox, $2 direction, $3 time, $4 retry 0/1, $5 why open runs are closed, $6 runner). */
+const START_RUN = prepared(`WITH state AS (
+    INSERT INTO mailbox_direction_state (mailbox_id, direction, last_run_started_at, retries_total) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (mailbox_id, direction) DO UPDATE SET last_run_started_at = excluded.last_run_started_at,
+      retries_total = mailbox_direction_state.retries_total + excluded.retries_total
+  ), aborted AS (
+    UPDATE sync_run SET result = 'aborted', finished_at = $3, error_message = $5 WHERE result IS NULL AND mailbox_id = $1 AND direction = $2
+  )
+  INSERT INTO sync_run (mailbox_id, direction, runner, started_at) VALUES ($1, $2, $6, $3) RETURNING id`);
 
 /**
  * Sync runs and each mailbox direction's runtime state in PostgreSQL. Runs carry the runner that
@@ -23,15 +33,8 @@ export class PgRuns {
    * down), the new run opened. The closing UPDATE sees the statement's snapshot, not the new run.
    */
   async startRun(mailboxId: string, direction: Direction, at: number, retry: boolean): Promise<number> {
-    const [row] = await this.#db.write((tx) => tx.query<{ id: number }>(`WITH state AS (
-        INSERT INTO mailbox_direction_state (mailbox_id, direction, last_run_started_at, retries_total) VALUES ($1, $2, $3, $4)
-        ON CONFLICT (mailbox_id, direction) DO UPDATE SET last_run_started_at = excluded.last_run_started_at,
-          retries_total = mailbox_direction_state.retries_total + excluded.retries_total
-      ), aborted AS (
-        UPDATE sync_run SET result = 'aborted', finished_at = $3, error_message = $5 WHERE result IS NULL AND mailbox_id = $1 AND direction = $2
-      )
-      INSERT INTO sync_run (mailbox_id, direction, runner, started_at) VALUES ($1, $2, $6, $3) RETURNING id`,
-    [mailboxId, direction, at, retry ? 1 : 0, 'a later run of the direction began', this.#runner]));
+    const [row] = await this.#db.write((tx) => tx.query<{ id: number }>(START_RUN,
+      [mailboxId, direction, at, retry ? 1 : 0, 'a later run of the direction began', this.#runner]));
     return (row as { id: number }).id;
   }
 
@@ -55,8 +58,7 @@ export class PgRuns {
   }
 
   async getDirectionState(mailboxId: string, direction: Direction): Promise<DirectionState | undefined> {
-    const [row] = await this.#db.read<DirectionState>(`SELECT ${STATE_COLUMNS} FROM mailbox_direction_state
-      WHERE mailbox_id = $1 AND direction = $2`, [mailboxId, direction]);
+    const [row] = await this.#db.read<DirectionState>(GET_STATE, [mailboxId, direction]);
     return row;
   }
 
@@ -94,21 +96,30 @@ async function finishRun(tx: Tx, runId: number, finish: RunFinish): Promise<void
   const values: unknown[] = [finish.result, finish.at, finish.itemsProcessed, finish.itemsFailed, finish.errorCode ?? null,
     finish.errorMessage ?? null, runId];
   if (finish.result === 'failure') values.push(finish.failure?.class ?? null, finish.failure?.scope ?? null, finish.failure?.nextAttemptAt ?? null);
-  const keep = finish.result === 'success' ? RUN_HISTORY.successes : finish.result === 'failure' ? RUN_HISTORY.failures : undefined;
+  const ended = await tx.query(FINISH_RUN[finish.result], values);
+  if (ended.length === 0) throw new Error(`no sync run ${runId}`);
+}
+
+/** The statement finishRun runs, one per result (each prepared once per connection). */
+function finishStatement(result: RunFinish['result']): string {
+  const keep = result === 'success' ? RUN_HISTORY.successes : result === 'failure' ? RUN_HISTORY.failures : undefined;
   const prune = keep === undefined ? '' : `, pruned AS (
       DELETE FROM sync_run WHERE id IN (SELECT h.id FROM sync_run h JOIN run ON h.mailbox_id = run.mailbox_id AND h.direction = run.direction
         WHERE h.result = $1 ORDER BY h.id DESC OFFSET ${keep - 1}))`;
-  const ended = await tx.query(`WITH run AS (
+  return `WITH run AS (
       UPDATE sync_run SET result = $1, finished_at = $2, items_processed = $3, items_failed = $4, error_code = $5, error_message = $6
       WHERE id = $7 RETURNING mailbox_id, direction
     ), state AS (
-      UPDATE mailbox_direction_state s SET ${FINISH_STATE[finish.result]}, last_run_finished_at = $2,
+      UPDATE mailbox_direction_state s SET ${FINISH_STATE[result]}, last_run_finished_at = $2,
         items_processed_total = items_processed_total + $3, items_failed_total = items_failed_total + $4
       FROM run WHERE s.mailbox_id = run.mailbox_id AND s.direction = run.direction
     )${prune}
-    SELECT 1 FROM run`, values);
-  if (ended.length === 0) throw new Error(`no sync run ${runId}`);
+    SELECT 1 FROM run`;
 }
+
+const FINISH_RUN = {
+  success: prepared(finishStatement('success')), failure: prepared(finishStatement('failure')), aborted: prepared(finishStatement('aborted')),
+} as const;
 
 const RUN_SELECT = `SELECT id, mailbox_id AS "mailboxId", direction, started_at AS "startedAt", finished_at AS "finishedAt",
   result, items_processed AS "itemsProcessed", items_failed AS "itemsFailed", error_code AS "errorCode",
@@ -122,6 +133,8 @@ const STATE_COLUMNS = `mailbox_id AS "mailboxId", direction, status, last_run_st
   disabled_code AS "disabledCode", disabled_reason AS "disabledReason", disabled_by AS "disabledBy", disabled_at AS "disabledAt",
   next_attempt_at AS "nextAttemptAt", runs_success_total AS "runsSuccessTotal", runs_failure_total AS "runsFailureTotal",
   runs_aborted_total AS "runsAbortedTotal", retries_total AS "retriesTotal"`;
+
+const GET_STATE = prepared(`SELECT ${STATE_COLUMNS} FROM mailbox_direction_state WHERE mailbox_id = $1 AND direction = $2`);
 
 /** A direction's open runs closed as aborted, with why: its next run began, or its lease was taken over. */
 async function abortOpenRuns(tx: Tx, mailboxId: string, direction: Direction, at: number, why: string): Promise<number> {
