@@ -85,6 +85,9 @@ export class WebhookWorker {
   async #pump(): Promise<void> {
     const { store, clock } = this.#deps;
     const webhooks = this.#deps.webhooks();
+    // No webhook, no delivery to look for (a reload that adds one wakes the worker): every commit
+    // with changes wakes every runner's worker, and this read was then two statements a mailbox.
+    if (webhooks.length === 0) return;
     for (const webhook of webhooks) {
       const running = this.#running(webhook.id);
       const free = webhook.concurrency - running.size;
