@@ -121,9 +121,10 @@ async function readOpenFolder(
   } else {
     lastUid = cursor.lastUid;
   }
-  if (!cursor || result.uidValidityChanged) {
-    await store.mail.setCursor(mailboxId, folder, { uidvalidity: opened.uidValidity, lastUid }, clock.now());
-  }
+  // A folder seen for the first time (or recreated) needs its cursor stored; the first batch's
+  // commit stores it with the batch, so it is written apart only when no batch is (below). If the
+  // cycle fails before then, the next one finds no cursor and works out the same starting point.
+  let cursorStored = !(!cursor || result.uidValidityChanged);
 
   const pending = await session.listAfter(lastUid);
   const batches: MessageSize[][] = [];
@@ -144,6 +145,7 @@ async function readOpenFolder(
     if (options.filter) await applyIncomingFilter(store, options.filter, emails, failures);
     const at = clock.now();
     const out = await store.mail.commitBatch({ mailboxId, folder, uidvalidity: opened.uidValidity, lastUid, emails, failures, at });
+    cursorStored = true;
     // A first sync reads old mail: its age is not a delay, so only later cycles measure the lag.
     if (cursor && !result.uidValidityChanged) (result.lagSeconds ??= []).push(...lagsOf(arrivals, at));
     result.fetched += batch.length;
@@ -160,10 +162,9 @@ async function readOpenFolder(
   // A prefetch still running when the cycle stops is drained so the session stays usable.
   if (next) await next.catch(() => undefined);
   // Expunged messages leave UIDNEXT above the last UID seen; remember that so the STATUS fast path holds.
-  if (pending.length === 0 && !signal?.aborted && opened.uidNext - 1 > lastUid) {
-    lastUid = opened.uidNext - 1;
-    await store.mail.setCursor(mailboxId, folder, { uidvalidity: opened.uidValidity, lastUid }, clock.now());
-  }
+  const expunged = pending.length === 0 && !signal?.aborted && opened.uidNext - 1 > lastUid;
+  if (expunged) lastUid = opened.uidNext - 1;
+  if (expunged || !cursorStored) await store.mail.setCursor(mailboxId, folder, { uidvalidity: opened.uidValidity, lastUid }, clock.now());
   result.lastUid = lastUid;
   return result;
 }
