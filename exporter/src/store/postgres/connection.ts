@@ -17,13 +17,15 @@ export interface Prepared {
 export type Sql = string | Prepared;
 
 /**
- * The hot statements of a cycle (its run's start and end, the fence check, the feed's statement,
- * cursors, renewals) are prepared: PostgreSQL then skips parsing and planning them at every call,
- * which halved the backend's CPU a call and cut the runner's by a quarter (4,000 calls of a run's
- * start and a state read, three rounds, named against unnamed). Only fixed texts: a statement whose
- * text varies (a VALUES list as long as a batch) would leave a statement per length on every
- * connection, and none reads `*`, whose cached plan fails once a migration adds a column. The name
- * comes from the text, so a name always means the same statement on every connection.
+ * The hot statements of a cycle (its run's start and end, the state read, the fence check, the
+ * feed's statement, cursors and locations) are prepared: PostgreSQL then skips parsing and
+ * planning them at every call, which halved the backend's CPU a call and cut the runner's by a
+ * quarter (4,000 calls of a run's start and a state read, three rounds, named against unnamed).
+ * bench:scale at 3,000: PostgreSQL's CPU in an initial sync fell by a third to two fifths with the
+ * statement and round-trip changes of the same day (docs/scaling.md). Only fixed texts: a
+ * statement whose text varies (a VALUES list as long as a batch) would leave a statement per
+ * length on every connection, and none reads `*`, whose cached plan fails once a migration adds a
+ * column. The name comes from the text, so a name always means the same statement everywhere.
  */
 export function prepared(text: string): Prepared {
   return { text, name: `mailsync_${createHash('sha256').update(text).digest('hex').slice(0, 16)}` };
@@ -191,7 +193,6 @@ export class Connection {
     }
   }
 
-  /** `fenced`: the body writes from its first statement, so the fence is checked with BEGIN (a caller's transaction checks it at its first write). */
   /**
    * The feed's statement and COMMIT sent together on the pipelined client (pool.ts): PostgreSQL
    * commits as soon as the flush is done, so the feed counter's lock is not held across a round
@@ -206,6 +207,7 @@ export class Connection {
     if (committed.value.command !== 'COMMIT') throw new Error(`the feed's transaction ended in ${committed.value.command}, not COMMIT`);
   }
 
+  /** `fenced`: the body writes from its first statement, so the fence is checked with BEGIN (a caller's transaction checks it at its first write). */
   async #once<T>(body: (tx: OpenTx) => Promise<T>, fenced: boolean): Promise<T> {
     let client: pg.PoolClient;
     try {
