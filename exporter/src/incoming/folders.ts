@@ -124,7 +124,7 @@ async function readOpenFolder(
   // A folder seen for the first time (or recreated) needs its cursor stored; the first batch's
   // commit stores it with the batch, so it is written apart only when no batch is (below). If the
   // cycle fails before then, the next one finds no cursor and works out the same starting point.
-  let cursorStored = !(!cursor || result.uidValidityChanged);
+  let cursorStored = cursor !== undefined && !result.uidValidityChanged;
 
   const pending = await session.listAfter(lastUid);
   const batches: MessageSize[][] = [];
