@@ -346,8 +346,12 @@ async function main(): Promise<void> {
     const retainedGrowth = end.retainedMb / first.retainedMb - 1;
     const floorGrowth = end.floorMb / first.floorMb - 1;
     // A leak grows at a steady rate, so it grows the second half about as much as the first;
-    // the runtime sizing itself grows the first half only.
-    const floorLateGrowth = end.floorMb / (middle ?? first).floorMb - 1;
+    // the runtime sizing itself grows the first half only. Measured from the higher of the
+    // warm-up and midpoint floors: malloc and V8 sometimes give back 10-15 MB after warm-up (CI
+    // size: 147 -> 129 MB by the midpoint, 136 at the end), and growing back into memory the
+    // process held before is not a leak; growth past both is.
+    const lateBase = Math.max(first.floorMb, (middle ?? first).floorMb);
+    const floorLateGrowth = end.floorMb / lateBase - 1;
     // History: each mailbox keeps at most RUN_HISTORY runs (~300 bytes each with indexes); mail
     // that arrived is stored raw plus headers and indexes; the WAL grows to one checkpoint (1000 pages).
     const storeAllowanceMb = (mailBytesAfterWarmup * 2 + N * (RUN_HISTORY.successes + RUN_HISTORY.failures) * 300) / MB + 4.5;
