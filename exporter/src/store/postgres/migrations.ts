@@ -196,6 +196,12 @@ export const PG_MIGRATIONS: readonly string[] = [
   // C: a profile's sends in flight on every runner (send-limits.ts) are read at each claim under a
   // sending limit; the emails in `sending` are a handful among the whole history of sent ones.
   "CREATE INDEX outgoing_email_sending ON outgoing_email (mailbox_id) WHERE state = 'sending'",
+  // A run's end prunes its result's history and its start closes the direction's open runs: both
+  // read one (mailbox, direction, result) newest first (the SQLite store's migration says more).
+  `
+  DROP INDEX sync_run_mailbox;
+  CREATE INDEX sync_run_history ON sync_run (mailbox_id, direction, result, id);
+  `,
 ];
 
 /** Any number: the advisory lock migrations take, so runners starting at once migrate one at a time. */
