@@ -86,6 +86,26 @@ describe('PostgreSQL store: fencing', () => {
     await expect(s.mail.commitBatch(batch(5, 'u5'))).resolves.toMatchObject({ inserted: 1 });
   });
 
+  it("checks the fence inside a run's start and end (one statement each), and writes nothing of either when the lease is lost", async () => {
+    const { url, name } = await freshUrl();
+    const s = await open(url);
+    const underFence = <T>(fn: () => Promise<T>) => fenceContext.run(fence, fn);
+    const end = { result: 'success', at: 3, itemsProcessed: 1, itemsFailed: 0 } as const;
+    await expect(underFence(() => s.runs.startRun('m', 'incoming', 1, false))).rejects.toBeInstanceOf(FencedError); // no lease row
+    await lease(name, 'r1', 7, '1 minute');
+    const run = await underFence(() => s.runs.startRun('m', 'incoming', 2, true));
+    await lease(name, 'r2', 8, '1 minute'); // taken over while the run was going
+    await expect(underFence(() => s.runs.finishRun(run, end))).rejects.toThrow(/no longer held by runner r1 \(token 7\)/);
+    await expect(underFence(() => s.runs.startRun('m', 'incoming', 4, false))).rejects.toBeInstanceOf(FencedError);
+    expect((await s.runs.listRuns('m')).map((r) => ({ id: r.id, result: r.result, startedAt: r.startedAt }))).toEqual([{ id: run, result: null, startedAt: 2 }]);
+    expect(await s.runs.getDirectionState('m', 'incoming')).toMatchObject({ lastRunStartedAt: 2, retriesTotal: 1, runsSuccessTotal: 0, itemsProcessedTotal: 0 });
+    // Held again (a new token): the end goes through; a missing run is an error of its own, not a lost lease.
+    await pg.sql(`UPDATE leases SET runner = 'r1', token = 7 WHERE mailbox_id = 'm'`, [], name);
+    await underFence(() => s.runs.finishRun(run, end));
+    expect(await s.runs.getDirectionState('m', 'incoming')).toMatchObject({ status: 'success', runsSuccessTotal: 1, itemsProcessedTotal: 1 });
+    await expect(underFence(() => s.runs.finishRun(run + 100, end))).rejects.toThrow(`no sync run ${run + 100}`);
+  });
+
   it('makes a takeover wait for a fenced commit in progress', async () => {
     const { url, name } = await freshUrl();
     const s = await open(url);

@@ -35,6 +35,30 @@ function config(sql: Sql, values: Values | undefined, rowMode?: 'array'): pg.Que
   return { ...(typeof sql === 'string' ? { text: sql } : sql), values: values as unknown[], ...(rowMode ? { rowMode } : {}) };
 }
 
+/**
+ * A write that is one statement, as its own transaction, with the fence checked inside it: its
+ * first CTE locks the lease row FOR KEY SHARE (as the transaction's check does, FENCE_SQL) and
+ * each of its writes runs only if that found the lease held. A run's start and end are such writes,
+ * two of a cycle's few: BEGIN with the fence, the statement and COMMIT were three round trips
+ * and four statements each, on both sides of a machine the runners share with PostgreSQL. `plain`
+ * is the same statement for a write made outside a lease (or inside an open transaction).
+ */
+export interface GuardedWrite {
+  readonly plain: Prepared;
+  readonly fenced: Prepared;
+}
+
+/**
+ * `text(fence, held)` writes the statement: it starts `WITH ${fence}` and guards every write with
+ * `held` (a boolean expression); its own values are $1..$params, the fence's follow them.
+ */
+export function guardedWrite(params: number, text: (fence: string, held: string) => string): GuardedWrite {
+  const p = (i: number) => `$${params + i}`;
+  const fence = `fence AS (SELECT 1 FROM leases WHERE mailbox_id = ${p(1)} AND direction = ${p(2)} AND runner = ${p(3)}
+    AND token = ${p(4)} AND expires_at > clock_timestamp() FOR KEY SHARE), `;
+  return { plain: prepared(text('', 'true')), fenced: prepared(text(fence, 'EXISTS (SELECT 1 FROM fence)')) };
+}
+
 /** One open transaction as the modules write through it. */
 export interface Tx {
   query<R extends pg.QueryResultRow>(sql: Sql, values?: Values): Promise<R[]>;
@@ -52,6 +76,11 @@ export interface Db {
   /** Positional rows (the scrape reads thousands; no object per row). */
   readArrays<R extends unknown[]>(sql: Sql, values?: Values): Promise<R[]>;
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * One guarded statement: its rows, or FencedError when it wrote nothing because the lease is not
+   * held. No rows under a held lease is the statement's own answer (what it updates is not there).
+   */
+  writeOne<R extends pg.QueryResultRow>(write: GuardedWrite, values: Values): Promise<R[]>;
 }
 
 /** The statement that writes the feed's queued changes, the last before COMMIT (feed.ts: flushChanges). */
@@ -69,7 +98,7 @@ export type FlushChanges = (changes: ChangeInput[]) => { sql: Sql; values: Value
 const FENCE_SQL = prepared(`SELECT 1 FROM leases WHERE mailbox_id = $1 AND direction = $2 AND runner = $3 AND token = $4
   AND expires_at > clock_timestamp() FOR KEY SHARE`);
 
-async function checkFence(client: pg.ClientBase, fence: Fence): Promise<void> {
+async function checkFence(client: pg.ClientBase | pg.Pool, fence: Fence): Promise<void> {
   const found = await client.query(config(FENCE_SQL, [fence.mailboxId, fence.direction, fence.runner, fence.token]));
   if (found.rowCount === 0) throw new FencedError(fence);
 }
@@ -164,8 +193,32 @@ export class Connection {
         }
       },
       write: (fn) => this.transaction(fn, true, true),
+      writeOne: (write, values) => this.#writeOne(write, values),
     };
   }
+
+  /** A guarded statement on the pool, run once more after a deadlock or serialization failure as the driver's transactions are. */
+  async #writeOne<R extends pg.QueryResultRow>(write: GuardedWrite, values: Values): Promise<R[]> {
+    const fence = currentFence();
+    const once = async (): Promise<R[]> => {
+      const { rows } = await this.pool.query<R>(fence === undefined ? config(write.plain, values)
+        : config(write.fenced, [...values, fence.mailboxId, fence.direction, fence.runner, fence.token]));
+      // Nothing written: either the lease is gone (then say so) or there was nothing to write.
+      if (rows.length === 0 && fence !== undefined) await checkFence(this.pool, fence);
+      return rows;
+    };
+    try {
+      try {
+        return await once();
+      } catch (error) {
+        if (!isRetryable(error)) throw error;
+        return await once();
+      }
+    } catch (error) {
+      throw storeFault(error, this.where);
+    }
+  }
+
 
   /** A Db bound to an open transaction: reads and writes on its client, writes fenced once. */
   bound(tx: OpenTx): Db {
@@ -173,6 +226,7 @@ export class Connection {
       read: (sql, values) => tx.query(sql, values),
       readArrays: (sql, values) => tx.arrays(sql, values),
       write: async (fn) => { await tx.fence(); return fn(tx); },
+      writeOne: async (write, values) => { await tx.fence(); return tx.query(write.plain, values); },
     };
   }
 

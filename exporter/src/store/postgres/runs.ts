@@ -1,16 +1,22 @@
 import { RUN_HISTORY } from '../sqlite/runs.js';
 import type { Direction, DirectionState, RunFinish, ScrapeRow, SyncRun } from '../types.js';
-import { prepared, type Db, type Tx } from './connection.js';
+import { guardedWrite, prepared, type Db, type Tx } from './connection.js';
 
-/** startRun's statement ($1 mailbox, $2 direction, $3 time, $4 retry 0/1, $5 why open runs are closed, $6 runner). */
-const START_RUN = prepared(`WITH state AS (
-    INSERT INTO mailbox_direction_state (mailbox_id, direction, last_run_started_at, retries_total) VALUES ($1, $2, $3, $4)
+/**
+ * startRun's statement ($1 mailbox, $2 direction, $3 time, $4 retry 0/1, $5 why open runs are
+ * closed, $6 runner), fenced in itself (connection.ts: guardedWrite). SELECT rather than VALUES so
+ * that each write can be guarded; the casts give the parameters the columns' types.
+ */
+const START_RUN = guardedWrite(6, (fence, held) => `WITH ${fence}state AS (
+    INSERT INTO mailbox_direction_state (mailbox_id, direction, last_run_started_at, retries_total)
+    SELECT $1::text, $2::text, $3::bigint, $4::bigint WHERE ${held}
     ON CONFLICT (mailbox_id, direction) DO UPDATE SET last_run_started_at = excluded.last_run_started_at,
       retries_total = mailbox_direction_state.retries_total + excluded.retries_total
   ), aborted AS (
-    UPDATE sync_run SET result = 'aborted', finished_at = $3, error_message = $5 WHERE result IS NULL AND mailbox_id = $1 AND direction = $2
+    UPDATE sync_run SET result = 'aborted', finished_at = $3, error_message = $5::text
+    WHERE result IS NULL AND mailbox_id = $1 AND direction = $2 AND ${held}
   )
-  INSERT INTO sync_run (mailbox_id, direction, runner, started_at) VALUES ($1, $2, $6, $3) RETURNING id`);
+  INSERT INTO sync_run (mailbox_id, direction, runner, started_at) SELECT $1, $2, $6::text, $3 WHERE ${held} RETURNING id`);
 
 /**
  * Sync runs and each mailbox direction's runtime state in PostgreSQL. Runs carry the runner that
@@ -27,19 +33,24 @@ export class PgRuns {
   }
 
   /**
-   * One statement (in the fenced transaction): the state row made or updated, the direction's runs
-   * still open closed (G: only the lease holder starts runs and it runs one cycle per direction at
-   * a time, so an open run is a dead cycle's, which could not close it when it met the database
+   * One statement, fenced in itself: the state row made or updated, the direction's runs still
+   * open closed (G: only the lease holder starts runs and it runs one cycle per direction at a
+   * time, so an open run is a dead cycle's, which could not close it when it met the database
    * down), the new run opened. The closing UPDATE sees the statement's snapshot, not the new run.
    */
   async startRun(mailboxId: string, direction: Direction, at: number, retry: boolean): Promise<number> {
-    const [row] = await this.#db.write((tx) => tx.query<{ id: number }>(START_RUN,
-      [mailboxId, direction, at, retry ? 1 : 0, 'a later run of the direction began', this.#runner]));
-    return (row as { id: number }).id;
+    const [row] = await this.#db.writeOne<{ id: number }>(START_RUN,
+      [mailboxId, direction, at, retry ? 1 : 0, 'a later run of the direction began', this.#runner]);
+    if (!row) throw new Error(`no run started for ${mailboxId} ${direction}`);
+    return row.id;
   }
 
-  finishRun(runId: number, finish: RunFinish): Promise<void> {
-    return this.#db.write((tx) => finishRun(tx, runId, finish));
+  async finishRun(runId: number, finish: RunFinish): Promise<void> {
+    const values: unknown[] = [finish.result, finish.at, finish.itemsProcessed, finish.itemsFailed, finish.errorCode ?? null,
+      finish.errorMessage ?? null, runId];
+    if (finish.result === 'failure') values.push(finish.failure?.class ?? null, finish.failure?.scope ?? null, finish.failure?.nextAttemptAt ?? null);
+    const ended = await this.#db.writeOne(FINISH_RUN[finish.result], values);
+    if (ended.length === 0) throw new Error(`no sync run ${runId}`);
   }
 
   abortUnfinishedRuns(at: number): Promise<number> {
@@ -87,39 +98,30 @@ const FINISH_STATE = {
 } as const;
 
 /**
- * A run's end in one statement: the run row, its direction's state and totals, and (for a success
- * or a failure, the results whose history is bounded) that result's history pruned to RUN_HISTORY:
- * only the result just added can have gone over its limit. The prune sees the statement's
- * snapshot, where this run is still open, so it keeps one fewer to end at the limit.
+ * A run's end in one statement, fenced in itself (connection.ts: guardedWrite): the run row, its
+ * direction's state and totals, and (for a success or a failure, the results whose history is
+ * bounded) that result's history pruned to RUN_HISTORY: only the result just added can have gone
+ * over its limit. The prune sees the statement's snapshot, where this run is still open, so it
+ * keeps one fewer to end at the limit. Everything follows the run's UPDATE, so guarding it guards all.
  */
-async function finishRun(tx: Tx, runId: number, finish: RunFinish): Promise<void> {
-  const values: unknown[] = [finish.result, finish.at, finish.itemsProcessed, finish.itemsFailed, finish.errorCode ?? null,
-    finish.errorMessage ?? null, runId];
-  if (finish.result === 'failure') values.push(finish.failure?.class ?? null, finish.failure?.scope ?? null, finish.failure?.nextAttemptAt ?? null);
-  const ended = await tx.query(FINISH_RUN[finish.result], values);
-  if (ended.length === 0) throw new Error(`no sync run ${runId}`);
-}
-
-/** The statement finishRun runs, one per result (each prepared once per connection). */
-function finishStatement(result: RunFinish['result']): string {
+function finishStatement(result: RunFinish['result']) {
   const keep = result === 'success' ? RUN_HISTORY.successes : result === 'failure' ? RUN_HISTORY.failures : undefined;
   const prune = keep === undefined ? '' : `, pruned AS (
       DELETE FROM sync_run WHERE id IN (SELECT h.id FROM sync_run h JOIN run ON h.mailbox_id = run.mailbox_id AND h.direction = run.direction
         WHERE h.result = $1 ORDER BY h.id DESC OFFSET ${keep - 1}))`;
-  return `WITH run AS (
+  return guardedWrite(result === 'failure' ? 10 : 7, (fence, held) => `WITH ${fence}run AS (
       UPDATE sync_run SET result = $1, finished_at = $2, items_processed = $3, items_failed = $4, error_code = $5, error_message = $6
-      WHERE id = $7 RETURNING mailbox_id, direction
+      WHERE id = $7 AND ${held} RETURNING mailbox_id, direction
     ), state AS (
       UPDATE mailbox_direction_state s SET ${FINISH_STATE[result]}, last_run_finished_at = $2,
         items_processed_total = items_processed_total + $3, items_failed_total = items_failed_total + $4
       FROM run WHERE s.mailbox_id = run.mailbox_id AND s.direction = run.direction
     )${prune}
-    SELECT 1 FROM run`;
+    SELECT 1 FROM run`);
 }
 
-const FINISH_RUN = {
-  success: prepared(finishStatement('success')), failure: prepared(finishStatement('failure')), aborted: prepared(finishStatement('aborted')),
-} as const;
+/** One statement per result, each prepared once per connection. */
+const FINISH_RUN = { success: finishStatement('success'), failure: finishStatement('failure'), aborted: finishStatement('aborted') } as const;
 
 const RUN_SELECT = `SELECT id, mailbox_id AS "mailboxId", direction, started_at AS "startedAt", finished_at AS "finishedAt",
   result, items_processed AS "itemsProcessed", items_failed AS "itemsFailed", error_code AS "errorCode",
