@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordFailure } from '../../exporter/src/lifecycle/failure.js';
 import { alertTargets } from '../../exporter/src/policy/failure.js';
-import { DATA_JSON, fenceContext, RUN_HISTORY, type FolderBatch, type IngestedEmail, type Store } from '../../exporter/src/store/index.js';
+import { DATA_JSON, emptyLifecycle, fenceContext, RUN_HISTORY, type FolderBatch, type IngestedEmail, type Store } from '../../exporter/src/store/index.js';
 
 /**
  * What every store driver must do, whatever database is under it: one suite run by the unit
@@ -138,6 +138,25 @@ function runCases(open: Open): void {
     const [row] = await s.runs.scrapeRows();
     expect(row).toEqual(['m', 'incoming', 'success', 0, null, 0, 320, 210, 'connect_failed', null, null, 1, 2, 0, 0, 5]);
     expect(await s.runs.listDirectionStates()).toHaveLength(1);
+  });
+
+  it("reads a turn's gate state (the direction's state and the mailbox's lifecycle) as the two reads would", async () => {
+    const s = await open();
+    expect(await s.runs.gateState('m', 'incoming')).toEqual({ state: undefined, lifecycle: emptyLifecycle('m') });
+    const r = await s.runs.startRun('m', 'incoming', 100, false);
+    await s.runs.finishRun(r, {
+      result: 'failure', at: 110, itemsProcessed: 0, itemsFailed: 0, errorCode: 'connect_failed', errorMessage: 'refused',
+      failure: { class: 'transient', scope: 'server', nextAttemptAt: 400 },
+    });
+    await s.lifecycle.setApproval('m', 'approved', 'ann', 'admin', 120);
+    await s.lifecycle.disable('m', 'incoming', { code: null, reason: 'by hand', by: 'ann', at: 130 });
+    await s.lifecycle.requestTest('m', 'ann', true, 140);
+    const gate = await s.runs.gateState('m', 'incoming');
+    expect(gate).toEqual({ state: await s.runs.getDirectionState('m', 'incoming'), lifecycle: await s.lifecycle.get('m') });
+    expect(gate.state).toMatchObject({ disabled: true, disabledBy: 'ann', consecutiveFailures: 1, lastErrorCode: 'connect_failed' });
+    expect(gate.lifecycle).toMatchObject({ approval: 'approved', approvalRole: 'admin', test: { state: 'scheduled', thisOrgOnly: true } });
+    // Another direction of the same mailbox has no state yet; the lifecycle is the mailbox's.
+    expect(await s.runs.gateState('m', 'outgoing')).toEqual({ state: undefined, lifecycle: gate.lifecycle });
   });
 
   it('keeps failures longer than successes in the run history', async () => {

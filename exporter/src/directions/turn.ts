@@ -1,6 +1,6 @@
 import { taxonomyEntry } from '../classify/index.js';
 import type { Config, Mailbox, Profile } from '../config/index.js';
-import { approvalBlockFor } from '../lifecycle/approval.js';
+import { approvalBlockOf } from '../lifecycle/approval.js';
 import { recordFailure } from '../lifecycle/failure.js';
 import { alertTargets } from '../policy/failure.js';
 import { gate } from '../policy/gate.js';
@@ -24,11 +24,11 @@ export function createTurn(runner: DirectionRunner, config: () => CycleConfig, d
     const { store, clock } = deps;
     const direction = runner.name;
     const cfg = config();
-    const state = await store.runs.getDirectionState(mailbox.id, direction);
+    const { state, lifecycle } = await store.runs.gateState(mailbox.id, direction);
     const decision = gate({
       disabled: state?.disabled ?? false,
       nextAttemptAt: state?.nextAttemptAt ?? null,
-      approvalBlock: await approvalBlockFor(store, mailbox, profile, cfg.organization),
+      approvalBlock: approvalBlockOf(lifecycle, profile, cfg.organization),
     }, clock.now());
 
     if (decision.action === 'wait') return { nextDueAt: decision.until };

@@ -15,7 +15,12 @@ export function approvalOf(lifecycle: Lifecycle): ApprovalState {
 
 /** Why the mailbox may not be contacted yet (an approval code), or null. */
 export async function approvalBlockFor(store: Store | StoreTx, mailbox: Mailbox, profile: Profile, organization: Config['organization']) {
-  return approvalBlock(approvalOf(await store.lifecycle.get(mailbox.id)), isTrustedProfile(profile), organization);
+  return approvalBlockOf(await store.lifecycle.get(mailbox.id), profile, organization);
+}
+
+/** The same from a lifecycle already read (the turn's gate reads it with the direction's state). */
+export function approvalBlockOf(lifecycle: Lifecycle, profile: Profile, organization: Config['organization']) {
+  return approvalBlock(approvalOf(lifecycle), isTrustedProfile(profile), organization);
 }
 
 /** Every mailbox's lifecycle in one read: a bulk decision looks at the whole fleet, not one row at a time. */

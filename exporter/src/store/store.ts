@@ -6,7 +6,7 @@ import type { ChangeNotifier } from './notifier.js';
 import type { CompactionReport } from './packs/compact.js';
 import type { RawCheckReport } from './packs/check.js';
 import type {
-  AlertRecord, AlertRecordInput, Approval, AuditEntry, AuditInput, BatchOutcome, Direction, DirectionState, FolderBatch,
+  AlertRecord, AlertRecordInput, Approval, AuditEntry, AuditInput, BatchOutcome, Direction, DirectionState, FolderBatch, GateState,
   FolderCursor, ItemFailure, Lifecycle, OutgoingEmail, OutgoingEvent, OutgoingState, QueuedEmailInput, RunFinish, ScrapeRow,
   StoredEmail, StoredRefreshToken, SyncRun, TestState,
 } from './types.js';
@@ -139,6 +139,11 @@ export interface RunStore {
   /** Newest first; `result` keeps only runs with that result (the status page shows failures apart). */
   listRuns(mailboxId: string, limit?: number, result?: 'success' | 'failure' | 'aborted'): Promise<SyncRun[]>;
   getDirectionState(mailboxId: string, direction: Direction): Promise<DirectionState | undefined>;
+  /**
+   * The direction's state and the mailbox's lifecycle in one read: what every turn's gate reads
+   * before its cycle (on PostgreSQL one statement, not two, on each of a fleet's cycles).
+   */
+  gateState(mailboxId: string, direction: Direction): Promise<GateState>;
   listDirectionStates(): Promise<DirectionState[]>;
   /** Every direction state as positional rows (see ScrapeRow), for /metrics. */
   scrapeRows(): Promise<ScrapeRow[]>;

@@ -162,6 +162,12 @@ export interface Lifecycle {
   };
 }
 
+/** What a turn's gate decides on: the direction's state (none before its first run) and the mailbox's lifecycle. */
+export interface GateState {
+  state: DirectionState | undefined;
+  lifecycle: Lifecycle;
+}
+
 /** The lifecycle of a mailbox nothing has happened to yet. */
 export function emptyLifecycle(mailboxId: string): Lifecycle {
   return {

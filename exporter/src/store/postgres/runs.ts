@@ -1,5 +1,6 @@
 import { RUN_HISTORY } from '../sqlite/runs.js';
-import type { Direction, DirectionState, RunFinish, ScrapeRow, SyncRun } from '../types.js';
+import { toLifecycle, type LifecycleRow } from '../sqlite/lifecycle.js';
+import { emptyLifecycle, type Direction, type DirectionState, type GateState, type RunFinish, type ScrapeRow, type SyncRun } from '../types.js';
 import { guardedWrite, prepared, type Db, type Tx } from './connection.js';
 
 /**
@@ -73,6 +74,13 @@ export class PgRuns {
     return row;
   }
 
+  async gateState(mailboxId: string, direction: Direction): Promise<GateState> {
+    const [row] = await this.#db.read<DirectionState & { hasState: boolean | null; lifecycle: LifecycleRow | null }>(GATE_STATE, [mailboxId, direction]);
+    if (!row) throw new Error(`no gate state read for ${mailboxId}`);
+    const { hasState, lifecycle, ...state } = row;
+    return { state: hasState === true ? state : undefined, lifecycle: lifecycle ? toLifecycle(lifecycle) : emptyLifecycle(mailboxId) };
+  }
+
   listDirectionStates(): Promise<DirectionState[]> {
     return this.#db.read(`SELECT ${STATE_COLUMNS} FROM mailbox_direction_state ORDER BY mailbox_id, direction`);
   }
@@ -137,6 +145,15 @@ const STATE_COLUMNS = `mailbox_id AS "mailboxId", direction, status, last_run_st
   runs_aborted_total AS "runsAbortedTotal", retries_total AS "retriesTotal"`;
 
 const GET_STATE = prepared(`SELECT ${STATE_COLUMNS} FROM mailbox_direction_state WHERE mailbox_id = $1 AND direction = $2`);
+
+/**
+ * The state and the lifecycle in one row, either of them possibly absent. The lifecycle comes as
+ * JSON (its columns are text and integers, which JSON keeps as they are), so the statement's result
+ * does not change shape when a migration adds a lifecycle column and it can stay prepared.
+ */
+const GATE_STATE = prepared(`SELECT st.*, (SELECT row_to_json(l) FROM mailbox_lifecycle l WHERE l.mailbox_id = $1) AS lifecycle
+  FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT true AS "hasState", ${STATE_COLUMNS} FROM mailbox_direction_state
+    WHERE mailbox_id = $1 AND direction = $2) st ON true`);
 
 /** A direction's open runs closed as aborted, with why: its next run began, or its lease was taken over. */
 async function abortOpenRuns(tx: Tx, mailboxId: string, direction: Direction, at: number, why: string): Promise<number> {

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { Direction, DirectionState, RunFinish, ScrapeRow, SyncRun } from '../types.js';
+import { emptyLifecycle, type Direction, type DirectionState, type GateState, type RunFinish, type ScrapeRow, type SyncRun } from '../types.js';
+import { toLifecycle, type LifecycleRow } from './lifecycle.js';
 
 /**
  * How many finished runs are kept per mailbox and direction. Failures are kept longer than
@@ -52,6 +53,11 @@ export class SqliteRuns {
   getDirectionState(mailboxId: string, direction: Direction): DirectionState | undefined {
     const row = this.#s.getState.get(mailboxId, direction) as StateRow | undefined;
     return row && { ...row, disabled: row.disabled === 1 };
+  }
+
+  gateState(mailboxId: string, direction: Direction): GateState {
+    const row = this.#s.getLifecycle.get(mailboxId) as LifecycleRow | undefined;
+    return { state: this.getDirectionState(mailboxId, direction), lifecycle: row ? toLifecycle(row) : emptyLifecycle(mailboxId) };
   }
 
   listDirectionStates(): DirectionState[] {
@@ -131,6 +137,7 @@ function prepare(db: Database.Database) {
     listRunsByResult: db.prepare(`${RUN_SELECT} WHERE mailbox_id = ? AND result = ? ORDER BY id DESC LIMIT ?`),
     getState: db.prepare(`SELECT ${STATE_COLUMNS} FROM mailbox_direction_state WHERE mailbox_id = ? AND direction = ?`),
     listStates: db.prepare(`SELECT ${STATE_COLUMNS} FROM mailbox_direction_state ORDER BY mailbox_id, direction`),
+    getLifecycle: db.prepare('SELECT * FROM mailbox_lifecycle WHERE mailbox_id = ?'),
     // Column order is ScrapeRow's.
     scrapeRows: db.prepare(`SELECT mailbox_id, direction, status, disabled, disabled_code, consecutive_failures, last_success_at,
       last_failure_at, last_error_code, last_error_class, last_error_scope, runs_success_total, runs_failure_total,
