@@ -103,6 +103,23 @@ async function checkFence(client: pg.ClientBase | pg.Pool, fence: Fence): Promis
   if (found.rowCount === 0) throw new FencedError(fence);
 }
 
+/**
+ * Issues two statements on `client` in one socket write. The pipelined client writes each statement
+ * as it is issued, so a pair issued together was two writes, two wake-ups of the backend; with the
+ * socket corked while both are issued they leave as one. Where the client is not connected yet
+ * (the statements wait in its queue) or its socket is not reachable this way, they go as before.
+ */
+function inOneWrite<A, B>(client: pg.PoolClient, first: () => Promise<A>, second: () => Promise<B>): Promise<[PromiseSettledResult<A>, PromiseSettledResult<B>]> {
+  // node-postgres' socket is not in its typings; the cork is an optimisation, never needed.
+  const socket = (client as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+  socket?.cork?.();
+  try {
+    return Promise.allSettled([first(), second()]);
+  } finally {
+    socket?.uncork?.();
+  }
+}
+
 /** An open transaction on one pooled client: BEGIN done; the fence checked before its first write. */
 export class OpenTx implements Tx {
   readonly changes: ChangeInput[] = [];
@@ -150,7 +167,7 @@ export class OpenTx implements Tx {
       await this.query('BEGIN');
       return;
     }
-    const [begun, checked] = await Promise.allSettled([this.query('BEGIN'), checkFence(this.client, fence)]);
+    const [begun, checked] = await inOneWrite(this.client, () => this.query('BEGIN'), () => checkFence(this.client, fence));
     if (begun.status === 'rejected') throw begun.reason;
     if (checked.status === 'rejected') throw storeFault(checked.reason, this.where);
     this.#fenced = true;
@@ -255,7 +272,7 @@ export class Connection {
    */
   async #flushAndCommit(tx: OpenTx): Promise<void> {
     const { sql, values } = this.#flush(tx.changes);
-    const [flushed, committed] = await Promise.allSettled([tx.query(sql, values), tx.client.query('COMMIT')]);
+    const [flushed, committed] = await inOneWrite(tx.client, () => tx.query(sql, values), () => tx.client.query('COMMIT'));
     if (flushed.status === 'rejected') throw flushed.reason;
     if (committed.status === 'rejected') throw storeFault(committed.reason, this.where);
     if (committed.value.command !== 'COMMIT') throw new Error(`the feed's transaction ended in ${committed.value.command}, not COMMIT`);
