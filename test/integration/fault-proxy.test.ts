@@ -151,7 +151,7 @@ describe('IMAP (Dovecot over STARTTLS) through the fault proxy', () => {
 
 describe('SMTP (smtp-server over STARTTLS) through the fault proxy', () => {
   /** An SMTP server behind a fresh proxy, a mailbox that sends through it, and a clock for the retry gate. */
-  async function smtpLab(outgoing: Record<string, unknown> = {}) {
+  async function smtpLab(outgoing: Record<string, unknown> = {}, timeouts = TIMEOUTS) {
     const user = dovecot.addUser(unique('fs'));
     const cert = makeCert(certDir, unique('smtp'));
     // The server files what it accepts in the sender's Sent folder, as Microsoft 365 and Gmail do.
@@ -159,7 +159,7 @@ describe('SMTP (smtp-server over STARTTLS) through the fault proxy', () => {
     smtpServers.push(server);
     const proxy = await proxyTo(server.port);
     const profile = {
-      ...labProfile(dovecot, 'fp', { timeouts: TIMEOUTS }),
+      ...labProfile(dovecot, 'fp', { timeouts }),
       outgoing: { host: 'localhost', port: proxy.port, security: 'starttls', caFile: cert.cert, ...outgoing },
     };
     const clock = manualClock();
@@ -197,7 +197,11 @@ describe('SMTP (smtp-server over STARTTLS) through the fault proxy', () => {
   });
 
   it('a bandwidth cap slows the send but it succeeds, once', async () => {
-    const { server, proxy, lab: opening } = await smtpLab();
+    // The proxy takes the 270 KB of DATA at once and passes it on at 100 KB/s, as a link with deep
+    // buffers does: the client then waits about 2.7 s for the 250 with its socket idle, which the
+    // fault cases' 3 s idle timeout left no room for on a loaded machine. A socket timeout is
+    // inactivity, so it is set above the transfer here; the timeouts' own cases are above.
+    const { server, proxy, lab: opening } = await smtpLab({}, { ...TIMEOUTS, socketSeconds: 15 });
     await withLab(opening, async (lab) => {
       const queued = await lab.queue('m', { to: ['to@remote.example'], attachments: [{ filename: 'a.bin', contentType: undefined, content: Buffer.alloc(200_000, 7) }] });
       proxy.set({ kind: 'bandwidth', bytesPerSecond: 100_000 });
