@@ -3,6 +3,7 @@ import pg from 'pg';
 import { currentFence, FencedError, type Fence } from '../fence.js';
 import type { ChangeInput } from '../feed-types.js';
 import { isRetryable, storeFault } from './faults.js';
+import { inOneWrite } from './one-write.js';
 
 /** Values a statement takes: what node-postgres serialises. */
 export type Values = readonly unknown[];
@@ -101,23 +102,6 @@ const FENCE_SQL = prepared(`SELECT 1 FROM leases WHERE mailbox_id = $1 AND direc
 async function checkFence(client: pg.ClientBase | pg.Pool, fence: Fence): Promise<void> {
   const found = await client.query(config(FENCE_SQL, [fence.mailboxId, fence.direction, fence.runner, fence.token]));
   if (found.rowCount === 0) throw new FencedError(fence);
-}
-
-/**
- * Issues two statements on `client` in one socket write. The pipelined client writes each statement
- * as it is issued, so a pair issued together was two writes, two wake-ups of the backend; with the
- * socket corked while both are issued they leave as one. Where the client is not connected yet
- * (the statements wait in its queue) or its socket is not reachable this way, they go as before.
- */
-function inOneWrite<A, B>(client: pg.PoolClient, first: () => Promise<A>, second: () => Promise<B>): Promise<[PromiseSettledResult<A>, PromiseSettledResult<B>]> {
-  // node-postgres' socket is not in its typings; the cork is an optimisation, never needed.
-  const socket = (client as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
-  socket?.cork?.();
-  try {
-    return Promise.allSettled([first(), second()]);
-  } finally {
-    socket?.uncork?.();
-  }
 }
 
 /** An open transaction on one pooled client: BEGIN done; the fence checked before its first write. */
@@ -235,7 +219,6 @@ export class Connection {
       throw storeFault(error, this.where);
     }
   }
-
 
   /** A Db bound to an open transaction: reads and writes on its client, writes fenced once. */
   bound(tx: OpenTx): Db {
