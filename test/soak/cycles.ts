@@ -282,9 +282,16 @@ async function main(): Promise<void> {
       if ((await gauge('mailsync_scheduler_in_flight')) === 0) advance(100);
       return false;
     }, { what, timeoutMs: 120_000, intervalMs: 5 });
+    // A line a minute between the samples (a tenth of the run apart: 40 minutes at 1,000 x 10,000).
+    const pace = { at: Date.now(), cycle: 0 };
     for (let cycle = 1; cycle <= CYCLES; cycle++) {
       advance(INTERVAL_MS);
       await pass(`pass ${cycle} to finish`);
+      if (Date.now() - pace.at >= 60_000) {
+        const perSecond = ((cycle - pace.cycle) * N) / ((Date.now() - pace.at) / 1_000);
+        progress(`${cycle} of ${CYCLES} passes, ${Math.round(perSecond)} runs a second, about ${Math.round(((CYCLES - cycle) * N) / perSecond / 60)} min left`);
+        Object.assign(pace, { at: Date.now(), cycle });
+      }
 
       // Mail arrives (a few messages, most passes).
       if (random() < 0.3) {
