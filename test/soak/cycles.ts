@@ -13,8 +13,8 @@
  * and the event loop's active resources) and the store's size (file and WAL). Bounds: the memory
  * floor (RSS after that collection, less V8's empty heap pages, see below; from the highest floor
  * read up to the end of warm-up) and handles flat within 10 % (and the floor within 5 % over the
- * second half of the run, where a leak shows and the runtime's own sizing no longer does); no process warning (MaxListenersExceededWarning among
- * them); store growth within what the mail that arrived and the documented history limits
+ * second half of the run, where a leak shows and the runtime's own sizing no longer does); no
+ * process warning (MaxListenersExceededWarning among them); store growth within what the mail that arrived and the documented history limits
  * (RUN_HISTORY per mailbox, one WAL checkpoint's worth) allow; no crashed cycle; at the end every
  * message on the server stored exactly once. Last line:
  *   RESULT mailboxes=N cycles=N rss_start_mb=N rss_end_mb=N rss_growth=R retained_start_mb=N retained_end_mb=N retained_growth=R floor_start_mb=N floor_base_mb=N floor_end_mb=N floor_growth=R floor_late_growth=R tls_contexts_start=N tls_contexts_end=N handles_start=N handles_end=N store_start_mb=N store_end_mb=N warnings=N
