@@ -54,10 +54,25 @@ export interface GuardedWrite {
  * `held` (a boolean expression); its own values are $1..$params, the fence's follow them.
  */
 export function guardedWrite(params: number, text: (fence: string, held: string) => string): GuardedWrite {
-  const p = (i: number) => `$${params + i}`;
-  const fence = `fence AS (SELECT 1 FROM leases WHERE mailbox_id = ${p(1)} AND direction = ${p(2)} AND runner = ${p(3)}
-    AND token = ${p(4)} AND expires_at > clock_timestamp() FOR KEY SHARE), `;
+  const fence = `fence AS (${leaseHeld(params + 1)}), `;
   return { plain: prepared(text('', 'true')), fenced: prepared(text(fence, 'EXISTS (SELECT 1 FROM fence)')) };
+}
+
+/** The lease check, whose four values (mailbox, direction, runner, token) are $first..$first+3. */
+function leaseHeld(first: number): string {
+  const p = (i: number) => `$${first + i}`;
+  return `SELECT 1 FROM leases WHERE mailbox_id = ${p(0)} AND direction = ${p(1)} AND runner = ${p(2)} AND token = ${p(3)}
+    AND expires_at > clock_timestamp() FOR KEY SHARE`;
+}
+
+/** A deadlock or serialization failure (another runner's transaction won a race) runs `fn` once more. */
+async function onceMoreIfRetryable<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (!isRetryable(error)) throw error;
+    return fn();
+  }
 }
 
 /** One open transaction as the modules write through it. */
@@ -96,8 +111,7 @@ export type FlushChanges = (changes: ChangeInput[]) => { sql: Sql; values: Value
  * the renewal (0.8 ms a check, 67 ms a renewal, 3 runners at 1,000 mailboxes). The database's
  * clock decides expiry.
  */
-const FENCE_SQL = prepared(`SELECT 1 FROM leases WHERE mailbox_id = $1 AND direction = $2 AND runner = $3 AND token = $4
-  AND expires_at > clock_timestamp() FOR KEY SHARE`);
+const FENCE_SQL = prepared(leaseHeld(1));
 
 async function checkFence(client: pg.ClientBase | pg.Pool, fence: Fence): Promise<void> {
   const found = await client.query(config(FENCE_SQL, [fence.mailboxId, fence.direction, fence.runner, fence.token]));
@@ -209,12 +223,7 @@ export class Connection {
       return rows;
     };
     try {
-      try {
-        return await once();
-      } catch (error) {
-        if (!isRetryable(error)) throw error;
-        return await once();
-      }
+      return await onceMoreIfRetryable(once);
     } catch (error) {
       throw storeFault(error, this.where);
     }
@@ -239,12 +248,7 @@ export class Connection {
    * the cycle's work is done again by the next cycle like any store fault.
    */
   async transaction<T>(body: (tx: OpenTx) => Promise<T>, retry = false, fenced = false): Promise<T> {
-    try {
-      return await this.#once(body, fenced);
-    } catch (error) {
-      if (!retry || !isRetryable(error)) throw error;
-      return this.#once(body, fenced);
-    }
+    return retry ? onceMoreIfRetryable(() => this.#once(body, fenced)) : this.#once(body, fenced);
   }
 
   /**
